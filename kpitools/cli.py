@@ -1,0 +1,164 @@
+"""Command-line interface: thin subcommands over the package.
+
+``kpitools demo-data``, ``kpitools validate``, ``kpitools kpis``, ``kpitools run``. Only the CLI
+configures logging. Errors from kpitools print as one clear line per problem, never a stack
+trace (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KpitoolsError
+
+log = logging.getLogger("kpitools")
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show stack traces and debug logs.")
+@click.version_option(package_name="kpitools")
+@click.pass_context
+def main(ctx, debug):
+    """kpitools: CRM KPI reports per brand, from params files to HTML and PDF."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = {"debug": debug}
+
+
+@main.command("demo-data")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default="data/demo.duckdb",
+              show_default=True, help="DuckDB file to write.")
+@click.option("--customers", type=click.IntRange(min=100), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo_data(out, customers, seed):
+    """Generate the demo CRM database (3 brands, 24 months, every table, planted truth)."""
+    from .data.demo import generate_demo
+
+    summary = generate_demo(out, customers=customers, seed=seed, progress=True)
+    rows = summary.get("rows", {})
+    click.echo(
+        f"wrote {out}: {customers:,} customers, {rows.get('orders', 0):,} orders, "
+        f"{len(rows)} tables in {summary.get('seconds', 0):.1f} s"
+    )
+
+
+def _params_files(paths, all_):
+    files = [Path(p) for p in paths]
+    if all_:
+        files += sorted(Path("params").glob("*.yaml")) + sorted(Path("params").glob("*.yml"))
+    if not files:
+        _fail("no params file given: name one or more, or use --all for params/*.yaml")
+    return list(dict.fromkeys(files))
+
+
+@main.command()
+@click.argument("params", nargs=-1, type=click.Path())
+@click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
+@click.option("--deep", is_flag=True, help="Also scan the data for out-of-range values.")
+def validate(params, all_, deep):
+    """Check params files and that their data sources open and match the contracts."""
+    from .data.sources import connect
+    from .params import load_params
+
+    bad = 0
+    for f in _params_files(params, all_):
+        try:
+            p = load_params(f)
+            with connect(p) as db:
+                problems = db.check(values=deep)
+                missing = db.missing_tables
+        except KpitoolsError as exc:
+            bad += 1
+            click.echo(str(exc), err=True)
+            continue
+        if problems:
+            bad += 1
+            for pr in problems:
+                click.echo(f"{f}: {pr}", err=True)
+            continue
+        note = f" (absent tables, their KPIs not available: {', '.join(missing)})" if missing else ""
+        click.echo(f"{f}: ok{note}")
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--locale", type=click.Choice(["en", "fr", "it"]), default="en")
+def kpis(fmt, locale):
+    """List the KPI registry by department."""
+    from .kpis.registry import get_registry
+
+    reg = get_registry()
+    if fmt == "json":
+        out = [
+            {
+                "id": k.id,
+                "department": k.department,
+                "unit": k.unit,
+                "direction": k.direction,
+                "tables": list(k.tables),
+                "labels": {lang: {"name": n, "definition": d} for lang, (n, d) in k.labels.items()},
+                "definition": k.definition,
+            }
+            for k in reg.values()
+        ]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    from .kpis.registry import DEPARTMENTS
+    from .report.formatting import DEPARTMENT_NAMES
+
+    for dept in DEPARTMENTS:
+        ks = [k for k in reg.values() if k.department == dept]
+        if not ks:
+            continue
+        click.secho(DEPARTMENT_NAMES[dept][locale], bold=True)
+        for k in ks:
+            better = "↑" if k.direction == "higher" else "↓"
+            click.echo(f"  {k.id:<28} {k.name(locale)} [{k.unit}, {better}]")
+            click.echo(f"  {'':<28} {k.describe(locale)}  (tables: {', '.join(k.tables)})")
+
+
+@main.command()
+@click.argument("params", nargs=-1, type=click.Path())
+@click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
+@click.option("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: params, else latest complete).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Brands run in parallel.")
+@click.option("--reports", "reports_dir", type=click.Path(file_okay=False), default="reports",
+              show_default=True)
+@click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
+def run(params, all_, period, jobs, reports_dir, no_pdf):
+    """Execute the report notebooks for each brand and publish reports/<brand>/<period>/."""
+    from .runner import run_all
+
+    files = _params_files(params, all_)
+    results = run_all(files, period=period, reports_dir=reports_dir, jobs=jobs, pdf=not no_pdf)
+    width = max(len(r.slug) for r in results)
+    click.echo("")
+    click.echo(f"{'brand':<{width}}  {'period':<8}  {'status':<6}  {'time':>7}  detail")
+    for r in results:
+        detail = r.report_dir if r.status == "ok" else r.error
+        if r.failed_notebook:
+            detail = f"{detail}\n{'':<{width + 36}}failed notebook: {r.failed_notebook}"
+        click.echo(
+            f"{r.slug:<{width}}  {r.period or '-':<8}  {r.status:<6}  {r.seconds:>6.1f}s  {detail}"
+        )
+    failed = sum(r.status != "ok" for r in results)
+    click.echo(f"\n{len(results) - failed} ok, {failed} failed · index: {Path(reports_dir) / 'index.html'}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

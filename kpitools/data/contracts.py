@@ -1,0 +1,196 @@
+"""Table contracts: the declarative checks of :mod:`kpitools.data.schema`, run on a source.
+
+Two levels, in the spirit of pandera (all failures collected into one report, each carrying
+the failing cases):
+
+- :func:`check_schema` reads only the table's schema (no data scan): missing columns and
+  wrong types. It runs every time a table is loaded.
+- :func:`check_values` runs one aggregate query per table in the database, counting the rows
+  that break a ``nullable`` / ``isin`` / ``between`` declaration or a duplicated key, and fetches
+  a few failing rows for each broken check. It runs in ``kpitools validate --deep``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from .schema import Column, Table
+
+
+@dataclass
+class ContractProblem:
+    """One broken rule: which table, which column, what, and a few failing rows."""
+
+    table: str
+    column: str | None
+    problem: str
+    failing_rows: list[dict] = field(default_factory=list)
+    count: int | None = None
+
+    def __str__(self) -> str:
+        where = f"table '{self.table}'" + (f", column '{self.column}'" if self.column else "")
+        count = f" ({self.count} rows)" if self.count else ""
+        rows = ""
+        if self.failing_rows:
+            rows = "; e.g. " + ", ".join(str(r) for r in self.failing_rows[:3])
+        return f"{where}: {self.problem}{count}{rows}"
+
+
+def kind_of(dtype: dt.DataType) -> str:
+    """The schema kind that a database type satisfies best."""
+    if dtype.is_boolean():
+        return "boolean"
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_floating() or dtype.is_decimal():
+        return "float"
+    if dtype.is_string():
+        return "string"
+    if dtype.is_timestamp() or dtype.is_date():
+        return "timestamp"
+    return str(dtype)
+
+
+_ACCEPTS = {
+    "id": {"int", "string"},
+    "int": {"int"},
+    "float": {"int", "float"},
+    "string": {"string"},
+    "timestamp": {"timestamp"},
+    "boolean": {"boolean"},
+}
+
+_KIND_TYPE = {
+    "id": dt.int64,
+    "int": dt.int64,
+    "float": dt.float64,
+    "string": dt.string,
+    "timestamp": dt.timestamp,
+    "boolean": dt.boolean,
+}
+
+
+def ibis_type(col: Column) -> dt.DataType:
+    """The Ibis type a canonical column is cast to."""
+    return _KIND_TYPE[col.kind]
+
+
+def check_schema(table: Table, schema: ibis.Schema, *, source_names: dict[str, str] | None = None):
+    """Missing columns and wrong types, from the schema alone.
+
+    Parameters
+    ----------
+    table : Table
+        The canonical table.
+    schema : ibis.Schema
+        Schema of the user's table, with canonical names (after mapping).
+    source_names : dict, optional
+        Canonical name → the user's name, to say both in messages.
+
+    Returns
+    -------
+    list of ContractProblem
+    """
+    source_names = source_names or {}
+    problems = []
+    for col in table.columns:
+        shown = source_names.get(col.name, col.name)
+        alias = f" (mapped from '{shown}')" if shown != col.name else ""
+        if col.name not in schema:
+            if not col.optional:
+                problems.append(
+                    ContractProblem(
+                        table.name,
+                        col.name,
+                        f"missing column{alias}; map it in the params file under "
+                        f"source.tables.{table.name}.columns",
+                    )
+                )
+            continue
+        kind = kind_of(schema[col.name])
+        if kind not in _ACCEPTS[col.kind]:
+            problems.append(
+                ContractProblem(
+                    table.name,
+                    col.name,
+                    f"wrong type{alias}: expected {col.kind}, found {schema[col.name]}",
+                )
+            )
+    return problems
+
+
+def conform(table: Table, t: ibis.Table) -> ibis.Table:
+    """Select the canonical columns in order, cast to canonical types, add absent optional ones."""
+    cols = []
+    for col in table.columns:
+        target = ibis_type(col)
+        if col.name in t.columns:
+            expr = t[col.name]
+            if col.kind == "id" and expr.type().is_string():
+                target = dt.string
+            if not expr.type().equals(target):
+                expr = expr.cast(target)
+            cols.append(expr.name(col.name))
+        else:
+            cols.append(ibis.null().cast(target).name(col.name))
+    return t.select(cols)
+
+
+def check_values(table: Table, t: ibis.Table, *, sample: int = 3) -> list[ContractProblem]:
+    """Count rows breaking the value declarations, in one query, plus a few failing rows each.
+
+    Parameters
+    ----------
+    table : Table
+        The canonical table.
+    t : ibis.Table
+        The conformed table (canonical names and types).
+    sample : int
+        How many failing rows to fetch per broken check.
+    """
+    checks: dict[str, tuple[str | None, str, ibis.expr.types.BooleanValue]] = {}
+    for col in table.columns:
+        c = t[col.name]
+        if not col.nullable and not col.optional:
+            checks[f"{col.name}__null"] = (col.name, "has NULL values", c.isnull())
+        if col.isin:
+            checks[f"{col.name}__isin"] = (
+                col.name,
+                f"values outside {list(col.isin)}",
+                c.notnull() & ~c.isin(list(col.isin)),
+            )
+        if col.between:
+            lo, hi = col.between
+            checks[f"{col.name}__between"] = (
+                col.name,
+                f"values outside [{lo:g}, {hi:g}]",
+                c.notnull() & ((c < lo) | (c > hi)),
+            )
+    aggs = {name: pred.cast("int64").sum() for name, (_, _, pred) in checks.items()}
+    aggs["__rows"] = t.count()
+    key = list(table.key)
+    dup = t.group_by(key).aggregate(n=t.count()).filter(lambda x: x.n > 1).count()
+    counts = t.aggregate(**aggs).execute().iloc[0].to_dict()
+    problems = []
+    for name, (col, text, pred) in checks.items():
+        n = int(counts.get(name) or 0)
+        if n:
+            rows = t.filter(pred).limit(sample).execute().to_dict("records")
+            problems.append(ContractProblem(table.name, col, text, rows, n))
+    n_dup = int(dup.execute())
+    if n_dup:
+        rows = (
+            t.group_by(key)
+            .aggregate(n=t.count())
+            .filter(lambda x: x.n > 1)
+            .limit(sample)
+            .execute()
+            .to_dict("records")
+        )
+        problems.append(
+            ContractProblem(table.name, ", ".join(key), "duplicated key values", rows, n_dup)
+        )
+    return problems

@@ -1,0 +1,241 @@
+"""Data sources: open a brand's data through Ibis, mapped onto the canonical model.
+
+This is the only module that touches storage. :func:`connect` returns a :class:`Database`
+whose :meth:`Database.table` gives a canonical table (canonical column names and types),
+already filtered on the brand and its product lines *inside the database*.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+
+import ibis
+
+from ..errors import ContractError, DataSourceError, MissingTableError
+from ..params import BrandParams, SourceParams
+from .contracts import ContractProblem, check_schema, check_values, conform
+from .schema import TABLES
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    """A brand's view of a data source.
+
+    Parameters
+    ----------
+    con : ibis.BaseBackend
+        The open Ibis connection.
+    source : SourceParams
+        Where the data come from, and the user's table and column names.
+    brand : str, optional
+        Value of the ``brand`` column to keep; None keeps every brand.
+    product_lines : sequence of str, optional
+        Product lines to keep on tables that have a ``product_line`` column.
+    """
+
+    def __init__(self, con, source: SourceParams, *, brand=None, product_lines=(), description=""):
+        self.con = con
+        self.source = source
+        self.brand = brand
+        self.product_lines = tuple(product_lines or ())
+        self.description = description or source.redacted()
+        self._cache: dict[str, ibis.Table] = {}
+
+    def __repr__(self) -> str:
+        return f"Database({self.description!r}, brand={self.brand!r})"
+
+    # -- which tables exist -------------------------------------------------------------
+    def _physical_name(self, name: str) -> str:
+        mapping = self.source.tables.get(name)
+        return (mapping.table if mapping and mapping.table else None) or name
+
+    @cached_property
+    def _physical_tables(self) -> set[str]:
+        return set(self.con.list_tables())
+
+    def has(self, name: str) -> bool:
+        """Whether the source holds canonical table ``name``."""
+        return self._physical_name(name) in self._physical_tables
+
+    @property
+    def available_tables(self) -> list[str]:
+        """Canonical tables the source holds."""
+        return [n for n in TABLES if self.has(n)]
+
+    @property
+    def missing_tables(self) -> list[str]:
+        """Canonical tables the source lacks (their KPIs are 'not available')."""
+        return [n for n in TABLES if not self.has(n)]
+
+    # -- tables ---------------------------------------------------------------------------
+    def raw_table(self, name: str) -> ibis.Table:
+        """The canonical table, mapped and typed, but not filtered on brand or product line.
+
+        Raises
+        ------
+        MissingTableError
+            When the source has no such table.
+        ContractError
+            When a column is missing or of the wrong type (all problems in one error).
+        """
+        if name not in TABLES:
+            raise KeyError(f"{name!r} is not a canonical table; tables: {', '.join(TABLES)}")
+        if name in self._cache:
+            return self._cache[name]
+        if not self.has(name):
+            raise MissingTableError(name)
+        spec = TABLES[name]
+        t = self.con.table(self._physical_name(name))
+        mapping = self.source.tables.get(name)
+        renames = {}
+        if mapping:
+            for canonical, theirs in mapping.columns.items():
+                if theirs not in t.columns:
+                    raise ContractError(
+                        [
+                            ContractProblem(
+                                name,
+                                canonical,
+                                f"mapped to column '{theirs}', which table "
+                                f"'{self._physical_name(name)}' does not have "
+                                f"(columns: {', '.join(t.columns)})",
+                            )
+                        ]
+                    )
+                renames[canonical] = theirs
+            if renames:
+                # drop user columns that collide with a canonical name being mapped
+                clash = [c for c in renames if c in t.columns and c not in renames.values()]
+                if clash:
+                    t = t.drop(*clash)
+                t = t.rename(renames)
+        problems = check_schema(spec, t.schema(), source_names=renames)
+        if problems:
+            raise ContractError(problems)
+        t = conform(spec, t)
+        self._cache[name] = t
+        return t
+
+    def table(self, name: str) -> ibis.Table:
+        """The canonical table filtered on this brand and its product lines, in the database."""
+        t = self.raw_table(name)
+        if self.brand is not None:
+            t = t.filter(t.brand == self.brand)
+        if self.product_lines and "product_line" in t.columns:
+            t = t.filter(t.product_line.isin(list(self.product_lines)))
+        return t
+
+    def check(self, *, values: bool = False) -> list[ContractProblem]:
+        """Check every available table's contract; with ``values``, scan the data too."""
+        problems: list[ContractProblem] = []
+        for name in self.available_tables:
+            try:
+                t = self.raw_table(name)
+            except ContractError as exc:
+                problems.extend(exc.problems)
+                continue
+            if values:
+                problems.extend(check_values(TABLES[name], t))
+        return problems
+
+    def close(self) -> None:
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect:
+            try:
+                disconnect()
+            except Exception:  # pragma: no cover - best effort
+                log.debug("disconnect failed", exc_info=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _open(source: SourceParams, base_dir: Path):
+    if source.kind == "sql":
+        try:
+            url = source.resolved_url()
+        except KeyError as exc:
+            raise DataSourceError(
+                f"source.url needs environment variable {exc.args[0]}, which is not set"
+            ) from None
+        try:
+            return ibis.connect(url)
+        except Exception as exc:
+            # never echo the URL: it may hold a credential
+            raise DataSourceError(
+                f"cannot connect to {source.redacted()}: {type(exc).__name__}: "
+                f"{_scrub(str(exc), source)}"
+            ) from None
+    path = Path(source.path).expanduser()
+    if not path.is_absolute():
+        path = (base_dir / path).resolve()
+    if source.kind == "duckdb":
+        if not path.is_file():
+            raise DataSourceError(
+                f"source.path: DuckDB file {path} does not exist"
+                + (" (create the demo with: kpitools demo-data)" if "demo" in path.name else "")
+            )
+        try:
+            return ibis.duckdb.connect(str(path), read_only=True)
+        except Exception as exc:
+            raise DataSourceError(f"source.path: cannot open DuckDB file {path}: {exc}") from None
+    if not path.is_dir():
+        raise DataSourceError(f"source.path: folder {path} does not exist")
+    con = ibis.duckdb.connect()
+    reader = con.read_parquet if source.kind == "parquet" else con.read_csv
+    ext = ".parquet" if source.kind == "parquet" else ".csv"
+    for name in TABLES:
+        mapping = source.tables.get(name)
+        stem = (mapping.table if mapping and mapping.table else None) or name
+        f = path / (stem if stem.endswith(ext) else stem + ext)
+        if f.is_file():
+            reader(str(f), table_name=stem)
+    return con
+
+
+def _scrub(text: str, source: SourceParams) -> str:
+    try:
+        url = source.resolved_url()
+    except KeyError:
+        return text
+    parts = url.split("@", 1)
+    if len(parts) == 2 and ":" in parts[0].split("//", 1)[-1]:
+        secret = parts[0].split("//", 1)[-1].split(":", 1)[1]
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def connect(params: BrandParams | SourceParams, *, brand=None, product_lines=(), base_dir=None):
+    """Open a data source as a :class:`Database`.
+
+    Parameters
+    ----------
+    params : BrandParams or SourceParams
+        A brand's params (brand, product lines and source taken from it), or a bare source.
+    brand, product_lines :
+        Filters, when ``params`` is a bare source.
+    base_dir : Path, optional
+        Directory relative paths are resolved against (default: the params file's folder,
+        or the working directory for a bare source).
+
+    Raises
+    ------
+    DataSourceError
+        When the file, folder or server cannot be opened, or a credential variable is unset.
+    """
+    if isinstance(params, BrandParams):
+        source = params.source
+        brand = params.brand
+        product_lines = params.product_lines
+        base_dir = params.base_dir
+    else:
+        source = params
+    con = _open(source, Path(base_dir or Path.cwd()))
+    return Database(con, source, brand=brand, product_lines=product_lines)

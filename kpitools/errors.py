@@ -1,0 +1,77 @@
+"""One exception root for kpitools.
+
+Every error a user can meet derives from :class:`KpitoolsError` and carries a message that
+names the file, field, table or column at fault, so that a scheduled run can print one clear
+line per problem instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+
+class KpitoolsError(Exception):
+    """Root of every error raised by kpitools."""
+
+
+class ParamsError(KpitoolsError):
+    """A params file is missing, unreadable or invalid.
+
+    Parameters
+    ----------
+    path : str
+        The params file at fault.
+    problems : list of str
+        One line per problem, each already prefixed with the file and the field.
+    """
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = str(path)
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class DataSourceError(KpitoolsError):
+    """A data source cannot be opened (missing file, bad URL, unset credential variable)."""
+
+
+class ContractError(KpitoolsError):
+    """A table breaks its contract: missing column, wrong type, or values out of range.
+
+    Parameters
+    ----------
+    problems : list of ContractProblem
+        Every failure found, with the failing rows where there are some.
+    """
+
+    def __init__(self, problems: list):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class MissingTableError(KpitoolsError):
+    """A KPI or analysis needs a table that the source does not have."""
+
+    def __init__(self, table: str, needed_by: str | None = None):
+        self.table = table
+        self.needed_by = needed_by
+        who = f" (needed by {needed_by})" if needed_by else ""
+        super().__init__(f"table '{table}' is not in the data source{who}")
+
+
+class PeriodError(KpitoolsError):
+    """A period is malformed or has no data."""
+
+
+class UnknownKpiError(KpitoolsError):
+    """A KPI id is not in the registry."""
+
+
+class CampaignError(KpitoolsError):
+    """A campaign cannot be analysed (no members, no control group, inconsistent dates)."""
+
+
+class FitError(KpitoolsError):
+    """A statistical model could not be fitted on the data given."""
+
+
+class ReportError(KpitoolsError):
+    """A report could not be rendered or published."""

@@ -1,0 +1,322 @@
+"""A brand's params file: what to report, on which data, for which period.
+
+One YAML file per brand or product line in ``params/``. The models below are strict
+(``extra="forbid"``): a misspelt key is an error, not a silently ignored setting. Every problem
+becomes one line naming the file and the field::
+
+    params/acme.yaml: period.grain: Input should be 'month', 'quarter' or 'year'
+
+Paths inside a params file (``source.path``) are relative to the params file itself, so a params
+file works the same from the project root, from ``notebooks/`` or from a scheduler.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ParamsError, PeriodError
+from .periods import GRAINS, Period, parse_period
+
+LOCALES = ("en", "fr", "it")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableMapping(_Strict):
+    """Where a canonical table lives in the user's source, and how its columns are named.
+
+    ``columns`` maps canonical column names to the user's names, e.g.
+    ``{revenue: amount_net, ordered_at: order_date}``.
+    """
+
+    table: str | None = Field(None, description="the user's table or file name")
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:
+        return v
+
+
+class SourceParams(_Strict):
+    """The data source of a brand.
+
+    ``kind``:
+
+    - ``duckdb``: a DuckDB database file (``path``), opened read-only;
+    - ``parquet`` / ``csv``: a folder (``path``) with one file per table (``orders.parquet``);
+    - ``sql``: any database Ibis speaks, by ``url``. Credentials are written as
+      ``${ENV_VAR}`` references and read from the environment when connecting; a literal
+      password in the URL is rejected.
+    """
+
+    kind: Literal["duckdb", "parquet", "csv", "sql"] = "duckdb"
+    path: str | None = None
+    url: str | None = None
+    tables: dict[str, TableMapping] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _where(self):
+        if self.kind == "sql":
+            if not self.url:
+                raise ValueError("a sql source needs a url, e.g. postgres://${PGUSER}@host/db")
+        elif not self.path:
+            raise ValueError(f"a {self.kind} source needs a path")
+        return self
+
+    @field_validator("url")
+    @classmethod
+    def _no_literal_password(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            parts = urlsplit(_ENV_REF.sub("x", v))
+        except ValueError as exc:  # pragma: no cover - urlsplit is lenient
+            raise ValueError(f"not a URL: {exc}") from None
+        if not parts.scheme:
+            raise ValueError("not a URL: it needs a scheme such as postgres://")
+        netloc = urlsplit(v).netloc
+        userinfo = netloc.rpartition("@")[0]
+        if ":" in userinfo:
+            password = userinfo.split(":", 1)[1]
+            if not _ENV_REF.fullmatch(password):
+                raise ValueError(
+                    "the URL holds a literal password: write it as ${SOME_ENV_VAR} and set "
+                    "that variable in the environment"
+                )
+        return v
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, v: dict[str, TableMapping]) -> dict[str, TableMapping]:
+        from .data.schema import TABLES
+
+        for name, mapping in v.items():
+            if name not in TABLES:
+                raise ValueError(f"unknown table {name!r}; canonical tables: {', '.join(TABLES)}")
+            cols = TABLES[name].column_names
+            for col in mapping.columns:
+                if col not in cols:
+                    raise ValueError(
+                        f"{name}.columns: unknown column {col!r}; {name} has {', '.join(cols)}"
+                    )
+        return v
+
+    def env_vars(self) -> list[str]:
+        """Environment variables the URL refers to."""
+        return _ENV_REF.findall(self.url or "")
+
+    def resolved_url(self) -> str:
+        """The URL with ``${VAR}`` replaced from the environment.
+
+        Raises
+        ------
+        KeyError
+            Naming the first unset variable.
+        """
+        assert self.url is not None
+
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            if name not in os.environ:
+                raise KeyError(name)
+            return os.environ[name]
+
+        return _ENV_REF.sub(sub, self.url)
+
+    def redacted(self) -> str:
+        """A description safe for logs and reports: never a credential."""
+        if self.kind != "sql":
+            return f"{self.kind}:{self.path}"
+        parts = urlsplit(self.url or "")
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class PeriodParams(_Strict):
+    grain: Literal["month", "quarter", "year"] = "month"
+    current: str | None = Field(
+        None, description="YYYY-MM, YYYY-Qn or YYYY; default: the latest complete period in the data"
+    )
+
+    @model_validator(mode="after")
+    def _parse(self):
+        if self.current is not None:
+            try:
+                parse_period(self.current, self.grain)
+            except PeriodError as exc:
+                raise ValueError(f"current: {exc}") from None
+        return self
+
+
+class Settings(_Strict):
+    """Definitions that a brand may tune (documented with each KPI that uses them)."""
+
+    lapse_days: Annotated[int, Field(gt=0)] = 365
+    conversion_window_days: Annotated[int, Field(gt=0)] = 90
+    lead_response_target_minutes: Annotated[float, Field(gt=0)] = 20.0
+    loyal_periods: Annotated[int, Field(ge=2)] = 3
+
+
+class ReportParams(_Strict):
+    title: str | None = None
+    notebooks: list[str] = Field(default_factory=lambda: ["10-kpi-report"])
+
+
+class BrandParams(_Strict):
+    """Everything a report needs to know about one brand or product line.
+
+    Attributes
+    ----------
+    brand : str
+        Value of the ``brand`` column in the data.
+    name : str
+        Display name in reports.
+    locale : {"en", "fr", "it"}
+        Language and number format of the report.
+    currency : str
+        ISO 4217 code of the monetary columns.
+    product_lines : list of str
+        Product lines to keep (empty: all lines of the brand).
+    """
+
+    brand: Annotated[str, Field(min_length=1)]
+    name: str | None = None
+    locale: Literal["en", "fr", "it"] = "en"
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    product_lines: list[str] = Field(default_factory=list)
+    period: PeriodParams = Field(default_factory=PeriodParams)
+    source: SourceParams
+    kpis: list[str] | None = Field(
+        None, description="KPI ids to report, in order; default: every KPI the data allow"
+    )
+    settings: Settings = Field(default_factory=Settings)
+    report: ReportParams = Field(default_factory=ReportParams)
+
+    #: directory of the params file; relative source paths are resolved against it
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    #: the file the params came from (for messages)
+    origin: str = Field("<params>", exclude=True)
+
+    @field_validator("kpis")
+    @classmethod
+    def _known_kpis(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        from .kpis.registry import check_kpi_ids
+
+        check_kpi_ids(v)  # raises ValueError listing close matches
+        return v
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.brand
+
+    @property
+    def slug(self) -> str:
+        """Folder name for this brand's reports: the file stem (one file per brand or line)."""
+        stem = Path(self.origin).stem
+        return stem if stem and stem != "<params>" else self.brand
+
+    def source_path(self) -> Path:
+        """Absolute path of a file or folder source."""
+        assert self.source.path is not None
+        p = Path(os.path.expandvars(self.source.path)).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def resolve_period(self, text: str | None = None) -> Period | None:
+        """The period asked for (argument, else ``period.current``), or None for 'latest'."""
+        text = text or self.period.current
+        return parse_period(text, self.period.grain) if text else None
+
+
+def _format_loc(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def format_validation_error(path: str, exc: ValidationError) -> list[str]:
+    """One line per problem: ``file: field.path: message``."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (not allowed here; check the spelling)"
+        msg = msg.removeprefix("Value error, ")
+        lines.append(f"{path}: {_format_loc(loc)}: {msg}")
+    return lines
+
+
+def parse_params(data: dict, *, origin: str = "<params>", base_dir: Path | None = None) -> BrandParams:
+    """Validate a params mapping (already read from YAML).
+
+    Raises
+    ------
+    ParamsError
+        With one line per problem.
+    """
+    if not isinstance(data, dict):
+        raise ParamsError(origin, [f"{origin}: (top level): expected a mapping of fields"])
+    extra = {"origin": origin, "base_dir": base_dir or Path.cwd()}
+    try:
+        return BrandParams.model_validate({**data, **extra})
+    except ValidationError as exc:
+        raise ParamsError(origin, format_validation_error(origin, exc)) from None
+
+
+def load_params(path: str | os.PathLike) -> BrandParams:
+    """Read and validate a brand's params file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML file, e.g. ``params/aurora.yaml``.
+
+    Returns
+    -------
+    BrandParams
+
+    Raises
+    ------
+    ParamsError
+        When the file is missing, is not YAML, or breaks the model; the message has one line per
+        problem, each naming the file and the field.
+    """
+    p = Path(path)
+    shown = str(path)
+    if not p.is_file():
+        raise ParamsError(shown, [f"{shown}: file not found"])
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParamsError(shown, [f"{shown}: {where}not valid YAML: {problem}"]) from None
+    except UnicodeDecodeError:
+        raise ParamsError(shown, [f"{shown}: not a UTF-8 text file"]) from None
+    return parse_params(data or {}, origin=shown, base_dir=p.resolve().parent)
+
+
+__all__ = [
+    "GRAINS",
+    "LOCALES",
+    "BrandParams",
+    "SourceParams",
+    "TableMapping",
+    "PeriodParams",
+    "Settings",
+    "load_params",
+    "parse_params",
+]

@@ -1,0 +1,98 @@
+"""Seaborn figures of a report.
+
+Single-axes functions take ``ax=None`` and return the Axes; multi-panel functions return the
+Figure. Axis labels and tick numbers follow the report's locale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import FuncFormatter
+
+from .report.formatting import format_value
+
+PALETTE = {"line": "#4a6fa5", "current": "#1f3b63", "grid": "#e5e8ef"}
+
+
+def _axis_formatter(unit: str, locale: str, currency: str) -> FuncFormatter:
+    def fmt(v, _pos):
+        if unit == "currency" and abs(v) >= 10_000:
+            return format_value(v / 1000, "number", locale) + "k"
+        return format_value(v, unit if unit != "count" else "number", locale, currency)
+
+    return FuncFormatter(fmt)
+
+
+def plot_trend(scorecard, kpi_id: str, *, ax=None):
+    """Line of one KPI over the last 12 periods, the report's period highlighted.
+
+    Parameters
+    ----------
+    scorecard : kpitools.kpis.Scorecard
+    kpi_id : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 2.4))
+    r = scorecard.results[kpi_id]
+    df = pd.DataFrame(
+        {
+            "period": [pd.Timestamp(p.start) for p, _ in r.trend],
+            "label": [p.label for p, _ in r.trend],
+            "value": [v for _, v in r.trend],
+        }
+    )
+    ax.set_title(r.kpi.name(scorecard.locale), fontsize=10, loc="left")
+    if df["value"].notna().sum() == 0:
+        ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes, color="grey")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        sns.despine(ax=ax, left=True, bottom=True)
+        return ax
+    sns.lineplot(data=df, x="period", y="value", marker="o", color=PALETTE["line"], ax=ax)
+    last = df.dropna().iloc[-1]
+    ax.scatter([last["period"]], [last["value"]], s=50, color=PALETTE["current"], zorder=3)
+    ax.yaxis.set_major_formatter(_axis_formatter(r.kpi.unit, scorecard.locale, scorecard.currency))
+    ticks = df["period"].iloc[::3]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(df["label"].iloc[::3], fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.grid(axis="y", color=PALETTE["grid"])
+    sns.despine(ax=ax)
+    return ax
+
+
+def plot_trends(scorecard, kpis=None, *, ncols: int = 3):
+    """Small multiples of the 12-period trend of several KPIs.
+
+    Parameters
+    ----------
+    scorecard : kpitools.kpis.Scorecard
+    kpis : list of str, optional
+        Default: every KPI of the scorecard with data.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    ids = kpis or [r.id for r in scorecard if r.status == "ok"]
+    n = max(len(ids), 1)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.5 * nrows), squeeze=False)
+    for ax, kid in zip(axes.flat, ids, strict=False):
+        plot_trend(scorecard, kid, ax=ax)
+    for ax in list(axes.flat)[len(ids) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig

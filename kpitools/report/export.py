@@ -1,0 +1,242 @@
+"""Export an executed report notebook: HTML without code, PDF, ``kpis.json``, and the index.
+
+- HTML: nbconvert's ``basic`` template with every input cell, prompt, the ``parameters`` and
+  ``injected-parameters`` cells and stderr output removed, wrapped in one stylesheet
+  (``report.css``) shared with the PDF.
+- PDF: WeasyPrint renders that same HTML (figures are embedded PNGs), so no browser is
+  downloaded or started.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import datetime
+from html import escape
+from importlib.resources import files
+from pathlib import Path
+
+import nbformat
+
+from ..errors import ReportError
+
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
+
+
+def _stylesheet() -> str:
+    return files("kpitools.report").joinpath("report.css").read_text(encoding="utf-8")
+
+
+def page(body: str, *, title: str, lang: str = "en") -> str:
+    """A complete HTML page around ``body`` with the report stylesheet."""
+    return (
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{_stylesheet()}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
+
+
+def _clean_notebook(nb):
+    """Drop hidden cells, stderr streams and plain-text reprs of figures."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_TAGS:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                if out.get("output_type") == "error":
+                    continue
+                data = out.get("data")
+                if data and ("text/html" in data or "image/png" in data):
+                    data.pop("text/plain", None)
+                if out.get("output_type") == "execute_result" and data == {"text/plain": "''"}:
+                    continue
+                outputs.append(out)
+            cell.outputs = outputs
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def notebook_to_html(nb_path: str | os.PathLike, *, title: str, lang: str = "en") -> str:
+    """Render an executed notebook to a stakeholder page: outputs and narrative, no code.
+
+    Parameters
+    ----------
+    nb_path : path
+        The executed notebook (``report.ipynb``).
+    title : str
+        The page title.
+    lang : str
+        ``lang`` attribute of the page.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb = _clean_notebook(nb)
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    return page(body, title=title, lang=lang)
+
+
+def export_html(nb_path, html_path, *, title: str, lang: str = "en") -> Path:
+    """Write the code-free HTML of an executed notebook."""
+    html = notebook_to_html(nb_path, title=title, lang=lang)
+    out = Path(html_path)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def export_pdf(html_path, pdf_path) -> Path:
+    """Render an HTML report to PDF with WeasyPrint (no browser involved).
+
+    Raises
+    ------
+    ReportError
+        When WeasyPrint fails (e.g. its system libraries are missing).
+    """
+    try:
+        from weasyprint import HTML
+    except Exception as exc:  # pragma: no cover - depends on system libraries
+        raise ReportError(f"PDF export needs WeasyPrint and Pango: {exc}") from None
+    out = Path(pdf_path)
+    HTML(filename=str(html_path), base_url=str(Path(html_path).parent)).write_pdf(str(out))
+    return out
+
+
+def _json_default(o):
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _finite(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def export_kpis_json(scorecard, path, *, extra: dict | None = None) -> Path:
+    """Write ``kpis.json``: ``{"brand", "period", "kpis": {id: {"value", "unit", ...}}}``.
+
+    NaN and infinities are written as ``null``, never as invalid JSON.
+    """
+    doc = scorecard.to_dict()
+    doc["generated_at"] = datetime.now().isoformat(timespec="seconds")
+    if extra:
+        doc.update(extra)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(
+        json.dumps(_finite(doc), indent=2, ensure_ascii=False, default=_json_default),
+        encoding="utf-8",
+    )
+    os.replace(tmp, out)
+    return out
+
+
+def export_index(reports_dir, *, headline=("revenue", "new_customers", "retention_rate", "nps")):
+    """Write ``reports/index.html``: every brand and period with links and headline KPIs.
+
+    Reads the ``kpis.json`` of each published report; a brand whose last run failed is shown
+    with its failure beside its last good report.
+    """
+    from ..kpis.registry import get_registry
+    from .formatting import format_value
+
+    root = Path(reports_dir)
+    reg = get_registry()
+    rows = []
+    for kp in sorted(root.glob("*/*/kpis.json")):
+        try:
+            doc = json.loads(kp.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        folder = kp.parent
+        rows.append((folder.parent.name, folder.name, doc, folder))
+    failures = {}
+    for f in sorted(root.glob("*/_failed/*.json")):
+        try:
+            failures.setdefault(f.parent.parent.name, json.loads(f.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    heads = "".join(f"<th>{escape(reg[h].name('en'))}</th>" for h in headline if h in reg)
+    body = []
+    for slug, period, doc, folder in sorted(rows, key=lambda r: (r[0], r[1]), reverse=False):
+        loc = doc.get("locale", "en")
+        cur = doc.get("currency", "EUR")
+        cells = []
+        for h in headline:
+            if h not in reg:
+                continue
+            k = doc.get("kpis", {}).get(h, {})
+            cells.append(
+                f"<td class='num'>{format_value(k.get('value'), k.get('unit', 'number'), loc, cur)}</td>"
+            )
+        links = " · ".join(
+            f"<a href='{slug}/{period}/{name}'>{label}</a>"
+            for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"), ("kpis.json", "JSON"))
+            if (folder / name).exists()
+        )
+        status = "<span class='badge ok'>ok</span>"
+        fail = failures.get(slug)
+        if fail and fail.get("period") == period:
+            status = (
+                f"<span class='badge failed' title='{escape(fail.get('error', ''))}'>"
+                f"last run failed</span>"
+            )
+        body.append(
+            f"<tr><td>{escape(doc.get('name', slug))}</td><td>{escape(period)}</td>{cells and ''.join(cells)}"
+            f"<td>{status}</td><td>{links}</td></tr>"
+        )
+    for slug, fail in failures.items():
+        if not any(r[0] == slug for r in rows):
+            body.append(
+                f"<tr><td>{escape(slug)}</td><td>{escape(str(fail.get('period', '')))}</td>"
+                + "<td></td>" * len([h for h in headline if h in reg])
+                + f"<td><span class='badge failed'>failed</span></td>"
+                f"<td class='muted'>{escape(fail.get('error', ''))}</td></tr>"
+            )
+    table = (
+        "<table class='index'><thead><tr><th>Brand</th><th>Period</th>"
+        f"{heads}<th>Status</th><th>Report</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+    html = page(
+        f"<div class='kpi-header'><div class='brand'>kpitools</div><h1>CRM reports</h1>"
+        f"<div class='period'>Updated {stamp}</div></div>{table}",
+        title="CRM reports",
+    )
+    out = root / "index.html"
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+__all__ = [
+    "ReportError",
+    "export_html",
+    "export_index",
+    "export_kpis_json",
+    "export_pdf",
+    "notebook_to_html",
+    "page",
+]

@@ -1,0 +1,197 @@
+"""Numbers and words for the report's locale (en, fr, it), with Babel.
+
+Every number a stakeholder reads goes through :func:`format_value` or :func:`format_change`,
+so that a French report shows ``12 345,6 €`` and ``+1,2 pt`` and never ``nan`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, format_percent
+
+BABEL_LOCALE = {"en": "en_GB", "fr": "fr_FR", "it": "it_IT"}
+
+TEXT = {
+    "kpi": {"en": "Indicator", "fr": "Indicateur", "it": "Indicatore"},
+    "value": {"en": "Value", "fr": "Valeur", "it": "Valore"},
+    "previous": {"en": "Previous period", "fr": "Période précédente", "it": "Periodo precedente"},
+    "vs_previous": {"en": "vs previous", "fr": "vs précédente", "it": "vs precedente"},
+    "year_ago": {"en": "A year before", "fr": "Un an avant", "it": "Un anno prima"},
+    "vs_year_ago": {"en": "vs a year before", "fr": "vs un an avant", "it": "vs anno precedente"},
+    "trend": {"en": "12-period trend", "fr": "Tendance 12 périodes", "it": "Andamento 12 periodi"},
+    "definition": {"en": "Definition", "fr": "Définition", "it": "Definizione"},
+    "department": {"en": "Department", "fr": "Service", "it": "Reparto"},
+    "unit": {"en": "Unit", "fr": "Unité", "it": "Unità"},
+    "better": {"en": "Better when", "fr": "Meilleur si", "it": "Migliore se"},
+    "higher": {"en": "higher", "fr": "plus élevé", "it": "più alto"},
+    "lower": {"en": "lower", "fr": "plus bas", "it": "più basso"},
+    "no_data": {"en": "no data in period", "fr": "pas de données", "it": "nessun dato"},
+    "not_available": {"en": "not available", "fr": "non disponible", "it": "non disponibile"},
+    "needs_table": {"en": "needs table", "fr": "table requise :", "it": "tabella richiesta:"},
+    "report_title": {"en": "CRM performance report", "fr": "Rapport de performance CRM", "it": "Report sulle performance CRM"},
+    "period": {"en": "Period", "fr": "Période", "it": "Periodo"},
+    "summary": {"en": "Summary", "fr": "Synthèse", "it": "Sintesi"},
+    "scorecard": {"en": "Scorecard", "fr": "Tableau de bord", "it": "Scorecard"},
+    "trends": {"en": "Trends", "fr": "Tendances", "it": "Andamenti"},
+    "glossary": {"en": "Glossary", "fr": "Glossaire", "it": "Glossario"},
+    "data_source": {"en": "Data source", "fr": "Source des données", "it": "Fonte dei dati"},
+    "generated": {"en": "Generated", "fr": "Produit le", "it": "Generato il"},
+    "improved": {"en": "improved", "fr": "en amélioration", "it": "in miglioramento"},
+    "worsened": {"en": "worsened", "fr": "en recul", "it": "in peggioramento"},
+    "unchanged": {"en": "unchanged", "fr": "stable", "it": "stabile"},
+    "brand": {"en": "Brand", "fr": "Marque", "it": "Marchio"},
+    "reports": {"en": "Reports", "fr": "Rapports", "it": "Report"},
+    "missing_tables": {
+        "en": "Tables absent from the data source",
+        "fr": "Tables absentes de la source",
+        "it": "Tabelle assenti dalla fonte",
+    },
+}
+
+UNIT_WORDS = {
+    "days": {"en": "days", "fr": "jours", "it": "giorni"},
+    "hours": {"en": "h", "fr": "h", "it": "h"},
+    "minutes": {"en": "min", "fr": "min", "it": "min"},
+    "seconds": {"en": "s", "fr": "s", "it": "s"},
+}
+
+DEPARTMENT_NAMES = {
+    "sales": {"en": "Sales", "fr": "Ventes", "it": "Vendite"},
+    "marketing": {"en": "Marketing", "fr": "Marketing", "it": "Marketing"},
+    "service": {"en": "Service", "fr": "Service client", "it": "Assistenza"},
+    "perception": {
+        "en": "Customer relationship",
+        "fr": "Relation client",
+        "it": "Relazione con il cliente",
+    },
+    "adoption": {"en": "CRM adoption", "fr": "Adoption du CRM", "it": "Adozione del CRM"},
+}
+
+POINTS = {"en": "pp", "fr": "pt", "it": "p.p."}
+
+
+def t(key: str, locale: str = "en") -> str:
+    """The report phrase ``key`` in ``locale``."""
+    entry = TEXT[key]
+    return entry.get(locale, entry["en"])
+
+
+def _bl(locale: str) -> str:
+    return BABEL_LOCALE.get(locale, locale)
+
+
+@lru_cache(maxsize=32)
+def _currency_pattern(locale: str, decimals: bool) -> str:
+    pattern = Locale.parse(_bl(locale)).currency_formats["standard"].pattern
+    pattern = pattern.split(";")[0]
+    return pattern if decimals else pattern.replace(".00", "")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def format_number(value, locale: str = "en", decimals: int = 0) -> str:
+    """A plain number with grouping, e.g. ``12,345`` / ``12 345`` / ``12.345``."""
+    if _missing(value):
+        return "–"
+    fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=fmt, locale=_bl(locale))
+
+
+def format_value(value, unit: str, locale: str = "en", currency: str = "EUR") -> str:
+    """Format a KPI value by its unit.
+
+    Parameters
+    ----------
+    value : float or None
+    unit : str
+        A registry unit: count, ratio (fraction shown as %), currency, score, days, hours,
+        minutes, seconds, number.
+    locale : {"en", "fr", "it"}
+    currency : str
+        ISO 4217 code.
+
+    Returns
+    -------
+    str
+        ``–`` for a missing value; never ``nan`` or ``None``.
+    """
+    if _missing(value):
+        return "–"
+    loc = _bl(locale)
+    if unit == "count":
+        return format_decimal(round(value), format="#,##0", locale=loc)
+    if unit == "ratio":
+        return format_percent(value, format="#,##0.0%", locale=loc)
+    if unit == "currency":
+        big = abs(value) >= 1000
+        return format_currency(
+            round(value) if big else value,
+            currency,
+            format=_currency_pattern(locale, not big),
+            locale=loc,
+            currency_digits=False,
+        )
+    if unit == "score":
+        return format_decimal(value, format="#,##0.0", locale=loc)
+    if unit in UNIT_WORDS:
+        word = UNIT_WORDS[unit].get(locale, UNIT_WORDS[unit]["en"])
+        return f"{format_decimal(value, format='#,##0.0', locale=loc)}\u00a0{word}"
+    return format_decimal(value, format="#,##0.##", locale=loc)
+
+
+def format_change(change, kind: str, locale: str = "en") -> str:
+    """A change with its sign: ``+1.2 pp`` for points (ratios, scores), ``−3.4%`` relative.
+
+    Parameters
+    ----------
+    change : float or None
+        Difference in points (for a ratio: a fraction, shown ×100) or relative change.
+    kind : {"points", "points_ratio", "relative"}
+    """
+    if _missing(change):
+        return "–"
+    loc = _bl(locale)
+    if kind == "points_ratio":
+        change = change * 100
+        kind = "points"
+    if kind == "points":
+        body = format_decimal(abs(change), format="#,##0.0", locale=loc)
+        unit = "\u00a0" + POINTS.get(locale, "pp")
+    else:
+        body = format_percent(abs(change), format="#,##0.0%", locale=loc)
+        unit = ""
+    sign = "+" if change > 0 else ("\u2212" if change < 0 else "\u00b1")
+    return f"{sign}{body}{unit}"
+
+
+def change_kind(unit: str) -> str:
+    """How a KPI's change is expressed: ratio → points of %, score → points, else relative."""
+    if unit == "ratio":
+        return "points_ratio"
+    if unit == "score":
+        return "points"
+    return "relative"
+
+
+def format_date(d, locale: str = "en") -> str:
+    from babel.dates import format_date as _fd
+
+    return _fd(d, format="long", locale=_bl(locale))
+
+
+def period_title(period, locale: str = "en") -> str:
+    """``December 2025`` / ``décembre 2025`` / ``Q4 2025`` / ``2025``."""
+    from babel.dates import format_date as _fd
+
+    if period.grain == "month":
+        return _fd(period.start, format="LLLL y", locale=_bl(locale))
+    if period.grain == "quarter":
+        q = (period.start.month - 1) // 3 + 1
+        word = {"en": "Q", "fr": "T", "it": "T"}.get(locale, "Q")
+        return f"{word}{q} {period.start.year}"
+    return str(period.start.year)

@@ -1,0 +1,91 @@
+"""One-call helpers for report notebooks: each returns an object Jupyter displays richly.
+
+A report notebook's code cells read like a table of contents::
+
+    setup_notebook()
+    params = load_params(params_path)
+    db = connect(params)
+    scorecard = compute_kpis(db, params, period)
+    show_header(params, scorecard)
+    show_summary(scorecard, params)
+    show_scorecard(scorecard)
+    plot_trends(scorecard)
+    show_glossary(scorecard)
+"""
+
+from __future__ import annotations
+
+import html as _html
+from datetime import datetime
+
+from .formatting import DEPARTMENT_NAMES, t
+from .tables import Html, glossary_html, header_html, scorecard_html, summary_html
+
+
+def setup_notebook(dpi: int = 110) -> None:
+    """Figure style for reports: seaborn theme, PNG figures (embedded in HTML and PDF).
+
+    Called by the notebook, never on import.
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
+    mpl.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi, "savefig.bbox": "tight"})
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except ImportError:  # pragma: no cover - outside Jupyter
+        pass
+
+
+def show_header(params, scorecard, *, title: str | None = None) -> Html:
+    """Brand, report title and period."""
+    return Html(header_html(params, scorecard, title=title))
+
+
+def show_summary(scorecard, params, *, headline=None) -> Html:
+    """Headline tiles and the one-line verdict."""
+    return Html(summary_html(scorecard, params, headline=headline))
+
+
+def show_scorecard(scorecard, *, department: str | None = None, kpis=None) -> Html:
+    """The scorecard table, optionally for one department only."""
+    ids = kpis or [
+        r.id for r in scorecard if department is None or r.kpi.department == department
+    ]
+    title = None
+    if department:
+        title = DEPARTMENT_NAMES[department].get(scorecard.locale, department)
+    return Html(scorecard_html(scorecard, kpis=ids, title=title))
+
+
+def show_glossary(scorecard) -> Html:
+    """Definitions of the KPIs in the scorecard."""
+    return Html(glossary_html([r.kpi for r in scorecard], locale=scorecard.locale))
+
+
+def show_section(title_key_or_text: str, locale: str = "en") -> Html:
+    """A section heading in the report's language."""
+    from .formatting import TEXT
+
+    text = t(title_key_or_text, locale) if title_key_or_text in TEXT else title_key_or_text
+    return Html(f"<h2>{_html.escape(text)}</h2>")
+
+
+def show_footer(params, db, scorecard) -> Html:
+    """Where the numbers come from: data source (never a credential), tables absent, time."""
+    loc = params.locale
+    missing = db.missing_tables
+    missing_line = (
+        f"<div>{t('missing_tables', loc)}: {', '.join(missing)}</div>" if missing else ""
+    )
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+    return Html(
+        "<div class='kpi-footer'>"
+        f"<div>{t('data_source', loc)}: {_html.escape(db.description)}</div>"
+        f"{missing_line}"
+        f"<div>{t('generated', loc)}: {stamp} · kpitools</div>"
+        "</div>"
+    )

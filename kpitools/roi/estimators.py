@@ -1,0 +1,560 @@
+"""Lift of a CRM campaign measured against its control group ("population témoin").
+
+Every estimator works on a plain :class:`pandas.DataFrame` with **one row per customer**:
+an outcome column (revenue, margin or a 0/1 conversion over the measurement window), a
+treatment column (1/True = targeted by the campaign, 0/False = held out in the control group)
+and, optionally, pre-campaign covariates (e.g. revenue over the previous 12 months).
+
+Four estimators of the average effect of the campaign on the outcome are offered, all fitted
+as ordinary least squares with a heteroskedasticity-robust covariance (``cov_type``):
+
+``"diff"``
+    Difference in means, fitted as ``outcome ~ treatment``. With ``cov_type="HC2"`` and a
+    single binary regressor the robust variance of the slope is exactly the Neyman
+    (Welch-type) variance ``s1²/n1 + s0²/n0``, where ``s²`` are the group variances with
+    ``n - 1`` denominators, because the leverage of each row is ``1/n_g`` in its group.
+``"ols"``
+    Regression adjustment ``outcome ~ treatment + covariates``.
+``"lin"``
+    Lin (2013) fully interacted estimator
+    ``outcome ~ treatment + Xc + treatment:Xc`` with the covariates centred at their overall
+    mean (``Xc = X - mean(X)``), so that the treatment coefficient is the average effect. Lin
+    shows that it never hurts asymptotic precision relative to ``"diff"`` and that the
+    Huber-White standard error is consistent or conservative.
+``"cuped"``
+    CUPED (Deng et al. 2013) with one pre-period covariate ``X``: the pooled slope
+    ``theta = cov(Y, X) / var(X)`` is computed over both groups, then the difference in means
+    of ``Y - theta (X - mean X)`` is taken. The standard error is the robust OLS standard error
+    of that adjusted outcome, i.e. it treats ``theta`` as known (conditional on theta); the
+    error this neglects is of order ``1/n`` and negligible for campaign-sized samples.
+
+Inference uses Student's t with the residual degrees of freedom of the regression
+(``n - number of parameters``) for intervals and p-values, whatever ``cov_type``.
+Rows with a missing value in any column used are dropped and counted (``n_dropped``).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from pandas.api import types as ptypes
+
+from kpitools.errors import CampaignError, FitError, KpitoolsError
+
+__all__ = [
+    "COV_TYPES",
+    "METHODS",
+    "LiftResult",
+    "RoiInputError",
+    "estimate_lift",
+]
+
+METHODS = ("diff", "ols", "lin", "cuped")
+"""Estimators accepted by :func:`estimate_lift`."""
+
+COV_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
+"""Covariance types accepted by :func:`estimate_lift` (statsmodels names)."""
+
+
+class RoiInputError(KpitoolsError, ValueError):
+    """An argument of a :mod:`kpitools.roi` function is invalid (not a data problem).
+
+    Derives from both :class:`~kpitools.errors.KpitoolsError` and :class:`ValueError`.
+    """
+
+
+# --------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiftResult:
+    """Estimated average effect of a campaign on one outcome.
+
+    All amounts are in the unit of the outcome per customer (e.g. EUR of revenue per customer
+    over the measurement window). For a 0/1 outcome they are proportions (0.02 = 2 percentage
+    points); the rendering (:meth:`to_frame`, :meth:`_repr_html_`, ``str``) shows them in
+    percentage points.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    effect : float
+        Estimated average effect of being targeted (treated minus control), outcome units
+        per customer.
+    se : float
+        Standard error of ``effect``, outcome units per customer.
+    ci_low, ci_high : float
+        Bounds of the ``1 - alpha`` confidence interval of ``effect``, outcome units.
+    p_value : float
+        Two-sided p-value of the null hypothesis "no effect".
+    n_treated, n_control : int
+        Customers analysed in each group (after dropping rows with missing values).
+    mean_treated, mean_control : float
+        Raw (unadjusted) outcome means of each group, outcome units per customer.
+    cov_type : str
+        Covariance type used for ``se`` (see :data:`COV_TYPES`).
+    alpha : float
+        ``1 - confidence level`` of the interval.
+    is_binary : bool
+        Whether the outcome only takes the values 0 and 1 (a conversion).
+    n_dropped : int
+        Rows dropped because a used column was missing.
+    model : statsmodels RegressionResults or None
+        The fitted regression, for diagnostics.
+    outcome, treatment : str
+        Column names used.
+    covariates : tuple of str
+        Covariate columns used.
+    theta : float or None
+        CUPED slope (outcome units per covariate unit); None for other methods.
+    notes : tuple of str
+        Plain-language remarks about the estimate (rows dropped, caveats).
+    """
+
+    method: str
+    effect: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_treated: int
+    n_control: int
+    mean_treated: float
+    mean_control: float
+    cov_type: str
+    alpha: float
+    is_binary: bool
+    n_dropped: int
+    model: Any = field(default=None, repr=False, compare=False)
+    outcome: str = ""
+    treatment: str = ""
+    covariates: tuple[str, ...] = ()
+    theta: float | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def confidence(self) -> float:
+        """Confidence level of the interval (e.g. 0.95)."""
+        return 1.0 - self.alpha
+
+    @property
+    def relative_lift(self) -> float | None:
+        """Effect relative to the control mean (0.10 = +10 %); None if the control mean is 0."""
+        if self.mean_control == 0:
+            return None
+        return self.effect / self.mean_control
+
+    @property
+    def effect_pp(self) -> float | None:
+        """Effect in percentage points for a 0/1 outcome; None for other outcomes."""
+        return 100.0 * self.effect if self.is_binary else None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimate as a small table, one quantity per row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``quantity``; columns ``value`` (float) and ``unit`` (str). For a 0/1
+            outcome the effect and its interval are in percentage points (``pp``) and the
+            group means in percent.
+        """
+        level = f"{100 * self.confidence:g}%"
+        if self.is_binary:
+            scale, eff_unit, mean_unit = 100.0, "pp", "%"
+        else:
+            scale, eff_unit, mean_unit = 1.0, "outcome units / customer", "outcome units / customer"
+        rows: list[tuple[str, float, str]] = [
+            ("effect (lift)", scale * self.effect, eff_unit),
+            ("standard error", scale * self.se, eff_unit),
+            (f"{level} CI low", scale * self.ci_low, eff_unit),
+            (f"{level} CI high", scale * self.ci_high, eff_unit),
+            ("p-value", self.p_value, ""),
+        ]
+        rel = self.relative_lift
+        if rel is not None:
+            rows.append(("relative lift", 100.0 * rel, "% of control mean"))
+        rows += [
+            ("mean treated", scale * self.mean_treated, mean_unit),
+            ("mean control", scale * self.mean_control, mean_unit),
+            ("n treated", float(self.n_treated), "customers"),
+            ("n control", float(self.n_control), "customers"),
+            ("n dropped (missing values)", float(self.n_dropped), "rows"),
+        ]
+        frame = pd.DataFrame(rows, columns=["quantity", "value", "unit"]).set_index("quantity")
+        return frame
+
+    def _caption(self) -> str:
+        cov = f", covariates: {', '.join(self.covariates)}" if self.covariates else ""
+        return (
+            f"Lift of '{self.outcome or 'outcome'}' ({self.method}, {self.cov_type} SE, "
+            f"{100 * self.confidence:g}% CI{cov})"
+        )
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        body = frame.to_html(
+            float_format=lambda v: f"{v:,.4g}", escape=True, border=0, classes="kpitools-lift"
+        )
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        notes_html = f"<ul>{notes}</ul>" if notes else ""
+        return f"<div><p><b>{html.escape(self._caption())}</b></p>{body}{notes_html}</div>"
+
+    def __str__(self) -> str:
+        frame = self.to_frame()
+        lines = [self._caption()]
+        for name, row in frame.iterrows():
+            lines.append(f"  {name:<28} {row['value']:>14,.4g} {row['unit']}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Input validation
+# --------------------------------------------------------------------------------------
+
+
+def _check_args(method: str, cov_type: str, alpha: float) -> None:
+    if method not in METHODS:
+        raise RoiInputError(f"method '{method}' is not one of {', '.join(METHODS)}")
+    if cov_type not in COV_TYPES:
+        raise RoiInputError(f"cov_type '{cov_type}' is not one of {', '.join(COV_TYPES)}")
+    if not isinstance(alpha, int | float) or not 0.0 < float(alpha) < 1.0:
+        raise RoiInputError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+
+
+def _as_names(covariates: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(covariates, str):
+        return (covariates,)
+    return tuple(covariates)
+
+
+def _check_columns(data: pd.DataFrame, columns: dict[str, str]) -> None:
+    """``columns`` maps column name -> role (for the message)."""
+    if not isinstance(data, pd.DataFrame):
+        raise RoiInputError(
+            f"data must be a pandas DataFrame with one row per customer, got {type(data).__name__}"
+        )
+    for name, role in columns.items():
+        if name not in data.columns:
+            raise CampaignError(f"{role} column '{name}' is not in the data")
+
+
+def _treatment_as_float(series: pd.Series, name: str) -> pd.Series:
+    """Validate a 0/1 or boolean treatment column and return it as 0.0/1.0 (NaN kept)."""
+    nonnull = series.dropna()
+    if ptypes.is_bool_dtype(series) or ptypes.is_numeric_dtype(series):
+        ok = True
+    else:
+        ok = all(isinstance(v, bool | np.bool_ | int | np.integer | float) for v in nonnull)
+    values: list[float] = []
+    if ok:
+        values = sorted(set(nonnull.astype(float).unique().tolist()))
+        ok = set(values) <= {0.0, 1.0}
+    if not ok:
+        shown = ", ".join(repr(v) for v in list(pd.unique(nonnull))[:5])
+        raise CampaignError(
+            f"treatment column '{name}' must hold exactly two values, 0/1 or False/True "
+            f"(1/True = targeted, 0/False = control group); found {shown}"
+        )
+    if len(values) < 2:
+        if not values:
+            raise CampaignError(f"treatment column '{name}' has no values (no members)")
+        missing = "control (0/False)" if values == [1.0] else "treated (1/True)"
+        raise CampaignError(
+            f"treatment column '{name}' holds only one value: there are no {missing} customers"
+        )
+    if ptypes.is_object_dtype(series):
+        return pd.Series(
+            [np.nan if pd.isna(v) else float(v) for v in series], index=series.index, dtype=float
+        )
+    return series.astype(float)
+
+
+def _numeric(series: pd.Series, name: str, role: str) -> pd.Series:
+    if ptypes.is_bool_dtype(series):
+        return series.astype(float)
+    if not ptypes.is_numeric_dtype(series):
+        raise CampaignError(
+            f"{role} column '{name}' must be numeric, got dtype {series.dtype}"
+        )
+    out = series.astype(float)
+    if np.isinf(out.to_numpy()).any():
+        raise CampaignError(f"{role} column '{name}' holds infinite values")
+    return out
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return not (ptypes.is_numeric_dtype(series) or ptypes.is_bool_dtype(series))
+
+
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: tuple[str, ...],
+    extra: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Check columns, drop incomplete rows and check that both groups remain.
+
+    Returns the complete rows (outcome and covariates as float, treatment as 0.0/1.0,
+    categorical covariates and ``extra`` columns kept as they are) and the number dropped.
+    """
+    roles = {outcome: "outcome", treatment: "treatment"}
+    roles.update({c: "covariate" for c in covariates})
+    roles.update(extra or {})
+    _check_columns(data, roles)
+    if outcome == treatment:
+        raise RoiInputError(f"outcome and treatment are the same column '{outcome}'")
+    for c in covariates:
+        if c in (outcome, treatment):
+            raise RoiInputError(f"covariate '{c}' is also the outcome or the treatment column")
+    used = list(dict.fromkeys(roles))
+    frame = pd.DataFrame(index=data.index)
+    frame[treatment] = _treatment_as_float(data[treatment], treatment)
+    frame[outcome] = _numeric(data[outcome], outcome, "outcome")
+    for c in covariates:
+        frame[c] = data[c] if _is_categorical(data[c]) else _numeric(data[c], c, "covariate")
+    for c in extra or {}:
+        frame[c] = data[c]
+    frame = frame[used]
+    complete = frame.notna().all(axis=1)
+    n_dropped = int((~complete).sum())
+    frame = frame.loc[complete]
+    if frame.empty:
+        raise CampaignError(
+            f"no customer has all of {', '.join(repr(c) for c in used)} filled in (no members)"
+        )
+    n1 = int((frame[treatment] == 1.0).sum())
+    n0 = len(frame) - n1
+    for n, who in ((n1, "treated (1/True)"), (n0, "control (0/False)")):
+        if n < 2:
+            raise CampaignError(
+                f"treatment column '{treatment}': only {n} {who} customer(s) with complete data; "
+                "at least 2 per group are needed to measure a lift"
+            )
+    return frame, n_dropped
+
+
+def _covariate_matrix(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
+    """Numeric covariates as they are, categorical ones as 0/1 dummies (first level dropped)."""
+    parts = []
+    for c in covariates:
+        s = frame[c]
+        if _is_categorical(s):
+            dummies = pd.get_dummies(s.astype(str), prefix=c, prefix_sep="=", drop_first=True)
+            if dummies.shape[1] == 0:
+                raise FitError(f"covariate '{c}' takes a single value in the data analysed")
+            parts.append(dummies.astype(float))
+        else:
+            if s.nunique() < 2:
+                raise FitError(f"covariate '{c}' is constant in the data analysed")
+            parts.append(s.to_frame())
+    if not parts:
+        return pd.DataFrame(index=frame.index)
+    return pd.concat(parts, axis=1)
+
+
+def _fit(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ...]):
+    """OLS with the requested covariance; clear errors instead of NaN."""
+    n, k = X.shape
+    if n <= k:
+        raise FitError(
+            f"{n} customers for {k} regression parameters: too few rows for the covariates given"
+        )
+    if np.linalg.matrix_rank(X.to_numpy()) < k:
+        raise FitError(
+            "the regressors are collinear (a covariate is a combination of the others or of "
+            f"the treatment); covariates: {', '.join(covariates) or 'none'}"
+        )
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if cov_type == "nonrobust":
+            return sm.OLS(y, X).fit()
+        return sm.OLS(y, X).fit(cov_type=cov_type, use_t=True)
+
+
+def _binary(y: pd.Series) -> bool:
+    return bool(y.isin([0.0, 1.0]).all())
+
+
+def _extract(res, term: str, alpha: float, outcome: str) -> tuple[float, float, float, float, float]:
+    effect = float(res.params[term])
+    se = float(res.bse[term])
+    if not math.isfinite(se):
+        raise FitError(
+            f"the standard error of the lift on '{outcome}' cannot be computed (a customer "
+            "has leverage 1, e.g. a covariate category with a single customer); use "
+            "cov_type='HC1' or merge rare categories"
+        )
+    if se <= 0.0:
+        raise FitError(
+            f"outcome '{outcome}' is fitted exactly (no residual variance): the uncertainty "
+            "of the lift cannot be estimated"
+        )
+    lo, hi = (float(v) for v in res.conf_int(alpha=alpha).loc[term])
+    p = float(res.pvalues[term])
+    return effect, se, lo, hi, p
+
+
+# --------------------------------------------------------------------------------------
+# Estimator
+# --------------------------------------------------------------------------------------
+
+
+def estimate_lift(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: str | Sequence[str] = (),
+    method: str = "ols",
+    cov_type: str = "HC2",
+    alpha: float = 0.05,
+) -> LiftResult:
+    """Estimate the average effect of a campaign on an outcome against its control group.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per customer (targeted or held out).
+    outcome : str
+        Column with the outcome per customer over the measurement window: an amount (e.g.
+        revenue or margin in EUR) or a 0/1 conversion flag.
+    treatment : str
+        Column with 1/True for customers targeted by the campaign and 0/False for the control
+        group. Exactly these two values must be present.
+    covariates : str or sequence of str, optional
+        Pre-campaign columns used for adjustment, measured before the campaign so that the
+        campaign cannot have changed them. ``"diff"`` takes none, ``"cuped"`` exactly one
+        numeric column; for ``"ols"`` and ``"lin"`` non-numeric covariates are turned into
+        0/1 dummies (first level dropped).
+    method : {"diff", "ols", "lin", "cuped"}, default "ols"
+        Estimator, see the module docstring.
+    cov_type : {"HC0", "HC1", "HC2", "HC3", "nonrobust"}, default "HC2"
+        Covariance of the OLS coefficients. ``"HC2"`` with ``"diff"`` gives the Neyman
+        variance ``s1²/n1 + s0²/n0``.
+    alpha : float, default 0.05
+        One minus the confidence level of the interval (0.05 gives a 95 % interval).
+
+    Returns
+    -------
+    LiftResult
+        Effect (outcome units per customer), standard error, interval, p-value, group sizes
+        and means, and the fitted statsmodels results in ``model``.
+
+    Raises
+    ------
+    CampaignError
+        A column is missing (the message names it), the treatment column is not 0/1 or
+        boolean, or a group has fewer than 2 customers with complete data.
+    FitError
+        The regression cannot be fitted or its standard error is not finite or zero
+        (constant or collinear covariates, outcome without variance).
+    RoiInputError
+        Unknown ``method`` or ``cov_type``, ``alpha`` out of (0, 1), wrong number of
+        covariates for the method.
+
+    Notes
+    -----
+    For ``"cuped"`` the standard error is conditional on the estimated ``theta``.
+    For ``"lin"`` the covariates are centred at their mean over both groups; the standard
+    error treats that mean as fixed, as in Lin (2013).
+
+    Examples
+    --------
+    >>> res = estimate_lift(df, outcome="revenue", treatment="targeted",
+    ...                     covariates=["revenue_prev_12m"], method="lin")  # doctest: +SKIP
+    >>> res.effect, res.ci_low, res.ci_high  # doctest: +SKIP
+    """
+    _check_args(method, cov_type, alpha)
+    covs = _as_names(covariates)
+    if len(set(covs)) != len(covs):
+        raise RoiInputError(f"covariates are repeated: {list(covs)}")
+    if method == "diff" and covs:
+        raise RoiInputError(
+            "method 'diff' takes no covariates; use method='ols', 'lin' or 'cuped' to adjust "
+            f"for {', '.join(covs)}"
+        )
+    if method == "cuped" and len(covs) != 1:
+        raise RoiInputError(
+            f"method 'cuped' needs exactly one pre-period covariate, got {len(covs)}"
+        )
+
+    frame, n_dropped = _prepare(data, outcome=outcome, treatment=treatment, covariates=covs)
+    if method == "cuped" and _is_categorical(frame[covs[0]]):
+        raise CampaignError(f"CUPED covariate '{covs[0]}' must be numeric")
+
+    y = frame[outcome]
+    t = frame[treatment]
+    X = pd.DataFrame({"Intercept": 1.0, treatment: t}, index=frame.index)
+    theta: float | None = None
+    notes: list[str] = []
+
+    if method in ("ols", "lin"):
+        Z = _covariate_matrix(frame, covs)
+        Z.columns = [f"{c}" for c in Z.columns]
+        if method == "lin":
+            Z = Z - Z.mean()
+            inter = Z.mul(t, axis=0)
+            inter.columns = [f"{treatment}:{c}" for c in Z.columns]
+            Z = pd.concat([Z, inter], axis=1)
+        X = pd.concat([X, Z], axis=1)
+    elif method == "cuped":
+        x = frame[covs[0]]
+        var_x = float(x.var(ddof=1))
+        if var_x <= 0.0:
+            raise FitError(f"CUPED covariate '{covs[0]}' is constant in the data analysed")
+        theta = float(((y - y.mean()) * (x - x.mean())).sum() / (len(x) - 1) / var_x)
+        y = (y - theta * (x - x.mean())).rename(f"{outcome} (CUPED-adjusted)")
+        notes.append(
+            f"CUPED slope theta = {theta:.4g} (pooled over both groups); the standard error "
+            "treats theta as known."
+        )
+
+    res = _fit(y, X, cov_type, covs)
+    effect, se, lo, hi, p = _extract(res, treatment, alpha, outcome)
+
+    y_raw = frame[outcome]
+    is_bin = _binary(y_raw)
+    mean1 = float(y_raw[t == 1.0].mean())
+    mean0 = float(y_raw[t == 0.0].mean())
+    if n_dropped:
+        notes.append(f"{n_dropped} row(s) dropped because a used column was missing.")
+    if mean0 == 0:
+        notes.append("The control mean is 0: the relative lift is not defined.")
+
+    return LiftResult(
+        method=method,
+        effect=effect,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        n_treated=int((t == 1.0).sum()),
+        n_control=int((t == 0.0).sum()),
+        mean_treated=mean1,
+        mean_control=mean0,
+        cov_type=cov_type,
+        alpha=float(alpha),
+        is_binary=is_bin,
+        n_dropped=n_dropped,
+        model=res,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covs,
+        theta=theta,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,427 @@
+"""Guardrails on the control group ("population témoin") of a CRM campaign.
+
+Before reading a lift, check that:
+
+* the split between targeted and control customers is the one that was planned
+  (:func:`sample_ratio_mismatch`); a mismatch usually means the assignment or the data
+  extraction is broken, and then no estimate can be trusted;
+* the control group is large enough to detect an effect of a useful size
+  (:func:`minimum_detectable_effect`, :func:`required_control_size`);
+* both groups exist at all (:func:`check_groups`).
+
+Power calculations use the normal approximation (:class:`statsmodels.stats.power.NormalIndPower`)
+with a common outcome standard deviation ``sd`` in both groups; for the group sizes of CRM
+campaigns (hundreds of customers or more) the difference with a t-test is negligible.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower
+
+from kpitools.errors import CampaignError
+from kpitools.roi.estimators import RoiInputError
+
+__all__ = [
+    "ControlSizeResult",
+    "SRMResult",
+    "check_groups",
+    "minimum_detectable_effect",
+    "required_control_size",
+    "sample_ratio_mismatch",
+]
+
+ALTERNATIVES = ("two-sided", "larger", "smaller")
+
+
+def _count(value, name: str) -> int:
+    if isinstance(value, bool) or not float(value).is_integer() or value < 0:
+        raise RoiInputError(f"{name} must be a non-negative whole number of customers, got {value!r}")
+    return int(value)
+
+
+def _prob(value, name: str) -> float:
+    if not isinstance(value, int | float) or not 0.0 < float(value) < 1.0:
+        raise RoiInputError(f"{name} must be strictly between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _positive(value, name: str, unit: str) -> float:
+    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise RoiInputError(f"{name} must be a positive number ({unit}), got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------------------
+# Sample ratio mismatch
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SRMResult:
+    """Chi-square test that the observed split matches the planned one.
+
+    Parameters
+    ----------
+    n_treated, n_control : int
+        Observed customers in each group.
+    planned_control_share : float
+        Planned share of customers held out in the control group (0.10 = 10 %).
+    expected_treated, expected_control : float
+        Expected counts under the plan, customers.
+    statistic : float
+        Pearson chi-square statistic (1 degree of freedom).
+    p_value : float
+        P-value of the null hypothesis "the split follows the plan".
+    alpha : float
+        Threshold below which a mismatch is declared.
+    mismatch : bool
+        ``p_value < alpha``.
+    message : str
+        Plain-language conclusion.
+    """
+
+    n_treated: int
+    n_control: int
+    planned_control_share: float
+    expected_treated: float
+    expected_control: float
+    statistic: float
+    p_value: float
+    alpha: float
+    mismatch: bool
+    message: str
+
+    @property
+    def observed_control_share(self) -> float:
+        """Observed share of customers in the control group."""
+        return self.n_control / (self.n_treated + self.n_control)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def sample_ratio_mismatch(
+    n_treated: int,
+    n_control: int,
+    planned_control_share: float,
+    alpha: float = 0.001,
+) -> SRMResult:
+    """Test whether the control group has the planned share of customers (SRM check).
+
+    Parameters
+    ----------
+    n_treated, n_control : int
+        Customers observed in the targeted and in the control group.
+    planned_control_share : float
+        Share of customers the plan held out (0.10 = 10 %), strictly between 0 and 1.
+    alpha : float, default 0.001
+        Significance threshold. A strict default is customary because the check is run on
+        every campaign and a true mismatch is usually glaring.
+
+    Returns
+    -------
+    SRMResult
+        ``statistic = sum((observed - expected)² / expected)`` over the two groups, computed
+        with :func:`scipy.stats.chisquare`, its p-value (chi-square, 1 df) and a message.
+
+    Raises
+    ------
+    RoiInputError
+        Negative or fractional counts, no customer at all, share or alpha outside (0, 1).
+    """
+    n1 = _count(n_treated, "n_treated")
+    n0 = _count(n_control, "n_control")
+    share = _prob(planned_control_share, "planned_control_share")
+    alpha = _prob(alpha, "alpha")
+    total = n1 + n0
+    if total == 0:
+        raise RoiInputError("sample_ratio_mismatch: there are no customers in either group")
+    exp1, exp0 = total * (1.0 - share), total * share
+    stat, p = stats.chisquare([n1, n0], f_exp=[exp1, exp0])
+    stat, p = float(stat), float(p)
+    mismatch = p < alpha
+    observed = n0 / total
+    detail = (
+        f"control group holds {observed:.2%} of {total:,} customers ({n0:,}), planned "
+        f"{share:.2%} (expected {exp0:,.0f}); chi-square = {stat:.2f}, p = {p:.3g}"
+    )
+    if mismatch:
+        message = (
+            f"Sample ratio mismatch: the {detail} < {alpha:g}. The split is not the one "
+            "planned: check the assignment and the data extraction before trusting any lift."
+        )
+    else:
+        message = f"No sample ratio mismatch: the {detail} >= {alpha:g}."
+    return SRMResult(
+        n_treated=n1,
+        n_control=n0,
+        planned_control_share=share,
+        expected_treated=exp1,
+        expected_control=exp0,
+        statistic=stat,
+        p_value=p,
+        alpha=alpha,
+        mismatch=mismatch,
+        message=message,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Power
+# --------------------------------------------------------------------------------------
+
+
+def minimum_detectable_effect(
+    n_treated: int,
+    n_control: int,
+    sd: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    alternative: str = "two-sided",
+) -> float:
+    """Smallest effect the campaign can detect with the given group sizes.
+
+    Solves :meth:`statsmodels.stats.power.NormalIndPower.solve_power` for the standardized
+    effect ``d`` (with ``ratio = n_control / n_treated``) and returns ``d * sd``. It is close to
+    the closed form ``(z_{1-alpha/2} + z_{power}) * sd * sqrt(1/n_treated + 1/n_control)``
+    (the exact two-sided power also counts the opposite tail, so it is marginally smaller).
+
+    Parameters
+    ----------
+    n_treated, n_control : int
+        Customers in the targeted and in the control group.
+    sd : float
+        Standard deviation of the outcome per customer, outcome units (for a conversion rate
+        ``p``, ``sqrt(p (1 - p))``).
+    alpha : float, default 0.05
+        Significance level of the test.
+    power : float, default 0.8
+        Probability of detecting an effect of the returned size.
+    alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
+        Alternative hypothesis of the test.
+
+    Returns
+    -------
+    float
+        Minimum detectable effect, as a positive magnitude in outcome units per customer.
+
+    Raises
+    ------
+    CampaignError
+        A group is empty (no control group, or no treated customers).
+    RoiInputError
+        ``sd`` not positive, ``alpha`` or ``power`` outside (0, 1), unknown ``alternative``.
+    """
+    n1 = _count(n_treated, "n_treated")
+    n0 = _count(n_control, "n_control")
+    sd = _positive(sd, "sd", "outcome units")
+    alpha = _prob(alpha, "alpha")
+    power = _prob(power, "power")
+    if alternative not in ALTERNATIVES:
+        raise RoiInputError(f"alternative '{alternative}' is not one of {', '.join(ALTERNATIVES)}")
+    if n0 == 0:
+        raise CampaignError("no control group: no effect can be detected without one")
+    if n1 == 0:
+        raise CampaignError("no treated customers: no effect can be detected")
+    d = NormalIndPower().solve_power(
+        effect_size=None,
+        nobs1=n1,
+        alpha=alpha,
+        power=power,
+        ratio=n0 / n1,
+        alternative=alternative,
+    )
+    d = abs(float(d))
+    if not math.isfinite(d):
+        raise CampaignError(
+            f"the minimum detectable effect could not be solved for n_treated={n1}, "
+            f"n_control={n0}, alpha={alpha}, power={power}"
+        )
+    return d * sd
+
+
+@dataclass(frozen=True)
+class ControlSizeResult:
+    """Control-group size needed to detect a given effect.
+
+    Parameters
+    ----------
+    n_control : int or float
+        Customers needed in the control group (rounded up), or ``math.inf`` when no control
+        group is large enough.
+    feasible : bool
+        Whether a finite control group suffices.
+    effect : float
+        Effect to detect, outcome units per customer.
+    sd : float
+        Outcome standard deviation, outcome units per customer.
+    n_treated : int
+        Customers targeted.
+    alpha, power : float
+        Test level and power.
+    smallest_detectable : float
+        Smallest effect detectable with an unlimited control group (limit of the minimum
+        detectable effect as the control group grows), outcome units.
+    message : str
+        Plain-language conclusion.
+    """
+
+    n_control: int | float
+    feasible: bool
+    effect: float
+    sd: float
+    n_treated: int
+    alpha: float
+    power: float
+    smallest_detectable: float
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def required_control_size(
+    effect: float,
+    sd: float,
+    n_treated: int,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> ControlSizeResult:
+    """Control-group size needed to detect ``effect`` with ``n_treated`` customers targeted.
+
+    Solves :meth:`statsmodels.stats.power.NormalIndPower.solve_power` for the ratio
+    ``n_control / n_treated`` (two-sided test). Because the variance of the difference never
+    falls below ``sd² / n_treated``, effects smaller than about
+    ``(z_{1-alpha/2} + z_{power}) * sd / sqrt(n_treated)`` cannot be detected whatever the
+    control size: the result is then ``math.inf`` with ``feasible=False`` and a message.
+
+    Parameters
+    ----------
+    effect : float
+        Effect to detect, outcome units per customer (its sign does not matter).
+    sd : float
+        Standard deviation of the outcome per customer, outcome units.
+    n_treated : int
+        Customers targeted by the campaign.
+    alpha : float, default 0.05
+        Two-sided significance level.
+    power : float, default 0.8
+        Desired probability of detecting ``effect``.
+
+    Returns
+    -------
+    ControlSizeResult
+        ``n_control`` (customers, rounded up) or ``math.inf``, with a message.
+
+    Raises
+    ------
+    RoiInputError
+        ``effect`` zero or not finite, ``sd`` not positive, ``n_treated`` not a positive
+        whole number, ``alpha`` or ``power`` outside (0, 1).
+    """
+    if not isinstance(effect, int | float) or not math.isfinite(effect) or effect == 0:
+        raise RoiInputError(f"effect must be a non-zero number (outcome units), got {effect!r}")
+    sd = _positive(sd, "sd", "outcome units")
+    n1 = _count(n_treated, "n_treated")
+    if n1 == 0:
+        raise CampaignError("no treated customers: no control size can make the effect detectable")
+    alpha = _prob(alpha, "alpha")
+    power = _prob(power, "power")
+    d = abs(float(effect)) / sd
+    analysis = NormalIndPower()
+    limit = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / math.sqrt(n1) * sd
+    # Power with an (almost) unlimited control group: if it is still short, give up.
+    max_power = analysis.power(effect_size=d, nobs1=n1, alpha=alpha, ratio=1e9)
+    common = dict(
+        effect=float(effect),
+        sd=sd,
+        n_treated=n1,
+        alpha=alpha,
+        power=power,
+        smallest_detectable=float(limit),
+    )
+    if max_power <= power:
+        return ControlSizeResult(
+            n_control=math.inf,
+            feasible=False,
+            message=(
+                f"Impossible: with {n1:,} customers targeted, even an unlimited control group "
+                f"cannot detect an effect of {abs(effect):.4g} with {power:.0%} power at "
+                f"alpha = {alpha:g}; the smallest detectable effect is about {limit:.4g}. "
+                "Target more customers or aim at a larger effect."
+            ),
+            **common,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ratio = analysis.solve_power(
+            effect_size=d, nobs1=n1, alpha=alpha, power=power, ratio=None
+        )
+    ratio = float(ratio)
+    if not math.isfinite(ratio) or ratio <= 0:
+        # Root finder failed: fall back to a bracketed search on the same power function.
+        from scipy.optimize import brentq
+
+        ratio = brentq(
+            lambda r: analysis.power(effect_size=d, nobs1=n1, alpha=alpha, ratio=r) - power,
+            1e-9,
+            1e9,
+        )
+    n0 = max(1, math.ceil(ratio * n1 - 1e-9))
+    return ControlSizeResult(
+        n_control=n0,
+        feasible=True,
+        message=(
+            f"A control group of {n0:,} customers (for {n1:,} targeted) detects an effect of "
+            f"{abs(effect):.4g} with {power:.0%} power at alpha = {alpha:g}."
+        ),
+        **common,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Group checks
+# --------------------------------------------------------------------------------------
+
+
+def check_groups(n_treated: int, n_control: int, *, min_control: int = 1000) -> list[str]:
+    """Plain-language warnings about the sizes of the targeted and control groups.
+
+    Parameters
+    ----------
+    n_treated, n_control : int
+        Customers in the targeted and in the control group.
+    min_control : int, default 1000
+        Rule-of-thumb minimum control size, customers. Use
+        :func:`minimum_detectable_effect` for the real question: is the control group large
+        enough to detect an effect worth the campaign's cost?
+
+    Returns
+    -------
+    list of str
+        One sentence per problem; empty when nothing is wrong.
+    """
+    n1 = _count(n_treated, "n_treated")
+    n0 = _count(n_control, "n_control")
+    min_control = _count(min_control, "min_control")
+    warnings_: list[str] = []
+    if n1 + n0 == 0:
+        return ["The campaign has no members: neither targeted nor control customers."]
+    if n1 == 0:
+        warnings_.append("No customer was targeted: there is nothing to measure.")
+    if n0 == 0:
+        warnings_.append(
+            "No control group: without customers held out of the campaign its return cannot "
+            "be measured, only guessed."
+        )
+    elif n0 < min_control:
+        warnings_.append(
+            f"The control group is small ({n0:,} customers, fewer than {min_control:,}): the "
+            "lift will be imprecise; check the minimum detectable effect."
+        )
+    return warnings_

@@ -1,0 +1,268 @@
+"""Run report notebooks with papermill, once per params file, in parallel, and publish.
+
+For each params file: validate it, resolve the period, execute each report notebook into a
+staging folder, render HTML (no code) and PDF, then *publish* by swapping the staging folder
+into ``reports/<brand>/<period>/``. A run that fails at any step leaves the last good report
+untouched; its executed notebook (with the failing cell marked by papermill) is kept in
+``reports/<brand>/_failed/`` with a one-line reason, and the other brands go on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import traceback
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+from .errors import KpitoolsError
+from .params import load_params
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+
+@dataclass
+class RunResult:
+    """Outcome of one brand's run."""
+
+    params_path: str
+    slug: str
+    period: str | None = None
+    status: str = "failed"
+    error: str | None = None
+    seconds: float = 0.0
+    report_dir: str | None = None
+    failed_notebook: str | None = None
+    outputs: list[str] = field(default_factory=list)
+
+
+def _notebook_path(name: str, notebooks_dir: Path) -> Path:
+    p = Path(name)
+    if p.suffix != ".ipynb":
+        p = p.with_suffix(".ipynb")
+    return p if p.is_absolute() else notebooks_dir / p
+
+
+def _output_stem(index: int, nb: Path) -> str:
+    """``report`` for the first notebook; ``campaign-roi`` for ``20-campaign-roi.ipynb``."""
+    if index == 0:
+        return "report"
+    stem = nb.stem
+    head, _, tail = stem.partition("-")
+    return tail if head.isdigit() and tail else stem
+
+
+def _one_line(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        text = f"{ename}: {evalue}"
+    elif isinstance(exc, KpitoolsError):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:2000]
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap ``staging`` into ``final`` so that readers never see a half-written report."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        os.replace(final, old)
+    try:
+        os.replace(staging, final)
+    except OSError:
+        if old is not None:  # put the previous report back
+            os.replace(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _record_failure(brand_dir: Path, result: RunResult, staging: Path | None) -> None:
+    failed_dir = brand_dir / "_failed"
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    name = f"{result.period or 'unknown'}-{stamp}"
+    if staging is not None and staging.exists():
+        for nb in staging.glob("*.ipynb"):
+            target = failed_dir / f"{name}-{nb.name}"
+            shutil.move(str(nb), target)
+            result.failed_notebook = str(target)
+        shutil.rmtree(staging, ignore_errors=True)
+    (failed_dir / "last.json").write_text(
+        json.dumps(
+            {"period": result.period, "error": result.error, "notebook": result.failed_notebook},
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+
+
+def run_brand(
+    params_path: str | os.PathLike,
+    *,
+    period: str | None = None,
+    reports_dir: str | os.PathLike = "reports",
+    notebooks_dir: str | os.PathLike | None = None,
+    pdf: bool = True,
+) -> RunResult:
+    """Produce one brand's report folder; never raises for a bad brand, returns the failure.
+
+    Parameters
+    ----------
+    params_path : path
+        The brand's params file.
+    period : str, optional
+        ``YYYY-MM`` / ``YYYY-Qn`` / ``YYYY``; default from the params file or the data.
+    reports_dir : path
+        Root of the published reports.
+    notebooks_dir : path, optional
+        Where the report notebooks live (default: the project's ``notebooks/``).
+    pdf : bool
+        Render ``report.pdf`` too.
+
+    Returns
+    -------
+    RunResult
+    """
+    import papermill as pm
+
+    from .data.sources import connect
+    from .kpis.compute import latest_period
+    from .report.export import export_html, export_pdf
+
+    t0 = time.perf_counter()
+    params_path = Path(params_path).resolve()
+    reports_dir = Path(reports_dir).resolve()
+    notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
+    result = RunResult(params_path=str(params_path), slug=params_path.stem)
+    brand_dir = reports_dir / result.slug
+    staging = None
+    try:
+        params = load_params(params_path)
+        result.slug = params.slug
+        brand_dir = reports_dir / params.slug
+        p = params.resolve_period(period)
+        if p is None:
+            with connect(params) as db:
+                p = latest_period(db, params.period.grain)
+        result.period = p.label
+        staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir(parents=True)
+        for i, name in enumerate(params.report.notebooks):
+            nb = _notebook_path(name, notebooks_dir)
+            if not nb.is_file():
+                raise KpitoolsError(f"{params_path.name}: report.notebooks: no notebook {nb}")
+            stem = _output_stem(i, nb)
+            out_nb = staging / f"{stem}.ipynb"
+            pm.execute_notebook(
+                str(nb),
+                str(out_nb),
+                parameters={
+                    "params_path": str(params_path),
+                    "period": p.label,
+                    "kpis_path": str(staging / "kpis.json") if i == 0 else None,
+                },
+                cwd=str(nb.parent),
+                progress_bar=False,
+                log_output=False,
+            )
+            title = f"{params.display_name} · {p.label}"
+            html = export_html(out_nb, staging / f"{stem}.html", title=title, lang=params.locale)
+            result.outputs.append(html.name)
+            if pdf:
+                result.outputs.append(export_pdf(html, staging / f"{stem}.pdf").name)
+            result.outputs.append(out_nb.name)
+        if not (staging / "kpis.json").exists():
+            raise KpitoolsError("the report notebook did not write kpis.json")
+        final = brand_dir / p.label
+        _publish(staging, final)
+        result.report_dir = str(final)
+        result.status = "ok"
+        last = brand_dir / "_failed" / "last.json"
+        if last.exists():
+            last.unlink()
+    except Exception as exc:  # one brand's failure must never stop the others
+        result.error = _one_line(exc)
+        if not isinstance(exc, KpitoolsError) and not getattr(exc, "ename", None):
+            log.debug("unexpected failure for %s\n%s", params_path, traceback.format_exc())
+        try:
+            _record_failure(brand_dir, result, staging)
+        except OSError:  # pragma: no cover - disk full or similar
+            log.warning("could not record the failure of %s", params_path)
+    result.seconds = round(time.perf_counter() - t0, 2)
+    return result
+
+
+def _run_brand_kwargs(kwargs: dict) -> dict:
+    return asdict(run_brand(**kwargs))
+
+
+def run_all(
+    params_paths,
+    *,
+    period: str | None = None,
+    reports_dir="reports",
+    jobs: int = 2,
+    pdf: bool = True,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Run several brands in parallel (one process each), then rebuild ``reports/index.html``.
+
+    Parameters
+    ----------
+    params_paths : list of path
+    jobs : int
+        Brands run at once.
+    progress : bool
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    list of RunResult, in the order of ``params_paths``.
+    """
+    from tqdm.auto import tqdm
+
+    from .report.export import export_index
+
+    paths = [str(Path(p)) for p in params_paths]
+    jobs = max(1, min(jobs, len(paths) or 1))
+    kwargs = [
+        {"params_path": p, "period": period, "reports_dir": str(reports_dir), "pdf": pdf}
+        for p in paths
+    ]
+    results: dict[int, RunResult] = {}
+    bar = tqdm(total=len(paths), desc="reports", unit="brand", disable=not progress)
+    if jobs == 1:
+        for i, kw in enumerate(kwargs):
+            results[i] = run_brand(**kw)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_run_brand_kwargs, kw): i for i, kw in enumerate(kwargs)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    results[i] = RunResult(**fut.result())
+                except Exception as exc:  # a crashed worker process
+                    results[i] = RunResult(
+                        params_path=paths[i], slug=Path(paths[i]).stem, error=_one_line(exc)
+                    )
+                bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
+                bar.update()
+    bar.close()
+    export_index(reports_dir)
+    return [results[i] for i in range(len(paths))]
