@@ -207,7 +207,14 @@ def run_brand(
     return result
 
 
+def quiet_third_party_loggers() -> None:
+    """Keep the run's output to what a user needs: font subsetting and alt-text notes are noise."""
+    for name in ("weasyprint", "fontTools", "traitlets", "papermill", "nbconvert"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _run_brand_kwargs(kwargs: dict) -> dict:
+    quiet_third_party_loggers()  # a spawned worker does not inherit the CLI's logging setup
     return asdict(run_brand(**kwargs))
 
 
@@ -238,6 +245,7 @@ def run_all(
 
     from .report.export import export_index
 
+    quiet_third_party_loggers()
     paths = [str(Path(p)) for p in params_paths]
     jobs = max(1, min(jobs, len(paths) or 1))
     kwargs = [

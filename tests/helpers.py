@@ -38,7 +38,7 @@ def make_db(path: Path, tables: dict[str, list[dict]], *, defaults: dict | None 
             df = pd.DataFrame(full, columns=list(spec.column_names))
             for c in spec.columns:
                 if c.kind == "timestamp":
-                    df[c.name] = pd.to_datetime(df[c.name])
+                    df[c.name] = pd.to_datetime(df[c.name], format="mixed")
             con.register("df", df)
             con.execute(f'INSERT INTO "{name}" SELECT * FROM df')
             con.unregister("df")

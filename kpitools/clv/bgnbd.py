@@ -22,7 +22,7 @@ evaluated in log space with ``gammaln``/``betaln`` and ``logaddexp``.
 The fit maximises the log-likelihood with L-BFGS-B over the log-parameters (bounded), using
 the analytic gradient. Internally times are divided by the mean of ``T`` so that the
 optimisation does not depend on the time unit; ``alpha`` is reported in the summary's time
-unit. Identical ``(x, t_x, T)`` rows are merged with weights.
+unit. Customers without repeat purchase and with the same ``T`` are merged with weights.
 
 Validation: the published CDNOW estimates (2357 customers, weeks) are r = 0.243,
 alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4. The CDNOW data are not shipped; the test
@@ -201,16 +201,18 @@ def _ll_and_grad(r, alpha, a, b, d: _Data, *, grad: bool):
     d_dead_a = np.where(rep_u, 1.0 / a + psi_ab - psi_abx, 0.0)
     d_dead_b = np.zeros_like(ux)
     d_dead_b[rep_u] = psi(b + ux[rep_u] - 1.0) - psi(b) + psi_ab - psi_abx[rep_u]
+    # Weighted sums as (w * v).sum(), not BLAS dot products: a multi-threaded BLAS on a busy
+    # machine makes ``@`` on long vectors much slower than a single-threaded reduction.
     w = d.w
     ww_alive = w * w_alive
     ww_dead = w * w_dead
     g = np.array(
         [
-            w @ d_common_r[inv] - ww_alive @ log_a_t - ww_dead @ log_a_tx,
+            (w * d_common_r[inv] - ww_alive * log_a_t - ww_dead * log_a_tx).sum(),
             w.sum() * r / alpha
-            - (ww_alive / (alpha + d.T) + ww_dead / (alpha + d.tx)) @ (r + x),
-            ww_alive @ d_alive_a[inv] + ww_dead @ d_dead_a[inv],
-            ww_alive @ d_alive_b[inv] + ww_dead @ d_dead_b[inv],
+            - ((ww_alive / (alpha + d.T) + ww_dead / (alpha + d.tx)) * (r + x)).sum(),
+            (ww_alive * d_alive_a[inv] + ww_dead * d_dead_a[inv]).sum(),
+            (ww_alive * d_alive_b[inv] + ww_dead * d_dead_b[inv]).sum(),
         ]
     )
     return ll, g
@@ -221,7 +223,7 @@ def _objective(theta, data: _Data, penalizer):
     params = np.exp(theta)
     ll, g = _ll_and_grad(*params, data, grad=True)
     total = data.w.sum()
-    value = -(data.w @ ll) / total + penalizer * np.sum(params**2)
+    value = -(data.w * ll).sum() / total + penalizer * np.sum(params**2)
     gradient = -g / total * params + 2.0 * penalizer * params**2
     if not np.isfinite(value):
         return np.inf, np.zeros(4)
@@ -268,6 +270,18 @@ def _standard_errors(objective, theta, args, n_weight, params) -> np.ndarray:
     var = np.diag(cov)
     with np.errstate(invalid="ignore"):
         return np.where(var > 0, params * np.sqrt(np.abs(var)), np.nan)
+
+
+def _around_a_equal_one(fn, a: float, delta: float = 1e-4):
+    """Evaluate ``fn(a)``, a closed form with a removable singularity at ``a == 1``.
+
+    Near 1 the form ``(...)/(a - 1)`` loses digits to cancellation; there it is interpolated
+    linearly between ``a = 1 - delta`` and ``a = 1 + delta`` (error of order ``delta**2``).
+    """
+    if abs(a - 1.0) >= delta:
+        return fn(a)
+    lo, hi = fn(1.0 - delta), fn(1.0 + delta)
+    return lo + (a - (1.0 - delta)) / (2.0 * delta) * (hi - lo)
 
 
 # --------------------------------------------------------------------------------------
@@ -504,12 +518,13 @@ class BetaGeoModel:
 
     @classmethod
     def _conditional_expectation(cls, r, alpha, a, b, t, x, tx, t_obs):
-        a_eval = a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7  # removable singularity at a = 1
-        z = t / (alpha + t_obs + t)
-        log_keep = (r + x) * (np.log(alpha + t_obs) - np.log(alpha + t_obs + t))
-        hyp = special.hyp2f1(r + x, b + x, a_eval + b + x - 1.0, z)
-        ey_alive = (a_eval + b + x - 1.0) / (a_eval - 1.0) * (1.0 - np.exp(log_keep) * hyp)
-        return ey_alive * cls._p_alive(r, alpha, a, b, x, tx, t_obs)
+        def given_alive(a_):
+            z = t / (alpha + t_obs + t)
+            log_keep = (r + x) * (np.log(alpha + t_obs) - np.log(alpha + t_obs + t))
+            hyp = special.hyp2f1(r + x, b + x, a_ + b + x - 1.0, z)
+            return (a_ + b + x - 1.0) / (a_ - 1.0) * (1.0 - np.exp(log_keep) * hyp)
+
+        return _around_a_equal_one(given_alive, a) * cls._p_alive(r, alpha, a, b, x, tx, t_obs)
 
     def expected_purchases_new_customer(self, t):
         """Unconditional expected repeat purchases ``E[X(t)]`` of a newly acquired customer.
@@ -531,10 +546,12 @@ class BetaGeoModel:
         t_arr = np.asarray(t, dtype="float64")
         if (t_arr < 0).any():
             raise ClvInputError("t must be >= 0")
-        a_eval = a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7
-        hyp = special.hyp2f1(r, b, a_eval + b - 1.0, t_arr / (alpha + t_arr))
-        out = (a_eval + b - 1.0) / (a_eval - 1.0) * (1.0 - (alpha / (alpha + t_arr)) ** r * hyp)
-        return _broadcast_like(out, t, name="expected_purchases")
+
+        def expectation(a_):
+            hyp = special.hyp2f1(r, b, a_ + b - 1.0, t_arr / (alpha + t_arr))
+            return (a_ + b - 1.0) / (a_ - 1.0) * (1.0 - (alpha / (alpha + t_arr)) ** r * hyp)
+
+        return _broadcast_like(_around_a_equal_one(expectation, a), t, name="expected_purchases")
 
     def summary(self) -> pd.DataFrame:
         """Parameters and standard errors as a small table (one row per parameter)."""

@@ -382,8 +382,16 @@ def _fit(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ..
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         if cov_type == "nonrobust":
-            return sm.OLS(y, X).fit()
-        return sm.OLS(y, X).fit(cov_type=cov_type, use_t=True)
+            res = sm.OLS(y, X).fit()
+        else:
+            res = sm.OLS(y, X).fit(cov_type=cov_type, use_t=True)
+    # Relative test for an exact fit (e.g. a constant outcome): the SE would be 0 or noise.
+    if float(res.ssr) <= 1e-20 * max(1.0, float(np.sum(np.square(y.to_numpy())))):
+        raise FitError(
+            f"outcome '{y.name}' is fitted exactly (no residual variance, e.g. a constant "
+            "outcome): the uncertainty of the lift cannot be estimated"
+        )
+    return res
 
 
 def _binary(y: pd.Series) -> bool:

@@ -1,0 +1,58 @@
+# kpitools: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DB ?= data/demo.duckdb
+CUSTOMERS ?= 20000
+JOBS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo demo-data reports test test-fast lint format clean benchmark lab
+
+help: ## List the targets and what they do
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/kpitools: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/kpitools ## Create .venv and install kpitools with its test tools
+
+$(DEMO_DB): | $(BIN)/kpitools
+	$(BIN)/kpitools demo-data --out $(DEMO_DB) --customers $(CUSTOMERS)
+
+demo-data: $(DEMO_DB) ## Generate the demo DuckDB database (CUSTOMERS=20000)
+
+reports: $(DEMO_DB) ## Run every params/*.yaml report into reports/ (JOBS=2)
+	$(BIN)/kpitools run --all -j $(JOBS)
+
+demo: setup demo-data reports ## Set up, generate the demo data and produce every demo brand's report
+	@echo "Open reports/index.html"
+
+test: setup demo-data ## Set up and run the whole test suite (lint, unit, notebooks, end to end)
+	$(BIN)/ruff check kpitools tests benchmarks
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
+
+test-fast: setup ## Unit tests only (no notebooks, no end-to-end runs)
+	$(BIN)/python -m pytest tests -m "not slow and not e2e"
+
+lint: setup ## ruff check and format check
+	$(BIN)/ruff check kpitools tests benchmarks
+	$(BIN)/ruff format --check kpitools tests benchmarks
+
+format: setup ## Format the code with ruff
+	$(BIN)/ruff format kpitools tests benchmarks
+	$(BIN)/ruff check --fix kpitools tests benchmarks
+
+benchmark: setup ## Time KPIs in the database vs pandas vs hand-written SQL (benchmarks/)
+	$(BIN)/python benchmarks/bench_scorecard.py
+
+lab: setup demo-data ## Open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks
+
+clean: ## Remove generated data and reports (keeps .venv)
+	rm -rf reports/*/ reports/index.html $(DEMO_DB) .pytest_cache

@@ -1,0 +1,227 @@
+"""KPIs of the first slice on a tiny hand-built fixture, every expected value worked out by hand.
+
+Fixture (brand ``acme``; one order of brand ``other`` must never count):
+
+======  ==================  =======  ====  =====
+cust    ordered_at          revenue  cost  line
+======  ==================  =======  ====  =====
+c1      2025-01-10          100      60    a
+c1      2025-02-03          50       30    a
+c1      2025-03-15          40       10    a
+c2      2025-02-20          200      150   a
+c2      2025-03-01          20       5     b
+c2      2025-03-31 23:59    30       10    b
+c3      2024-03-05          70       20    a
+c3      2025-03-10          60       30    b
+c4      2025-03-20          10       4     a
+c5      2025-02-11          80       40    b
+c6      2025-04-01 00:00    999      0     a    (after March: excluded)
+c9      2025-03-05          500      0     a    (brand "other": excluded)
+======  ==================  =======  ====  =====
+
+March 2025: active c1 c2 c3 c4 = 4; new = c4 only (c2 first bought in February, c3 in 2024) = 1;
+revenue 40+20+30+60+10 = 160; margin 30+15+20+30+6 = 101; margin per customer 101/4 = 25.25.
+February: active c1 c2 c5 = 3, of whom c1 and c2 bought again in March: retention 2/3, churn 1/3.
+February revenue 50+200+80 = 330, new customers c2 c5 = 2. March 2024 (a year before): c3 only,
+revenue 70, 1 new customer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from helpers import make_db, write_params
+
+from kpitools.data.sources import connect
+from kpitools.kpis.compute import compute_kpis
+from kpitools.kpis.registry import get_kpi, get_registry
+from kpitools.params import load_params
+
+ORDERS = [
+    (1, 1, "2025-01-10", 100, 60, "a"),
+    (2, 1, "2025-02-03", 50, 30, "a"),
+    (3, 1, "2025-03-15", 40, 10, "a"),
+    (4, 2, "2025-02-20", 200, 150, "a"),
+    (5, 2, "2025-03-01", 20, 5, "b"),
+    (6, 2, "2025-03-31 23:59:00", 30, 10, "b"),
+    (7, 3, "2024-03-05", 70, 20, "a"),
+    (8, 3, "2025-03-10", 60, 30, "b"),
+    (9, 4, "2025-03-20", 10, 4, "a"),
+    (10, 5, "2025-02-11", 80, 40, "b"),
+    (11, 6, "2025-04-01 00:00:00", 999, 0, "a"),
+]
+
+# Leads of March 2025 (conversion window 90 days): l1 converts after 19 days (yes), l2 after
+# 118 days (no), l3 never, l4 after 2 days (yes): 2 / 4 = 0.5. l5 is February's.
+LEADS = [
+    dict(lead_id=1, created_at="2025-03-01", converted_at="2025-03-20", customer_id=4),
+    dict(lead_id=2, created_at="2025-03-05", converted_at="2025-07-01", customer_id=7),
+    dict(lead_id=3, created_at="2025-03-10"),
+    dict(lead_id=4, created_at="2025-03-31", converted_at="2025-04-02", customer_id=8),
+    dict(lead_id=5, created_at="2025-02-10", converted_at="2025-02-11", customer_id=5),
+]
+
+# March 2025 NPS answers 10, 10, 9, 8, 3 (and one CSAT-only answer without NPS):
+# promoters 3, detractors 1, answers 5 -> 100 * (3 - 1) / 5 = 40.
+SURVEYS = [
+    dict(response_id=i + 1, responded_at="2025-03-12", nps_score=s, csat_score=4)
+    for i, s in enumerate([10, 10, 9, 8, 3, None])
+]
+
+
+def _orders():
+    rows = [
+        dict(
+            order_id=o,
+            customer_id=c,
+            ordered_at=d,
+            revenue=r,
+            cost=k,
+            product_line=pl,
+        )
+        for o, c, d, r, k, pl in ORDERS
+    ]
+    rows.append(
+        dict(
+            order_id=99,
+            customer_id=9,
+            ordered_at="2025-03-05",
+            revenue=500,
+            cost=0,
+            product_line="a",
+            brand="other",
+        )
+    )
+    return rows
+
+
+@pytest.fixture()
+def fixture_db(tmp_path):
+    return make_db(
+        tmp_path / "fx.duckdb",
+        {"orders": _orders(), "leads": LEADS, "surveys": SURVEYS},
+    )
+
+
+def _scorecard(tmp_path, db_path, report_period="2025-03", **overrides):
+    params = load_params(write_params(tmp_path / "acme.yaml", db_path, **overrides))
+    with connect(params) as db:
+        return compute_kpis(db, params, report_period)
+
+
+def test_march_values_match_the_hand_computation(tmp_path, fixture_db):
+    sc = _scorecard(tmp_path, fixture_db)
+    assert sc.value("new_customers") == 1
+    assert sc.value("revenue") == pytest.approx(160)
+    assert sc.value("avg_margin_per_customer") == pytest.approx(25.25)
+    assert sc.value("retention_rate") == pytest.approx(2 / 3)
+    assert sc.value("churn_rate") == pytest.approx(1 / 3)
+    assert sc.value("lead_conversion_rate") == pytest.approx(0.5)
+    assert sc.value("nps") == pytest.approx(40.0)
+
+
+def test_previous_and_year_ago(tmp_path, fixture_db):
+    sc = _scorecard(tmp_path, fixture_db)
+    assert sc["revenue"].previous == pytest.approx(330)
+    assert sc["new_customers"].previous == 2
+    assert sc["revenue"].year_ago == pytest.approx(70)
+    assert sc["new_customers"].year_ago == 1
+    # relative change of revenue vs February: (160 - 330) / 330
+    assert sc["revenue"].change_previous == pytest.approx((160 - 330) / 330)
+    # a ratio changes in points: retention in February is undefined (no January customers
+    # other than c1, who bought again in February: 1 / 1 = 1.0)
+    assert sc["retention_rate"].previous == pytest.approx(1.0)
+    assert sc["retention_rate"].change_previous == pytest.approx(2 / 3 - 1.0)
+
+
+def test_trend_has_twelve_periods_ending_with_the_report_period(tmp_path, fixture_db):
+    sc = _scorecard(tmp_path, fixture_db)
+    trend = sc["revenue"].trend
+    assert [p.label for p, _ in trend][0] == "2024-04"
+    assert [p.label for p, _ in trend][-1] == "2025-03"
+    values = dict((p.label, v) for p, v in trend)
+    assert values["2025-01"] == pytest.approx(100)
+    assert values["2025-02"] == pytest.approx(330)
+    assert values["2024-06"] is None  # no orders: no data, not zero
+
+
+def test_one_query_per_measure_group(tmp_path, fixture_db):
+    sc = _scorecard(tmp_path, fixture_db)
+    groups = {get_kpi(k).measure for k in sc.results}
+    assert sc.queries == len(groups) == 3
+
+
+def test_quarter_grain(tmp_path, fixture_db):
+    """Q1 2025: active c1..c5 = 5; new c1 c2 c4 c5 = 4 (c3 first bought in Q1 2024);
+    revenue 100+50+40+200+20+30+60+10+80 = 590. Q4 2024 had no customer, so retention is
+    undefined: no data, never a division by zero."""
+    sc = _scorecard(tmp_path, fixture_db, "2025-Q1", period={"grain": "quarter"})
+    assert sc.period.label == "2025-Q1"
+    assert sc.value("revenue") == pytest.approx(590)
+    assert sc.value("new_customers") == 4
+    assert sc["retention_rate"].status == "no_data"
+    assert sc["revenue"].year_ago == pytest.approx(70)
+
+
+def test_product_line_filter_runs_in_the_database(tmp_path, fixture_db):
+    """Line b in March: c2 (20 + 30) and c3 (60): revenue 110, 2 active customers; c2's first
+    line-b order is in March, c3's too, so both are new on that line."""
+    sc = _scorecard(tmp_path, fixture_db, product_lines=["b"])
+    assert sc.value("revenue") == pytest.approx(110)
+    assert sc.value("new_customers") == 2
+
+
+def test_missing_table_makes_only_its_kpis_not_available(tmp_path):
+    db_path = make_db(tmp_path / "no_leads.duckdb", {"orders": _orders()})
+    sc = _scorecard(tmp_path, db_path)
+    assert sc["lead_conversion_rate"].status == "not_available"
+    assert sc["lead_conversion_rate"].reason == "needs table leads"
+    assert sc["nps"].reason == "needs table surveys"
+    assert sc.value("revenue") == pytest.approx(160)
+
+
+def test_empty_period_gives_no_data_never_nan(tmp_path, fixture_db):
+    sc = _scorecard(tmp_path, fixture_db, "2024-08")
+    for r in sc:
+        assert r.value is None
+        assert r.status == "no_data"
+    text = json.dumps(sc.to_dict())
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_default_period_is_the_latest_complete_one(tmp_path, fixture_db):
+    """Last order on 2025-04-01 00:00: April is incomplete, so the report is for March."""
+    params = load_params(write_params(tmp_path / "acme.yaml", fixture_db))
+    with connect(params) as db:
+        sc = compute_kpis(db, params)
+    assert sc.period.label == "2025-03"
+
+
+def test_registry_declarations_are_complete():
+    reg = get_registry()
+    first_slice = {
+        "new_customers",
+        "retention_rate",
+        "churn_rate",
+        "revenue",
+        "avg_margin_per_customer",
+        "lead_conversion_rate",
+        "nps",
+    }
+    assert first_slice <= set(reg)
+    for k in reg.values():
+        assert set(k.labels) >= {"en", "fr", "it"}
+        for name, definition in k.labels.values():
+            assert name and definition
+        assert k.definition, f"{k.id} has no exact definition (docstring)"
+        assert k.tables
+
+
+def test_ratios_stay_finite_and_bounded(tmp_path, fixture_db):
+    sc = _scorecard(tmp_path, fixture_db)
+    for r in sc:
+        if r.kpi.unit == "ratio":
+            for _, v in r.trend:
+                assert v is None or (0 <= v <= 1 and math.isfinite(v))

@@ -1,0 +1,59 @@
+"""The project's own packaging promises: environment.yml in step with pyproject.toml, etc."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _normal(spec: str) -> tuple[str, frozenset, str]:
+    r = Requirement(spec)
+    return (r.name.lower().replace("_", "-"), frozenset(r.extras), str(r.specifier))
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += extra
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_block = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    listed = [s for s in pip_block if not s.startswith("-")]
+    assert sorted(map(_normal, listed)) == sorted(map(_normal, wanted)), (
+        "environment.yml and pyproject.toml list different dependencies"
+    )
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    python = next(d for d in conda if d.startswith("python"))
+    assert python.split("=")[-1] in project["requires-python"] or "3.11" in python
+
+
+def test_generated_files_are_ignored_by_git():
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    for needle in ("/.venv/", "/data/*.duckdb", "/reports/*"):
+        assert needle in ignored
+
+
+def test_committed_notebooks_have_no_outputs():
+    import nbformat
+
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs, f"{path.name} is committed with outputs"
+                assert cell.execution_count is None, f"{path.name} has execution counts"
+
+
+def test_every_notebook_has_a_parameters_cell_with_demo_defaults():
+    import nbformat
+
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(str(path), as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
+        assert "params_path" in tagged[0].source
