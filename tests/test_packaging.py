@@ -57,3 +57,13 @@ def test_every_notebook_has_a_parameters_cell_with_demo_defaults():
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
         assert "params_path" in tagged[0].source
+
+
+def test_data_model_doc_lists_every_table_and_column():
+    from kpitools.data.schema import TABLES
+
+    doc = (ROOT / "docs" / "data-model.md").read_text()
+    for table in TABLES.values():
+        assert f"## {table.name}" in doc
+        for col in table.columns:
+            assert f"`{col.name}`" in doc, f"{table.name}.{col.name} missing from the doc"

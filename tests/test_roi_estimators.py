@@ -290,6 +290,29 @@ def test_fit_errors_instead_of_nan(ten_rows):
         )
 
 
+def test_leverage_one_and_duplicate_index():
+    rng = np.random.default_rng(4)
+    n = 40
+    df = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "t": [1, 0] * (n // 2),
+            "channel": ["email"] * (n - 1) + ["print"],
+            "x": rng.normal(size=n),
+        },
+        index=[7] * n,  # duplicate labels must not matter
+    )
+    with pytest.raises(FitError, match="row 39"):
+        estimate_lift(df, outcome="y", treatment="t", covariates=["channel"])
+    hc1 = estimate_lift(df, outcome="y", treatment="t", covariates=["channel"], cov_type="HC1")
+    assert math.isfinite(hc1.se)
+    a = estimate_lift(df, outcome="y", treatment="t", covariates=["x"], method="lin")
+    b = estimate_lift(
+        df.reset_index(drop=True), outcome="y", treatment="t", covariates=["x"], method="lin"
+    )
+    assert (a.effect, a.se) == pytest.approx((b.effect, b.se))
+
+
 def test_categorical_covariate_and_zero_control_mean():
     rng = np.random.default_rng(2)
     n = 300
@@ -338,7 +361,9 @@ def test_coverage_and_precision_by_simulation():
         r2.append(np.corrcoef(y, x)[0, 1] ** 2)
         for m in methods:
             covs = () if m == "diff" else ("revenue_prev",)
-            res = estimate_lift(df, outcome="revenue", treatment="targeted", covariates=covs, method=m)
+            res = estimate_lift(
+                df, outcome="revenue", treatment="targeted", covariates=covs, method=m
+            )
             covered[m] += res.ci_low <= 1.0 <= res.ci_high
             width[m] += (res.ci_high - res.ci_low) / N_REPS
     coverage = {m: covered[m] / N_REPS for m in methods}

@@ -1,0 +1,67 @@
+"""Customer lifetime value: RFM summaries, BG/NBD and Gamma-Gamma models, CLV.
+
+Typical use (weekly time unit)::
+
+    from kpitools.clv import (
+        rfm_summary, fit_bgnbd, fit_gamma_gamma, customer_lifetime_value, at_risk_customers,
+    )
+
+    summary = rfm_summary(orders, observation_end="2024-12-31", time_unit="W")
+    purchases = fit_bgnbd(summary)
+    spend = fit_gamma_gamma(summary)
+    clv = customer_lifetime_value(purchases, spend, summary, margin_rate=0.35)
+    shortlist = at_risk_customers(clv, top=20)
+
+Use :func:`calibration_holdout_split` and :func:`calibration_table` to check the purchase model
+on a holdout period before trusting it.
+"""
+
+from kpitools.clv.bgnbd import (
+    BetaGeoModel,
+    ClvFitWarning,
+    bgnbd_log_likelihood,
+    fit_bgnbd,
+    simulate_bgnbd,
+)
+from kpitools.clv.gamma_gamma import (
+    GammaGammaModel,
+    fit_gamma_gamma,
+    gamma_gamma_log_likelihood,
+    simulate_gamma_gamma,
+)
+from kpitools.clv.summary import (
+    TIME_UNIT_DAYS,
+    ClvInputError,
+    calibration_holdout_split,
+    rfm_summary,
+    rfm_summary_expr,
+    unit_days,
+)
+from kpitools.clv.value import (
+    at_risk_customers,
+    calibration_table,
+    customer_lifetime_value,
+    simple_clv,
+)
+
+__all__ = [
+    "TIME_UNIT_DAYS",
+    "BetaGeoModel",
+    "ClvFitWarning",
+    "ClvInputError",
+    "GammaGammaModel",
+    "at_risk_customers",
+    "bgnbd_log_likelihood",
+    "calibration_holdout_split",
+    "calibration_table",
+    "customer_lifetime_value",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "gamma_gamma_log_likelihood",
+    "rfm_summary",
+    "rfm_summary_expr",
+    "simple_clv",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+    "unit_days",
+]

@@ -261,7 +261,9 @@ def _standard_errors(objective, theta, args, n_weight, params) -> np.ndarray:
     for j in range(k):
         step = np.zeros(k)
         step[j] = h
-        hess[:, j] = (objective(theta + step, *args)[1] - objective(theta - step, *args)[1]) / (2 * h)
+        hess[:, j] = (objective(theta + step, *args)[1] - objective(theta - step, *args)[1]) / (
+            2 * h
+        )
     hess = 0.5 * (hess + hess.T) * n_weight
     try:
         cov = np.linalg.inv(hess)
@@ -270,6 +272,29 @@ def _standard_errors(objective, theta, args, n_weight, params) -> np.ndarray:
     var = np.diag(cov)
     with np.errstate(invalid="ignore"):
         return np.where(var > 0, params * np.sqrt(np.abs(var)), np.nan)
+
+
+def _expected_given_alive(r, alpha, a, b, t, x, t_obs):
+    """``E[Y(t) | alive, x, T]``: the bracket of FHL 2005 eq. 10 (eq. 9 with x = T = 0).
+
+    The paper's form ``(a+b+x-1)/(a-1) * [1 - (1-z)**(r+x) * 2F1(r+x, b+x; a+b+x-1; z)]``,
+    ``z = t / (alpha+T+t)``, gives 0 * inf for frequent buyers (x in the hundreds) because
+    the 2F1 overflows while ``(1-z)**(r+x)`` underflows. Euler's transformation
+    ``2F1(A, B; C; z) = (1-z)**(C-A-B) * 2F1(C-A, C-B; C; z)`` turns the product into
+    ``(1-z)**(a-1) * 2F1(a+b-1-r, a-1; a+b+x-1; z)``, whose first two parameters do not grow
+    with x; this is what is evaluated (checked against numerical integration over p).
+    """
+    log1mz = np.log(alpha + t_obs) - np.log(alpha + t_obs + t)
+    z = t / (alpha + t_obs + t)
+
+    def evaluate(a_):
+        keep = np.exp((a_ - 1.0) * log1mz)
+        hyp = special.hyp2f1(a_ + b - 1.0 - r, a_ - 1.0, a_ + b + x - 1.0, z)
+        # 1 - keep * hyp, written to avoid cancellation when t is small
+        bracket = -np.expm1((a_ - 1.0) * log1mz) - keep * (hyp - 1.0)
+        return (a_ + b + x - 1.0) / (a_ - 1.0) * bracket + 0.0  # + 0.0: no -0.0 at t = 0
+
+    return _around_a_equal_one(evaluate, a)
 
 
 def _around_a_equal_one(fn, a: float, delta: float = 1e-4):
@@ -518,13 +543,8 @@ class BetaGeoModel:
 
     @classmethod
     def _conditional_expectation(cls, r, alpha, a, b, t, x, tx, t_obs):
-        def given_alive(a_):
-            z = t / (alpha + t_obs + t)
-            log_keep = (r + x) * (np.log(alpha + t_obs) - np.log(alpha + t_obs + t))
-            hyp = special.hyp2f1(r + x, b + x, a_ + b + x - 1.0, z)
-            return (a_ + b + x - 1.0) / (a_ - 1.0) * (1.0 - np.exp(log_keep) * hyp)
-
-        return _around_a_equal_one(given_alive, a) * cls._p_alive(r, alpha, a, b, x, tx, t_obs)
+        given_alive = _expected_given_alive(r, alpha, a, b, t, x, t_obs)
+        return given_alive * cls._p_alive(r, alpha, a, b, x, tx, t_obs)
 
     def expected_purchases_new_customer(self, t):
         """Unconditional expected repeat purchases ``E[X(t)]`` of a newly acquired customer.
@@ -546,12 +566,8 @@ class BetaGeoModel:
         t_arr = np.asarray(t, dtype="float64")
         if (t_arr < 0).any():
             raise ClvInputError("t must be >= 0")
-
-        def expectation(a_):
-            hyp = special.hyp2f1(r, b, a_ + b - 1.0, t_arr / (alpha + t_arr))
-            return (a_ + b - 1.0) / (a_ - 1.0) * (1.0 - (alpha / (alpha + t_arr)) ** r * hyp)
-
-        return _broadcast_like(_around_a_equal_one(expectation, a), t, name="expected_purchases")
+        out = _expected_given_alive(r, alpha, a, b, t_arr, np.zeros_like(t_arr), 0.0)
+        return _broadcast_like(out, t, name="expected_purchases")
 
     def summary(self) -> pd.DataFrame:
         """Parameters and standard errors as a small table (one row per parameter)."""

@@ -260,12 +260,15 @@ class GammaGammaModel:
         self.converged_ = True
         self.n_iterations_ = int(res.nit)
         at_bound = [
-            k for k, th in zip(PARAM_NAMES, res.x, strict=True) if th <= lo + 1e-6 or th >= hi - 1e-6
+            k
+            for k, th in zip(PARAM_NAMES, res.x, strict=True)
+            if th <= lo + 1e-6 or th >= hi - 1e-6
         ]
         if at_bound:
             warnings.warn(
                 f"Gamma-Gamma parameter(s) {at_bound} reached the optimisation bound "
-                f"{PARAM_BOUNDS}; the data do not identify them",
+                f"{PARAM_BOUNDS}; the data do not identify them (q and gamma grow without "
+                "bound when all customers have about the same mean spend)",
                 ClvFitWarning,
                 stacklevel=2,
             )

@@ -133,7 +133,11 @@ def _daily(
     days = days.dt.normalize()
     amounts = pd.to_numeric(transactions[amount]).astype("float64")
     frame = pd.DataFrame(
-        {"customer": transactions[customer_id].to_numpy(), "day": days.to_numpy(), "amount": amounts.to_numpy()}
+        {
+            "customer": transactions[customer_id].to_numpy(),
+            "day": days.to_numpy(),
+            "amount": amounts.to_numpy(),
+        }
     )
     frame = frame[frame["customer"].notna() & frame["day"].notna()]
     keep = frame["day"] <= end
@@ -299,9 +303,7 @@ def calibration_holdout_split(
     out["monetary_value_holdout"] = mean_hold
     out["duration_holdout"] = float((obs_end - cal_end).days) / per_unit
     out.index.name = customer_id
-    out.attrs.update(
-        {"time_unit": time_unit, "observation_end": cal_end, "holdout_end": obs_end}
-    )
+    out.attrs.update({"time_unit": time_unit, "observation_end": cal_end, "holdout_end": obs_end})
     return out
 
 

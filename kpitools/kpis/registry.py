@@ -135,7 +135,7 @@ def kpi(id, *, department, unit, direction, measure, labels):
             measure=measure,
             formula=fn,
             labels=dict(labels),
-            definition=" ".join((fn.__doc__ or "").split()),
+            definition=" ".join((fn.__doc__ or "").replace("``", "").split()),
         )
         return fn
 

@@ -44,6 +44,12 @@ TEXT = {
     "unchanged": {"en": "unchanged", "fr": "stable", "it": "stabile"},
     "brand": {"en": "Brand", "fr": "Marque", "it": "Marchio"},
     "reports": {"en": "Reports", "fr": "Rapports", "it": "Report"},
+    "product_lines": {"en": "Product lines", "fr": "Lignes de produits", "it": "Linee di prodotto"},
+    "brand_wide": {
+        "en": "These tables have no product line and are reported for the whole brand",
+        "fr": "Ces tables n'ont pas de ligne de produits et portent sur toute la marque",
+        "it": "Queste tabelle non hanno linea di prodotto e riguardano l'intero marchio",
+    },
     "missing_tables": {
         "en": "Tables absent from the data source",
         "fr": "Tables absentes de la source",

@@ -81,11 +81,20 @@ def show_footer(params, db, scorecard) -> Html:
     missing_line = (
         f"<div>{t('missing_tables', loc)}: {', '.join(missing)}</div>" if missing else ""
     )
+    scope = ""
+    if params.product_lines:
+        from ..data.schema import TABLES
+
+        brand_wide = [n for n in db.available_tables if not TABLES[n].product_line]
+        scope = (
+            f"<div>{t('product_lines', loc)}: {_html.escape(', '.join(params.product_lines))}. "
+            f"{t('brand_wide', loc)}: {', '.join(brand_wide)}</div>"
+        )
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
     return Html(
         "<div class='kpi-footer'>"
         f"<div>{t('data_source', loc)}: {_html.escape(db.description)}</div>"
-        f"{missing_line}"
+        f"{scope}{missing_line}"
         f"<div>{t('generated', loc)}: {stamp} · kpitools</div>"
         "</div>"
     )

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from pandas.api import types as ptypes
+from scipy import stats
 
 from kpitools.errors import CampaignError, FitError, KpitoolsError
 
@@ -286,9 +287,7 @@ def _numeric(series: pd.Series, name: str, role: str) -> pd.Series:
     if ptypes.is_bool_dtype(series):
         return series.astype(float)
     if not ptypes.is_numeric_dtype(series):
-        raise CampaignError(
-            f"{role} column '{name}' must be numeric, got dtype {series.dtype}"
-        )
+        raise CampaignError(f"{role} column '{name}' must be numeric, got dtype {series.dtype}")
     out = series.astype(float)
     if np.isinf(out.to_numpy()).any():
         raise CampaignError(f"{role} column '{name}' holds infinite values")
@@ -322,17 +321,21 @@ def _prepare(
         if c in (outcome, treatment):
             raise RoiInputError(f"covariate '{c}' is also the outcome or the treatment column")
     used = list(dict.fromkeys(roles))
-    frame = pd.DataFrame(index=data.index)
-    frame[treatment] = _treatment_as_float(data[treatment], treatment)
-    frame[outcome] = _numeric(data[outcome], outcome, "outcome")
+    # Positional index (0-based row of ``data``): duplicate labels are harmless.
+    sub = data.loc[:, used].set_axis(pd.RangeIndex(len(data)), axis=0)
+    cols: dict[str, pd.Series] = {
+        treatment: _treatment_as_float(sub[treatment], treatment),
+        outcome: _numeric(sub[outcome], outcome, "outcome"),
+    }
     for c in covariates:
-        frame[c] = data[c] if _is_categorical(data[c]) else _numeric(data[c], c, "covariate")
+        cols[c] = sub[c] if _is_categorical(sub[c]) else _numeric(sub[c], c, "covariate")
     for c in extra or {}:
-        frame[c] = data[c]
-    frame = frame[used]
+        cols[c] = sub[c]
+    frame = pd.DataFrame({c: cols[c] for c in used})
     complete = frame.notna().all(axis=1)
-    n_dropped = int((~complete).sum())
-    frame = frame.loc[complete]
+    n_dropped = int(len(frame) - complete.sum())
+    if n_dropped:
+        frame = frame.loc[complete]
     if frame.empty:
         raise CampaignError(
             f"no customer has all of {', '.join(repr(c) for c in used)} filled in (no members)"
@@ -379,6 +382,18 @@ def _fit(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ..
             "the regressors are collinear (a covariate is a combination of the others or of "
             f"the treatment); covariates: {', '.join(covariates) or 'none'}"
         )
+    if cov_type in ("HC2", "HC3"):
+        # HC2/HC3 divide by 1 - leverage: a row with leverage 1 gives a meaningless SE.
+        Xa = X.to_numpy(dtype=float)
+        leverage = np.einsum("ij,ji->i", Xa, np.linalg.pinv(Xa))
+        worst = int(np.argmax(leverage))
+        if leverage[worst] > 1.0 - 1e-8:
+            raise FitError(
+                f"the customer in row {X.index[worst]} (0-based position in the data) has leverage 1 (e.g. the only customer of a "
+                f"covariate category or segment), so {cov_type} standard errors are undefined; "
+                "use cov_type='HC1' or merge rare categories; covariates: "
+                f"{', '.join(covariates) or 'none'}"
+            )
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         if cov_type == "nonrobust":
@@ -398,7 +413,9 @@ def _binary(y: pd.Series) -> bool:
     return bool(y.isin([0.0, 1.0]).all())
 
 
-def _extract(res, term: str, alpha: float, outcome: str) -> tuple[float, float, float, float, float]:
+def _extract(
+    res, term: str, alpha: float, outcome: str
+) -> tuple[float, float, float, float, float]:
     effect = float(res.params[term])
     se = float(res.bse[term])
     if not math.isfinite(se):
@@ -412,8 +429,11 @@ def _extract(res, term: str, alpha: float, outcome: str) -> tuple[float, float, 
             f"outcome '{outcome}' is fitted exactly (no residual variance): the uncertainty "
             "of the lift cannot be estimated"
         )
-    lo, hi = (float(v) for v in res.conf_int(alpha=alpha).loc[term])
-    p = float(res.pvalues[term])
+    # Student t with the residual degrees of freedom, as statsmodels does with use_t=True.
+    df_resid = float(res.df_resid)
+    q = float(stats.t.ppf(1.0 - alpha / 2.0, df_resid))
+    lo, hi = effect - q * se, effect + q * se
+    p = float(2.0 * stats.t.sf(abs(effect / se), df_resid))
     return effect, se, lo, hi, p
 
 
@@ -513,7 +533,6 @@ def estimate_lift(
 
     if method in ("ols", "lin"):
         Z = _covariate_matrix(frame, covs)
-        Z.columns = [f"{c}" for c in Z.columns]
         if method == "lin":
             Z = Z - Z.mean()
             inter = Z.mul(t, axis=0)

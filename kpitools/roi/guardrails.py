@@ -20,6 +20,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
@@ -39,8 +40,15 @@ ALTERNATIVES = ("two-sided", "larger", "smaller")
 
 
 def _count(value, name: str) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or value < 0:
-        raise RoiInputError(f"{name} must be a non-negative whole number of customers, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not float(value).is_integer()
+        or value < 0
+    ):
+        raise RoiInputError(
+            f"{name} must be a non-negative whole number of customers, got {value!r}"
+        )
     return int(value)
 
 
@@ -359,9 +367,7 @@ def required_control_size(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ratio = analysis.solve_power(
-            effect_size=d, nobs1=n1, alpha=alpha, power=power, ratio=None
-        )
+        ratio = analysis.solve_power(effect_size=d, nobs1=n1, alpha=alpha, power=power, ratio=None)
     ratio = float(ratio)
     if not math.isfinite(ratio) or ratio <= 0:
         # Root finder failed: fall back to a bracketed search on the same power function.

@@ -228,7 +228,12 @@ def cost_of(fixed_cost: float, cost_per_contact: float, contacted: int) -> float
     """
     fixed = _money(fixed_cost, "fixed_cost")
     unit = _money(cost_per_contact, "cost_per_contact")
-    if isinstance(contacted, bool) or not float(contacted).is_integer() or contacted < 0:
+    if (
+        isinstance(contacted, bool)
+        or not isinstance(contacted, int | float | np.integer | np.floating)
+        or not float(contacted).is_integer()
+        or contacted < 0
+    ):
         raise RoiInputError(f"contacted must be a non-negative whole number, got {contacted!r}")
     return fixed + unit * int(contacted)
 
@@ -282,6 +287,7 @@ def compute_roi(
     cost = _money(cost, "cost", positive=True)
     if (
         isinstance(n_treated_total, bool)
+        or not isinstance(n_treated_total, int | float | np.integer | np.floating)
         or not float(n_treated_total).is_integer()
         or n_treated_total <= 0
     ):
@@ -306,8 +312,7 @@ def compute_roi(
     m_lo, m_hi = lift.ci_low * n * rate, lift.ci_high * n * rate
     if n < lift.n_treated:
         notes.append(
-            f"n_treated_total ({n:,}) is below the treated customers analysed "
-            f"({lift.n_treated:,})."
+            f"n_treated_total ({n:,}) is below the treated customers analysed ({lift.n_treated:,})."
         )
     return RoiResult(
         name=name,

@@ -1,0 +1,135 @@
+"""Tests of kpitools.roi.guardrails against hand computations and closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats
+
+from kpitools.errors import CampaignError
+from kpitools.roi import (
+    ControlSizeResult,
+    RoiInputError,
+    SRMResult,
+    check_groups,
+    minimum_detectable_effect,
+    required_control_size,
+    sample_ratio_mismatch,
+)
+
+
+def test_srm_hand_computed_no_mismatch():
+    """900 treated, 120 control, 10 % control planned.
+
+    total = 1020; expected control = 102, expected treated = 918.
+    chi² = (900 - 918)² / 918 + (120 - 102)² / 102 = 324 / 918 + 324 / 102
+         = 0.3529412 + 3.1764706 = 3.5294118 on 1 df; p = 0.0603 > 0.001.
+    """
+    res = sample_ratio_mismatch(900, 120, 0.10)
+    assert isinstance(res, SRMResult)
+    assert (res.expected_treated, res.expected_control) == pytest.approx((918.0, 102.0))
+    assert res.statistic == pytest.approx(324 / 918 + 324 / 102)
+    assert res.statistic == pytest.approx(3.5294118)
+    assert res.p_value == pytest.approx(stats.chi2.sf(3.5294118, 1), rel=1e-6)
+    assert not res.mismatch
+    assert res.observed_control_share == pytest.approx(120 / 1020)
+    assert "No sample ratio mismatch" in res.message
+
+
+def test_srm_hand_computed_mismatch():
+    """1000 treated, 50 control, 10 % planned: expected 945 / 105.
+
+    chi² = 55² / 945 + 55² / 105 = 3025 / 945 + 3025 / 105 = 3.2010582 + 28.8095238
+         = 32.0105820; p ~ 1.5e-8 < 0.001.
+    """
+    res = sample_ratio_mismatch(1000, 50, 0.10)
+    assert res.statistic == pytest.approx(32.0105820)
+    assert res.mismatch
+    assert res.message.startswith("Sample ratio mismatch")
+    assert "check the assignment" in res.message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(-1, 10, 0.1), (10, 10, 0.0), (10, 10, 1.0), (0, 0, 0.1), (10.5, 10, 0.1)],
+)
+def test_srm_bad_inputs(args):
+    with pytest.raises(RoiInputError):
+        sample_ratio_mismatch(*args)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n0", "sd", "alpha", "power"),
+    [
+        (10_000, 1_000, 40.0, 0.05, 0.8),
+        (5_000, 5_000, 1.0, 0.05, 0.9),
+        (2_000, 300, 12.5, 0.10, 0.8),
+        (50_000, 2_500, 0.25, 0.01, 0.95),
+    ],
+)
+def test_mde_matches_closed_form(n1, n0, sd, alpha, power):
+    closed = (
+        (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd * math.sqrt(1 / n1 + 1 / n0)
+    )
+    mde = minimum_detectable_effect(n1, n0, sd, alpha=alpha, power=power)
+    assert mde == pytest.approx(closed, rel=0.01)
+    # The exact two-sided power also counts the other tail (solver tolerance ~1e-5).
+    assert mde <= closed * (1 + 1e-4)
+
+
+def test_mde_one_sided():
+    closed = (stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) * 3.0 * math.sqrt(1 / 800 + 1 / 200)
+    for alt in ("larger", "smaller"):
+        mde = minimum_detectable_effect(800, 200, 3.0, alternative=alt)
+        assert mde == pytest.approx(closed, rel=1e-4)
+
+
+def test_mde_errors():
+    with pytest.raises(CampaignError, match="no control group"):
+        minimum_detectable_effect(1000, 0, 1.0)
+    with pytest.raises(RoiInputError, match="sd"):
+        minimum_detectable_effect(1000, 100, 0.0)
+    with pytest.raises(RoiInputError, match="alternative"):
+        minimum_detectable_effect(1000, 100, 1.0, alternative="both")
+
+
+@pytest.mark.parametrize(("n1", "n0"), [(10_000, 1_000), (5_000, 5_000), (2_000, 350)])
+def test_required_control_size_round_trips_with_mde(n1, n0):
+    sd = 25.0
+    mde = minimum_detectable_effect(n1, n0, sd)
+    res = required_control_size(mde, sd, n1)
+    assert isinstance(res, ControlSizeResult)
+    assert res.feasible
+    assert abs(res.n_control - n0) <= 1
+    # Sign of the effect does not matter.
+    assert required_control_size(-mde, sd, n1).n_control == res.n_control
+    # A slightly larger effect needs fewer control customers.
+    assert required_control_size(1.1 * mde, sd, n1).n_control < res.n_control
+
+
+def test_required_control_size_impossible():
+    # With 1000 treated, sd 2: no control size detects less than about
+    # (1.96 + 0.84) * 2 / sqrt(1000) = 0.177.
+    res = required_control_size(0.1, 2.0, 1000)
+    assert res.n_control == math.inf
+    assert not res.feasible
+    assert res.smallest_detectable == pytest.approx(
+        (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * 2 / math.sqrt(1000)
+    )
+    assert "Impossible" in res.message
+    with pytest.raises(RoiInputError):
+        required_control_size(0.0, 2.0, 1000)
+
+
+def test_check_groups():
+    assert check_groups(10_000, 2_000) == []
+    (msg,) = check_groups(10_000, 0)
+    assert "No control group" in msg
+    (msg,) = check_groups(10_000, 150)
+    assert "small" in msg and "150" in msg
+    assert check_groups(10_000, 150, min_control=100) == []
+    (msg,) = check_groups(0, 0)
+    assert "no members" in msg
+    (msg,) = check_groups(0, 500, min_control=100)
+    assert "No customer was targeted" in msg

@@ -1,0 +1,174 @@
+"""End-to-end: `kpitools run` on the demo data, failure isolation and atomic publishing.
+
+These tests execute the real notebook with papermill, render HTML with nbconvert and PDF with
+WeasyPrint, on a real DuckDB file made by the demo generator.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from kpitools.report.formatting import format_value
+from kpitools.runner import run_all
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from kpitools.data.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate_demo(path, customers=3000, seed=7)
+    return path
+
+
+def _params(tmp: Path, name: str, db: Path, **changes) -> Path:
+    data = yaml.safe_load((ROOT / "params" / f"{name}.yaml").read_text())
+    data["source"]["path"] = str(db)
+    data.update(changes)
+    out = tmp / "params" / f"{name}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return out
+
+
+def _pdf_text(path: Path) -> tuple[int, str]:
+    reader = PdfReader(str(path))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_run_one_brand_writes_every_output(tmp_path, demo_db):
+    params = _params(tmp_path, "aurora", demo_db)
+    reports = tmp_path / "reports"
+    [result] = run_all([params], reports_dir=reports, jobs=1, progress=False)
+    assert result.status == "ok", result.error
+    folder = reports / "aurora" / result.period
+    assert result.period == "2025-12"
+    for name in ("report.ipynb", "report.html", "report.pdf", "kpis.json"):
+        assert (folder / name).is_file(), name
+
+    doc = json.loads((folder / "kpis.json").read_text())
+    assert doc["brand"] == "aurora" and doc["period"] == "2025-12"
+    revenue = doc["kpis"]["revenue"]
+    assert revenue["unit"] == "currency" and revenue["value"] > 0
+    assert {"value", "unit", "previous", "year_ago", "trend", "status"} <= set(revenue)
+    assert len(revenue["trend"]) == 12
+
+    html = (folder / "report.html").read_text()
+    assert "load_params" not in html and "compute_kpis" not in html  # no code
+    assert "params_path" not in html  # no parameters / injected-parameters cell
+    assert "Traceback" not in html
+    for bad in (">nan<", ">None<", "NaN", "<function", "object at 0x"):
+        assert bad not in html
+    assert "Aurora Outdoor" in html
+
+    pages, text = _pdf_text(folder / "report.pdf")
+    assert pages >= 1
+    assert "Aurora Outdoor" in text
+    shown = format_value(revenue["value"], "currency", "en", "GBP")
+    assert shown in text, f"revenue {shown} not found in the PDF"
+
+    executed = nbformat.read(str(folder / "report.ipynb"), as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    index = (reports / "index.html").read_text()
+    assert "aurora/2025-12/report.html" in index and "aurora/2025-12/report.pdf" in index
+
+
+def test_french_quarterly_report_uses_the_locale(tmp_path, demo_db):
+    params = _params(tmp_path, "bellevue", demo_db)
+    reports = tmp_path / "reports"
+    [result] = run_all([params], reports_dir=reports, jobs=1, progress=False, pdf=False)
+    assert result.status == "ok", result.error
+    assert result.period == "2025-Q4"
+    html = (reports / "bellevue" / "2025-Q4" / "report.html").read_text()
+    assert "Nouveaux clients" in html and "Période précédente" in html
+    assert "€" in html
+
+
+def test_a_failing_brand_does_not_stop_the_others_nor_replace_its_last_good_report(
+    tmp_path, demo_db
+):
+    reports = tmp_path / "reports"
+    good = _params(tmp_path, "castello", demo_db)
+    [first] = run_all([good], reports_dir=reports, jobs=1, progress=False, pdf=False)
+    assert first.status == "ok", first.error
+    published = reports / "castello" / first.period / "kpis.json"
+    before = published.read_text()
+
+    # the same brand now points at a database whose orders.revenue is text: the run must fail
+    broken_db = tmp_path / "broken.duckdb"
+    shutil.copy(demo_db, broken_db)
+    import duckdb
+
+    con = duckdb.connect(str(broken_db))
+    con.execute("ALTER TABLE orders ALTER COLUMN revenue TYPE VARCHAR")
+    con.close()
+    _params(tmp_path, "castello", broken_db)
+    bad_yaml = tmp_path / "params" / "typo.yaml"
+    bad_yaml.write_text("brand: typo\nperiod:\n  grain: week\nsource:\n  path: x.duckdb\n")
+    other = _params(tmp_path, "aurora", demo_db)
+
+    results = run_all(
+        [good, bad_yaml, other],
+        reports_dir=reports,
+        jobs=2,
+        progress=False,
+        pdf=False,
+        period="2025-12",
+    )
+    by = {r.slug: r for r in results}
+    assert by["aurora"].status == "ok", by["aurora"].error
+    assert by["castello"].status == "failed"
+    assert "orders" in by["castello"].error and "revenue" in by["castello"].error
+    assert by["typo"].status == "failed"
+    assert "typo.yaml: period.grain: Input should be 'month', 'quarter' or 'year'" in (
+        by["typo"].error
+    )
+    # the last good report is intact, the failed notebook is kept with its error cell
+    assert published.read_text() == before
+    failed_nb = Path(by["castello"].failed_notebook)
+    assert failed_nb.is_file() and failed_nb.parent.name == "_failed"
+    nb = nbformat.read(str(failed_nb), as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors and errors[0]["ename"] == "ContractError"
+    index = (reports / "index.html").read_text()
+    assert "last run failed" in index and "typo" in index
+    assert not list((reports / "castello").glob(".staging-*"))
+
+
+def test_cli_run_exit_code_and_summary(tmp_path, demo_db):
+    params = _params(tmp_path, "aurora", demo_db)
+    missing = tmp_path / "params" / "nobody.yaml"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kpitools.cli",
+            "run",
+            str(params),
+            str(missing),
+            "--reports",
+            str(tmp_path / "reports"),
+            "--no-pdf",
+            "-j",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 1
+    assert "1 ok, 1 failed" in proc.stdout
+    assert "nobody.yaml: file not found" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
