@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,6 +26,8 @@ from .periods import GRAINS, Period, parse_period
 
 LOCALES = ("en", "fr", "it")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_URL_PARTS = re.compile(r"^(?P<scheme>[^:/]+)://(?:[^@/?#]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)")
+_SECRET_QUERY_KEYS = {"password", "pass", "pwd", "passwd", "secret", "token", "sslpassword"}
 
 
 class _Strict(BaseModel):
@@ -87,13 +89,17 @@ class SourceParams(_Strict):
             raise ValueError("not a URL: it needs a scheme such as postgres://")
         netloc = urlsplit(v).netloc
         userinfo = netloc.rpartition("@")[0]
+        literal = ValueError(
+            "the URL holds a literal password: write it as ${SOME_ENV_VAR} and set "
+            "that variable in the environment"
+        )
         if ":" in userinfo:
             password = userinfo.split(":", 1)[1]
             if not _ENV_REF.fullmatch(password):
-                raise ValueError(
-                    "the URL holds a literal password: write it as ${SOME_ENV_VAR} and set "
-                    "that variable in the environment"
-                )
+                raise literal
+        for key, value in parse_qsl(urlsplit(v).query, keep_blank_values=True):
+            if key.lower() in _SECRET_QUERY_KEYS and not _ENV_REF.fullmatch(value):
+                raise literal
         return v
 
     @field_validator("tables")
@@ -130,7 +136,8 @@ class SourceParams(_Strict):
             name = m.group(1)
             if name not in os.environ:
                 raise KeyError(name)
-            return os.environ[name]
+            # percent-encode, so that '@', '/', '#' or ':' in a secret cannot change the URL
+            return quote(os.environ[name], safe="")
 
         return _ENV_REF.sub(sub, self.url)
 
@@ -138,10 +145,10 @@ class SourceParams(_Strict):
         """A description safe for logs and reports: never a credential."""
         if self.kind != "sql":
             return f"{self.kind}:{self.path}"
-        parts = urlsplit(self.url or "")
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}{parts.path}"
+        m = _URL_PARTS.match(self.url or "")
+        if not m:
+            return "sql:(unparsable URL)"
+        return f"{m['scheme']}://{m['host']}{m['path']}"
 
 
 class PeriodParams(_Strict):

@@ -37,6 +37,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -318,6 +319,12 @@ def postgres_url() -> Iterator[PostgresServer]:
             server = start_postgres(root, bindir, owner)
         except Exception as exc:
             pytest.fail(f"could not start a test PostgreSQL with {bindir}: {exc}", pytrace=False)
+        if server.startup_seconds > STARTUP_BUDGET_S:
+            warnings.warn(
+                f"test PostgreSQL took {server.startup_seconds:.1f} s to start "
+                f"(budget {STARTUP_BUDGET_S:g} s)",
+                stacklevel=1,
+            )
         yield server
     finally:
         stop_postgres(root, bindir, owner)

@@ -214,10 +214,11 @@ def test_kind_of(dtype, kind):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def dirty_db(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def dirty_db(tmp_path_factory) -> Path:
+    """Built once: every test opens it read-only."""
     return make_db(
-        tmp_path / "dirty.duckdb",
+        tmp_path_factory.mktemp("dirty") / "dirty.duckdb",
         {
             "surveys": [
                 dict(response_id=1, responded_at="2025-01-01", nps_score=11, csat_score=3),

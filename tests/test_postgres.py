@@ -20,25 +20,8 @@ from kpitools.errors import DataSourceError
 from kpitools.kpis.compute import compute_kpis
 from kpitools.params import load_params
 
-try:
-    from psycopg.errors import CannotCoerce
-except ImportError:  # without psycopg the fixture skips (or fails) before any query
-    CannotCoerce = Exception
-
 pytestmark = pytest.mark.postgres
 
-# Known kpitools bug, found by these tests (remove the mark once fixed: strict xfail then fails).
-BOOL_CAST_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=CannotCoerce,
-    reason=(
-        "kpitools on PostgreSQL: boolean.cast('int64') compiles to CAST(<bool> AS BIGINT), which "
-        "PostgreSQL rejects ('cannot cast type boolean to bigint'): "
-        "kpis/definitions.py::_flag `pred.fill_null(False).cast('int64').sum()` and "
-        "data/contracts.py::check_values `pred.cast('int64').sum()`; fix: `pred.sum()` "
-        "(Ibis sums booleans through INT) or `pred.ifelse(1, 0).sum()`"
-    ),
-)
 
 postgres_url = pg.postgres_url  # the session fixture, under its own name
 
@@ -132,7 +115,6 @@ def assert_same_scorecard(got, want):
 # -- the numbers ---------------------------------------------------------------------------------
 
 
-@BOOL_CAST_BUG
 def test_march_values_match_the_hand_computation(tmp_path, pg_env):
     sc = _pg_scorecard(tmp_path, pg_env)
     assert sc.value("new_customers") == 1
@@ -147,7 +129,6 @@ def test_march_values_match_the_hand_computation(tmp_path, pg_env):
     assert sc.queries == 3
 
 
-@BOOL_CAST_BUG
 def test_quarter_values_match_the_hand_computation(tmp_path, pg_env):
     sc = _pg_scorecard(tmp_path, pg_env, "2025-Q1", period={"grain": "quarter"})
     assert sc.period.label == "2025-Q1"
@@ -157,7 +138,6 @@ def test_quarter_values_match_the_hand_computation(tmp_path, pg_env):
     assert sc["revenue"].year_ago == pytest.approx(70)
 
 
-@BOOL_CAST_BUG
 @pytest.mark.parametrize(
     "period, overrides",
     [
@@ -175,7 +155,6 @@ def test_scorecard_equals_duckdb(tmp_path, pg_env, period, overrides):
     assert got.queries == want.queries
 
 
-@BOOL_CAST_BUG
 def test_column_mapping_gives_the_same_revenue(tmp_path, pg_env):
     sc = _pg_scorecard(tmp_path, pg_env, source_tables={"orders": MAPPING})
     assert sc.value("revenue") == pytest.approx(160)
@@ -196,7 +175,6 @@ def test_sql_source_reads_canonical_tables_and_types(tmp_path, pg_env):
         assert db.table("orders").count().execute() == len(TABLES["orders"]) - 1  # brand filter
 
 
-@BOOL_CAST_BUG
 def test_deep_contract_check_runs_on_postgres(tmp_path, pg_env):
     params = _pg_params(tmp_path, pg_env)
     with connect(params) as db:

@@ -64,9 +64,11 @@ SURVEYS = [
 ]
 
 
-@pytest.fixture
-def db_file(tmp_path) -> Path:
-    return make_db(tmp_path / "crm.duckdb", {"orders": ORDERS, "surveys": SURVEYS})
+@pytest.fixture(scope="module")
+def db_file(tmp_path_factory) -> Path:
+    """Built once: every test opens it read-only."""
+    path = tmp_path_factory.mktemp("crm") / "crm.duckdb"
+    return make_db(path, {"orders": ORDERS, "surveys": SURVEYS})
 
 
 def numbers(db: Database) -> dict:
@@ -356,11 +358,6 @@ def test_not_a_duckdb_file(tmp_path):
         connect(SourceParams(kind="duckdb", path=str(bad)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: BrandParams.source_path() expands ${VAR} in source.path but sources._open "
-    "does not, so connect() looks for a literal '${VAR}' folder",
-)
 def test_env_var_in_path_is_expanded_like_source_path(tmp_path, monkeypatch, db_file):
     monkeypatch.setenv("KPI_TEST_DATA", str(db_file.parent))
     p = parse_params({"brand": "acme", "source": {"path": "${KPI_TEST_DATA}/crm.duckdb"}})
@@ -401,11 +398,6 @@ def test_error_echoing_the_url_is_scrubbed(monkeypatch):
     assert "127.0.0.1" in str(exc.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: resolved_url() does not percent-encode the password and _scrub only hides the "
-    "whole value, so a password with '#' leaks its first part in the error message",
-)
 def test_password_with_special_characters_does_not_leak(monkeypatch):
     monkeypatch.setenv("KPI_TEST_PW", "hunter2#topsecret")
     src = SourceParams(kind="sql", url="postgres://u:${KPI_TEST_PW}@127.0.0.1:1/db")

@@ -32,7 +32,8 @@ class ContractProblem:
 
     def __str__(self) -> str:
         where = f"table '{self.table}'" + (f", column '{self.column}'" if self.column else "")
-        count = f" ({self.count} rows)" if self.count else ""
+        noun = "keys" if self.problem.startswith("duplicated") else "rows"
+        count = f" ({self.count} {noun})" if self.count else ""
         rows = ""
         if self.failing_rows:
             rows = "; e.g. " + ", ".join(str(r) for r in self.failing_rows[:3])
@@ -169,7 +170,8 @@ def check_values(table: Table, t: ibis.Table, *, sample: int = 3) -> list[Contra
                 f"values outside [{lo:g}, {hi:g}]",
                 c.notnull() & ((c < lo) | (c > hi)),
             )
-    aggs = {name: pred.cast("int64").sum() for name, (_, _, pred) in checks.items()}
+    # CASE WHEN rather than CAST(bool AS BIGINT): PostgreSQL refuses the cast
+    aggs = {name: ibis.ifelse(pred, 1, 0).sum() for name, (_, _, pred) in checks.items()}
     aggs["__rows"] = t.count()
     key = list(table.key)
     dup = t.group_by(key).aggregate(n=t.count()).filter(lambda x: x.n > 1).count()

@@ -77,9 +77,13 @@ randomised into ``control`` by complete randomisation with exactly
 ``round(planned_control_share * members)`` controls. Control members are not contacted: their
 funnel columns are all NULL. Treatment members are sent the campaign in its first two days
 and go through a channel funnel (``CHANNEL_FUNNEL``: delivered, opened, clicked, unsubscribed).
+Costs: ``cost_per_contact`` is drawn in the channel's range (print and phone dearest, then SMS,
+social, e-mail); ``fixed_cost`` in the channel's range times the brand's mean order value / 100
+times ``customers / 20 000``, so that campaign ROI does not depend on the size of the demo.
 
 Planted effect: each campaign ``c`` has a base effect ``tau_c`` (currency units of incremental
-revenue per treated member; zero for exactly one campaign per brand) and each member a
+revenue per treated member, drawn in the channel's ``effect`` range times the brand's mean order
+value / 100 and rounded to 0.1; zero for exactly one campaign per brand) and each member a
 pre-treatment segment ``s`` with multiplier ``SEGMENT_EFFECT[s]``. A treated member whose
 message is delivered places ``Poisson(tau_c * m_s / (d * E[revenue]))`` extra orders, where
 ``d`` is the channel's delivery probability and ``E[revenue]`` the mean order revenue of the
@@ -471,25 +475,25 @@ CSAT_BY_CLASS = (
 CHANNEL_FUNNEL = {
     "email": dict(
         delivered=0.96, opened=0.30, clicked=0.15, unsubscribed=0.005,
-        cost=(0.02, 0.05), fixed=(500, 2_000), effect=(2.0, 8.0), days=(7, 14), weight=0.35,
+        cost=(0.02, 0.05), fixed=(50, 300), effect=(2.0, 8.0), days=(7, 14), weight=0.35,
     ),
     "sms": dict(
         delivered=0.97, opened=0.85, clicked=0.06, unsubscribed=0.01,
-        cost=(0.06, 0.10), fixed=(300, 1_500), effect=(3.0, 10.0), days=(3, 10), weight=0.20,
+        cost=(0.06, 0.10), fixed=(50, 250), effect=(3.0, 10.0), days=(3, 10), weight=0.20,
     ),
     "print": dict(
         delivered=0.93, opened=0.60, clicked=0.03, unsubscribed=0.002,
-        cost=(0.60, 1.20), fixed=(3_000, 10_000), effect=(10.0, 25.0), days=(21, 42),
+        cost=(0.60, 1.20), fixed=(300, 1_200), effect=(10.0, 25.0), days=(21, 42),
         weight=0.15,
     ),
     "phone": dict(
         delivered=0.45, opened=0.90, clicked=0.20, unsubscribed=0.02,
-        cost=(2.50, 4.00), fixed=(2_000, 5_000), effect=(12.0, 30.0), days=(14, 28),
+        cost=(2.50, 4.00), fixed=(200, 800), effect=(12.0, 30.0), days=(14, 28),
         weight=0.10,
     ),
     "social": dict(
         delivered=0.90, opened=0.10, clicked=0.02, unsubscribed=0.001,
-        cost=(0.10, 0.30), fixed=(1_000, 5_000), effect=(2.0, 6.0), days=(14, 35), weight=0.20,
+        cost=(0.10, 0.30), fixed=(100, 600), effect=(2.0, 6.0), days=(14, 35), weight=0.20,
     ),
 }
 # fmt: on

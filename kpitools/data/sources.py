@@ -8,6 +8,7 @@ already filtered on the brand and its product lines *inside the database*.
 from __future__ import annotations
 
 import logging
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def _open(source: SourceParams, base_dir: Path):
                 f"cannot connect to {source.redacted()}: {type(exc).__name__}: "
                 f"{_scrub(str(exc), source)}"
             ) from None
-    path = Path(source.path).expanduser()
+    path = Path(os.path.expandvars(source.path)).expanduser()
     if not path.is_absolute():
         path = (base_dir / path).resolve()
     if source.kind == "duckdb":

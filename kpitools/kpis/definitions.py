@@ -15,7 +15,7 @@ from .registry import kpi, measure
 
 def _flag(pred):
     """Count of rows where ``pred`` holds (NULL counts as false)."""
-    return pred.fill_null(False).cast("int64").sum()
+    return ibis.ifelse(pred.fill_null(False), 1, 0).sum()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -97,13 +97,27 @@ def _currency_pattern(locale: str, decimals: bool) -> str:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+    """None, NaN, NaT, pd.NA, infinities, or anything that is not a number."""
+    if value is None:
+        return True
+    try:
+        return not math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+@lru_cache(maxsize=32)
+def _percent_pattern(locale: str) -> str:
+    """The locale's percent pattern with one decimal: ``#,##0.0%`` (en), ``#,##0.0 %`` (fr)."""
+    pattern = Locale.parse(_bl(locale)).percent_formats[None].pattern.split(";")[0]
+    return pattern.replace("#,##0", "#,##0.0", 1) if ".0" not in pattern else pattern
 
 
 def format_number(value, locale: str = "en", decimals: int = 0) -> str:
     """A plain number with grouping, e.g. ``12,345`` / ``12 345`` / ``12.345``."""
     if _missing(value):
         return "–"
+    value = float(value)
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=fmt, locale=_bl(locale))
 
@@ -128,11 +142,12 @@ def format_value(value, unit: str, locale: str = "en", currency: str = "EUR") ->
     """
     if _missing(value):
         return "–"
+    value = float(value)
     loc = _bl(locale)
     if unit == "count":
         return format_decimal(round(value), format="#,##0", locale=loc)
     if unit == "ratio":
-        return format_percent(value, format="#,##0.0%", locale=loc)
+        return format_percent(value, format=_percent_pattern(locale), locale=loc)
     if unit == "currency":
         big = abs(value) >= 1000
         return format_currency(
@@ -161,6 +176,7 @@ def format_change(change, kind: str, locale: str = "en") -> str:
     """
     if _missing(change):
         return "–"
+    change = float(change)
     loc = _bl(locale)
     if kind == "points_ratio":
         change = change * 100
@@ -169,7 +185,7 @@ def format_change(change, kind: str, locale: str = "en") -> str:
         body = format_decimal(abs(change), format="#,##0.0", locale=loc)
         unit = "\u00a0" + POINTS.get(locale, "pp")
     else:
-        body = format_percent(abs(change), format="#,##0.0%", locale=loc)
+        body = format_percent(abs(change), format=_percent_pattern(locale), locale=loc)
         unit = ""
     sign = "+" if change > 0 else ("\u2212" if change < 0 else "\u00b1")
     return f"{sign}{body}{unit}"

@@ -590,23 +590,24 @@ def test_segment_interaction(
         covariates=covs,
         extra={segment: "segment"},
     )
-    seg = frame[segment]
-    levels = list(pd.unique(seg))
+    codes, uniques = pd.factorize(frame[segment])
+    levels = list(uniques)
     try:
-        levels = sorted(levels)
+        order = sorted(range(len(levels)), key=lambda i: levels[i])
     except TypeError:
-        pass
+        order = list(range(len(levels)))
+    levels = [levels[i] for i in order]
     if len(levels) < 2:
         raise CampaignError(
             f"segment column '{segment}' has a single value ({levels[0]!r}): nothing to compare"
         )
-    t = frame[treatment]
-    y = frame[outcome]
+    t = frame[treatment].to_numpy(dtype=float)
+    y_arr = frame[outcome].to_numpy(dtype=float)
+    masks = [codes == i for i in order]
     rows = []
-    for lev in levels:
-        in_seg = seg == lev
-        n1 = int((in_seg & (t == 1.0)).sum())
-        n0 = int((in_seg & (t == 0.0)).sum())
+    for lev, in_seg in zip(levels, masks, strict=True):
+        treated, control = in_seg & (t == 1.0), in_seg & (t == 0.0)
+        n1, n0 = int(treated.sum()), int(control.sum())
         if n1 < 2 or n0 < 2:
             raise CampaignError(
                 f"segment {lev!r} of column '{segment}' has {n1} treated and {n0} control "
@@ -617,44 +618,45 @@ def test_segment_interaction(
                 "segment": lev,
                 "n_treated": n1,
                 "n_control": n0,
-                "mean_treated": float(y[in_seg & (t == 1.0)].mean()),
-                "mean_control": float(y[in_seg & (t == 0.0)].mean()),
+                "mean_treated": float(y_arr[treated].mean()),
+                "mean_control": float(y_arr[control].mean()),
             }
         )
-    parts = {}
-    for i, lev in enumerate(levels):
-        parts[f"seg{i}"] = (seg == lev).astype(float)
-    for i, lev in enumerate(levels):
-        parts[f"{treatment}:seg{i}"] = (seg == lev).astype(float) * t
-    X = pd.DataFrame(parts, index=frame.index)
+    seg_names = [f"{segment}={lev}" for lev in levels]
+    terms = [f"{treatment}:{name}" for name in seg_names]
+    D = np.column_stack(masks).astype(float)
+    X = pd.DataFrame(np.hstack([D, D * t[:, None]]), index=frame.index, columns=seg_names + terms)
     Z = _covariate_matrix(frame, covs)
     if not Z.empty:
         X = pd.concat([X, Z - Z.mean()], axis=1)
-    res = _fit(y, X, cov_type, covs)
-    terms = [f"{treatment}:seg{i}" for i in range(len(levels))]
-    ses = res.bse[terms].to_numpy(dtype=float)
+    res = _fit(frame[outcome], X, cov_type, covs)
+    params = np.asarray(res.params, dtype=float)
+    bse = np.asarray(res.bse, dtype=float)
+    idx = [X.columns.get_loc(term) for term in terms]
+    ses = bse[idx]
     if not np.all(np.isfinite(ses)) or np.any(ses <= 0):
         raise FitError(
             f"the standard error of a segment lift on '{outcome}' cannot be computed "
             "(leverage 1 or no residual variance); use cov_type='HC1' or merge small segments"
         )
-    ci = res.conf_int(alpha=alpha).loc[terms].to_numpy(dtype=float)
+    df_resid = float(res.df_resid)
+    q = float(stats.t.ppf(1.0 - alpha / 2.0, df_resid))
     for i, row in enumerate(rows):
+        eff = float(params[idx[i]])
         row.update(
-            effect=float(res.params[terms[i]]),
+            effect=eff,
             se=float(ses[i]),
-            ci_low=float(ci[i, 0]),
-            ci_high=float(ci[i, 1]),
-            p_value=float(res.pvalues[terms[i]]),
+            ci_low=eff - q * float(ses[i]),
+            ci_high=eff + q * float(ses[i]),
+            p_value=float(2.0 * stats.t.sf(abs(eff / ses[i]), df_resid)),
         )
     table = pd.DataFrame(rows).set_index("segment")
 
     k = len(levels)
     R = np.zeros((k - 1, X.shape[1]))
-    first = X.columns.get_loc(terms[0])
     for j in range(1, k):
-        R[j - 1, first] = -1.0
-        R[j - 1, X.columns.get_loc(terms[j])] = 1.0
+        R[j - 1, idx[0]] = -1.0
+        R[j - 1, idx[j]] = 1.0
     wald = res.wald_test(R, use_f=True, scalar=True)
     stat = float(np.squeeze(wald.statistic))
     p = float(np.squeeze(wald.pvalue))
