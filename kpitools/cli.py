@@ -38,8 +38,14 @@ def main(ctx, debug):
 
 
 @main.command("demo-data")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default="data/demo.duckdb",
-              show_default=True, help="DuckDB file to write.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default="data/demo.duckdb",
+    show_default=True,
+    help="DuckDB file to write.",
+)
 @click.option("--customers", type=click.IntRange(min=100), default=20_000, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo_data(out, customers, seed):
@@ -88,7 +94,9 @@ def validate(params, all_, deep):
             for pr in problems:
                 click.echo(f"{f}: {pr}", err=True)
             continue
-        note = f" (absent tables, their KPIs not available: {', '.join(missing)})" if missing else ""
+        note = (
+            f" (absent tables, their KPIs not available: {', '.join(missing)})" if missing else ""
+        )
         click.echo(f"{f}: ok{note}")
     sys.exit(1 if bad else 0)
 
@@ -134,10 +142,21 @@ def kpis(fmt, locale):
 @click.argument("params", nargs=-1, type=click.Path())
 @click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
 @click.option("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: params, else latest complete).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Brands run in parallel.")
-@click.option("--reports", "reports_dir", type=click.Path(file_okay=False), default="reports",
-              show_default=True)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Brands run in parallel.",
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+)
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
 def run(params, all_, period, jobs, reports_dir, no_pdf):
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/."""
@@ -156,7 +175,9 @@ def run(params, all_, period, jobs, reports_dir, no_pdf):
             f"{r.slug:<{width}}  {r.period or '-':<8}  {r.status:<6}  {r.seconds:>6.1f}s  {detail}"
         )
     failed = sum(r.status != "ok" for r in results)
-    click.echo(f"\n{len(results) - failed} ok, {failed} failed · index: {Path(reports_dir) / 'index.html'}")
+    click.echo(
+        f"\n{len(results) - failed} ok, {failed} failed · index: {Path(reports_dir) / 'index.html'}"
+    )
     sys.exit(1 if failed else 0)
 
 

@@ -154,7 +154,8 @@ class SourceParams(_Strict):
 class PeriodParams(_Strict):
     grain: Literal["month", "quarter", "year"] = "month"
     current: str | None = Field(
-        None, description="YYYY-MM, YYYY-Qn or YYYY; default: the latest complete period in the data"
+        None,
+        description="YYYY-MM, YYYY-Qn or YYYY; default: the latest complete period in the data",
     )
 
     @model_validator(mode="after")
@@ -265,7 +266,9 @@ def format_validation_error(path: str, exc: ValidationError) -> list[str]:
     return lines
 
 
-def parse_params(data: dict, *, origin: str = "<params>", base_dir: Path | None = None) -> BrandParams:
+def parse_params(
+    data: dict, *, origin: str = "<params>", base_dir: Path | None = None
+) -> BrandParams:
     """Validate a params mapping (already read from YAML).
 
     Raises

@@ -40,7 +40,9 @@ class Period:
 
     def __post_init__(self):
         if self.grain not in GRAINS:
-            raise PeriodError(f"period grain must be one of {', '.join(GRAINS)}, not {self.grain!r}")
+            raise PeriodError(
+                f"period grain must be one of {', '.join(GRAINS)}, not {self.grain!r}"
+            )
 
     @property
     def end(self) -> date:

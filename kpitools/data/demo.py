@@ -742,10 +742,9 @@ class _Generator:
         if missing:  # pragma: no cover - programming error
             raise AssertionError(f"{name}: no data for {missing}")
         src = pa.table(cols)
+        sources = {c.name: exprs.get(c.name, f'"{c.name}"') for c in spec.columns}
         select = ", ".join(
-            f"CAST({exprs.get(c.name, chr(34) + c.name + chr(34))} AS {_SQL_TYPE[c.kind]}) "
-            f'AS "{c.name}"'
-            for c in spec.columns
+            f'CAST({sources[c.name]} AS {_SQL_TYPE[c.kind]}) AS "{c.name}"' for c in spec.columns
         )
         self._create(name, src, select)
 

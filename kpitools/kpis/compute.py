@@ -12,13 +12,23 @@ from datetime import datetime
 import ibis
 import pandas as pd
 
-from ..errors import ContractError, MissingTableError, PeriodError
+from ..errors import KpitoolsError, MissingTableError, PeriodError
 from ..periods import MONTHS_PER, TREND_LENGTH, YEAR_LAG, Period, last_complete_period
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 
 _TRUNC = {"month": "M", "quarter": "Q", "year": "Y"}
 
 OK, NO_DATA, NOT_AVAILABLE = "ok", "no_data", "not_available"
+DIMENSIONS = ("segment", "product_line", "acquisition_channel")
+UNKNOWN = "(unknown)"
+
+
+class BreakdownUnsupported(KpitoolsError):
+    """A measure cannot be broken down by the requested dimension."""
+
+    def __init__(self, by: str):
+        self.by = by
+        super().__init__(f"no breakdown by {by}")
 
 
 @dataclass
@@ -38,6 +48,7 @@ class QueryContext:
     grain: str
     periods: list[Period]
     settings: object
+    by: str | None = None
 
     @property
     def start(self) -> datetime:
@@ -63,6 +74,102 @@ class QueryContext:
 
     def in_window(self, col):
         return (col >= self.start) & (col < self.end)
+
+    # -- breakdowns ------------------------------------------------------------------------
+    def grouped(self, t, time_col: str, *, customer_col: str | None = "customer_id"):
+        """Group keys for a measure: the period, plus the breakdown dimension ``dim``.
+
+        Parameters
+        ----------
+        t : ibis.Table
+            The measure's (filtered) table.
+        time_col : str
+            Column that places a row in a period.
+        customer_col : str or None
+            Column holding the customer id, for customer dimensions (segment, acquisition
+            channel); None when the rows are not about customers (leads, CRM logins).
+
+        Returns
+        -------
+        (ibis.Table, dict)
+            The table (joined with the dimension when needed) and the ``group_by`` keys.
+
+        Raises
+        ------
+        BreakdownUnsupported
+            When this table cannot be broken down by ``self.by``.
+        """
+        if self.by is None:
+            return t, {"period": self.bucket(t[time_col])}
+        if self.by == "product_line" and "product_line" in t.columns:
+            t = t.mutate(dim=t.product_line.fill_null(UNKNOWN))
+        elif self.by in ("product_line", "acquisition_channel"):
+            if (
+                customer_col is None
+                or customer_col not in t.columns
+                or not self.db.has("customers")
+            ):
+                raise BreakdownUnsupported(self.by)
+            c = self.db.table("customers")
+            c = c.select(dim_key=c.customer_id, dim=c[self.by])
+            t = t.left_join(c, t[customer_col] == c.dim_key).drop("dim_key")
+            t = t.mutate(dim=t.dim.fill_null(UNKNOWN))
+        elif self.by == "segment":
+            if customer_col is None or customer_col not in t.columns or not self.db.has("orders"):
+                raise BreakdownUnsupported(self.by)
+            seg = self.customer_segments().select("customer_id", "period", "segment")
+            seg = seg.rename(seg_customer="customer_id", seg_period="period")
+            t = t.mutate(_p=self.bucket(t[time_col]))
+            t = t.left_join(
+                seg, (t[customer_col] == seg.seg_customer) & (t._p == seg.seg_period)
+            ).drop("seg_customer", "seg_period", "_p")
+            t = t.mutate(dim=t.segment.fill_null("inactive")).drop("segment")
+        else:
+            raise BreakdownUnsupported(self.by)
+        return t, {"period": self.bucket(t[time_col]), "dim": t.dim}
+
+    def customer_periods(self):
+        """Orders rolled up per customer and period, with each customer's segment.
+
+        Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders``,
+        ``first_period``, ``prev_period``, ``next_period`` and ``segment``:
+
+        - ``new``: the customer's first order ever falls in the period;
+        - ``reactivated``: bought in the period after a lapse of at least
+          ``settings.lapse_days`` days since their previous order;
+        - ``steady``: bought in the period and in the previous one;
+        - ``returning``: any other active customer (bought before, within the lapse window,
+          but not in the previous period).
+        """
+        o = self.table("orders")
+        o = o.filter(o.ordered_at < self.end)
+        cp = o.group_by(customer_id=o.customer_id, period=self.bucket(o.ordered_at)).aggregate(
+            revenue=o.revenue.sum(),
+            margin=(o.revenue - o.cost).sum(),
+            orders=o.count(),
+            first_order=o.ordered_at.min(),
+            last_order=o.ordered_at.max(),
+        )
+        w = ibis.window(group_by=cp.customer_id, order_by=cp.period)
+        cp = cp.mutate(
+            first_period=cp.period.min().over(ibis.window(group_by=cp.customer_id)),
+            prev_period=cp.period.lag().over(w),
+            next_period=cp.period.lead().over(w),
+            prev_last=cp.last_order.lag().over(w),
+        )
+        lapse = ibis.interval(days=int(getattr(self.settings, "lapse_days", 365)))
+        segment = ibis.cases(
+            (cp.period == cp.first_period, "new"),
+            (cp.prev_last + lapse <= cp.first_order, "reactivated"),
+            (cp.prev_period == cp.period - self.step, "steady"),
+            else_="returning",
+        )
+        return cp.mutate(segment=segment)
+
+    def customer_segments(self):
+        """``customer_periods`` restricted to the window."""
+        cp = self.customer_periods()
+        return cp.filter(cp.period >= self.start)
 
 
 @dataclass
@@ -243,21 +350,78 @@ def window_for(period: Period) -> list[Period]:
     return [period.shift(-k) for k in range(back, -1, -1)]
 
 
-def _fetch_measure(ctx: QueryContext, measure_id: str) -> pd.DataFrame:
-    m = MEASURES[measure_id]
-    expr = m.build(ctx)
-    df = expr.execute()
-    index = pd.DatetimeIndex([pd.Timestamp(p.start) for p in ctx.periods], name="period")
+def _complete(df: pd.DataFrame, ctx: QueryContext) -> pd.DataFrame:
+    """Index a measure result by period start, one row per window period, floats."""
+    index = pd.DatetimeIndex([pd.Timestamp(p.start) for p in ctx.periods], name="period").astype(
+        "datetime64[ns]"
+    )
     if len(df):
+        df = df.copy()
         df["period"] = pd.to_datetime(df["period"]).dt.tz_localize(None).astype("datetime64[ns]")
-        df = df.groupby("period").sum(min_count=1) if df["period"].duplicated().any() else df
-        df = df.set_index("period")
+        if df["period"].duplicated().any():
+            df = df.groupby("period").sum(min_count=1)
+        else:
+            df = df.set_index("period")
     else:
         df = pd.DataFrame(columns=[c for c in df.columns if c != "period"]).rename_axis("period")
     df.index = pd.DatetimeIndex(df.index).astype("datetime64[ns]")
-    df = df.reindex(index.astype("datetime64[ns]"))
+    df = df.reindex(index)
     df["n_rows"] = df["n_rows"].fillna(0)
     return df.astype("float64")
+
+
+def _fetch_measure(ctx: QueryContext, measure_id: str):
+    """Run one measure group's query; a frame per period, or a dict of them per ``dim``."""
+    m = MEASURES[measure_id]
+    df = m.build(ctx).execute()
+    if ctx.by is None:
+        return _complete(df, ctx)
+    if "dim" not in df.columns:  # a builder that ignores breakdowns
+        raise BreakdownUnsupported(ctx.by)
+    out = {}
+    for value, part in df.groupby("dim", dropna=False, sort=True):
+        out[str(value)] = _complete(part.drop(columns="dim"), ctx)
+    return out
+
+
+def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods) -> KpiResult:
+    series = k.formula(m).astype("float64")
+    series[m["n_rows"] <= 0] = float("nan")
+
+    def at(p: Period) -> float | None:
+        ts = pd.Timestamp(p.start)
+        return _clean(series.get(ts)) if ts in series.index else None
+
+    value = at(period)
+    return KpiResult(
+        k,
+        OK if value is not None else NO_DATA,
+        value=value,
+        previous=at(period.previous),
+        year_ago=at(period.year_ago),
+        trend=[(p, at(p)) for p in trend_periods],
+        reason=None if value is not None else "no data in period",
+    )
+
+
+def _selected(params, kpis) -> list[Kpi]:
+    from .registry import DEPARTMENTS
+
+    if kpis or params.kpis:
+        return [get_kpi(i) for i in (kpis or params.kpis)]
+    reg = list(get_registry().values())
+    return sorted(reg, key=lambda k: DEPARTMENTS.index(k.department))
+
+
+def _resolve(db, params, period) -> Period:
+    grain = params.period.grain
+    if isinstance(period, str):
+        period = params.resolve_period(period)
+    if period is None:
+        period = params.resolve_period() or latest_period(db, grain)
+    if period.grain != grain:
+        raise PeriodError(f"period {period} is a {period.grain}, but the report is by {grain}")
+    return period
 
 
 def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> Scorecard:
@@ -286,17 +450,11 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
         When a table the KPIs need breaks its contract (missing column, wrong type).
     """
     t0 = time.perf_counter()
-    grain = params.period.grain
-    if isinstance(period, str):
-        period = params.resolve_period(period)
-    if period is None:
-        period = params.resolve_period() or latest_period(db, grain)
-    if period.grain != grain:
-        raise PeriodError(f"period {period} is a {period.grain}, but the report is by {grain}")
-    ids = list(kpis or params.kpis or get_registry())
-    selected = [get_kpi(i) for i in ids]
-    ctx = QueryContext(db=db, grain=grain, periods=window_for(period), settings=params.settings)
-
+    period = _resolve(db, params, period)
+    selected = _selected(params, kpis)
+    ctx = QueryContext(
+        db=db, grain=period.grain, periods=window_for(period), settings=params.settings
+    )
     frames: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, str] = {}
     queries = 0
@@ -310,8 +468,6 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
         except MissingTableError as exc:  # a table the builder reads optionally
             unavailable[mid] = f"needs table {exc.table}"
             continue
-        except ContractError:
-            raise
         queries += 1
 
     results: dict[str, KpiResult] = {}
@@ -319,25 +475,8 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
     for k in selected:
         if k.measure in unavailable:
             results[k.id] = KpiResult(k, NOT_AVAILABLE, reason=unavailable[k.measure])
-            continue
-        m = frames[k.measure]
-        series = k.formula(m).astype("float64")
-        series[m["n_rows"] <= 0] = float("nan")
-
-        def at(p: Period, s=series) -> float | None:
-            ts = pd.Timestamp(p.start)
-            return _clean(s.get(ts)) if ts in s.index else None
-
-        value = at(period)
-        results[k.id] = KpiResult(
-            k,
-            OK if value is not None else NO_DATA,
-            value=value,
-            previous=at(period.previous),
-            year_ago=at(period.year_ago),
-            trend=[(p, at(p)) for p in trend_periods],
-            reason=None if value is not None else "no data in period",
-        )
+        else:
+            results[k.id] = _result(k, frames[k.measure], period, trend_periods)
     return Scorecard(
         brand=params.brand,
         period=period,
@@ -356,3 +495,98 @@ def safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
     den = den.astype("float64")
     out = num / den.where(den != 0)
     return out
+
+
+@dataclass
+class Breakdown:
+    """KPIs of one period broken down by a dimension (segment, product line, channel).
+
+    ``frame`` is long: one row per (group, KPI) with value, previous, year_ago and status;
+    KPIs that cannot be broken down this way are listed in ``unsupported``.
+    """
+
+    by: str
+    period: Period
+    frame: pd.DataFrame
+    unsupported: dict[str, str]
+    locale: str = "en"
+    currency: str = "EUR"
+    queries: int = 0
+
+    def pivot(self, column: str = "value") -> pd.DataFrame:
+        """Groups as rows, KPIs as columns."""
+        if self.frame.empty:
+            return pd.DataFrame()
+        return self.frame.pivot(index="group", columns="kpi", values=column)
+
+    def _repr_html_(self) -> str:
+        from ..report.tables import breakdown_html
+
+        return breakdown_html(self)
+
+
+def compute_breakdown(db, params, by: str, period=None, kpis=None) -> Breakdown:
+    """Break KPIs down by ``segment``, ``product_line`` or ``acquisition_channel``.
+
+    Segments (per customer and period, from orders): ``new`` (first order ever in the period),
+    ``reactivated`` (bought after a lapse of at least ``settings.lapse_days``), ``steady``
+    (bought in the previous period too), ``returning`` (other active customers), and
+    ``inactive`` for rows of other tables whose customer did not buy in the period. Retention
+    and churn are grouped by the segment customers had in the *previous* period.
+
+    Parameters
+    ----------
+    db, params, period, kpis :
+        As for :func:`compute_kpis`.
+    by : {"segment", "product_line", "acquisition_channel"}
+
+    Returns
+    -------
+    Breakdown
+    """
+    if by not in DIMENSIONS:
+        raise KpitoolsError(f"breakdown by {by!r}: choose one of {', '.join(DIMENSIONS)}")
+    period = _resolve(db, params, period)
+    selected = _selected(params, kpis)
+    ctx = QueryContext(
+        db=db, grain=period.grain, periods=window_for(period), settings=params.settings, by=by
+    )
+    rows, unsupported, queries = [], {}, 0
+    trend_periods = period.trailing(TREND_LENGTH)
+    for mid in dict.fromkeys(k.measure for k in selected):
+        ks = [k for k in selected if k.measure == mid]
+        missing = [t for t in MEASURES[mid].tables if not db.has(t)]
+        try:
+            if missing:
+                raise MissingTableError(missing[0])
+            groups = _fetch_measure(ctx, mid)
+            queries += 1
+        except MissingTableError as exc:
+            unsupported.update({k.id: f"needs table {exc.table}" for k in ks})
+            continue
+        except BreakdownUnsupported:
+            unsupported.update({k.id: f"no breakdown by {by}" for k in ks})
+            continue
+        for group, m in groups.items():
+            for k in ks:
+                r = _result(k, m, period, trend_periods)
+                rows.append(
+                    {
+                        "group": group,
+                        "kpi": k.id,
+                        "value": r.value,
+                        "previous": r.previous,
+                        "year_ago": r.year_ago,
+                        "status": r.status,
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=["group", "kpi", "value", "previous", "year_ago", "status"])
+    return Breakdown(
+        by=by,
+        period=period,
+        frame=frame,
+        unsupported=unsupported,
+        locale=params.locale,
+        currency=params.currency,
+        queries=queries,
+    )

@@ -191,7 +191,11 @@ def export_index(reports_dir, *, headline=("revenue", "new_customers", "retentio
             )
         links = " · ".join(
             f"<a href='{slug}/{period}/{name}'>{label}</a>"
-            for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"), ("kpis.json", "JSON"))
+            for name, label in (
+                ("report.html", "HTML"),
+                ("report.pdf", "PDF"),
+                ("kpis.json", "JSON"),
+            )
             if (folder / name).exists()
         )
         status = "<span class='badge ok'>ok</span>"

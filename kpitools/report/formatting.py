@@ -31,7 +31,11 @@ TEXT = {
     "no_data": {"en": "no data in period", "fr": "pas de données", "it": "nessun dato"},
     "not_available": {"en": "not available", "fr": "non disponible", "it": "non disponibile"},
     "needs_table": {"en": "needs table", "fr": "table requise :", "it": "tabella richiesta:"},
-    "report_title": {"en": "CRM performance report", "fr": "Rapport de performance CRM", "it": "Report sulle performance CRM"},
+    "report_title": {
+        "en": "CRM performance report",
+        "fr": "Rapport de performance CRM",
+        "it": "Report sulle performance CRM",
+    },
     "period": {"en": "Period", "fr": "Période", "it": "Periodo"},
     "summary": {"en": "Summary", "fr": "Synthèse", "it": "Sintesi"},
     "scorecard": {"en": "Scorecard", "fr": "Tableau de bord", "it": "Scorecard"},

@@ -52,9 +52,7 @@ def show_summary(scorecard, params, *, headline=None) -> Html:
 
 def show_scorecard(scorecard, *, department: str | None = None, kpis=None) -> Html:
     """The scorecard table, optionally for one department only."""
-    ids = kpis or [
-        r.id for r in scorecard if department is None or r.kpi.department == department
-    ]
+    ids = kpis or [r.id for r in scorecard if department is None or r.kpi.department == department]
     title = None
     if department:
         title = DEPARTMENT_NAMES[department].get(scorecard.locale, department)
@@ -78,9 +76,7 @@ def show_footer(params, db, scorecard) -> Html:
     """Where the numbers come from: data source (never a credential), tables absent, time."""
     loc = params.locale
     missing = db.missing_tables
-    missing_line = (
-        f"<div>{t('missing_tables', loc)}: {', '.join(missing)}</div>" if missing else ""
-    )
+    missing_line = f"<div>{t('missing_tables', loc)}: {', '.join(missing)}</div>" if missing else ""
     scope = ""
     if params.product_lines:
         from ..data.schema import TABLES

@@ -171,7 +171,9 @@ def summary_html(scorecard, params, *, headline=None, locale: str | None = None)
                 f"<div class='tile-change {_tone(r, cy)}'>{format_change(cy, kind, loc)} "
                 f"<span class='muted'>{label}</span></div>"
             )
-        tiles.append(f"<div class='tile'><div class='tile-name'>{escape(k.name(loc))}</div>{body}</div>")
+        tiles.append(
+            f"<div class='tile'><div class='tile-name'>{escape(k.name(loc))}</div>{body}</div>"
+        )
     improved = sum(1 for r in ok if _tone(r, r.change_year_ago) == "good")
     worsened = sum(1 for r in ok if _tone(r, r.change_year_ago) == "bad")
     line = {

@@ -1,0 +1,3 @@
+"""Marketing KPIs (seed 003 "Marketing", seed 002)."""
+
+from __future__ import annotations
