@@ -127,7 +127,7 @@ def _kpi(kpi_id: str, cur: dict | None, prev: dict | None):
     """One KPI for one period from its measure row and the previous period's (None: no rows)."""
     if cur is None or not cur["n_rows"]:
         return None
-    prev_active = prev["active"] if prev and prev["n_rows"] else None
+    prev_active = prev.get("active") if prev and prev["n_rows"] else None
     if kpi_id == "new_customers":
         return cur["new"]
     if kpi_id == "revenue":

@@ -178,8 +178,35 @@ class Settings(_Strict):
 
 
 class ReportParams(_Strict):
+    """What the report shows beyond the scorecard."""
+
     title: str | None = None
     notebooks: list[str] = Field(default_factory=lambda: ["10-kpi-report"])
+    headline: list[str] = Field(
+        default_factory=lambda: ["revenue", "new_customers", "retention_rate", "nps"],
+        description="KPIs shown as tiles on the first page and as trend figures",
+    )
+    breakdowns: list[Literal["segment", "product_line", "acquisition_channel"]] = Field(
+        default_factory=lambda: ["segment", "product_line", "acquisition_channel"]
+    )
+    breakdown_kpis: list[str] = Field(
+        default_factory=lambda: [
+            "new_customers",
+            "revenue",
+            "avg_margin_per_customer",
+            "retention_rate",
+            "churn_rate",
+            "nps",
+        ]
+    )
+
+    @field_validator("headline", "breakdown_kpis")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from .kpis.registry import check_kpi_ids
+
+        check_kpi_ids(v)
+        return v
 
 
 class BrandParams(_Strict):

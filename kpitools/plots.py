@@ -96,3 +96,49 @@ def plot_trends(scorecard, kpis=None, *, ncols: int = 3):
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def plot_cohort_heatmap(cohorts, *, ax=None):
+    """Heatmap of cohort retention: rows are acquisition periods, columns periods since.
+
+    Parameters
+    ----------
+    cohorts : kpitools.kpis.cohorts.CohortRetention
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .report.formatting import TEXT
+
+    rates = cohorts.rates
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.5, 0.32 * max(len(rates), 4) + 1.2))
+    if rates.empty or rates.notna().sum().sum() == 0:
+        ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    loc = cohorts.locale
+    annot = rates.map(
+        lambda v: "" if pd.isna(v) else format_value(v, "ratio", loc).replace(",0", "")
+    )
+    sns.heatmap(
+        rates.astype(float),
+        ax=ax,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        annot=annot,
+        fmt="",
+        annot_kws={"fontsize": 7},
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+    )
+    ax.set_ylabel(TEXT["cohort"].get(loc, "Cohort"), fontsize=8)
+    ax.set_xlabel(TEXT["periods_since"].get(loc, "Periods since first order"), fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
+    ax.grid(False)
+    return ax

@@ -48,6 +48,51 @@ TEXT = {
     "unchanged": {"en": "unchanged", "fr": "stable", "it": "stabile"},
     "brand": {"en": "Brand", "fr": "Marque", "it": "Marchio"},
     "reports": {"en": "Reports", "fr": "Rapports", "it": "Report"},
+    "cohort": {
+        "en": "Acquisition cohort",
+        "fr": "Cohorte d'acquisition",
+        "it": "Coorte di acquisizione",
+    },
+    "periods_since": {
+        "en": "Periods since first order",
+        "fr": "Périodes depuis la première commande",
+        "it": "Periodi dal primo ordine",
+    },
+    "cohort_retention": {
+        "en": "Cohort retention",
+        "fr": "Fidélisation par cohorte",
+        "it": "Fidelizzazione per coorte",
+    },
+    "customer_segments": {
+        "en": "Customers by segment, product line and channel",
+        "fr": "Clients par segment, ligne de produits et canal",
+        "it": "Clienti per segmento, linea di prodotto e canale",
+    },
+    "by_segment": {
+        "en": "By customer segment",
+        "fr": "Par segment de clients",
+        "it": "Per segmento di clienti",
+    },
+    "by_product_line": {
+        "en": "By product line",
+        "fr": "Par ligne de produits",
+        "it": "Per linea di prodotto",
+    },
+    "by_acquisition_channel": {
+        "en": "By acquisition channel",
+        "fr": "Par canal d'acquisition",
+        "it": "Per canale di acquisizione",
+    },
+    "group": {"en": "Group", "fr": "Groupe", "it": "Gruppo"},
+    "new": {"en": "New", "fr": "Nouveaux", "it": "Nuovi"},
+    "reactivated": {"en": "Reactivated", "fr": "Réactivés", "it": "Riattivati"},
+    "steady": {"en": "Steady", "fr": "Constants", "it": "Costanti"},
+    "returning": {"en": "Returning", "fr": "De retour", "it": "Di ritorno"},
+    "inactive": {
+        "en": "Not buying in period",
+        "fr": "Sans achat sur la période",
+        "it": "Senza acquisti nel periodo",
+    },
     "product_lines": {"en": "Product lines", "fr": "Lignes de produits", "it": "Linee di prodotto"},
     "brand_wide": {
         "en": "These tables have no product line and are reported for the whole brand",

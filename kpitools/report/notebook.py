@@ -59,6 +59,23 @@ def show_scorecard(scorecard, *, department: str | None = None, kpis=None) -> Ht
     return Html(scorecard_html(scorecard, kpis=ids, title=title))
 
 
+def show_department(scorecard, department: str) -> Html:
+    """A department's section: heading and its scorecard (nothing if it has no KPI)."""
+    ids = [r.id for r in scorecard if r.kpi.department == department]
+    if not ids:
+        return Html("")
+    title = DEPARTMENT_NAMES[department].get(scorecard.locale, department)
+    return Html(f"<h2>{_html.escape(title)}</h2>" + scorecard_html(scorecard, kpis=ids))
+
+
+def show_breakdown(breakdown, *, kpis=None) -> Html:
+    """A breakdown table (groups × KPIs) with a heading naming the dimension."""
+    from .tables import breakdown_html
+
+    title = t(f"by_{breakdown.by}", breakdown.locale)
+    return Html(f"<h3>{_html.escape(title)}</h3>" + breakdown_html(breakdown, kpis=kpis))
+
+
 def show_glossary(scorecard) -> Html:
     """Definitions of the KPIs in the scorecard."""
     return Html(glossary_html([r.kpi for r in scorecard], locale=scorecard.locale))

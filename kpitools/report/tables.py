@@ -154,6 +154,7 @@ def summary_html(scorecard, params, *, headline=None, locale: str | None = None)
     loc = locale or scorecard.locale
     cur = scorecard.currency
     ok = [r for r in scorecard if r.status == "ok"]
+    headline = headline if headline is not None else params.report.headline
     chosen = [scorecard.results[k] for k in (headline or []) if k in scorecard.results]
     if not chosen:
         chosen = ok[:4]
@@ -215,3 +216,36 @@ def glossary_html(kpis, *, locale: str = "en") -> str:
             + f"<div class='muted'>{t('better', locale)}: {better} · <code>{k.id}</code></div></dd>"
         )
     return f"<dl class='kpi-glossary'>{''.join(items)}</dl>"
+
+
+def breakdown_html(breakdown, *, kpis=None, title: str | None = None) -> str:
+    """KPIs (columns) by group (rows) for the report's period, formatted for the locale."""
+    from .formatting import TEXT
+
+    loc, cur = breakdown.locale, breakdown.currency
+    from ..kpis.registry import get_registry
+
+    reg = get_registry()
+    frame = breakdown.frame
+    ids = [k for k in (kpis or list(dict.fromkeys(frame["kpi"]))) if k in set(frame["kpi"])]
+    if not ids:
+        return ""
+    pivot = breakdown.pivot("value")
+    order = ["new", "reactivated", "steady", "returning", "inactive"]
+    groups = sorted(pivot.index, key=lambda g: (order.index(g) if g in order else 99, g))
+    groups = [g for g in groups if pivot.loc[g, ids].notna().any()]
+    head = "".join(f"<th>{escape(reg[k].name(loc))}</th>" for k in ids)
+    rows = []
+    for g in groups:
+        label = TEXT[g].get(loc, g) if g in TEXT else g
+        cells = "".join(
+            f"<td class='num'>{format_value(pivot.loc[g, k], reg[k].unit, loc, cur)}</td>"
+            for k in ids
+        )
+        rows.append(f"<tr><td class='name'>{escape(label)}</td>{cells}</tr>")
+    caption = f"<caption>{escape(title)}</caption>" if title else ""
+    return (
+        f"<table class='kpi-scorecard breakdown'>{caption}<thead><tr>"
+        f"<th class='name'>{t('group', loc)}</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

@@ -1,0 +1,100 @@
+"""Cohort retention: of the customers acquired in a period, the share still buying k periods on.
+
+One query: orders are rolled up per customer and period in the database
+(:meth:`QueryContext.customer_periods`), then counted per (first period, period); only that
+small table (at most 12 × 12 cells) comes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..periods import Period
+from .compute import QueryContext, _resolve
+
+
+@dataclass
+class CohortRetention:
+    """Cohort retention matrix.
+
+    Attributes
+    ----------
+    period : Period
+        The report's period (the last column of the matrix).
+    sizes : pandas.Series
+        Customers acquired in each cohort period (index: cohort label).
+    rates : pandas.DataFrame
+        Rows: cohort (acquisition period label); columns: periods since acquisition (0, 1, …);
+        values: share of the cohort with at least one order in that period (0..1), NaN where the
+        period lies after the report's period.
+    """
+
+    period: Period
+    sizes: pd.Series
+    rates: pd.DataFrame
+    locale: str = "en"
+
+
+def compute_cohort_retention(db, params, period=None, *, cohorts: int = 12) -> CohortRetention:
+    """Share of each acquisition cohort active in each following period.
+
+    Parameters
+    ----------
+    db : kpitools.data.Database
+        Needs table ``orders``.
+    params : kpitools.params.BrandParams
+    period : Period or str, optional
+        The last period shown (default: as for :func:`compute_kpis`).
+    cohorts : int
+        Number of cohorts (acquisition periods) shown, ending with ``period``.
+
+    Returns
+    -------
+    CohortRetention
+    """
+    period = _resolve(db, params, period)
+    first = period.shift(-(cohorts - 1))
+    ctx = QueryContext(
+        db=db,
+        grain=period.grain,
+        periods=[period.shift(-k) for k in range(cohorts - 1, -1, -1)],
+        settings=params.settings,
+    )
+    cp = ctx.customer_periods()
+    cp = cp.filter(cp.first_period >= first.start_ts())
+    counts = (
+        cp.group_by(cohort=cp.first_period, period=cp.period)
+        .aggregate(customers=cp.count())
+        .execute()
+    )
+    labels = {pd.Timestamp(p.start): p.label for p in ctx.periods}
+    index = [p.label for p in ctx.periods]
+    if counts.empty:
+        return CohortRetention(period, pd.Series(0, index=index), pd.DataFrame(index=index))
+    counts["cohort"] = pd.to_datetime(counts["cohort"]).dt.tz_localize(None)
+    counts["period"] = pd.to_datetime(counts["period"]).dt.tz_localize(None)
+    months = {"month": 1, "quarter": 3, "year": 12}[period.grain]
+    counts["age"] = (
+        (counts["period"].dt.year - counts["cohort"].dt.year) * 12
+        + counts["period"].dt.month
+        - counts["cohort"].dt.month
+    ) // months
+    counts["cohort"] = counts["cohort"].map(lambda ts: labels.get(pd.Timestamp(ts)))
+    counts = counts.dropna(subset=["cohort"])
+    table = counts.pivot_table(index="cohort", columns="age", values="customers", aggfunc="sum")
+    table = table.reindex(index=index, columns=range(cohorts))
+    sizes = table[0].fillna(0)
+    rates = table.div(sizes.where(sizes > 0), axis=0)
+    for i, label in enumerate(index):  # ages beyond the report period are unknown, not zero
+        if not sizes.loc[label] > 0:
+            continue
+        observable = cohorts - i
+        rates.loc[label, [a for a in rates.columns if a < observable]] = rates.loc[
+            label, [a for a in rates.columns if a < observable]
+        ].fillna(0.0)
+    keep = sizes > 0  # periods before the data start have no cohort at all
+    sizes, rates = sizes[keep], rates[keep]
+    rates.columns.name = "periods_since_acquisition"
+    return CohortRetention(period, sizes.astype(int), rates, locale=params.locale)
