@@ -105,7 +105,20 @@ def fixture_db(tmp_path):
     )
 
 
+FIRST_SLICE = [
+    "new_customers",
+    "retention_rate",
+    "churn_rate",
+    "revenue",
+    "avg_margin_per_customer",
+    "lead_conversion_rate",
+    "nps",
+    "new_customer_revenue",
+]
+
+
 def _scorecard(tmp_path, db_path, report_period="2025-03", **overrides):
+    overrides.setdefault("kpis", FIRST_SLICE)
     params = load_params(write_params(tmp_path / "acme.yaml", db_path, **overrides))
     with connect(params) as db:
         return compute_kpis(db, params, report_period)
@@ -120,6 +133,8 @@ def test_march_values_match_the_hand_computation(tmp_path, fixture_db):
     assert sc.value("churn_rate") == pytest.approx(1 / 3)
     assert sc.value("lead_conversion_rate") == pytest.approx(0.5)
     assert sc.value("nps") == pytest.approx(40.0)
+    # revenue from new customers: c4 only (10)
+    assert sc.value("new_customer_revenue") == pytest.approx(10)
 
 
 def test_previous_and_year_ago(tmp_path, fixture_db):

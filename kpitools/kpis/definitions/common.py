@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from ..registry import measure
+from ..registry import kpi, measure
 
 
 def flag(pred):
@@ -40,6 +40,34 @@ def customer_activity(ctx):
         steady_customers=flag(cp.segment == "steady"),
         retained_next=flag(cp.next_period == cp.period + ctx.step),
         revenue=cp.revenue.sum(),
+        new_customer_revenue=ibis.ifelse(cp.segment == "new", cp.revenue, 0).sum(),
         margin=cp.margin.sum(),
         orders=cp.orders.sum(),
     )
+
+
+@kpi(
+    "new_customer_revenue",
+    department="sales",
+    unit="currency",
+    direction="higher",
+    measure="customer_activity",
+    labels={
+        "en": (
+            "Revenue from new customers",
+            "Revenue of the period from customers whose first order falls in the period.",
+        ),
+        "fr": (
+            "Chiffre d'affaires des nouveaux clients",
+            "Chiffre d'affaires de la période des clients dont la première commande y tombe.",
+        ),
+        "it": (
+            "Fatturato da nuovi clienti",
+            "Fatturato del periodo dei clienti il cui primo ordine cade nel periodo.",
+        ),
+    },
+)
+def new_customer_revenue(m):
+    """Sum of orders.revenue in the period over customers whose first order ever falls in the
+    period (the objective of seed 000: "grow revenue from new customers by 10 %")."""
+    return m["new_customer_revenue"]
