@@ -177,6 +177,28 @@ class Settings(_Strict):
     loyal_periods: Annotated[int, Field(ge=2)] = 3
 
 
+class RoiParams(_Strict):
+    """Campaign ROI settings (seed 004: measured against a control group)."""
+
+    attribution_days: Annotated[int, Field(ge=0)] = 30
+    pre_period_days: Annotated[int, Field(gt=0)] = 90
+    method: Literal["diff", "ols", "lin", "cuped"] = "ols"
+    cov_type: Literal["HC0", "HC1", "HC2", "HC3", "nonrobust"] = "HC2"
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
+    min_control: Annotated[int, Field(ge=2)] = 100
+    campaign: str | None = Field(None, description="analyse one campaign (id or name) only")
+
+
+class ClvParams(_Strict):
+    """Customer lifetime value settings."""
+
+    horizon_months: Annotated[int, Field(gt=0, le=120)] = 12
+    discount_rate_annual: Annotated[float, Field(ge=0, lt=1)] = 0.10
+    calibration_months: Annotated[int, Field(gt=0)] = 6
+    at_risk_top: Annotated[int, Field(gt=0)] = 20
+    alive_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+
+
 class ReportParams(_Strict):
     """What the report shows beyond the scorecard."""
 
@@ -237,6 +259,8 @@ class BrandParams(_Strict):
         None, description="KPI ids to report, in order; default: every KPI the data allow"
     )
     settings: Settings = Field(default_factory=Settings)
+    roi: RoiParams = Field(default_factory=RoiParams)
+    clv: ClvParams = Field(default_factory=ClvParams)
     report: ReportParams = Field(default_factory=ReportParams)
 
     #: directory of the params file; relative source paths are resolved against it
