@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 import traceback
 import uuid
@@ -214,8 +215,16 @@ def quiet_third_party_loggers() -> None:
 
 
 def _run_brand_kwargs(kwargs: dict) -> dict:
+    """Worker entry point: one brand, its kernel's chatter sent to a log file, not the console."""
     quiet_third_party_loggers()  # a spawned worker does not inherit the CLI's logging setup
-    return asdict(run_brand(**kwargs))
+    logs = Path(kwargs["reports_dir"]) / "_logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{Path(kwargs['params_path']).stem}.log"
+    with open(log_path, "w", encoding="utf-8") as fh:
+        os.dup2(fh.fileno(), 2)  # the kernel subprocess inherits this stderr
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True)
+        quiet_third_party_loggers()
+        return asdict(run_brand(**kwargs))
 
 
 def run_all(
@@ -254,23 +263,20 @@ def run_all(
     ]
     results: dict[int, RunResult] = {}
     bar = tqdm(total=len(paths), desc="reports", unit="brand", disable=not progress)
-    if jobs == 1:
-        for i, kw in enumerate(kwargs):
-            results[i] = run_brand(**kw)
+    # every brand runs in a spawned process (also with jobs=1): kernels, DuckDB handles and
+    # stderr are never shared, and a crash of one brand cannot take the run down
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_run_brand_kwargs, kw): i for i, kw in enumerate(kwargs)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                results[i] = RunResult(**fut.result())
+            except Exception as exc:  # a crashed worker process
+                results[i] = RunResult(
+                    params_path=paths[i], slug=Path(paths[i]).stem, error=_one_line(exc)
+                )
+            bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
             bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_run_brand_kwargs, kw): i for i, kw in enumerate(kwargs)}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    results[i] = RunResult(**fut.result())
-                except Exception as exc:  # a crashed worker process
-                    results[i] = RunResult(
-                        params_path=paths[i], slug=Path(paths[i]).stem, error=_one_line(exc)
-                    )
-                bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
-                bar.update()
     bar.close()
     export_index(reports_dir)
     return [results[i] for i in range(len(paths))]
