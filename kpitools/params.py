@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ParamsError, PeriodError
+from .objectives import ObjectiveList
 from .periods import GRAINS, Period, parse_period
 
 LOCALES = ("en", "fr", "it")
@@ -262,6 +263,7 @@ class BrandParams(_Strict):
     roi: RoiParams = Field(default_factory=RoiParams)
     clv: ClvParams = Field(default_factory=ClvParams)
     report: ReportParams = Field(default_factory=ReportParams)
+    objectives: ObjectiveList = []
 
     #: directory of the params file; relative source paths are resolved against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -408,7 +408,13 @@ def _selected(params, kpis) -> list[Kpi]:
     from .registry import DEPARTMENTS
 
     if kpis or params.kpis:
-        return [get_kpi(i) for i in (kpis or params.kpis)]
+        ids = list(kpis or params.kpis)
+        if not kpis and getattr(params, "objectives", None):
+            # the KPIs that objectives track are always computed
+            from ..objectives import objective_kpi_ids
+
+            ids += [i for i in objective_kpi_ids(params.objectives) if i not in ids]
+        return [get_kpi(i) for i in ids]
     reg = list(get_registry().values())
     return sorted(reg, key=lambda k: DEPARTMENTS.index(k.department))
 

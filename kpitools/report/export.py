@@ -199,6 +199,17 @@ def export_index(reports_dir, *, headline=("revenue", "new_customers", "retentio
             if (folder / name).exists()
         )
         status = "<span class='badge ok'>ok</span>"
+        counts = (doc.get("objectives") or {}).get("counts") or {}
+        goals = " ".join(
+            f"<span class='badge {cls}' title='{label}'>{n} {label}</span>"
+            for key, cls, label in (
+                ("on_track", "ok", "on track"),
+                ("at_risk", "risk", "at risk"),
+                ("off_track", "failed", "off track"),
+                ("unknown", "unknown", "unknown"),
+            )
+            if (n := counts.get(key))
+        )
         fail = failures.get(slug)
         if fail and fail.get("period") == period:
             status = (
@@ -206,20 +217,21 @@ def export_index(reports_dir, *, headline=("revenue", "new_customers", "retentio
                 f"last run failed</span>"
             )
         body.append(
-            f"<tr><td>{escape(doc.get('name', slug))}</td><td>{escape(period)}</td>{cells and ''.join(cells)}"
+            f"<tr><td>{escape(doc.get('name', slug))}</td><td>{escape(period)}</td>"
+            f"<td>{goals or '–'}</td>{''.join(cells)}"
             f"<td>{status}</td><td>{links}</td></tr>"
         )
     for slug, fail in failures.items():
         if not any(r[0] == slug for r in rows):
             body.append(
                 f"<tr><td>{escape(slug)}</td><td>{escape(str(fail.get('period', '')))}</td>"
-                + "<td></td>" * len([h for h in headline if h in reg])
+                + "<td></td>" * (1 + len([h for h in headline if h in reg]))
                 + f"<td><span class='badge failed'>failed</span></td>"
                 f"<td class='muted'>{escape(fail.get('error', ''))}</td></tr>"
             )
     table = (
-        "<table class='index'><thead><tr><th>Brand</th><th>Period</th>"
-        f"{heads}<th>Status</th><th>Report</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "<table class='index'><thead><tr><th>Brand</th><th>Period</th><th>Objectives</th>"
+        f"{heads}<th>Last run</th><th>Report</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
     html = page(

@@ -59,13 +59,20 @@ def show_scorecard(scorecard, *, department: str | None = None, kpis=None) -> Ht
     return Html(scorecard_html(scorecard, kpis=ids, title=title))
 
 
-def show_department(scorecard, department: str) -> Html:
-    """A department's section: heading and its scorecard (nothing if it has no KPI)."""
+def show_department(scorecard, department: str, objectives=None) -> Html:
+    """A department's section: heading and its scorecard (nothing if it has no KPI).
+
+    With ``objectives`` (an ObjectiveReport), each KPI that an objective tracks names it,
+    coloured by its status.
+    """
     ids = [r.id for r in scorecard if r.kpi.department == department]
     if not ids:
         return Html("")
     title = DEPARTMENT_NAMES[department].get(scorecard.locale, department)
-    return Html(f"<h2>{_html.escape(title)}</h2>" + scorecard_html(scorecard, kpis=ids))
+    return Html(
+        f"<h2>{_html.escape(title)}</h2>"
+        + scorecard_html(scorecard, kpis=ids, objectives=objectives)
+    )
 
 
 def show_breakdown(breakdown, *, kpis=None) -> Html:

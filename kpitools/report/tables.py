@@ -91,7 +91,25 @@ def _status_text(result, locale: str) -> str:
     return t("no_data", locale)
 
 
-def scorecard_html(scorecard, *, kpis=None, locale: str | None = None, title=None) -> str:
+def served_objectives(objectives) -> dict[str, list[tuple[str, str]]]:
+    """KPI id → [(objective title, status of the metric or outcome)] from an ObjectiveReport."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    if objectives is None:
+        return out
+    for o in objectives.to_dict().get("objectives", []):
+        out.setdefault(o["kpi"], []).append((o["title"], o.get("outcome_status", o["status"])))
+        for s in o.get("strategies", []):
+            for m in s.get("metrics", []):
+                out.setdefault(m["kpi"], []).append((o["title"], m["status"]))
+    return out
+
+
+_STATUS_CLASS = {"on_track": "good", "at_risk": "warn", "off_track": "bad", "unknown": "muted"}
+
+
+def scorecard_html(
+    scorecard, *, kpis=None, locale: str | None = None, title=None, objectives=None
+) -> str:
     """The scorecard table: value, previous, change, a year before, change, sparkline.
 
     Parameters
@@ -112,10 +130,18 @@ def scorecard_html(scorecard, *, kpis=None, locale: str | None = None, title=Non
         f"<th>{t('trend', loc)}</th></tr>"
     )
     rows = []
+    served = served_objectives(objectives)
+    arrow = {"en": "objective", "fr": "objectif", "it": "obiettivo"}.get(loc, "objective")
     for kid in ids:
         r = scorecard.results[kid]
         k = r.kpi
-        name = f"<td class='name' title='{escape(k.describe(loc))}'>{escape(k.name(loc))}</td>"
+        links = "".join(
+            f"<div class='serves {_STATUS_CLASS.get(st, 'muted')}'>→ {arrow}: {escape(title)}</div>"
+            for title, st in dict.fromkeys(served.get(kid, []))
+        )
+        name = (
+            f"<td class='name' title='{escape(k.describe(loc))}'>{escape(k.name(loc))}{links}</td>"
+        )
         if r.status != "ok":
             rows.append(
                 f"<tr class='{r.status}'>{name}<td colspan='6' class='status'>"
