@@ -204,7 +204,10 @@ class ReportParams(_Strict):
     """What the report shows beyond the scorecard."""
 
     title: str | None = None
-    notebooks: list[str] = Field(default_factory=lambda: ["10-kpi-report"])
+    notebooks: list[str] = Field(
+        default_factory=lambda: ["10-kpi-report", "20-campaign-roi", "30-customer-value"],
+        description="notebooks run for the brand; the first one is report.html/.pdf",
+    )
     headline: list[str] = Field(
         default_factory=lambda: ["revenue", "new_customers", "retention_rate", "nps"],
         description="KPIs shown as tiles on the first page and as trend figures",

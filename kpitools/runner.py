@@ -175,7 +175,8 @@ def run_brand(
                 parameters={
                     "params_path": str(params_path),
                     "period": p.label,
-                    "kpis_path": str(staging / "kpis.json") if i == 0 else None,
+                    # the first notebook writes kpis.json, the others add their section
+                    "kpis_path": str(staging / "kpis.json"),
                 },
                 cwd=str(nb.parent),
                 progress_bar=False,

@@ -14,8 +14,12 @@ Typical use (weekly time unit)::
 
 Use :func:`calibration_holdout_split` and :func:`calibration_table` to check the purchase model
 on a holdout period before trusting it.
+
+For a report, :func:`analyse_clv` does all of it for a brand and period, from the database
+(:mod:`kpitools.clv.analysis`; its blocks and figures are in :mod:`kpitools.report.clv`).
 """
 
+from kpitools.clv.analysis import ClvReport, analyse_clv
 from kpitools.clv.bgnbd import (
     BetaGeoModel,
     ClvFitWarning,
@@ -32,6 +36,7 @@ from kpitools.clv.gamma_gamma import (
 from kpitools.clv.summary import (
     TIME_UNIT_DAYS,
     ClvInputError,
+    calibration_holdout_expr,
     calibration_holdout_split,
     rfm_summary,
     rfm_summary_expr,
@@ -48,10 +53,13 @@ __all__ = [
     "TIME_UNIT_DAYS",
     "BetaGeoModel",
     "ClvFitWarning",
+    "ClvReport",
     "ClvInputError",
     "GammaGammaModel",
+    "analyse_clv",
     "at_risk_customers",
     "bgnbd_log_likelihood",
+    "calibration_holdout_expr",
     "calibration_holdout_split",
     "calibration_table",
     "customer_lifetime_value",

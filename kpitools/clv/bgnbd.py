@@ -274,6 +274,10 @@ def _standard_errors(objective, theta, args, n_weight, params) -> np.ndarray:
         return np.where(var > 0, params * np.sqrt(np.abs(var)), np.nan)
 
 
+#: log of ~1e-200: below it a factor (1-z)**k is treated as vanishing (see below).
+_LOG_TINY = -460.0
+
+
 def _expected_given_alive(r, alpha, a, b, t, x, t_obs):
     """``E[Y(t) | alive, x, T]``: the bracket of FHL 2005 eq. 10 (eq. 9 with x = T = 0).
 
@@ -283,18 +287,73 @@ def _expected_given_alive(r, alpha, a, b, t, x, t_obs):
     ``2F1(A, B; C; z) = (1-z)**(C-A-B) * 2F1(C-A, C-B; C; z)`` turns the product into
     ``(1-z)**(a-1) * 2F1(a+b-1-r, a-1; a+b+x-1; z)``, whose first two parameters do not grow
     with x; this is what is evaluated (checked against numerical integration over p).
+
+    When ``a`` and ``b`` are large (thousands: almost no heterogeneity in the dropout
+    probability, which the fit may find on data with a constant dropout), that 2F1 overflows
+    in turn while ``(1-z)**(a-1)`` underflows. Where the result is not finite or that factor
+    is below about 1e-200 (so the product is unreliable), the paper's own
+    form is evaluated instead (its parameters ``r+x`` stay small unless x is large), and
+    where that fails too, Pfaff's transformation
+    ``2F1(A, B; C; z) = (1-z)**(-B) * 2F1(C-A, B; C; z/(z-1))``, which gives the product as
+    ``2F1(r+x, a-1; a+b+x-1; -t/(alpha+T))``. Where all three fail (SciPy's 2F1 gives up on
+    some large parameters and long horizons), the expectation is integrated numerically
+    over p (:func:`_expected_given_alive_quadrature`).
     """
+    t, x, t_obs = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (t, x, t_obs)))
     log1mz = np.log(alpha + t_obs) - np.log(alpha + t_obs + t)
     z = t / (alpha + t_obs + t)
 
     def evaluate(a_):
-        keep = np.exp((a_ - 1.0) * log1mz)
-        hyp = special.hyp2f1(a_ + b - 1.0 - r, a_ - 1.0, a_ + b + x - 1.0, z)
-        # 1 - keep * hyp, written to avoid cancellation when t is small
-        bracket = -np.expm1((a_ - 1.0) * log1mz) - keep * (hyp - 1.0)
-        return (a_ + b + x - 1.0) / (a_ - 1.0) * bracket + 0.0  # + 0.0: no -0.0 at t = 0
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            log_keep = (a_ - 1.0) * log1mz
+            hyp = special.hyp2f1(a_ + b - 1.0 - r, a_ - 1.0, a_ + b + x - 1.0, z)
+            # 1 - keep * hyp, written to avoid cancellation when t is small
+            bracket = -np.expm1(log_keep) - np.exp(log_keep) * (hyp - 1.0)
+            # keep below ~1e-200: the product of a vanishing and a huge number is unreliable
+            bad = ~np.isfinite(bracket) | (log_keep < _LOG_TINY)
+            if np.any(bad):
+                log_keep = (r + x) * log1mz
+                hyp = special.hyp2f1(r + x, b + x, a_ + b + x - 1.0, z)
+                paper = -np.expm1(log_keep) - np.exp(log_keep) * (hyp - 1.0)
+                bracket = np.where(bad, paper, bracket)
+                bad = bad & (~np.isfinite(paper) | (log_keep < _LOG_TINY))
+            if np.any(bad):
+                w = -t / (alpha + t_obs)
+                pfaff = 1.0 - special.hyp2f1(r + x, a_ - 1.0, a_ + b + x - 1.0, w)
+                bracket = np.where(bad, pfaff, bracket)
+                bad = bad & ~(np.isfinite(pfaff) & (pfaff >= 0.0))
+            out = (a_ + b + x - 1.0) / (a_ - 1.0) * bracket
+        if np.any(bad):
+            out = np.where(bad, 0.0, out)
+            out[bad] = _expected_given_alive_quadrature(r, alpha, a_, b, t[bad], x[bad], t_obs[bad])
+        return out + 0.0  # + 0.0: no -0.0 at t = 0
 
     return _around_a_equal_one(evaluate, a)
+
+
+#: Gauss-Legendre nodes and weights on (0, 1), for :func:`_expected_given_alive_quadrature`.
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+_GL_NODES = (_GL_NODES + 1.0) / 2.0
+_GL_WEIGHTS = _GL_WEIGHTS / 2.0
+
+
+def _expected_given_alive_quadrature(r, alpha, a, b, t, x, t_obs):
+    """``E[Y(t) | alive, x, T]`` by quadrature, the last resort of :func:`_expected_given_alive`.
+
+    ``E over p ~ Beta(a, b+x) of (1 - ((alpha+T) / (alpha+T+p t))**(r+x)) / p`` (integrating
+    out lambda), computed as a 64-point Gauss-Legendre rule on the quantile scale of p: the
+    integrand is bounded and smooth, so this is accurate to about 1e-6 relative whatever the
+    size of ``a`` and ``b``. Arguments are 1-d arrays of equal length (``a`` and ``b``
+    scalars).
+    """
+    x = x[:, None]
+    log_c = np.log(alpha + t_obs)[:, None]
+    p = special.betaincinv(a, b + x, _GL_NODES[None, :])
+    tt = t[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = -np.expm1((r + x) * (log_c - np.log(np.exp(log_c) + p * tt))) / p
+    g = np.where(p > 0, g, (r + x) * tt / np.exp(log_c))  # limit p -> 0
+    return (g * _GL_WEIGHTS[None, :]).sum(axis=1)
 
 
 def _around_a_equal_one(fn, a: float, delta: float = 1e-4):

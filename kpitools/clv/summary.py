@@ -51,6 +51,7 @@ from kpitools.errors import KpitoolsError
 __all__ = [
     "TIME_UNIT_DAYS",
     "ClvInputError",
+    "calibration_holdout_expr",
     "calibration_holdout_split",
     "rfm_summary",
     "rfm_summary_expr",
@@ -349,25 +350,8 @@ def rfm_summary_expr(
 
     per_unit = unit_days(time_unit)
     end = _day(observation_end, "observation_end").date()
-    missing = [c for c in (customer_id, date, amount) if c not in table.columns]
-    if missing:
-        raise ClvInputError(f"table lacks column(s) {missing}; it has {list(table.columns)}")
-    col = table[date]
-    dtype = col.type()
-    if dtype.is_timestamp():
-        day = col.date()
-    elif dtype.is_date():
-        day = col
-    elif dtype.is_string():
-        day = col.cast("timestamp").date()
-    else:
-        raise ClvInputError(f"column '{date}' has type {dtype}, expected a timestamp or date")
-
     end_lit = ibis.literal(_dt.date(end.year, end.month, end.day), type="date")
-    rows = table.select(
-        _cid=table[customer_id], _day=day, _amount=table[amount].cast("float64")
-    ).filter(lambda t: t._cid.notnull() & t._day.notnull() & (t._day <= end_lit))
-    daily = rows.group_by(["_cid", "_day"]).aggregate(_amount=rows._amount.sum().coalesce(0.0))
+    daily = _daily_expr(table, customer_id=customer_id, date=date, amount=amount, end=end_lit)
     daily = daily.mutate(_first=daily._day.min().over(ibis.window(group_by="_cid")))
     per_customer = daily.group_by("_cid").aggregate(
         _n=daily.count(),
@@ -387,4 +371,101 @@ def rfm_summary_expr(
         (recency / per_unit).name("recency"),
         (t_obs / per_unit).name("T"),
         monetary.cast("float64").name("monetary_value"),
+    ).order_by(customer_id)
+
+
+def _daily_expr(table, *, customer_id: str, date: str, amount: str, end, start=None):
+    """Ibis rows ``_cid``, ``_day``, ``_amount``: one per customer and purchase day with
+    ``start < day <= end`` (``start``, ``end``: date literals; ``start`` optional)."""
+    missing = [c for c in (customer_id, date, amount) if c not in table.columns]
+    if missing:
+        raise ClvInputError(f"table lacks column(s) {missing}; it has {list(table.columns)}")
+    col = table[date]
+    dtype = col.type()
+    if dtype.is_timestamp():
+        day = col.date()
+    elif dtype.is_date():
+        day = col
+    elif dtype.is_string():
+        day = col.cast("timestamp").date()
+    else:
+        raise ClvInputError(f"column '{date}' has type {dtype}, expected a timestamp or date")
+
+    rows = table.select(_cid=table[customer_id], _day=day, _amount=table[amount].cast("float64"))
+    keep = rows._cid.notnull() & rows._day.notnull() & (rows._day <= end)
+    if start is not None:
+        keep &= rows._day > start
+    rows = rows.filter(keep)
+    return rows.group_by(["_cid", "_day"]).aggregate(_amount=rows._amount.sum().coalesce(0.0))
+
+
+def calibration_holdout_expr(
+    table,
+    *,
+    customer_id: str = "customer_id",
+    date: str = "ordered_at",
+    amount: str = "revenue",
+    calibration_end,
+    observation_end,
+    time_unit: str = "W",
+):
+    """:func:`calibration_holdout_split` as an Ibis expression (computed by the database).
+
+    Executing it gives the columns of :func:`calibration_holdout_split` (same numbers, with
+    ``monetary_value`` and ``monetary_value_holdout`` up to the order of floating-point
+    summation), plus the customer id column, ordered by customer id:
+    ``expr.execute().set_index(customer_id)`` matches the pandas function.
+
+    Parameters
+    ----------
+    table : ibis.expr.types.Table
+        Transactions table.
+    customer_id, date, amount : str
+        Column names (see :func:`rfm_summary_expr`).
+    calibration_end : date-like
+        Last day of the calibration window (inclusive).
+    observation_end : date-like
+        Last day of the holdout window (inclusive); must be after ``calibration_end``.
+    time_unit : {"D", "W", "M"}, default "W"
+        Unit of ``recency``, ``T`` and ``duration_holdout``.
+    """
+    import ibis
+
+    per_unit = unit_days(time_unit)
+    cal_end = _day(calibration_end, "calibration_end").date()
+    obs_end = _day(observation_end, "observation_end").date()
+    if obs_end <= cal_end:
+        raise ClvInputError(
+            f"observation_end ({obs_end}) must be after calibration_end ({cal_end})"
+        )
+    cal = rfm_summary_expr(
+        table,
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        observation_end=cal_end,
+        time_unit=time_unit,
+    )
+    hold = _daily_expr(
+        table,
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        start=ibis.literal(cal_end, type="date"),
+        end=ibis.literal(obs_end, type="date"),
+    )
+    hold = hold.group_by("_cid").aggregate(_n_hold=hold.count(), _total_hold=hold._amount.sum())
+    joined = cal.left_join(hold, cal[customer_id] == hold._cid)
+    n_hold = joined._n_hold.coalesce(0).cast("int64")
+    mean_hold = (n_hold > 0).ifelse(joined._total_hold.coalesce(0.0) / n_hold.cast("float64"), 0.0)
+    duration = float((obs_end - cal_end).days) / per_unit
+    return joined.select(
+        joined[customer_id],
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        n_hold.name("frequency_holdout"),
+        mean_hold.cast("float64").name("monetary_value_holdout"),
+        ibis.literal(duration, type="float64").name("duration_holdout"),
     ).order_by(customer_id)

@@ -49,6 +49,12 @@ class QueryContext:
     periods: list[Period]
     settings: object
     by: str | None = None
+    params: object = None
+
+    @property
+    def roi(self):
+        """The brand's ROI settings (attribution window for campaign KPIs)."""
+        return getattr(self.params, "roi", None)
 
     @property
     def start(self) -> datetime:
@@ -459,7 +465,11 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
     period = _resolve(db, params, period)
     selected = _selected(params, kpis)
     ctx = QueryContext(
-        db=db, grain=period.grain, periods=window_for(period), settings=params.settings
+        db=db,
+        grain=period.grain,
+        periods=window_for(period),
+        settings=params.settings,
+        params=params,
     )
     frames: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, str] = {}
@@ -555,7 +565,12 @@ def compute_breakdown(db, params, by: str, period=None, kpis=None) -> Breakdown:
     period = _resolve(db, params, period)
     selected = _selected(params, kpis)
     ctx = QueryContext(
-        db=db, grain=period.grain, periods=window_for(period), settings=params.settings, by=by
+        db=db,
+        grain=period.grain,
+        periods=window_for(period),
+        settings=params.settings,
+        by=by,
+        params=params,
     )
     rows, unsupported, queries = [], {}, 0
     trend_periods = period.trailing(TREND_LENGTH)
