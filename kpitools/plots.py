@@ -142,3 +142,58 @@ def plot_cohort_heatmap(cohorts, *, ax=None):
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.grid(False)
     return ax
+
+
+FUNNEL_STEPS = ("sent", "delivered", "opened", "clicked", "purchased")
+
+
+def plot_funnel(funnel, *, ax=None, locale: str = "en"):
+    """Share of contacted members reaching each funnel step, bars grouped by channel.
+
+    The last bar, "ordered in the outcome window", counts any order of a contacted member in
+    the campaign's outcome window (clicked or not): it is not the click's conversion.
+
+    Parameters
+    ----------
+    funnel : pandas.DataFrame
+        :func:`kpitools.kpis.funnel.compute_funnel` with ``by="channel"``.
+    ax : matplotlib Axes, optional
+    locale : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .report.formatting import TEXT
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.2, 3.2))
+    if funnel is None or len(funnel) == 0:
+        ax.text(
+            0.5,
+            0.5,
+            TEXT["no_campaign"].get(locale, "no campaign"),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="grey",
+        )
+        ax.set_axis_off()
+        return ax
+    rows = []
+    for _, r in funnel.iterrows():
+        sent = r["sent"]
+        for step in FUNNEL_STEPS:
+            share = r[step] / sent if sent else float("nan")
+            label = TEXT[f"step_{step}"].get(locale, step)
+            rows.append({"channel": r["channel"], "step": label, "share": share})
+    df = pd.DataFrame(rows)
+    sns.barplot(data=df, y="step", x="share", hue="channel", ax=ax, orient="h", palette="Blues_d")
+    ax.xaxis.set_major_formatter(_axis_formatter("ratio", locale, "EUR"))
+    ax.set_xlim(0, 1.0)
+    ax.set_ylabel("")
+    ax.set_xlabel(TEXT["share_of_sent"].get(locale, "share of contacted"), fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7, title=None, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    sns.despine(ax=ax)
+    return ax

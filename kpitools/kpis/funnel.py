@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..errors import KpitoolsError, MissingTableError, PeriodError
-from ..periods import Period
+from ..periods import YEAR_LAG, Period
 from .compute import latest_period, safe_div
 from .definitions.marketing import attribution_window, funnel_aggregates, member_outcomes
 
@@ -83,7 +83,9 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def compute_funnel(db, params, period=None, *, by: str = "campaign") -> pd.DataFrame:
+def compute_funnel(
+    db, params, period=None, *, by: str = "campaign", trailing: int | str = 1
+) -> pd.DataFrame:
     """Funnel counts and step rates of the campaigns that started in a period.
 
     Parameters
@@ -94,6 +96,10 @@ def compute_funnel(db, params, period=None, *, by: str = "campaign") -> pd.DataF
         Grain; ``roi.attribution_days`` (default 30) sets the outcome window.
     period : Period or str, optional
         Default ``params.period.current``, else the latest complete period in the data.
+    trailing : int or "year"
+        Number of periods ending with ``period`` whose campaigns are counted; ``"year"``: the
+        periods of the last year (12 months, 4 quarters or 1 year), for a channel comparison
+        that one month of campaigns cannot give.
     by : {"campaign", "channel"}
         One row per campaign (``campaign_id, name, channel, product_line, starts_at,
         ends_at``) or per channel (with ``campaigns``, the number of campaigns).
@@ -120,9 +126,12 @@ def compute_funnel(db, params, period=None, *, by: str = "campaign") -> pd.DataF
         if not db.has(name):
             raise MissingTableError(name, needed_by="the campaign funnel")
     period = _resolve_period(db, params, period)
+    if trailing == "year":
+        trailing = YEAR_LAG[period.grain]
+    first = period.shift(-(max(int(trailing), 1) - 1))
     t = member_outcomes(
         db.table,
-        period.start_ts(),
+        first.start_ts(),
         period.end_ts(),
         attribution_window(params),
     )
@@ -143,7 +152,8 @@ def compute_funnel(db, params, period=None, *, by: str = "campaign") -> pd.DataF
     df = add_rates(df)
     sort = ["starts_at", "campaign_id"] if by == "campaign" else ["channel"]
     df = df[columns].sort_values(sort, kind="stable").reset_index(drop=True)
-    df.attrs.update(period=period.label, by=by)
+    label = period.label if first == period else f"{first.label} – {period.label}"
+    df.attrs.update(period=label, by=by)
     return df
 
 

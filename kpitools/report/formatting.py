@@ -93,6 +93,22 @@ TEXT = {
         "fr": "Sans achat sur la période",
         "it": "Senza acquisti nel periodo",
     },
+    "no_campaign": {"en": "no campaign", "fr": "aucune campagne", "it": "nessuna campagna"},
+    "step_sent": {"en": "Sent", "fr": "Envoyés", "it": "Inviati"},
+    "step_delivered": {"en": "Delivered", "fr": "Délivrés", "it": "Consegnati"},
+    "step_opened": {"en": "Opened", "fr": "Ouverts", "it": "Aperti"},
+    "step_clicked": {"en": "Clicked", "fr": "Cliqués", "it": "Cliccati"},
+    "step_purchased": {
+        "en": "Ordered in outcome window",
+        "fr": "Commande dans la fenêtre",
+        "it": "Ordine nella finestra",
+    },
+    "share_of_sent": {"en": "share of contacted", "fr": "part des contactés", "it": "quota dei contattati"},
+    "funnel": {
+        "en": "Campaign funnel by channel, campaigns of the last 12 months",
+        "fr": "Entonnoir des campagnes par canal, campagnes des 12 derniers mois",
+        "it": "Funnel delle campagne per canale, campagne degli ultimi 12 mesi",
+    },
     "product_lines": {"en": "Product lines", "fr": "Lignes de produits", "it": "Linee di prodotto"},
     "brand_wide": {
         "en": "These tables have no product line and are reported for the whole brand",

@@ -118,3 +118,56 @@ def show_footer(params, db, scorecard) -> Html:
         f"<div>{t('generated', loc)}: {stamp} · kpitools</div>"
         "</div>"
     )
+
+
+def _not_available(table: str, locale: str) -> Html:
+    return Html(
+        f"<p class='muted'><i>{t('not_available', locale)} "
+        f"({t('needs_table', locale)} {_html.escape(table)})</i></p>"
+    )
+
+
+def _figure(draw, *args, figsize=(7.2, 3.2), **kwargs):
+    """Draw on a new figure and return it closed, so Jupyter shows it exactly once."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    draw(*args, ax=ax, **kwargs)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def show_funnel(db, params, period, *, trailing="year"):
+    """Heading and funnel figure by channel of the last year's campaigns (or a note)."""
+    from ..errors import MissingTableError
+    from ..kpis.funnel import compute_funnel
+    from ..plots import plot_funnel
+
+    loc = params.locale
+    from IPython.display import display
+
+    display(Html(f"<h3>{_html.escape(t('funnel', loc))}</h3>"))
+    try:
+        funnel = compute_funnel(db, params, period, by="channel", trailing=trailing)
+    except MissingTableError as exc:
+        return _not_available(exc.table, loc)
+    return _figure(plot_funnel, funnel, locale=loc)
+
+
+def show_cohort_retention(db, params, period):
+    """Heading and cohort retention heatmap (or a note when orders are absent)."""
+    from IPython.display import display
+
+    from ..errors import MissingTableError
+    from ..kpis.cohorts import compute_cohort_retention
+    from ..plots import plot_cohort_heatmap
+
+    loc = params.locale
+    display(Html(f"<h2>{_html.escape(t('cohort_retention', loc))}</h2>"))
+    try:
+        cohorts = compute_cohort_retention(db, params, period)
+    except MissingTableError as exc:
+        return _not_available(exc.table, loc)
+    rows = max(len(cohorts.rates), 4)
+    return _figure(plot_cohort_heatmap, cohorts, figsize=(8.5, 0.32 * rows + 1.2))

@@ -431,6 +431,11 @@ ISSUE_TEXT = {
         "it": "Quota di controllo prevista sconosciuta: ripartizione non verificata.",
     },
     "underpowered": {
+        "en": (
+            "The control group is too small to prove that the campaign pays: it detects (80 % "
+            "power) a margin lift of {mde} per targeted customer, above the break-even lift of "
+            "{break_even}; {need}."
+        ),
         "fr": (
             "Groupe témoin trop petit pour prouver la rentabilité : effet de marge détectable "
             "{mde} par client ciblé, au-dessus du point mort ({break_even}) ; {need}."
@@ -441,10 +446,12 @@ ISSUE_TEXT = {
         ),
     },
     "underpowered_need": {
+        "en": "a control group of about {required} customers would be needed",
         "fr": "il faudrait environ {required} témoins",
         "it": "servirebbero circa {required} clienti di controllo",
     },
     "underpowered_none": {
+        "en": "no control group size would suffice with this few targeted customers",
         "fr": "aucune taille de groupe témoin ne suffirait avec si peu de clients ciblés",
         "it": "nessuna dimensione del gruppo di controllo basterebbe con così pochi destinatari",
     },
@@ -460,6 +467,10 @@ ISSUE_TEXT = {
         "fr": "Campagne sans coût : ROI non défini, seule la marge incrémentale est donnée.",
         "it": "Campagna senza costo: ROI non definito, solo il margine incrementale è riportato.",
     },
+    "cost_missing": {
+        "fr": "Coût manquant ({columns}) compté pour 0 : coût sous-estimé, ROI surestimé.",
+        "it": "Costo mancante ({columns}) contato come 0: costo sottostimato, ROI sovrastimato.",
+    },
     "not_contacted": {
         "fr": "Aucune date d'envoi : tous les ciblés sont comptés comme contactés.",
         "it": "Nessuna data di invio: tutti i destinatari sono contati come contattati per il costo.",
@@ -473,6 +484,10 @@ ISSUE_TEXT = {
         "it": "Nessuna campagna nel periodo: niente da misurare.",
     },
     "unmeasured": {
+        "en": (
+            "{n} of {total} campaigns could not be measured ({names}); their cost ({cost}) is "
+            "left out of the programme ROI."
+        ),
         "fr": "{n} campagnes sur {total} non mesurables ({names}) : leur coût ({cost}) est exclu du ROI du programme.",
         "it": "{n} campagne su {total} non misurabili ({names}): il loro costo ({cost}) è escluso dal ROI del programma.",
     },
@@ -516,6 +531,7 @@ ISSUE_SHORT = {
         "it": "effetto non stimabile",
     },
     "zero_cost": {"en": "no cost", "fr": "sans coût", "it": "senza costo"},
+    "cost_missing": {"en": "cost missing", "fr": "coût manquant", "it": "costo mancante"},
     "provisional": {"en": "provisional", "fr": "provisoire", "it": "provvisorio"},
 }
 
@@ -652,8 +668,10 @@ def _badge(verdict: str, loc: str) -> str:
 def _fmt_value(key: str, value, loc: str, cur: str) -> str:
     if key in ("observed", "planned", "share"):
         return format_value(value, "ratio", loc)
-    if key in ("mde", "break_even", "cost"):
+    if key in ("mde", "break_even"):
         return _money(value, loc, cur)
+    if key == "cost":
+        return _money0(value, loc, cur)
     if key == "p_value":
         return _p(value, loc)
     if key in ("window_end", "last_day"):
@@ -669,8 +687,11 @@ def _fmt_value(key: str, value, loc: str, cur: str) -> str:
 
 
 def issue_text(issue, locale: str = "en", currency: str = "EUR") -> str:
-    """An :class:`~kpitools.roi.analysis.Issue` in the report's language."""
-    if locale == "en" or issue.code not in ISSUE_TEXT:
+    """An :class:`~kpitools.roi.analysis.Issue` in the report's language.
+
+    English uses the issue's own message unless a template formats its amounts in currency.
+    """
+    if issue.code not in ISSUE_TEXT:
         return issue.message
     template = ISSUE_TEXT[issue.code].get(locale)
     if not template:
@@ -735,18 +756,18 @@ def roi_summary_html(report, locale: str | None = None, currency: str | None = N
     level = _level(report, loc)
     if prog is None:
         tiles = [
-            (tr("programme_cost", loc), _money(report.total_cost, loc, cur), ""),
+            (tr("programme_cost", loc), _money0(report.total_cost, loc, cur), ""),
             (tr("campaigns", loc), format_value(len(report.campaigns), "count", loc), count_line),
         ]
         sentence = tr("summary_none", loc)
     else:
         margin_ci = _interval(
-            _money(prog.margin_ci_low, loc, cur), _money(prog.margin_ci_high, loc, cur), loc
+            _money0(prog.margin_ci_low, loc, cur), _money0(prog.margin_ci_high, loc, cur), loc
         )
         roi_ci = _interval(_pct(prog.roi_ci_low, loc), _pct(prog.roi_ci_high, loc), loc)
         tiles = [
-            (tr("programme_cost", loc), _money(prog.cost, loc, cur), ""),
-            (tr("incremental_margin", loc), _money(prog.incremental_margin, loc, cur), margin_ci),
+            (tr("programme_cost", loc), _money0(prog.cost, loc, cur), ""),
+            (tr("incremental_margin", loc), _money0(prog.incremental_margin, loc, cur), margin_ci),
             (tr("roi", loc), _pct(prog.roi, loc), roi_ci),
             (tr("campaigns", loc), format_value(len(report.campaigns), "count", loc), count_line),
         ]
@@ -755,10 +776,10 @@ def roi_summary_html(report, locale: str | None = None, currency: str | None = N
                 "summary_sentence",
                 loc,
                 n=len(report.measured),
-                margin=_money(prog.incremental_margin, loc, cur),
-                margin_lo=_money(prog.margin_ci_low, loc, cur),
-                margin_hi=_money(prog.margin_ci_high, loc, cur),
-                cost=_money(prog.cost, loc, cur),
+                margin=_money0(prog.incremental_margin, loc, cur),
+                margin_lo=_money0(prog.margin_ci_low, loc, cur),
+                margin_hi=_money0(prog.margin_ci_high, loc, cur),
+                cost=_money0(prog.cost, loc, cur),
                 roi=_pct(prog.roi, loc),
                 roi_lo=_pct(prog.roi_ci_low, loc),
                 roi_hi=_pct(prog.roi_ci_high, loc),
@@ -1082,8 +1103,7 @@ def plot_lift_forest(report, ax=None, *, locale: str | None = None, currency: st
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
-
-    from ..plots import _axis_formatter
+    from matplotlib.ticker import FuncFormatter
 
     loc, cur = _loc(report, locale), _cur(report, currency)
     items = [c for c in report.campaigns if c.revenue_lift is not None]
@@ -1105,7 +1125,7 @@ def plot_lift_forest(report, ax=None, *, locale: str | None = None, currency: st
     labels = [c.name if len(c.name) <= 48 else c.name[:46] + "…" for c in items]
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_ylim(-0.7, len(items) - 0.3)
-    ax.xaxis.set_major_formatter(_axis_formatter("currency", loc, cur))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _money0(v, loc, cur)))
     ax.tick_params(axis="x", labelsize=8)
     level = _level(report, loc)
     ax.set_xlabel(f"{tr('lift', loc)} ({tr('interval', loc, level=level)})", fontsize=8)
