@@ -62,7 +62,7 @@ def compute_cohort_retention(db, params, period=None, *, cohorts: int = 12) -> C
         periods=[period.shift(-k) for k in range(cohorts - 1, -1, -1)],
         settings=params.settings,
     )
-    cp = ctx.customer_periods()
+    cp = ctx.customer_periods(first_period=True)
     cp = cp.filter(cp.first_period >= first.start_ts())
     counts = (
         cp.group_by(cohort=cp.first_period, period=cp.period)

@@ -134,13 +134,15 @@ class QueryContext:
             raise BreakdownUnsupported(self.by)
         return t, {"period": self.bucket(t[time_col]), "dim": t.dim}
 
-    def customer_periods(self):
+    def customer_periods(self, *, first_period: bool = False):
         """Orders rolled up per customer and period, with each customer's segment.
 
         Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders``,
-        ``first_period``, ``prev_period``, ``next_period`` and ``segment``:
+        ``first_order``, ``last_order``, ``prev_period``, ``next_period``, ``segment`` (and
+        ``first_period`` when asked for):
 
-        - ``new``: the customer's first order ever falls in the period;
+        - ``new``: the customer's first order ever falls in the period (no earlier active
+          period: all history before the window end is scanned);
         - ``reactivated``: bought in the period after a lapse of at least
           ``settings.lapse_days`` days since their previous order;
         - ``steady``: bought in the period and in the previous one;
@@ -157,15 +159,18 @@ class QueryContext:
             last_order=o.ordered_at.max(),
         )
         w = ibis.window(group_by=cp.customer_id, order_by=cp.period)
+        extra = {}
+        if first_period:
+            extra["first_period"] = cp.period.min().over(ibis.window(group_by=cp.customer_id))
         cp = cp.mutate(
-            first_period=cp.period.min().over(ibis.window(group_by=cp.customer_id)),
             prev_period=cp.period.lag().over(w),
             next_period=cp.period.lead().over(w),
             prev_last=cp.last_order.lag().over(w),
+            **extra,
         )
         lapse = ibis.interval(days=int(getattr(self.settings, "lapse_days", 365)))
         segment = ibis.cases(
-            (cp.period == cp.first_period, "new"),
+            (cp.prev_period.isnull(), "new"),
             (cp.prev_last + lapse <= cp.first_order, "reactivated"),
             (cp.prev_period == cp.period - self.step, "steady"),
             else_="returning",
