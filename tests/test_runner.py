@@ -37,7 +37,11 @@ def demo_db(tmp_path_factory):
 def _params(tmp: Path, name: str, db: Path, **changes) -> Path:
     data = yaml.safe_load((ROOT / "params" / f"{name}.yaml").read_text())
     data["source"]["path"] = str(db)
-    data.update(changes)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
     out = tmp / "params" / f"{name}.yaml"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
@@ -56,11 +60,15 @@ def test_run_one_brand_writes_every_output(tmp_path, demo_db):
     assert result.status == "ok", result.error
     folder = reports / "aurora" / result.period
     assert result.period == "2025-12"
-    for name in ("report.ipynb", "report.html", "report.pdf", "kpis.json"):
-        assert (folder / name).is_file(), name
+    for stem in ("report", "campaign-roi", "customer-value"):
+        for ext in ("ipynb", "html", "pdf"):
+            assert (folder / f"{stem}.{ext}").is_file(), f"{stem}.{ext}"
+    assert (folder / "kpis.json").is_file()
 
     doc = json.loads((folder / "kpis.json").read_text())
     assert doc["brand"] == "aurora" and doc["period"] == "2025-12"
+    assert {"objectives", "campaign_roi", "clv"} <= set(doc)
+    assert doc["objectives"]["counts"]
     revenue = doc["kpis"]["revenue"]
     assert revenue["unit"] == "currency" and revenue["value"] > 0
     assert {"value", "unit", "previous", "year_ago", "trend", "status"} <= set(revenue)
@@ -86,8 +94,11 @@ def test_run_one_brand_writes_every_output(tmp_path, demo_db):
     assert "aurora/2025-12/report.html" in index and "aurora/2025-12/report.pdf" in index
 
 
+MAIN_ONLY = {"notebooks": ["10-kpi-report"]}
+
+
 def test_french_quarterly_report_uses_the_locale(tmp_path, demo_db):
-    params = _params(tmp_path, "bellevue", demo_db)
+    params = _params(tmp_path, "bellevue", demo_db, report=MAIN_ONLY)
     reports = tmp_path / "reports"
     [result] = run_all([params], reports_dir=reports, jobs=1, progress=False, pdf=False)
     assert result.status == "ok", result.error
@@ -101,7 +112,7 @@ def test_a_failing_brand_does_not_stop_the_others_nor_replace_its_last_good_repo
     tmp_path, demo_db
 ):
     reports = tmp_path / "reports"
-    good = _params(tmp_path, "castello", demo_db)
+    good = _params(tmp_path, "castello", demo_db, report=MAIN_ONLY)
     [first] = run_all([good], reports_dir=reports, jobs=1, progress=False, pdf=False)
     assert first.status == "ok", first.error
     published = reports / "castello" / first.period / "kpis.json"
@@ -115,10 +126,10 @@ def test_a_failing_brand_does_not_stop_the_others_nor_replace_its_last_good_repo
     con = duckdb.connect(str(broken_db))
     con.execute("ALTER TABLE orders ALTER COLUMN revenue TYPE VARCHAR")
     con.close()
-    _params(tmp_path, "castello", broken_db)
+    _params(tmp_path, "castello", broken_db, report=MAIN_ONLY)
     bad_yaml = tmp_path / "params" / "typo.yaml"
     bad_yaml.write_text("brand: typo\nperiod:\n  grain: week\nsource:\n  path: x.duckdb\n")
-    other = _params(tmp_path, "aurora", demo_db)
+    other = _params(tmp_path, "aurora", demo_db, report=MAIN_ONLY)
 
     results = run_all(
         [good, bad_yaml, other],
@@ -149,7 +160,7 @@ def test_a_failing_brand_does_not_stop_the_others_nor_replace_its_last_good_repo
 
 
 def test_cli_run_exit_code_and_summary(tmp_path, demo_db):
-    params = _params(tmp_path, "aurora", demo_db)
+    params = _params(tmp_path, "aurora", demo_db, report=MAIN_ONLY)
     missing = tmp_path / "params" / "nobody.yaml"
     proc = subprocess.run(
         [
