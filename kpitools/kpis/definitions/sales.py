@@ -1,17 +1,65 @@
-"""Sales KPIs (seed 003 "Vendite", seeds 000-002)."""
+"""Sales KPIs (seed 003 "Vendite", seeds 000-002).
+
+Measure groups (one database query each):
+
+``leads``
+    leads created in the period: conversion within the window, first-contact delay.
+``customer_loyalty``
+    orders rolled up per customer and period, with the customer's run of consecutive active
+    periods.
+``opportunities``
+    every opportunity alive (open at some time) in each period of the window, through a range
+    join with the window's periods: pipeline at period end, and the opportunities created,
+    won and lost in the period.
+``opportunity_calls``
+    opportunities closed in the period and the outbound calls logged on them.
+``sales_activities``
+    activities logged in the period, with the outbound sales calls among them.
+``lead_touches``
+    leads converted in the period and the outbound touches logged on them before conversion.
+
+An opportunity is *decided* when its ``status`` is ``won`` or ``lost`` and it has a
+``closed_at``; a won or lost opportunity without ``closed_at`` cannot be placed in a period and
+is left out of every KPI below, an ``open`` one is open whatever its ``closed_at`` says.
+Response rates by touch number and conversion by response delay are curves, not single
+numbers: see :mod:`kpitools.kpis.curves`.
+"""
 
 from __future__ import annotations
 
 import ibis
 
+from ...periods import MONTHS_PER
 from ..compute import safe_div
 from ..registry import kpi, measure
 from .common import flag
 
+DECIDED = ("won", "lost")
+
+
+def seconds_between(start, end):
+    """``end - start`` in seconds (float), portable across DuckDB and PostgreSQL."""
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64")
+
+
+def period_grid(ctx):
+    """The window's periods as a table, built from literals (no temporary table, so it also
+    runs on read-only connections): ``period`` (start, inclusive), ``period_end`` (exclusive).
+
+    Stocks (opportunities open at period end, CRM users with an account) are counted by a
+    range join of their rows with this grid, so that a period without any event still gets
+    its stock.
+    """
+    starts = [ibis.literal(p.start_ts(), type="timestamp") for p in ctx.periods]
+    grid = ibis.array(starts).unnest().name("period").as_table()
+    return grid.mutate(period_end=grid.period + ctx.step)
+
 
 @measure("leads", tables=("leads",))
 def leads_measure(ctx):
-    """Leads created per period, and those converted within the conversion window."""
+    """Leads created per period: those converted within the conversion window, those contacted
+    (``first_response_at`` not before ``created_at``), those contacted within
+    ``settings.lead_response_target_minutes``, and the median first-contact delay."""
     lead = ctx.table("leads")
     lead = lead.filter(ctx.in_window(lead.created_at))
     window = ibis.interval(days=ctx.settings.conversion_window_days)
@@ -21,10 +69,153 @@ def leads_measure(ctx):
         & (lead.converted_at < lead.created_at + window)
     )
     lead, keys = ctx.grouped(lead, "created_at", customer_col=None)
+    contacted = lead.first_response_at.notnull() & (lead.first_response_at >= lead.created_at)
+    minutes = seconds_between(lead.created_at, lead.first_response_at) / 60
+    target = float(ctx.settings.lead_response_target_minutes)
     return lead.group_by(**keys).aggregate(
         n_rows=lead.count(),
         leads=lead.count(),
         converted_leads=flag(converted),
+        contacted_leads=flag(contacted),
+        contacted_in_target=flag(contacted & (minutes <= target)),
+        response_minutes_median=minutes.median(where=contacted),
+    )
+
+
+@measure("customer_loyalty", tables=("orders",))
+def customer_loyalty(ctx):
+    """Active customers per period, and those also active in each of the
+    ``settings.loyal_periods - 1`` periods before (their ``loyal_periods - 1``-th previous
+    active period lies exactly that many periods back, so none in between was skipped)."""
+    k = int(getattr(ctx.settings, "loyal_periods", 3))
+    cp = ctx.customer_periods()
+    w = ibis.window(group_by=cp.customer_id, order_by=cp.period)
+    cp = cp.mutate(run_start=cp.period.lag(k - 1).over(w))
+    cp = cp.filter(cp.period >= ctx.start)
+    back = ibis.interval(months=MONTHS_PER[ctx.grain] * (k - 1))
+    keys = {"period": cp.period}
+    if ctx.by == "segment":
+        keys["dim"] = cp.segment
+    elif ctx.by is not None:
+        cp, keys = ctx.grouped(cp, "period")
+    return cp.group_by(**keys).aggregate(
+        n_rows=cp.count(),
+        active_customers=cp.count(),
+        loyal_customers=flag(cp.run_start == cp.period - back),
+    )
+
+
+@measure("opportunities", tables=("opportunities",))
+def opportunities_measure(ctx):
+    """Opportunities alive in each period (created before its end and not decided before its
+    start), joined with the window's periods: open at period end, created, decided, won and
+    lost in the period, renewals, won amounts, quotes, the median win cycle and the distinct
+    owners (active sales reps)."""
+    o = ctx.table("opportunities")
+    o = o.filter(
+        (o.created_at < ctx.end)
+        & (
+            (o.status == "open")
+            | (o.status.isin(DECIDED) & o.closed_at.notnull() & (o.closed_at >= ctx.start))
+        )
+    )
+    g = period_grid(ctx)
+    t = o.inner_join(
+        g,
+        [
+            o.created_at < g.period_end,
+            (o.status == "open") | (o.closed_at >= g.period),
+        ],
+    )
+    t, keys = ctx.grouped(t, "period")
+    decided = t.status.isin(DECIDED) & t.closed_at.notnull()
+    closed_in = decided & (t.closed_at >= t.period) & (t.closed_at < t.period_end)
+    won_in = closed_in & (t.status == "won")
+    created_in = t.created_at >= t.period
+    open_at_end = (t.status == "open") | (decided & (t.closed_at >= t.period_end))
+    renewal = t.is_renewal.fill_null(False)
+    known_amount = won_in & t.amount.notnull()
+    cycle_days = seconds_between(t.created_at, t.closed_at) / 86_400
+    return t.group_by(**keys).aggregate(
+        n_rows=t.count(),
+        open_opportunities=flag(open_at_end),
+        created_opportunities=flag(created_in),
+        closed_opportunities=flag(closed_in),
+        won_opportunities=flag(won_in),
+        renewals_closed=flag(closed_in & renewal),
+        renewals_won=flag(won_in & renewal),
+        won_amount=ibis.ifelse(known_amount, t.amount, 0.0).sum(),
+        won_with_amount=flag(known_amount),
+        quotes=ibis.ifelse(created_in & t.quote_count.notnull(), t.quote_count, 0).sum(),
+        quote_rows=flag(t.quote_count.notnull()),
+        win_cycle_days_median=cycle_days.median(where=won_in & (t.closed_at >= t.created_at)),
+        active_reps=t.owner_id.nunique(),
+    )
+
+
+def _is_sales_call(a):
+    """Outbound call logged against a lead or an opportunity."""
+    return (
+        (a.type == "call")
+        & (a.direction == "outbound")
+        & (a.lead_id.notnull() | a.opportunity_id.notnull())
+    )
+
+
+@measure("opportunity_calls", tables=("opportunities", "activities"))
+def opportunity_calls(ctx):
+    """Opportunities decided (won or lost) in the period, and the outbound calls logged on them
+    (at any date before the end of the report's period)."""
+    o = ctx.table("opportunities")
+    o = o.filter(o.status.isin(DECIDED) & o.closed_at.notnull() & ctx.in_window(o.closed_at))
+    a = ctx.table("activities")
+    a = a.filter(
+        (a.type == "call")
+        & (a.direction == "outbound")
+        & a.opportunity_id.notnull()
+        & (a.occurred_at < ctx.end)
+    )
+    calls = a.group_by(call_opportunity=a.opportunity_id).aggregate(calls=a.count())
+    t = o.left_join(calls, o.opportunity_id == calls.call_opportunity)
+    t, keys = ctx.grouped(t, "closed_at")
+    return t.group_by(**keys).aggregate(
+        n_rows=t.count(),
+        closed_opportunities=t.count(),
+        opportunity_calls=t.calls.fill_null(0).sum(),
+    )
+
+
+@measure("sales_activities", tables=("activities",))
+def sales_activities(ctx):
+    """Activities logged in the period, and the outbound sales calls among them (calls logged
+    against a lead or an opportunity)."""
+    a = ctx.table("activities")
+    a = a.filter(ctx.in_window(a.occurred_at))
+    a, keys = ctx.grouped(a, "occurred_at")
+    return a.group_by(**keys).aggregate(
+        n_rows=a.count(),
+        sales_calls=flag(_is_sales_call(a)),
+    )
+
+
+@measure("lead_touches", tables=("leads", "activities"))
+def lead_touches(ctx):
+    """Leads converted in the period (``converted_at`` in it, not before ``created_at``), and
+    the outbound activities logged on each of them at or before its ``converted_at``."""
+    lead = ctx.table("leads")
+    lead = lead.filter(ctx.in_window(lead.converted_at) & (lead.converted_at >= lead.created_at))
+    a = ctx.table("activities")
+    a = a.filter(a.lead_id.notnull() & (a.direction == "outbound"))
+    a = a.select(touch_lead=a.lead_id, touched_at=a.occurred_at)
+    keys = lead.select(key_lead=lead.lead_id, key_converted=lead.converted_at)
+    pairs = keys.inner_join(a, [keys.key_lead == a.touch_lead, a.touched_at <= keys.key_converted])
+    per_lead = pairs.group_by(touched_lead=pairs.key_lead).aggregate(touches=pairs.count())
+    t = lead.left_join(per_lead, lead.lead_id == per_lead.touched_lead)
+    t, keys = ctx.grouped(t, "converted_at")
+    return t.group_by(**keys).aggregate(
+        n_rows=t.count(),
+        converted_leads=t.count(),
+        touches=t.touches.fill_null(0).sum(),
     )
 
 
@@ -89,3 +280,380 @@ def lead_conversion_rate(m):
     ``settings.conversion_window_days`` (default 90) of their creation, divided by leads
     created in the period. Leads of the last weeks of data have not had the whole window yet."""
     return safe_div(m["converted_leads"], m["leads"])
+
+
+@kpi(
+    "prospects",
+    department="sales",
+    unit="count",
+    direction="higher",
+    measure="leads",
+    labels={
+        "en": ("Prospects", "Leads created in the period."),
+        "fr": ("Prospects", "Prospects (leads) créés dans la période."),
+        "it": ("Prospect", "Lead creati nel periodo."),
+    },
+)
+def prospects(m):
+    """Number of leads whose ``created_at`` falls in the period, whatever became of them."""
+    return m["leads"]
+
+
+@kpi(
+    "loyal_customers",
+    department="sales",
+    unit="count",
+    direction="higher",
+    measure="customer_loyalty",
+    labels={
+        "en": (
+            "Loyal customers",
+            "Customers who bought in each of the last K periods (setting loyal_periods, 3).",
+        ),
+        "fr": (
+            "Clients fidèles",
+            "Clients ayant acheté dans chacune des K dernières périodes (réglage loyal_periods, 3).",
+        ),
+        "it": (
+            "Clienti fedeli",
+            "Clienti che hanno acquistato in ciascuno degli ultimi K periodi "
+            "(impostazione loyal_periods, 3).",
+        ),
+    },
+)
+def loyal_customers(m):
+    """Customers with at least one order in the period and in each of the
+    ``settings.loyal_periods - 1`` periods before it (default 3 periods in a row: with monthly
+    reports, this month and the two before; with quarterly reports, three quarters). Order
+    history before the report's window counts."""
+    return m["loyal_customers"]
+
+
+@kpi(
+    "lead_response_minutes",
+    department="sales",
+    unit="minutes",
+    direction="lower",
+    measure="leads",
+    labels={
+        "en": (
+            "Lead response time",
+            "Median minutes from a lead's creation to its first contact, leads of the period.",
+        ),
+        "fr": (
+            "Délai de réponse aux prospects",
+            "Minutes médianes entre la création d'un prospect et son premier contact.",
+        ),
+        "it": (
+            "Tempo di risposta ai lead",
+            "Minuti mediani tra la creazione di un lead e il suo primo contatto.",
+        ),
+    },
+)
+def lead_response_minutes(m):
+    """Median of ``leads.first_response_at - leads.created_at`` in minutes, over the leads
+    created in the period that were contacted (``first_response_at`` set and not before
+    ``created_at``); leads never contacted are left out here and counted as missed in
+    ``lead_response_target_rate``."""
+    return m["response_minutes_median"]
+
+
+@kpi(
+    "lead_response_target_rate",
+    department="sales",
+    unit="ratio",
+    direction="higher",
+    measure="leads",
+    labels={
+        "en": (
+            "Leads answered within target",
+            "Share of the period's leads first contacted within the target (20 minutes).",
+        ),
+        "fr": (
+            "Prospects contactés dans le délai cible",
+            "Part des prospects de la période contactés dans le délai cible (20 minutes).",
+        ),
+        "it": (
+            "Lead contattati entro l'obiettivo",
+            "Quota dei lead del periodo contattati entro il tempo obiettivo (20 minuti).",
+        ),
+    },
+)
+def lead_response_target_rate(m):
+    """Leads created in the period first contacted at most
+    ``settings.lead_response_target_minutes`` (default 20, seed 002) after their creation,
+    divided by all leads created in the period (never contacted: missed)."""
+    return safe_div(m["contacted_in_target"], m["leads"])
+
+
+@kpi(
+    "touches_to_convert",
+    department="sales",
+    unit="number",
+    direction="lower",
+    measure="lead_touches",
+    labels={
+        "en": (
+            "Touches to convert",
+            "Mean outbound touches logged before conversion, leads converted in the period.",
+        ),
+        "fr": (
+            "Sollicitations avant conversion",
+            "Nombre moyen de sollicitations sortantes avant conversion, prospects convertis "
+            "dans la période.",
+        ),
+        "it": (
+            "Contatti prima della conversione",
+            "Numero medio di contatti in uscita prima della conversione, lead convertiti "
+            "nel periodo.",
+        ),
+    },
+)
+def touches_to_convert(m):
+    """Outbound activities (any type: call, e-mail, SMS, meeting, social) logged on the leads
+    converted in the period (``converted_at`` in the period) at or before their
+    ``converted_at``, divided by those leads; a lead converted without any touch counts 0.
+    The response rate by touch number is a curve: ``kpitools.kpis.curves.compute_touch_response``."""
+    return safe_div(m["touches"], m["converted_leads"])
+
+
+@kpi(
+    "open_opportunities",
+    department="sales",
+    unit="count",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": ("Open opportunities", "Opportunities still open at the end of the period."),
+        "fr": ("Opportunités ouvertes", "Opportunités encore ouvertes à la fin de la période."),
+        "it": ("Opportunità aperte", "Opportunità ancora aperte alla fine del periodo."),
+    },
+)
+def open_opportunities(m):
+    """Opportunities created before the end of the period that were still open then: status
+    ``open``, or won or lost with a ``closed_at`` on or after the end of the period."""
+    return m["open_opportunities"]
+
+
+@kpi(
+    "quotes",
+    department="sales",
+    unit="count",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": ("Quotes", "Quotes sent on the opportunities created in the period."),
+        "fr": ("Devis", "Devis envoyés sur les opportunités créées dans la période."),
+        "it": ("Offerte", "Offerte inviate sulle opportunità create nel periodo."),
+    },
+)
+def quotes(m):
+    """Sum of ``opportunities.quote_count`` over the opportunities created in the period (the
+    data give no date per quote, so quotes are counted in the period their opportunity was
+    created). No data when the source has no ``quote_count``."""
+    return m["quotes"].where(m["quote_rows"] > 0)
+
+
+@kpi(
+    "close_rate",
+    department="sales",
+    unit="ratio",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": ("Close rate", "Opportunities won / opportunities won or lost in the period."),
+        "fr": (
+            "Taux de conclusion",
+            "Opportunités gagnées / opportunités gagnées ou perdues dans la période.",
+        ),
+        "it": ("Close rate", "Opportunità vinte / opportunità vinte o perse nel periodo."),
+    },
+)
+def close_rate(m):
+    """Opportunities won with ``closed_at`` in the period, divided by opportunities won or lost
+    with ``closed_at`` in the period (renewals included; open ones are not counted)."""
+    return safe_div(m["won_opportunities"], m["closed_opportunities"])
+
+
+@kpi(
+    "renewal_rate",
+    department="sales",
+    unit="ratio",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": (
+            "Renewal rate",
+            "Renewal opportunities won / renewal opportunities won or lost in the period.",
+        ),
+        "fr": (
+            "Taux de renouvellement",
+            "Opportunités de renouvellement gagnées / gagnées ou perdues dans la période.",
+        ),
+        "it": (
+            "Tasso di rinnovo",
+            "Opportunità di rinnovo vinte / opportunità di rinnovo vinte o perse nel periodo.",
+        ),
+    },
+)
+def renewal_rate(m):
+    """Renewal opportunities (``is_renewal``) won with ``closed_at`` in the period, divided by
+    renewal opportunities won or lost with ``closed_at`` in the period. The data hold no due
+    date, so a renewal is due in the period its outcome is recorded; renewals still open are
+    not counted. No data when the source has no ``is_renewal``."""
+    return safe_div(m["renewals_won"], m["renewals_closed"])
+
+
+@kpi(
+    "new_sales_amount",
+    department="sales",
+    unit="currency",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": ("New sales amount", "Amount of the opportunities won in the period."),
+        "fr": ("Montant des nouvelles ventes", "Montant des opportunités gagnées dans la période."),
+        "it": ("Valore delle nuove vendite", "Importo delle opportunità vinte nel periodo."),
+    },
+)
+def new_sales_amount(m):
+    """Sum of ``opportunities.amount`` over the opportunities won with ``closed_at`` in the
+    period, renewals included (currency units; a won deal without amount adds nothing)."""
+    return m["won_amount"]
+
+
+@kpi(
+    "average_deal_size",
+    department="sales",
+    unit="currency",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": ("Average deal size", "Mean amount of the opportunities won in the period."),
+        "fr": (
+            "Taille moyenne des transactions",
+            "Montant moyen des opportunités gagnées dans la période.",
+        ),
+        "it": (
+            "Valore medio delle trattative",
+            "Importo medio delle opportunità vinte nel periodo.",
+        ),
+    },
+)
+def average_deal_size(m):
+    """Mean ``opportunities.amount`` of the opportunities won with ``closed_at`` in the period
+    and a known amount (currency units)."""
+    return safe_div(m["won_amount"], m["won_with_amount"])
+
+
+@kpi(
+    "sales_cycle_days",
+    department="sales",
+    unit="days",
+    direction="lower",
+    measure="opportunities",
+    labels={
+        "en": (
+            "Sales cycle",
+            "Median days from creation to win of the opportunities won in the period.",
+        ),
+        "fr": (
+            "Durée du cycle de vente",
+            "Jours médians entre création et gain des opportunités gagnées dans la période.",
+        ),
+        "it": (
+            "Durata del ciclo di vendita",
+            "Giorni mediani tra creazione e vittoria delle opportunità vinte nel periodo.",
+        ),
+    },
+)
+def sales_cycle_days(m):
+    """Median of ``closed_at - created_at`` in days (fractional) over the opportunities won
+    with ``closed_at`` in the period."""
+    return m["win_cycle_days_median"]
+
+
+@kpi(
+    "sales_calls",
+    department="sales",
+    unit="count",
+    direction="higher",
+    measure="sales_activities",
+    labels={
+        "en": (
+            "Sales calls",
+            "Outbound calls logged on a lead or an opportunity in the period.",
+        ),
+        "fr": (
+            "Appels commerciaux",
+            "Appels sortants enregistrés sur un prospect ou une opportunité dans la période.",
+        ),
+        "it": (
+            "Chiamate di vendita",
+            "Chiamate in uscita registrate su un lead o un'opportunità nel periodo.",
+        ),
+    },
+)
+def sales_calls(m):
+    """Activities of the period with ``type = 'call'``, ``direction = 'outbound'`` and a
+    ``lead_id`` or an ``opportunity_id`` (calls to customers outside a sale, e.g. by service
+    or marketing, are not sales calls)."""
+    return m["sales_calls"]
+
+
+@kpi(
+    "calls_per_opportunity",
+    department="sales",
+    unit="number",
+    direction="lower",
+    measure="opportunity_calls",
+    labels={
+        "en": (
+            "Sales calls per opportunity",
+            "Outbound calls logged on the opportunities closed in the period, per opportunity.",
+        ),
+        "fr": (
+            "Appels commerciaux par opportunité",
+            "Appels sortants enregistrés sur les opportunités clôturées dans la période, "
+            "par opportunité.",
+        ),
+        "it": (
+            "Chiamate di vendita per opportunità",
+            "Chiamate in uscita registrate sulle opportunità chiuse nel periodo, per opportunità.",
+        ),
+    },
+)
+def calls_per_opportunity(m):
+    """Outbound calls (activities ``type = 'call'``, ``direction = 'outbound'``) logged on the
+    opportunities won or lost with ``closed_at`` in the period, whenever the call took place
+    up to the end of the report's period, divided by those opportunities (lower: the same deals
+    closed with less effort)."""
+    return safe_div(m["opportunity_calls"], m["closed_opportunities"])
+
+
+@kpi(
+    "revenue_per_salesperson",
+    department="sales",
+    unit="currency",
+    direction="higher",
+    measure="opportunities",
+    labels={
+        "en": (
+            "Revenue per salesperson",
+            "Amount won in the period per sales rep with opportunities open in it.",
+        ),
+        "fr": (
+            "Revenu moyen par vendeur",
+            "Montant gagné dans la période par vendeur ayant des opportunités ouvertes.",
+        ),
+        "it": (
+            "Fatturato per venditore",
+            "Importo vinto nel periodo per venditore con opportunità aperte nel periodo.",
+        ),
+    },
+)
+def revenue_per_salesperson(m):
+    """``new_sales_amount`` divided by the active sales reps: the distinct ``owner_id`` of the
+    opportunities open at some time in the period (created before its end, not won or lost
+    before its start), whether or not they won anything (currency units)."""
+    return safe_div(m["won_amount"], m["active_reps"])
