@@ -197,3 +197,45 @@ def plot_funnel(funnel, *, ax=None, locale: str = "en"):
     ax.legend(fontsize=7, title=None, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     sns.despine(ax=ax)
     return ax
+
+
+def plot_touch_response(touch, *, ax=None, locale: str = "en"):
+    """Response rate by touch number, with the touch after which leads stop answering.
+
+    Parameters
+    ----------
+    touch : kpitools.kpis.curves.TouchResponse
+    ax : matplotlib Axes, optional
+    locale : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .report.formatting import TEXT
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.2, 3.0))
+    df = touch.frame
+    if df.empty:
+        ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes, color="grey")
+        ax.set_axis_off()
+        return ax
+    sns.barplot(data=df, x="touch_number", y="response_rate", color=PALETTE["line"], ax=ax)
+    ax.yaxis.set_major_formatter(_axis_formatter("ratio", locale, "EUR"))
+    stop = touch.last_useful_touch()
+    if stop is not None and stop < len(df):
+        ax.axvline(stop - 0.5, color="#b91c1c", linestyle="--", linewidth=1)
+        ax.text(
+            stop - 0.4,
+            ax.get_ylim()[1] * 0.92,
+            TEXT["stop_after"].get(locale, "stop after touch {n}").format(n=stop),
+            color="#b91c1c",
+            fontsize=8,
+        )
+    ax.set_xlabel(TEXT["touch_number"].get(locale, "touch number"), fontsize=8)
+    ax.set_ylabel(TEXT["response_rate"].get(locale, "response rate"), fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(axis="y", color=PALETTE["grid"])
+    sns.despine(ax=ax)
+    return ax

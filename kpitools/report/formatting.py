@@ -93,6 +93,22 @@ TEXT = {
         "fr": "Sans achat sur la période",
         "it": "Senza acquisti nel periodo",
     },
+    "touch_response": {
+        "en": "Response rate by contact attempt, leads of the last 12 periods",
+        "fr": "Taux de réponse par tentative de contact, prospects des 12 dernières périodes",
+        "it": "Tasso di risposta per tentativo di contatto, lead degli ultimi 12 periodi",
+    },
+    "stop_after": {
+        "en": "answers stop after touch {n}",
+        "fr": "plus de réponse après la tentative {n}",
+        "it": "nessuna risposta dopo il tentativo {n}",
+    },
+    "touch_number": {
+        "en": "contact attempt",
+        "fr": "tentative de contact",
+        "it": "tentativo di contatto",
+    },
+    "response_rate": {"en": "response rate", "fr": "taux de réponse", "it": "tasso di risposta"},
     "no_campaign": {"en": "no campaign", "fr": "aucune campagne", "it": "nessuna campagna"},
     "step_sent": {"en": "Sent", "fr": "Envoyés", "it": "Inviati"},
     "step_delivered": {"en": "Delivered", "fr": "Délivrés", "it": "Consegnati"},
@@ -103,7 +119,11 @@ TEXT = {
         "fr": "Commande dans la fenêtre",
         "it": "Ordine nella finestra",
     },
-    "share_of_sent": {"en": "share of contacted", "fr": "part des contactés", "it": "quota dei contattati"},
+    "share_of_sent": {
+        "en": "share of contacted",
+        "fr": "part des contactés",
+        "it": "quota dei contattati",
+    },
     "funnel": {
         "en": "Campaign funnel by channel, campaigns of the last 12 months",
         "fr": "Entonnoir des campagnes par canal, campagnes des 12 derniers mois",

@@ -171,3 +171,20 @@ def show_cohort_retention(db, params, period):
         return _not_available(exc.table, loc)
     rows = max(len(cohorts.rates), 4)
     return _figure(plot_cohort_heatmap, cohorts, figsize=(8.5, 0.32 * rows + 1.2))
+
+
+def show_touch_response(db, params, period):
+    """Heading and response-by-touch figure for the sales section (or a note)."""
+    from IPython.display import display
+
+    from ..errors import MissingTableError
+    from ..kpis.curves import compute_touch_response
+    from ..plots import plot_touch_response
+
+    loc = params.locale
+    display(Html(f"<h3>{_html.escape(t('touch_response', loc))}</h3>"))
+    try:
+        touch = compute_touch_response(db, params, period)
+    except MissingTableError as exc:
+        return _not_available(exc.table, loc)
+    return _figure(plot_touch_response, touch, locale=loc, figsize=(7.2, 2.8))

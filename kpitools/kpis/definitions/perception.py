@@ -1,23 +1,115 @@
-"""Customer perception and relationship KPIs (seeds 001-003)."""
+"""Customer perception and relationship KPIs (seeds 001-003).
+
+Measure groups (one query each): ``customer_activity`` (common.py: retention, churn, margin),
+``surveys`` (NPS and CSAT answers, by ``responded_at``), ``relationship_freshness`` (the
+period's active customers from ``orders`` joined with their last logged interaction in
+``activities``), ``engagement`` (outbound actions of ``activities`` and their responses, by
+``occurred_at``) and ``social`` (``social_mentions`` by ``occurred_at``).
+"""
 
 from __future__ import annotations
+
+import ibis
 
 from ..compute import safe_div
 from ..registry import kpi, measure
 from .common import flag
 
+#: Look-back windows (days before the end of the period) of the relationship freshness KPIs.
+FRESHNESS_DAYS = (7, 30)
+
 
 @measure("surveys", tables=("surveys",))
 def surveys_measure(ctx):
-    """Survey answers per period with an NPS score, split into promoters and detractors."""
+    """Survey answers per period (by ``responded_at``) with an NPS or a CSAT score: NPS answers
+    split into promoters and detractors, CSAT answers with their sum and satisfied count."""
     s = ctx.table("surveys")
-    s = s.filter(ctx.in_window(s.responded_at) & s.nps_score.notnull())
+    s = s.filter(ctx.in_window(s.responded_at) & (s.nps_score.notnull() | s.csat_score.notnull()))
     s, keys = ctx.grouped(s, "responded_at")
     return s.group_by(**keys).aggregate(
         n_rows=s.count(),
-        nps_responses=s.count(),
+        nps_responses=flag(s.nps_score.notnull()),
         promoters=flag(s.nps_score >= 9),
         detractors=flag(s.nps_score <= 6),
+        csat_responses=s.csat_score.count(),
+        csat_sum=s.csat_score.sum(),
+        csat_satisfied=flag(s.csat_score >= 4),
+    )
+
+
+@measure("relationship_freshness", tables=("orders", "activities"))
+def freshness_measure(ctx):
+    """The period's active customers (at least one order in it) and how many of them have a
+    logged interaction (any ``activities`` row with their ``customer_id``, whatever its type or
+    direction) in the last 7 and 30 days before the end of the period.
+
+    Activities are rolled up to each customer's last interaction per period; the last one
+    before the end of period P is the last one of P, else the last one of P - 1 (anything older
+    is more than 30 days before the end of P, as two periods last at least 56 days).
+    """
+    cp = ctx.customer_segments().select("customer_id", "period", "segment")
+    a = ctx.table("activities")
+    since = ctx.periods[0].shift(-1).start_ts()
+    a = a.filter(a.customer_id.notnull() & (a.occurred_at >= since) & (a.occurred_at < ctx.end))
+    last = a.group_by(act_customer=a.customer_id, act_period=ctx.bucket(a.occurred_at)).aggregate(
+        last_at=a.occurred_at.max()
+    )
+    prev = last.view().rename(
+        prev_customer="act_customer", prev_period="act_period", prev_last_at="last_at"
+    )
+    j = cp.left_join(
+        last, (cp.customer_id == last.act_customer) & (cp.period == last.act_period)
+    ).drop("act_customer", "act_period")
+    j = j.left_join(
+        prev, (j.customer_id == prev.prev_customer) & (j.period - ctx.step == prev.prev_period)
+    ).drop("prev_customer", "prev_period")
+    j = j.mutate(last_contact=ibis.coalesce(j.last_at, j.prev_last_at)).drop(
+        "last_at", "prev_last_at"
+    )
+    keys = {"period": j.period}
+    if ctx.by == "segment":
+        keys["dim"] = j.segment
+    elif ctx.by is not None:
+        j, keys = ctx.grouped(j, "period")
+    period_end = j.period + ctx.step
+    fresh = {
+        f"fresh_{d}d": flag(j.last_contact >= period_end - ibis.interval(days=d))
+        for d in FRESHNESS_DAYS
+    }
+    return j.group_by(**keys).aggregate(n_rows=j.count(), active_customers=j.count(), **fresh)
+
+
+@measure("engagement", tables=("activities",))
+def engagement_measure(ctx):
+    """Logged activities per period (by ``occurred_at``): outbound actions, and those of them
+    that got a response (``responded`` true)."""
+    a = ctx.table("activities")
+    a = a.filter(ctx.in_window(a.occurred_at))
+    a, keys = ctx.grouped(a, "occurred_at")
+    outbound = a.direction == "outbound"
+    return a.group_by(**keys).aggregate(
+        n_rows=a.count(),
+        outbound_actions=flag(outbound),
+        responses=flag(outbound & a.responded),
+    )
+
+
+@measure("social", tables=("social_mentions",))
+def social_measure(ctx):
+    """Social media mentions per period (by ``occurred_at``): all mentions, mentions of the own
+    brand (``is_competitor`` false), and the sentiment and reach of the own mentions."""
+    s = ctx.table("social_mentions")
+    s = s.filter(ctx.in_window(s.occurred_at))
+    s, keys = ctx.grouped(s, "occurred_at", customer_col=None)
+    own = ~s.is_competitor
+    return s.group_by(**keys).aggregate(
+        n_rows=s.count(),
+        mentions=s.count(),
+        own_mentions=flag(own),
+        own_sentiment_n=s.sentiment.count(where=own),
+        own_sentiment_sum=s.sentiment.sum(where=own),
+        own_reach_n=s.reach.count(where=own),
+        own_reach=s.reach.sum(where=own),
     )
 
 
@@ -110,3 +202,203 @@ def nps(m):
     """100 x (answers scoring 9 or 10 - answers scoring 0 to 6) / answers with an NPS score,
     over survey answers of the period; from -100 to +100."""
     return 100 * safe_div(m["promoters"] - m["detractors"], m["nps_responses"])
+
+
+@kpi(
+    "csat",
+    department="perception",
+    unit="score",
+    direction="higher",
+    measure="surveys",
+    labels={
+        "en": (
+            "Customer satisfaction (CSAT)",
+            "Mean satisfaction score (1-5) of the period's answers.",
+        ),
+        "fr": (
+            "Satisfaction client (CSAT)",
+            "Note moyenne de satisfaction (1 à 5) des réponses de la période.",
+        ),
+        "it": (
+            "Soddisfazione del cliente (CSAT)",
+            "Punteggio medio di soddisfazione (1-5) delle risposte del periodo.",
+        ),
+    },
+)
+def csat(m):
+    """Mean of ``csat_score`` (1 to 5) over survey answers of the period that have one
+    (placed by ``responded_at``)."""
+    return safe_div(m["csat_sum"], m["csat_responses"])
+
+
+@kpi(
+    "csat_satisfied_rate",
+    department="perception",
+    unit="ratio",
+    direction="higher",
+    measure="surveys",
+    labels={
+        "en": ("Satisfied customers", "Share of the period's CSAT answers scoring 4 or 5."),
+        "fr": ("Clients satisfaits", "Part des réponses CSAT de la période notées 4 ou 5."),
+        "it": ("Clienti soddisfatti", "Quota delle risposte CSAT del periodo con punteggio 4 o 5."),
+    },
+)
+def csat_satisfied_rate(m):
+    """Survey answers of the period with ``csat_score`` 4 or 5, divided by answers of the period
+    with a ``csat_score``."""
+    return safe_div(m["csat_satisfied"], m["csat_responses"])
+
+
+@kpi(
+    "relationship_freshness_7d",
+    department="perception",
+    unit="ratio",
+    direction="higher",
+    measure="relationship_freshness",
+    labels={
+        "en": (
+            "Relationship freshness (7 days)",
+            "Share of the period's active customers with a logged interaction in its last 7 days.",
+        ),
+        "fr": (
+            "Fraîcheur de la relation (7 jours)",
+            "Part des clients actifs de la période avec une interaction tracée dans ses 7 derniers jours.",
+        ),
+        "it": (
+            "Freschezza della relazione (7 giorni)",
+            "Quota dei clienti attivi del periodo con un'interazione registrata negli ultimi 7 giorni.",
+        ),
+    },
+)
+def relationship_freshness_7d(m):
+    """Customers with at least one order in the period who have an ``activities`` row (any type
+    or direction) with ``occurred_at`` in the 7 days before the end of the period, divided by
+    customers with at least one order in the period."""
+    return safe_div(m["fresh_7d"], m["active_customers"])
+
+
+@kpi(
+    "relationship_freshness_30d",
+    department="perception",
+    unit="ratio",
+    direction="higher",
+    measure="relationship_freshness",
+    labels={
+        "en": (
+            "Relationship freshness (30 days)",
+            "Share of the period's active customers with a logged interaction in its last 30 days.",
+        ),
+        "fr": (
+            "Fraîcheur de la relation (30 jours)",
+            "Part des clients actifs de la période avec une interaction tracée dans ses 30 derniers jours.",
+        ),
+        "it": (
+            "Freschezza della relazione (30 giorni)",
+            "Quota dei clienti attivi del periodo con un'interazione registrata negli ultimi 30 giorni.",
+        ),
+    },
+)
+def relationship_freshness_30d(m):
+    """Customers with at least one order in the period who have an ``activities`` row (any type
+    or direction) with ``occurred_at`` in the 30 days before the end of the period, divided by
+    customers with at least one order in the period."""
+    return safe_div(m["fresh_30d"], m["active_customers"])
+
+
+@kpi(
+    "actions_per_engagement",
+    department="perception",
+    unit="ratio",
+    direction="higher",
+    measure="engagement",
+    labels={
+        "en": (
+            "Actions per engagement: response rate",
+            "Customer and prospect responses per outbound action of the period.",
+        ),
+        "fr": (
+            "Actions par engagement : taux de réponse",
+            "Réponses des clients et prospects par action sortante de la période.",
+        ),
+        "it": (
+            "Azioni per coinvolgimento: tasso di risposta",
+            "Risposte di clienti e prospect per azione in uscita del periodo.",
+        ),
+    },
+)
+def actions_per_engagement(m):
+    """Outbound ``activities`` of the period (calls, e-mails, meetings, SMS, ... to customers,
+    leads or opportunities) with ``responded`` true, divided by outbound activities of the
+    period (placed by ``occurred_at``); its inverse is the number of actions per response."""
+    return safe_div(m["responses"], m["outbound_actions"])
+
+
+@kpi(
+    "social_sentiment",
+    department="perception",
+    unit="score",
+    direction="higher",
+    measure="social",
+    labels={
+        "en": (
+            "Social sentiment",
+            "Mean sentiment (-1 to +1) of the period's mentions of the brand.",
+        ),
+        "fr": (
+            "Sentiment sur les réseaux sociaux",
+            "Sentiment moyen (-1 à +1) des mentions de la marque dans la période.",
+        ),
+        "it": (
+            "Sentiment social",
+            "Sentiment medio (da -1 a +1) delle menzioni del marchio nel periodo.",
+        ),
+    },
+)
+def social_sentiment(m):
+    """Mean of ``sentiment`` (-1 to +1) over ``social_mentions`` of the period that name the
+    brand itself (``is_competitor`` false) and have a sentiment."""
+    return safe_div(m["own_sentiment_sum"], m["own_sentiment_n"])
+
+
+@kpi(
+    "social_reach",
+    department="perception",
+    unit="count",
+    direction="higher",
+    measure="social",
+    labels={
+        "en": ("Social reach", "Summed reach of the period's social media mentions of the brand."),
+        "fr": (
+            "Portée sur les réseaux sociaux",
+            "Portée cumulée des mentions de la marque sur les réseaux dans la période.",
+        ),
+        "it": (
+            "Portata social",
+            "Portata complessiva delle menzioni social del marchio nel periodo.",
+        ),
+    },
+)
+def social_reach(m):
+    """Sum of ``reach`` over ``social_mentions`` of the period that name the brand itself
+    (``is_competitor`` false); mentions without a reach add nothing. 0 when the period has
+    mentions but none of the brand; no data when the brand's mentions all lack a reach."""
+    reach = m["own_reach"].where(m["own_reach_n"] > 0)
+    return reach.mask(m["own_mentions"] == 0, 0.0)
+
+
+@kpi(
+    "share_of_voice",
+    department="perception",
+    unit="ratio",
+    direction="higher",
+    measure="social",
+    labels={
+        "en": ("Share of voice", "Mentions of the brand / all mentions, competitors included."),
+        "fr": ("Part de voix", "Mentions de la marque / toutes les mentions, concurrents compris."),
+        "it": ("Quota di voce", "Menzioni del marchio / tutte le menzioni, concorrenti inclusi."),
+    },
+)
+def share_of_voice(m):
+    """``social_mentions`` of the period naming the brand itself (``is_competitor`` false),
+    divided by all monitored mentions of the period, the competitors' included."""
+    return safe_div(m["own_mentions"], m["mentions"])
