@@ -93,6 +93,19 @@ def test_run_one_brand_writes_every_output(tmp_path, demo_db):
     index = (reports / "index.html").read_text()
     assert "aurora/2025-12/report.html" in index and "aurora/2025-12/report.pdf" in index
 
+    # objective status agrees in kpis.json, the HTML, the PDF and the index
+    labels = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
+    for key, n in doc["objectives"]["counts"].items():
+        if n and key in labels:
+            assert f"{n} {labels[key]}" in index
+    for o in doc["objectives"]["objectives"]:
+        assert o["title"] in html
+        assert o["title"].split(" ")[0] in text
+    summary = ", ".join(
+        f"{n} {labels[k]}" for k, n in doc["objectives"]["counts"].items() if n and k in labels
+    )
+    assert summary in " ".join(html.split())
+
 
 MAIN_ONLY = {"notebooks": ["10-kpi-report"]}
 
