@@ -1,0 +1,332 @@
+"""Campaign and programme ROI (kpitools.roi.analysis) on a tiny fixture worked out by hand.
+
+Every member orders at most once, inside its campaign's outcome window, with cost = revenue / 2
+(so margin = revenue / 2); nobody ordered before, so every member is "new" and the pre-period
+covariates are all 0: the default method ("ols" on pre_revenue) then equals the difference in
+means (a constant covariate carries no information), whose HC2 standard error is the Neyman
+``sqrt(s1²/n1 + s0²/n0)``, with Student t on n - 2 = 5 degrees of freedom
+(t_0.975,5 = 2.570582).
+
+Campaign A (email), fixed 10, 0.5 per contact; revenue of targeted 100, 60, 0, 40 (one of them,
+customer 104, has no sent_at: 3 contacted), control 20, 0, 10.
+    revenue lift = 50 - 10 = 40; s1² = 5200 / 3, s0² = 100; SE = sqrt(433.33 + 33.33) = 21.602
+    margin lift = 20, SE = 10.801; cost = 10 + 0.5 * 3 = 11.5
+    incremental margin = 20 * 4 = 80; ROI = (80 - 11.5) / 11.5 = 5.9565
+    margin interval 4 * (20 ± 2.570582 * 10.801) = [-31.06, 191.06] -> inconclusive
+    conversion: 3/4 - 2/3 = +8.33 points
+Campaign B (sms), fixed 50, 1.0 per contact; targeted 100, 102, 98, 100, control 0, 2, 1.
+    revenue lift = 100 - 1 = 99, SE = sqrt((8/3)/4 + 1/3) = 1
+    margin lift = 49.5, SE = sqrt((2/3)/4 + 0.25/3) = 0.5; cost = 50 + 4 = 54
+    incremental margin = 198, interval 4 * (49.5 ± 1.285291) = [192.86, 203.14]
+    ROI = (198 - 54) / 54 = 2.6667, interval [2.5715, 2.7618] -> profitable
+Programme A + B: margin 278, SE = sqrt((4 * 10.801)² + (4 * 0.5)²) = 43.251, normal interval
+    278 ± 1.959964 * 43.251; cost 65.5; ROI = (278 - 65.5) / 65.5 = 3.2443.
+Campaign C: 3 targeted, no control group. Campaign D: no members at all.
+Campaign E: 30 targeted, 2 control with 50 % planned: sample ratio mismatch, small control,
+    and its outcome window (06-01 .. 07-10) runs past the last order (06-20): provisional.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import matplotlib
+import pytest
+from helpers import make_db, write_params
+from scipy import stats
+
+from kpitools.data.sources import connect
+from kpitools.errors import CampaignError
+from kpitools.params import load_params
+from kpitools.roi import minimum_detectable_effect
+from kpitools.roi.analysis import CampaignReport, analyse_campaigns, heterogeneity_test
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+T975 = stats.t.ppf(0.975, 5)  # 2.570582
+Z975 = stats.norm.ppf(0.975)
+
+CAMPAIGNS = [
+    ("A", "email", "2025-03-01", "2025-03-10", 10.0, 0.5, 0.4),
+    ("B", "sms", "2025-04-01", "2025-04-05", 50.0, 1.0, 0.4),
+    ("C", "print", "2025-05-01", "2025-05-03", 20.0, 1.0, 0.2),
+    ("D", "phone", "2025-05-10", "2025-05-12", 30.0, 2.0, 0.2),
+    ("E", "social", "2025-06-01", "2025-06-10", 5.0, 0.1, 0.5),
+]
+
+# campaign index -> [(customer, group, revenue or 0 for no order, order date, sent)]
+T, C = "treatment", "control"
+MEMBERS = {
+    1: [
+        (101, T, 100, "2025-03-05", True),
+        (102, T, 60, "2025-03-05", True),
+        (103, T, 0, None, True),
+        (104, T, 40, "2025-03-05", False),
+        (105, C, 20, "2025-03-05", False),
+        (106, C, 0, None, False),
+        (107, C, 10, "2025-03-05", False),
+    ],
+    2: [
+        (201, T, 100, "2025-04-03", True),
+        (202, T, 102, "2025-04-03", True),
+        (203, T, 98, "2025-04-03", True),
+        (204, T, 100, "2025-04-03", True),
+        (205, C, 0, None, False),
+        (206, C, 2, "2025-04-03", False),
+        (207, C, 1, "2025-04-03", False),
+    ],
+    3: [(300 + i, T, 10 * i, "2025-05-02", True) for i in range(1, 4)],
+    4: [],
+    5: [(500 + i, T, 10 + 10 * (i % 3), "2025-06-05", True) for i in range(1, 31)]
+    + [(531, C, 0, None, False), (532, C, 20, "2025-06-20", False)],
+}
+
+
+@pytest.fixture(scope="module")
+def params(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("roi_analysis")
+    campaigns = [
+        dict(
+            campaign_id=i + 1,
+            name=name,
+            channel=ch,
+            starts_at=s,
+            ends_at=e,
+            fixed_cost=f,
+            cost_per_contact=u,
+            planned_control_share=p,
+        )
+        for i, (name, ch, s, e, f, u, p) in enumerate(CAMPAIGNS)
+    ]
+    members, orders = [], []
+    for cid, rows in MEMBERS.items():
+        start = CAMPAIGNS[cid - 1][2]
+        for cust, group, revenue, day, sent in rows:
+            members.append(
+                dict(
+                    campaign_id=cid,
+                    customer_id=cust,
+                    group=group,
+                    sent_at=f"{start} 09:00" if sent else None,
+                )
+            )
+            if revenue:
+                orders.append(
+                    dict(
+                        order_id=len(orders) + 1,
+                        customer_id=cust,
+                        product_line="a",
+                        ordered_at=day,
+                        revenue=float(revenue),
+                        cost=revenue / 2,
+                    )
+                )
+    path = make_db(
+        tmp_path / "roi.duckdb",
+        {"campaigns": campaigns, "campaign_members": members, "orders": orders},
+    )
+    return load_params(write_params(tmp_path / "acme.yaml", path, roi={"min_control": 3}))
+
+
+@pytest.fixture(scope="module")
+def ab_report(params):
+    """Campaigns A and B only."""
+    with connect(params) as db:
+        return analyse_campaigns(db, params, campaign_ids=[1, 2])
+
+
+@pytest.fixture(scope="module")
+def window_report(params):
+    """Every campaign starting in the 12 months to June 2025: A to E."""
+    with connect(params) as db:
+        return analyse_campaigns(db, params, "2025-06")
+
+
+def _codes(result):
+    return {i.code for i in result.issues}
+
+
+def test_campaign_figures_by_hand(ab_report):
+    a, b = ab_report.campaigns
+    assert (a.name, a.n_members, a.n_treated, a.n_control, a.n_contacted) == ("A", 7, 4, 3, 3)
+    assert a.cost == pytest.approx(11.5)
+    se_a = math.sqrt(5200 / 3 / 4 + 100 / 3)
+    assert a.revenue_lift.effect == pytest.approx(40)
+    assert a.revenue_lift.se == pytest.approx(se_a)
+    assert a.revenue_lift.method == "diff"  # constant pre_revenue: difference in means
+    assert (a.revenue_lift.ci_low, a.revenue_lift.ci_high) == pytest.approx(
+        (40 - T975 * se_a, 40 + T975 * se_a)
+    )
+    assert a.incremental_revenue == pytest.approx(160)
+    assert a.margin_lift.effect == pytest.approx(20)
+    assert a.margin_lift.se == pytest.approx(se_a / 2)
+    assert a.roi.incremental_margin == pytest.approx(80)
+    assert a.roi.roi == pytest.approx((80 - 11.5) / 11.5)
+    assert a.roi.margin_ci_low == pytest.approx(4 * (20 - T975 * se_a / 2))
+    assert a.roi.roi_ci_low == pytest.approx((4 * (20 - T975 * se_a / 2) - 11.5) / 11.5)
+    assert a.verdict == "inconclusive"
+    assert a.conversion_lift.effect == pytest.approx(3 / 4 - 2 / 3)
+    # A cannot detect its break-even lift: margin sd pooled = sqrt((1300 + 50) / 5)
+    assert a.break_even_margin == pytest.approx(11.5 / 4)
+    assert a.mde_margin == pytest.approx(minimum_detectable_effect(4, 3, math.sqrt(270)))
+    assert "underpowered" in _codes(a)
+    assert a.srm is not None and not a.srm.mismatch
+
+    assert b.cost == pytest.approx(54)
+    assert b.revenue_lift.effect == pytest.approx(99)
+    assert b.revenue_lift.se == pytest.approx(1.0)
+    assert b.margin_lift.se == pytest.approx(0.5)
+    assert b.roi.incremental_margin == pytest.approx(198)
+    assert (b.roi.margin_ci_low, b.roi.margin_ci_high) == pytest.approx(
+        (4 * (49.5 - T975 * 0.5), 4 * (49.5 + T975 * 0.5))
+    )
+    assert b.roi.roi == pytest.approx(144 / 54)
+    assert b.roi.roi_ci_low == pytest.approx((4 * (49.5 - T975 * 0.5) - 54) / 54)
+    assert b.verdict == "profitable"
+    assert b.mde_margin == pytest.approx(minimum_detectable_effect(4, 3, math.sqrt(0.5)))
+    assert "underpowered" not in _codes(b)
+    assert not b.warnings
+
+
+def test_programme_and_channel_totals_by_hand(ab_report):
+    report = ab_report
+    se_a, se_b = math.sqrt(5200 / 3 / 4 + 100 / 3) / 2 * 4, 0.5 * 4
+    se = math.sqrt(se_a**2 + se_b**2)
+    prog = report.programme
+    assert prog.incremental_margin == pytest.approx(278)
+    assert prog.margin_se == pytest.approx(se)
+    assert (prog.margin_ci_low, prog.margin_ci_high) == pytest.approx(
+        (278 - Z975 * se, 278 + Z975 * se)
+    )
+    assert prog.cost == pytest.approx(65.5)
+    assert prog.roi == pytest.approx((278 - 65.5) / 65.5)
+    assert report.programme_revenue == pytest.approx(160 + 396)
+    assert report.verdict_counts == {
+        "profitable": 1,
+        "not profitable": 0,
+        "inconclusive": 1,
+        "not measured": 0,
+    }
+    # by channel: one campaign each; the Wald test of two groups is (eA - eB)² / (seA² + seB²)
+    ch = report.by_channel.table
+    assert list(ch.index) == ["email", "sms"]
+    assert ch.loc["sms", "revenue_lift"] == pytest.approx(99)
+    assert ch.loc["email", "roi"] == pytest.approx((80 - 11.5) / 11.5)
+    q = (40 - 99) ** 2 / ((2 * se_a / 4) ** 2 + 1.0)
+    assert report.by_channel.test.statistic == pytest.approx(q)
+    assert report.by_channel.test.p_value == pytest.approx(stats.chi2.sf(q, 1))
+    # by segment: everybody is "new", so the segment view is the programme itself
+    seg = report.by_segment.table
+    assert list(seg.index) == ["new"]
+    assert seg.loc["new", "incremental_margin"] == pytest.approx(278)
+    assert seg.loc["new", "cost"] == pytest.approx(65.5)
+    assert seg.loc["new", "revenue_lift"] == pytest.approx(556 / 8)
+    assert report.by_segment.test is None
+    assert "single_group" in {i.code for i in report.by_segment.issues}
+
+
+def test_guardrails_no_control_no_members_mismatch(window_report):
+    report = window_report
+    assert report.window is not None
+    by_name = {c.name: c for c in report.campaigns}
+    assert list(by_name) == ["A", "B", "C", "D", "E"]
+    c, d, e = by_name["C"], by_name["D"], by_name["E"]
+
+    assert c.verdict == "not measured" and c.roi is None and c.revenue_lift is None
+    assert "no_control" in _codes(c)
+    assert any("No control group" in w for w in c.warnings)
+    assert c.cost == pytest.approx(20 + 3)
+
+    assert d.verdict == "not measured" and d.n_members == 0
+    assert _codes(d) == {"no_members"}
+    assert d.cost == pytest.approx(30)
+    assert d.srm is None and d.mde_margin is None
+
+    assert e.srm.mismatch and "srm" in _codes(e)
+    assert "small_control" in _codes(e)  # 2 < min_control = 3
+    assert e.provisional and "provisional" in _codes(e)
+    assert e.roi is not None  # 2 controls are enough to estimate, with warnings
+
+    assert {i.code for i in report.issues} >= {"unmeasured"}
+    assert report.programme.cost == pytest.approx(11.5 + 54 + e.cost)
+    assert report.total_cost == pytest.approx(11.5 + 54 + 23 + 30 + e.cost)
+
+    # nothing is a silent NaN: the kpis.json part is strict JSON
+    doc = report.to_dict()
+    text = json.dumps(doc, allow_nan=False)
+    assert doc["campaigns"] == 5 and doc["not_measured"] == 2
+    assert doc["programme"]["incremental_margin"] == pytest.approx(278 + e.roi.incremental_margin)
+    assert "NaN" not in text
+    frame = report.to_frame()
+    assert frame.loc[4, "verdict"] == "not measured"  # campaign D, indexed by id
+
+
+def test_one_campaign_by_name_and_unknown_name(params):
+    with connect(params) as db:
+        report = analyse_campaigns(db, params, campaign="b")
+        assert [c.name for c in report.campaigns] == ["B"]
+        assert report.window is None
+        with pytest.raises(CampaignError, match="no campaign with id or name 'Z'"):
+            analyse_campaigns(db, params, campaign="Z")
+
+
+def test_empty_window_is_reported_not_raised(params):
+    with connect(params) as db:
+        report = analyse_campaigns(db, params, "2024-01")
+    assert report.campaigns == [] and report.programme is None
+    assert {i.code for i in report.issues} == {"no_campaigns"}
+    assert json.dumps(report.to_dict(), allow_nan=False)
+
+
+def test_heterogeneity_test_three_groups_by_hand():
+    """Lifts 1, 2, 4 with SE 1, 1, 2: weights 1, 1, 0.25; mean = (1 + 2 + 1) / 2.25 = 16/9.
+    Q = (1 - 16/9)² + (2 - 16/9)² + 0.25 (4 - 16/9)² = 49/81 + 4/81 + 100/81 = 153/81."""
+    res = heterogeneity_test([1, 2, 4], [1, 1, 2], ["a", "b", "c"], by="segment")
+    assert res.statistic == pytest.approx(153 / 81)
+    assert res.df == 2
+    assert res.p_value == pytest.approx(stats.chi2.sf(153 / 81, 2))
+    assert not res.differs
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "it"])
+def test_report_blocks_render_in_every_locale(params, window_report, locale):
+    from kpitools.report import roi as R
+
+    report = window_report
+    assert isinstance(report, CampaignReport)
+    blocks = [
+        R.roi_header_html(report, params, locale=locale),
+        R.roi_summary_html(report, locale, "EUR"),
+        R.campaigns_table_html(report, locale, "EUR"),
+        R.groups_html(report, "segment", locale, "EUR"),
+        R.groups_html(report, "channel", locale, "EUR"),
+        R.guardrails_html(report, locale, "EUR"),
+        R.verdicts_html(report, locale, "EUR"),
+        R.method_html(report, locale),
+    ]
+    html = "".join(blocks)
+    assert re.search(r"\b(nan|NaN|None|inf)\b", html) is None
+    assert html.count("<tr>") >= 5 + 5 + 2
+    assert R.tr("title", locale) in blocks[0]
+    ax = R.plot_lift_forest(report, locale=locale)
+    assert len(ax.get_yticklabels()) == 3  # A, B, E have a lift
+    ax2 = R.plot_roi_by(report, "channel", locale=locale)
+    assert len(ax2.get_yticklabels()) == 3
+    assert "<table" in report._repr_html_()
+    assert str(R.show_verdicts(report)) == R.verdicts_html(report)
+    plt.close("all")
+
+
+def test_export_extends_kpis_json(ab_report, tmp_path):
+    from kpitools.report.roi import export_roi_json
+
+    target = tmp_path / "kpis.json"
+    target.write_text(json.dumps({"brand": "acme", "kpis": {}}))
+    export_roi_json(ab_report, target)
+    doc = json.loads(target.read_text())
+    assert doc["brand"] == "acme"
+    assert doc["campaign_roi"]["programme"]["roi"] == pytest.approx((278 - 65.5) / 65.5)
+    assert doc["campaign_roi"]["profitable"] == 1
