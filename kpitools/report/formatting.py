@@ -93,6 +93,11 @@ TEXT = {
         "fr": "Sans achat sur la période",
         "it": "Senza acquisti nel periodo",
     },
+    "roi_headline": {
+        "en": "Campaign programme ROI against control groups (campaigns of the last 12 months)",
+        "fr": "ROI du programme de campagnes face aux groupes témoins (campagnes des 12 derniers mois)",
+        "it": "ROI del programma di campagne rispetto ai gruppi di controllo (campagne degli ultimi 12 mesi)",
+    },
     "touch_response": {
         "en": "Response rate by contact attempt, leads of the last 12 periods",
         "fr": "Taux de réponse par tentative de contact, prospects des 12 dernières périodes",

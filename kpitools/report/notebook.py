@@ -188,3 +188,21 @@ def show_touch_response(db, params, period):
     except MissingTableError as exc:
         return _not_available(exc.table, loc)
     return _figure(plot_touch_response, touch, locale=loc, figsize=(7.2, 2.8))
+
+
+def show_roi_headline(db, params, period) -> Html:
+    """The campaign programme's ROI against control groups, in a few tiles (or a note).
+
+    The full analysis, campaign by campaign, is the ``campaign-roi`` report.
+    """
+    from ..errors import MissingTableError
+    from ..roi.analysis import analyse_campaigns
+    from .roi import roi_summary_html
+
+    loc = params.locale
+    head = f"<h3>{_html.escape(t('roi_headline', loc))}</h3>"
+    try:
+        report = analyse_campaigns(db, params, period)
+    except MissingTableError as exc:
+        return Html(head + _not_available(exc.table, loc).html)
+    return Html(head + roi_summary_html(report))
