@@ -1867,7 +1867,7 @@ class _Generator:
         brand = np.repeat(np.arange(self.nb, dtype=np.int64), self.brand_counts(n))
         t = _uniform_between(rng, np.full(n, self.T0), np.full(n, self.T_END))
         order = np.argsort(t, kind="stable")
-        t = t[order]
+        t, brand = t[order], brand[order]  # keep each mention with its brand
         sov = np.array([x.own_share_of_voice for x in self.brands])[brand]
         u = rng.random(n)
         who = np.where(u < sov, 0, np.where(u < sov + (1 - sov) * 0.6, 1, 2))

@@ -208,10 +208,10 @@ class KpiResult:
         if self.value is None or other is None:
             return None
         if self.kpi.unit in ("ratio", "score"):
-            return self.value - other
+            return _clean(self.value - other)
         if other == 0:
             return None
-        return (self.value - other) / abs(other)
+        return _clean((self.value - other) / abs(other))
 
     @property
     def change_previous(self) -> float | None:
