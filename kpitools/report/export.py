@@ -189,14 +189,19 @@ def export_index(reports_dir, *, headline=("revenue", "new_customers", "retentio
             cells.append(
                 f"<td class='num'>{format_value(k.get('value'), k.get('unit', 'number'), loc, cur)}</td>"
             )
-        links = " · ".join(
-            f"<a href='{slug}/{period}/{name}'>{label}</a>"
-            for name, label in (
-                ("report.html", "HTML"),
-                ("report.pdf", "PDF"),
-                ("kpis.json", "JSON"),
+        docs = [("report.html", "Report"), ("report.pdf", "PDF")]
+        for extra in sorted(folder.glob("*.html")):
+            if extra.name != "report.html":
+                label = extra.stem.replace("-", " ").capitalize().replace("roi", "ROI")
+                docs += [(extra.name, label), (extra.with_suffix(".pdf").name, "PDF")]
+        docs.append(("kpis.json", "JSON"))
+        links = "<br>".join(
+            " · ".join(
+                f"<a href='{slug}/{period}/{name}'>{label}</a>"
+                for name, label in docs[i : i + 2]
+                if (folder / name).exists()
             )
-            if (folder / name).exists()
+            for i in range(0, len(docs), 2)
         )
         status = "<span class='badge ok'>ok</span>"
         counts = (doc.get("objectives") or {}).get("counts") or {}
@@ -217,9 +222,9 @@ def export_index(reports_dir, *, headline=("revenue", "new_customers", "retentio
                 f"last run failed</span>"
             )
         body.append(
-            f"<tr><td>{escape(doc.get('name', slug))}</td><td>{escape(period)}</td>"
+            f"<tr><td>{escape(doc.get('name', slug))}</td><td class='period'>{escape(period)}</td>"
             f"<td>{goals or '–'}</td>{''.join(cells)}"
-            f"<td>{status}</td><td>{links}</td></tr>"
+            f"<td>{status}</td><td class='links'>{links}</td></tr>"
         )
     for slug, fail in failures.items():
         if not any(r[0] == slug for r in rows):
