@@ -702,12 +702,12 @@ def analyse_clv(
     ContractError, DataSourceError, PeriodError
         For broken data sources or periods, like :func:`compute_kpis`.
     """
-    from kpitools.kpis.compute import _resolve
+    from kpitools.kpis.compute import resolve_period
 
     if margin_by not in ("product_line", "brand"):
         raise ClvInputError(f"margin_by must be 'product_line' or 'brand', got {margin_by!r}")
     t_start = time.perf_counter()
-    period = _resolve(db, params, period)
+    period = resolve_period(db, params, period)
     settings = params.clv
     obs_end = period.end - _dt.timedelta(days=1)
     report = ClvReport(

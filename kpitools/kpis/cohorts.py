@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..periods import Period
-from .compute import QueryContext, _resolve
+from .compute import QueryContext, resolve_period
 
 
 @dataclass
@@ -54,7 +54,7 @@ def compute_cohort_retention(db, params, period=None, *, cohorts: int = 12) -> C
     -------
     CohortRetention
     """
-    period = _resolve(db, params, period)
+    period = resolve_period(db, params, period)
     first = period.shift(-(cohorts - 1))
     ctx = QueryContext(
         db=db,

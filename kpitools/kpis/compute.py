@@ -430,7 +430,15 @@ def _selected(params, kpis) -> list[Kpi]:
     return sorted(reg, key=lambda k: DEPARTMENTS.index(k.department))
 
 
-def _resolve(db, params, period) -> Period:
+def resolve_period(db, params, period=None) -> Period:
+    """The report's period: ``period`` (a Period or text), else ``params.period.current``,
+    else the latest complete period in the data.
+
+    Raises
+    ------
+    PeriodError
+        When the period's grain is not the params' grain, or the data have no dated rows.
+    """
     grain = params.period.grain
     if isinstance(period, str):
         period = params.resolve_period(period)
@@ -467,7 +475,7 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
         When a table the KPIs need breaks its contract (missing column, wrong type).
     """
     t0 = time.perf_counter()
-    period = _resolve(db, params, period)
+    period = resolve_period(db, params, period)
     selected = _selected(params, kpis)
     ctx = QueryContext(
         db=db,
@@ -567,7 +575,7 @@ def compute_breakdown(db, params, by: str, period=None, kpis=None) -> Breakdown:
     """
     if by not in DIMENSIONS:
         raise KpitoolsError(f"breakdown by {by!r}: choose one of {', '.join(DIMENSIONS)}")
-    period = _resolve(db, params, period)
+    period = resolve_period(db, params, period)
     selected = _selected(params, kpis)
     ctx = QueryContext(
         db=db,

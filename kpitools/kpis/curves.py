@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import KpitoolsError
 from ..periods import TREND_LENGTH, Period
-from .compute import _resolve
+from .compute import resolve_period
 from .definitions.common import flag
 from .definitions.sales import seconds_between
 
@@ -41,7 +41,7 @@ DEFAULT_DELAY_BOUNDS = (5, 10, 20, 30, 60, 120, 240, 1440)
 def _window(db, params, period, periods: int) -> tuple[Period, Period]:
     if int(periods) < 1:
         raise KpitoolsError(f"periods must be at least 1, not {periods!r}")
-    last = _resolve(db, params, period)
+    last = resolve_period(db, params, period)
     return last.trailing(int(periods))[0], last
 
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import KpitoolsError, MissingTableError, PeriodError
+from ..errors import KpitoolsError, MissingTableError
 from ..periods import YEAR_LAG, Period
-from .compute import latest_period, safe_div
+from .compute import resolve_period, safe_div
 from .definitions.marketing import attribution_window, funnel_aggregates, member_outcomes
 
 TABLES = ("campaigns", "campaign_members", "orders")
@@ -62,17 +62,6 @@ _KEYS = {
     "campaign": ("campaign_id", "name", "channel", "product_line", "starts_at", "ends_at"),
     "channel": ("channel",),
 }
-
-
-def _resolve_period(db, params, period) -> Period:
-    grain = params.period.grain
-    if isinstance(period, str):
-        period = params.resolve_period(period)
-    if period is None:
-        period = params.resolve_period() or latest_period(db, grain)
-    if period.grain != grain:
-        raise PeriodError(f"period {period} is a {period.grain}, but the report is by {grain}")
-    return period
 
 
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -125,7 +114,7 @@ def compute_funnel(
     for name in TABLES:
         if not db.has(name):
             raise MissingTableError(name, needed_by="the campaign funnel")
-    period = _resolve_period(db, params, period)
+    period = resolve_period(db, params, period)
     if trailing == "year":
         trailing = YEAR_LAG[period.grain]
     first = period.shift(-(max(int(trailing), 1) - 1))
@@ -176,7 +165,7 @@ class Funnel:
     @classmethod
     def compute(cls, db, params, period=None, *, by: str = "campaign") -> Funnel:
         """:func:`compute_funnel`, kept with its period and grouping."""
-        period = _resolve_period(db, params, period)
+        period = resolve_period(db, params, period)
         return cls(compute_funnel(db, params, period, by=by), period, by)
 
     @property

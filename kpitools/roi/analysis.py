@@ -1261,9 +1261,9 @@ def analyse_campaigns(
     CampaignError
         When ``campaign`` names no campaign.
     """
-    from kpitools.kpis.compute import _resolve
+    from kpitools.kpis.compute import resolve_period
 
-    period = _resolve(db, params, period)
+    period = resolve_period(db, params, period)
     window = None
     key = campaign if campaign is not None else params.roi.campaign
     if campaign_ids is None and key:
