@@ -103,9 +103,15 @@ def validate(params, all_, deep):
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--locale", type=click.Choice(["en", "fr", "it"]), default="en")
+@click.option(
+    "--locale",
+    type=click.Choice(["all", "en", "fr", "it"]),
+    default="all",
+    show_default=True,
+    help="Language of names and definitions (all: English, French and Italian).",
+)
 def kpis(fmt, locale):
-    """List the KPI registry by department."""
+    """List the KPI registry by department, with names and definitions in en, fr and it."""
     from .kpis.registry import get_registry
 
     reg = get_registry()
@@ -127,15 +133,18 @@ def kpis(fmt, locale):
     from .kpis.registry import DEPARTMENTS
     from .report.formatting import DEPARTMENT_NAMES
 
+    langs = ["en", "fr", "it"] if locale == "all" else [locale]
     for dept in DEPARTMENTS:
         ks = [k for k in reg.values() if k.department == dept]
         if not ks:
             continue
-        click.secho(DEPARTMENT_NAMES[dept][locale], bold=True)
+        click.secho(" / ".join(DEPARTMENT_NAMES[dept][lang] for lang in langs), bold=True)
         for k in ks:
-            better = "↑" if k.direction == "higher" else "↓"
-            click.echo(f"  {k.id:<28} {k.name(locale)} [{k.unit}, {better}]")
-            click.echo(f"  {'':<28} {k.describe(locale)}  (tables: {', '.join(k.tables)})")
+            better = "higher is better" if k.direction == "higher" else "lower is better"
+            click.echo(f"  {k.id}  [{k.unit}, {better}; tables: {', '.join(k.tables)}]")
+            for lang in langs:
+                click.echo(f"    {lang}: {k.name(lang)}: {k.describe(lang)}")
+    click.echo(f"\n{len(reg)} KPIs. Exact definitions: kpitools kpis --format json")
 
 
 @main.command()

@@ -110,6 +110,12 @@ SALES_KPIS = [
     "revenue_per_salesperson",
 ]
 NEW_KPIS = SALES_KPIS[3:]
+DIST_KPIS = [
+    "avg_lead_response_minutes",
+    "p90_lead_response_minutes",
+    "avg_sales_cycle_days",
+    "p90_sales_cycle_days",
+]
 
 _ORDER_DATES = {
     1: ["2025-01-10", "2025-02-10", "2025-03-10"],
@@ -587,15 +593,15 @@ def test_postgres_equals_duckdb(
 ):
     for k, v in sales_pg.env.items():
         monkeypatch.setenv(k, v)
-    want = _scorecard(tmp_path, sales_db, report_period, **overrides)
+    want = _scorecard(tmp_path, sales_db, report_period, SALES_KPIS + DIST_KPIS, **overrides)
     pg_path = tmp_path / "pg.yaml"
     params = load_params(
         write_params(pg_path, sales_db, source={"kind": "sql", "url": sales_pg.url}, **overrides)
     )
     with connect(params) as db:
-        got = compute_kpis(db, params, report_period, kpis=SALES_KPIS)
+        got = compute_kpis(db, params, report_period, kpis=SALES_KPIS + DIST_KPIS)
     diffs = []
-    for k in SALES_KPIS:
+    for k in SALES_KPIS + DIST_KPIS:
         g = [v for _, v in got[k].trend] + [got[k].value]
         w = [v for _, v in want[k].trend] + [want[k].value]
         if not all(_same(a, b) for a, b in zip(g, w, strict=True)):
@@ -608,3 +614,15 @@ def _same(a, b) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return a == pytest.approx(b, rel=1e-9, abs=1e-9)
+
+
+def test_mean_and_90th_percentile_beside_the_medians(tmp_path, sales_db):
+    """Contacted March leads answered in 10, 20, 30, 60 minutes: mean 30; 90th percentile by
+    linear interpolation at rank 0.9 x 3 = 2.7: 30 + 0.7 x (60 - 30) = 51. March win cycles
+    19.5, 23.75, 54 days: mean 97.25 / 3; 90th percentile at rank 0.9 x 2 = 1.8:
+    23.75 + 0.8 x (54 - 23.75) = 47.95."""
+    sc = _scorecard(tmp_path, sales_db, kpis=DIST_KPIS)
+    assert sc.value("avg_lead_response_minutes") == pytest.approx(30.0)
+    assert sc.value("p90_lead_response_minutes") == pytest.approx(51.0)
+    assert sc.value("avg_sales_cycle_days") == pytest.approx(97.25 / 3)
+    assert sc.value("p90_sales_cycle_days") == pytest.approx(47.95)
