@@ -292,8 +292,18 @@ def test_campaigns_channels_groups_and_control_share(con):
         assert 0.1 <= plan <= 0.2
         assert abs(n_control - plan * n) <= 0.5 + 1e-9
     assert _one(con, 'SELECT count(DISTINCT "group") FROM campaign_members') == 2
-    # outcome windows end inside the span
-    assert str(_one(con, "SELECT max(ends_at + INTERVAL 30 DAY) FROM campaigns")) <= END
+    # outcome windows end inside the span, but for one campaign per brand started in the last
+    # month (so that a report on the latest period has a campaign to show)
+    late = con.execute(
+        "SELECT brand, min(starts_at) FROM campaigns "
+        f"WHERE ends_at + INTERVAL 30 DAY > DATE '{END}' GROUP BY 1"
+    ).fetchall()
+    assert len(late) == 3
+    assert all(str(start) >= "2025-12-01" for _, start in late)
+    n_late = _one(
+        con, f"SELECT count(*) FROM campaigns WHERE ends_at + INTERVAL 30 DAY > DATE '{END}'"
+    )
+    assert n_late == 3
 
 
 def test_control_members_are_not_contacted(con):

@@ -529,11 +529,12 @@ def test_breakdown_by_segment(tmp_path, fixture_db):
 
 
 def test_product_line_selection(tmp_path, fixture_db):
-    """Line b only: campaign 3 (b) runs in March; campaigns 1 (a) and 2 (no line) are dropped,
-    so no campaign starts in March. Attribution sees only line-b campaigns and line-b orders:
-    February's campaign 3 now wins order 3 (55) as well as order 11 (25) -> 80. Cross-sell still
-    sees c1's line-a history: order 3 (55) is cross-sell; up-sell 0 (no earlier line-b order);
-    tenure: c1 only, 295 days."""
+    """Line b only: campaign 3 (b) and the brand-wide campaign 2 (no line) run in March;
+    campaign 1 (a) is dropped. Attribution sees campaigns 2 and 3 and line-b orders only: order
+    3 (c1, b, 55, March 20) lies in the windows of 3 and 2, c1 is a member of both, and 2 starts
+    later -> campaign 2, a March campaign: 55; order 11 (25) -> February's campaign 3: 25.
+    Cross-sell still sees c1's line-a history: order 3 (55) is cross-sell; up-sell 0 (no earlier
+    line-b order); tenure: c1 only, 295 days."""
     kpis = [
         "campaigns_run",
         "campaign_revenue",
@@ -542,9 +543,9 @@ def test_product_line_selection(tmp_path, fixture_db):
         "customer_tenure_days",
     ]
     sc = _scorecard(tmp_path, fixture_db, "2025-03", kpis, product_lines=["b"])
-    assert sc.value("campaigns_run") == 1
-    assert sc["campaign_revenue"].status == "no_data"
-    assert sc["campaign_revenue"].previous == pytest.approx(80)
+    assert sc.value("campaigns_run") == 2
+    assert sc.value("campaign_revenue") == pytest.approx(55)
+    assert sc["campaign_revenue"].previous == pytest.approx(25)
     assert sc.value("cross_sell_value") == pytest.approx(55)
     assert sc.value("up_sell_value") == 0
     assert sc.value("customer_tenure_days") == pytest.approx(295)

@@ -689,6 +689,9 @@ class _Generator:
         self.con = con
         self.n = int(customers)
         self.rng = np.random.default_rng(seed)
+        # a separate stream for the campaigns of the last month, so that adding them leaves every
+        # other table exactly as it was
+        self.late_rng = np.random.default_rng([seed, 2])
         self.progress = progress
         self.t_start = time.perf_counter()
         self.rows: dict[str, int] = {}
@@ -937,8 +940,8 @@ class _Generator:
         self.base_orders = self._order_values(cust.astype(np.int32), t, code)
         self.log(f"regular orders: {len(t):,}")
 
-    def _order_values(self, cust, t, code, channel_p=ORDER_CHANNEL_PROBABILITY) -> dict:
-        rng = self.rng
+    def _order_values(self, cust, t, code, channel_p=ORDER_CHANNEL_PROBABILITY, rng=None) -> dict:
+        rng = rng or self.rng
         n = len(t)
         revenue = np.exp(self.line_mu[code] + self.line_sigma[code] * rng.standard_normal(n))
         rate = np.clip(self.line_margin[code] + 0.03 * rng.standard_normal(n), 0.02, 0.98)
@@ -1060,7 +1063,34 @@ class _Generator:
                         effect=round(effect, 1),
                     )
                 )
-        plan.sort(key=lambda c: (c["starts_at"], c["brand"]))
+        # one e-mail campaign per brand in the last month: a report on the latest period has a
+        # campaign to show. Its outcome window runs past the end of the data; the planted truth
+        # is the part of the effect inside the data (the window is "still open").
+        late = self.late_rng
+        f = CHANNEL_FUNNEL["email"]
+        for b in range(self.nb):
+            start = int(
+                late.integers((self.T_END - 26 * DAY) // DAY, (self.T_END - 12 * DAY) // DAY)
+            )
+            plan.append(
+                dict(
+                    brand=b,
+                    channel="email",
+                    objective=OBJECTIVES[int(late.integers(0, 4))],
+                    line=-1,
+                    starts_at=start * DAY,
+                    ends_at=(start + 7) * DAY,
+                    fixed_cost=round(
+                        late.uniform(*f["fixed"]) * self.brand_scale[b] * self.n / 20_000, 2
+                    ),
+                    cost_per_contact=round(late.uniform(*f["cost"]), 2),
+                    planned_control_share=0.2,
+                    fraction=late.uniform(0.10, 0.20),
+                    effect=round(late.uniform(*f["effect"]) * self.brand_scale[b], 1),
+                    late=True,
+                )
+            )
+        plan.sort(key=lambda c: (c.get("late", False), c["starts_at"], c["brand"]))
         self.campaign_plan = plan
 
         base = self.base_orders
@@ -1088,6 +1118,7 @@ class _Generator:
         truth_s = []
         pre = SEGMENT_PREPERIOD_DAYS * DAY
         for cid, c in enumerate(plan, start=1):
+            rng = self.late_rng if c.get("late") else self.rng
             b = c["brand"]
             f = CHANNEL_FUNNEL[c["channel"]]
             t0 = c["starts_at"]
@@ -1158,9 +1189,20 @@ class _Generator:
             g, _ = _expand(k)
             w_end = c["ends_at"] + ATTRIBUTION_DAYS * DAY
             et = _uniform_between(rng, sent[g], np.full(len(g), w_end))
+            inside = et < self.T_END  # no order after the end of the data
+            g, et, k = g[inside], et[inside], np.bincount(g[inside], minlength=m)
+            # the planted truth is the expected effect inside the data: extra orders are uniform
+            # over [sent, window end), so a window cut by the end of the data keeps that share
+            seen = np.clip((self.T_END - sent) / np.maximum(w_end - sent, 1), 0.0, 1.0)
+            exp_rev = np.where(treated, exp_rev * seen, exp_rev)
+            exp_margin = np.where(treated, exp_margin * seen, exp_margin)
             e_cust = cust[g]
             vals = self._order_values(
-                e_cust.astype(np.int32), et, code[g].astype(np.int8), channel_p=(0.8, 0.1, 0.1, 0.0)
+                e_cust.astype(np.int32),
+                et,
+                code[g].astype(np.int8),
+                channel_p=(0.8, 0.1, 0.1, 0.0),
+                rng=rng,
             )
             for key in extras:
                 extras[key].append(vals[key])

@@ -71,6 +71,8 @@ class Table:
     time_column: str | None = None
     description: str = ""
     product_line: bool = field(default=False)
+    #: a NULL product_line means "the whole brand": such rows stay in product-line reports
+    null_line_is_brand_wide: bool = field(default=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -201,8 +203,9 @@ TABLES: dict[str, Table] = {
                 _c("planned_control_share", "float", between=(0, 1), nullable=True),
             ),
             time_column="starts_at",
-            description="one row per campaign (operation)",
+            description="one row per campaign (operation); no product line: brand-wide",
             product_line=True,
+            null_line_is_brand_wide=True,
         ),
         Table(
             "campaign_members",

@@ -121,12 +121,19 @@ class Database:
         return t
 
     def table(self, name: str) -> ibis.Table:
-        """The canonical table filtered on this brand and its product lines, in the database."""
+        """The canonical table filtered on this brand and its product lines, in the database.
+
+        Campaigns without a product line are brand-wide: they stay in a product-line report
+        (their outcomes still count only that line's orders).
+        """
         t = self.raw_table(name)
         if self.brand is not None:
             t = t.filter(t.brand == self.brand)
         if self.product_lines and "product_line" in t.columns:
-            t = t.filter(t.product_line.isin(list(self.product_lines)))
+            keep = t.product_line.isin(list(self.product_lines))
+            if TABLES[name].null_line_is_brand_wide:
+                keep = keep | t.product_line.isnull()
+            t = t.filter(keep)
         return t
 
     def check(self, *, values: bool = False) -> list[ContractProblem]:
