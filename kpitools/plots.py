@@ -85,7 +85,8 @@ def plot_trends(scorecard, kpis=None, *, ncols: int = 3):
     -------
     matplotlib.figure.Figure
     """
-    ids = kpis or [r.id for r in scorecard if r.status == "ok"]
+    ids = [k for k in kpis if k in scorecard.results] if kpis else None
+    ids = ids or [r.id for r in scorecard if r.status == "ok"]
     n = max(len(ids), 1)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)

@@ -240,3 +240,22 @@ def test_ratios_stay_finite_and_bounded(tmp_path, fixture_db):
         if r.kpi.unit == "ratio":
             for _, v in r.trend:
                 assert v is None or (0 <= v <= 1 and math.isfinite(v))
+
+
+def test_breakdown_by_product_line_follows_the_orders_line(tmp_path, fixture_db):
+    """March by the orders' line: line a = c1 40 + c4 10 = 50; line b = c2 20 + 30 and c3 60 =
+    110 (c2's February order was on line a). New to the line: a = c4 (c1 bought line a in
+    January) = 1; b = c2 and c3 (first line-b orders, although both bought line a before) = 2.
+    Breakdowns by acquisition channel use every customer of the brand."""
+    from kpitools.kpis.compute import compute_breakdown
+
+    params = load_params(write_params(tmp_path / "acme.yaml", fixture_db))
+    with connect(params) as db:
+        b = compute_breakdown(
+            db, params, "product_line", "2025-03", kpis=["revenue", "new_customers"]
+        )
+    v = b.pivot()
+    assert v.loc["a", "revenue"] == pytest.approx(50)
+    assert v.loc["b", "revenue"] == pytest.approx(110)
+    assert v.loc["a", "new_customers"] == 1
+    assert v.loc["b", "new_customers"] == 2

@@ -120,6 +120,11 @@ class Database:
         self._cache[name] = t
         return t
 
+    def brand_table(self, name: str) -> ibis.Table:
+        """The canonical table filtered on this brand only (all product lines)."""
+        t = self.raw_table(name)
+        return t.filter(t.brand == self.brand) if self.brand is not None else t
+
     def table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand and its product lines, in the database.
 

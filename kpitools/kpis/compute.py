@@ -116,7 +116,9 @@ class QueryContext:
                 or not self.db.has("customers")
             ):
                 raise BreakdownUnsupported(self.by)
-            c = self.db.table("customers")
+            # the brand's customers, whatever their product line: a customer acquired on
+            # another line still has an acquisition channel and line
+            c = self.db.brand_table("customers")
             c = c.select(dim_key=c.customer_id, dim=c[self.by])
             t = t.left_join(c, t[customer_col] == c.dim_key).drop("dim_key")
             t = t.mutate(dim=t.dim.fill_null(UNKNOWN))
@@ -134,7 +136,7 @@ class QueryContext:
             raise BreakdownUnsupported(self.by)
         return t, {"period": self.bucket(t[time_col]), "dim": t.dim}
 
-    def customer_periods(self, *, first_period: bool = False):
+    def customer_periods(self, *, first_period: bool = False, by_line: bool = False):
         """Orders rolled up per customer and period, with each customer's segment.
 
         Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders``,
@@ -148,20 +150,27 @@ class QueryContext:
         - ``steady``: bought in the period and in the previous one;
         - ``returning``: any other active customer (bought before, within the lapse window,
           but not in the previous period).
+
+        With ``by_line``, rows are per customer, period and product line, and the segments are
+        the customer's on that line (new to the line, back on it, …).
         """
         o = self.table("orders")
         o = o.filter(o.ordered_at < self.end)
-        cp = o.group_by(customer_id=o.customer_id, period=self.bucket(o.ordered_at)).aggregate(
+        keys = {"customer_id": o.customer_id, "period": self.bucket(o.ordered_at)}
+        if by_line:  # a customer's activity on each product line separately
+            keys["product_line"] = o.product_line
+        cp = o.group_by(**keys).aggregate(
             revenue=o.revenue.sum(),
             margin=(o.revenue - o.cost).sum(),
             orders=o.count(),
             first_order=o.ordered_at.min(),
             last_order=o.ordered_at.max(),
         )
-        w = ibis.window(group_by=cp.customer_id, order_by=cp.period)
+        who = [cp.customer_id, cp.product_line] if by_line else [cp.customer_id]
+        w = ibis.window(group_by=who, order_by=cp.period)
         extra = {}
         if first_period:
-            extra["first_period"] = cp.period.min().over(ibis.window(group_by=cp.customer_id))
+            extra["first_period"] = cp.period.min().over(ibis.window(group_by=who))
         cp = cp.mutate(
             prev_period=cp.period.lag().over(w),
             next_period=cp.period.lead().over(w),
@@ -420,11 +429,14 @@ def _selected(params, kpis) -> list[Kpi]:
 
     if kpis or params.kpis:
         ids = list(kpis or params.kpis)
-        if not kpis and getattr(params, "objectives", None):
-            # the KPIs that objectives track are always computed
-            from ..objectives import objective_kpi_ids
+        if not kpis:
+            # the KPIs that objectives track and the report's headline are always computed
+            extra = list(getattr(getattr(params, "report", None), "headline", []) or [])
+            if getattr(params, "objectives", None):
+                from ..objectives import objective_kpi_ids
 
-            ids += [i for i in objective_kpi_ids(params.objectives) if i not in ids]
+                extra += objective_kpi_ids(params.objectives)
+            ids += [i for i in dict.fromkeys(extra) if i not in ids]
         return [get_kpi(i) for i in ids]
     reg = list(get_registry().values())
     return sorted(reg, key=lambda k: DEPARTMENTS.index(k.department))

@@ -479,6 +479,10 @@ ISSUE_TEXT = {
         "fr": "Fenêtre de mesure en cours (jusqu'au {window_end}, données jusqu'au {last_day}) : chiffres provisoires.",
         "it": "Finestra di misura in corso (fino al {window_end}, dati fino al {last_day}): cifre provvisorie.",
     },
+    "missing_table": {
+        "fr": "ROI des campagnes non disponible : la source de données n'a pas de table {tables}.",
+        "it": "ROI delle campagne non disponibile: la fonte dei dati non ha la tabella {tables}.",
+    },
     "no_campaigns": {
         "fr": "Aucune campagne sur la période : rien à mesurer.",
         "it": "Nessuna campagna nel periodo: niente da misurare.",

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -126,6 +126,19 @@ OUTCOMES = {
 # --------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------
+
+
+CAMPAIGN_COLUMNS = [
+    "campaign_id",
+    "name",
+    "channel",
+    "product_line",
+    "starts_at",
+    "ends_at",
+    "fixed_cost",
+    "cost_per_contact",
+    "planned_control_share",
+]
 
 
 @dataclass(frozen=True)
@@ -1265,6 +1278,23 @@ def analyse_campaigns(
 
     period = resolve_period(db, params, period)
     window = None
+    missing = [t for t in ("campaigns", "campaign_members", "orders") if not db.has(t)]
+    if missing:
+        # not available, never a crash: the report says which table the analysis needs
+        empty = pd.DataFrame(columns=CAMPAIGN_COLUMNS)
+        outcomes = pd.DataFrame(
+            columns=["campaign_id", "customer_id", "treated", "contacted", "segment"]
+        )
+        report = analyse_outcomes(
+            empty, outcomes, params, period=period, window=programme_window(period)
+        )
+        issue = Issue(
+            "missing_table",
+            f"Campaign ROI is not available: the data source has no table "
+            f"{', '.join(missing)}.",
+            values={"tables": ", ".join(missing)},
+        )
+        return replace(report, issues=(issue,))
     key = campaign if campaign is not None else params.roi.campaign
     if campaign_ids is None and key:
         campaign_ids = _find_campaign(db, key)

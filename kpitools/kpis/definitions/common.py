@@ -26,12 +26,19 @@ def customer_activity(ctx):
     period's active customers who are active again in the next period, so that retention can
     be broken down by the segment customers were in when they were last active.
     """
-    cp = ctx.customer_segments()
-    keys = {"period": cp.period}
-    if ctx.by == "segment":
-        keys["dim"] = cp.segment
-    elif ctx.by is not None:
-        cp, keys = ctx.grouped(cp, "period")
+    if ctx.by == "product_line":
+        # by the orders' product line: a customer buying on two lines counts on both, and
+        # "new" means new to that line
+        cp = ctx.customer_periods(by_line=True)
+        cp = cp.filter(cp.period >= ctx.start)
+        keys = {"period": cp.period, "dim": cp.product_line.fill_null("(unknown)")}
+    else:
+        cp = ctx.customer_segments()
+        keys = {"period": cp.period}
+        if ctx.by == "segment":
+            keys["dim"] = cp.segment
+        elif ctx.by is not None:
+            cp, keys = ctx.grouped(cp, "period")
     return cp.group_by(**keys).aggregate(
         n_rows=cp.count(),
         active_customers=cp.count(),
