@@ -92,7 +92,10 @@ def _publish(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _record_failure(brand_dir: Path, result: RunResult, staging: Path | None) -> None:
+def _record_failure(
+    brand_dir: Path, result: RunResult, staging: Path | None, failing: Path | None = None
+) -> None:
+    """Keep the run's notebooks in ``_failed/``; ``failed_notebook`` names the one that failed."""
     failed_dir = brand_dir / "_failed"
     failed_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -101,7 +104,8 @@ def _record_failure(brand_dir: Path, result: RunResult, staging: Path | None) ->
         for nb in staging.glob("*.ipynb"):
             target = failed_dir / f"{name}-{nb.name}"
             shutil.move(str(nb), target)
-            result.failed_notebook = str(target)
+            if failing is None or nb.name == failing.name:
+                result.failed_notebook = str(target)
         shutil.rmtree(staging, ignore_errors=True)
     (failed_dir / "last.json").write_text(
         json.dumps(
@@ -142,7 +146,7 @@ def run_brand(
     import papermill as pm
 
     from .data.sources import connect
-    from .kpis.compute import latest_period
+    from .kpis.compute import resolve_period
     from .report.export import export_html, export_pdf
 
     t0 = time.perf_counter()
@@ -152,14 +156,13 @@ def run_brand(
     result = RunResult(params_path=str(params_path), slug=params_path.stem)
     brand_dir = reports_dir / result.slug
     staging = None
+    out_nb = None  # the notebook being executed, for the failure record
     try:
         params = load_params(params_path)
         result.slug = params.slug
         brand_dir = reports_dir / params.slug
-        p = params.resolve_period(period)
-        if p is None:
-            with connect(params) as db:
-                p = latest_period(db, params.period.grain)
+        with connect(params) as db:  # also fails early, with a clear message, on a bad source
+            p = resolve_period(db, params, period)
         result.period = p.label
         staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
@@ -202,7 +205,7 @@ def run_brand(
         if not isinstance(exc, KpitoolsError) and not getattr(exc, "ename", None):
             log.debug("unexpected failure for %s\n%s", params_path, traceback.format_exc())
         try:
-            _record_failure(brand_dir, result, staging)
+            _record_failure(brand_dir, result, staging, out_nb)
         except OSError:  # pragma: no cover - disk full or similar
             log.warning("could not record the failure of %s", params_path)
     result.seconds = round(time.perf_counter() - t0, 2)

@@ -170,7 +170,7 @@ def test_minus_sign_is_typographic():
     ("unit", "kind"),
     [
         ("ratio", "points_ratio"),
-        ("score", "points"),
+        ("score", "difference"),
         ("currency", "relative"),
         ("count", "relative"),
     ],

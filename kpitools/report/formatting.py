@@ -84,6 +84,7 @@ TEXT = {
         "it": "Per canale di acquisizione",
     },
     "group": {"en": "Group", "fr": "Groupe", "it": "Gruppo"},
+    "(unknown)": {"en": "(unknown)", "fr": "(inconnu)", "it": "(sconosciuto)"},
     "new": {"en": "New", "fr": "Nouveaux", "it": "Nuovi"},
     "reactivated": {"en": "Reactivated", "fr": "Réactivés", "it": "Riattivati"},
     "steady": {"en": "Steady", "fr": "Constants", "it": "Costanti"},
@@ -262,7 +263,7 @@ def format_change(change, kind: str, locale: str = "en") -> str:
     ----------
     change : float or None
         Difference in points (for a ratio: a fraction, shown ×100) or relative change.
-    kind : {"points", "points_ratio", "relative"}
+    kind : {"points", "points_ratio", "difference", "relative"}
     """
     if _missing(change):
         return "–"
@@ -271,22 +272,26 @@ def format_change(change, kind: str, locale: str = "en") -> str:
     if kind == "points_ratio":
         change = change * 100
         kind = "points"
-    if kind == "points":
+    if kind in ("points", "difference"):
         body = format_decimal(abs(change), format="#,##0.0", locale=loc)
-        unit = "\u00a0" + POINTS.get(locale, "pp")
+        unit = "\u00a0" + POINTS.get(locale, "pp") if kind == "points" else ""
     else:
         body = format_percent(abs(change), format=_percent_pattern(locale), locale=loc)
         unit = ""
-    sign = "+" if change > 0 else ("\u2212" if change < 0 else "\u00b1")
+    if body.strip("0,.\u00a0 %") == "":  # rounds to zero: no sign, never "−0.0"
+        sign = "\u00b1"
+    else:
+        sign = "+" if change > 0 else ("\u2212" if change < 0 else "\u00b1")
     return f"{sign}{body}{unit}"
 
 
 def change_kind(unit: str) -> str:
-    """How a KPI's change is expressed: ratio → points of %, score → points, else relative."""
+    """How a KPI's change is expressed: a ratio in points of %, a score as a plain signed
+    difference (NPS +3.7, CSAT −0.2), anything else as a relative change."""
     if unit == "ratio":
         return "points_ratio"
     if unit == "score":
-        return "points"
+        return "difference"
     return "relative"
 
 

@@ -244,6 +244,9 @@ def glossary_html(kpis, *, locale: str = "en") -> str:
     return f"<dl class='kpi-glossary'>{''.join(items)}</dl>"
 
 
+_GROUP_CODES = ("new", "reactivated", "steady", "returning", "inactive", "(unknown)")
+
+
 def breakdown_html(breakdown, *, kpis=None, title: str | None = None) -> str:
     """KPIs (columns) by group (rows) for the report's period, formatted for the locale."""
     from .formatting import TEXT
@@ -255,7 +258,14 @@ def breakdown_html(breakdown, *, kpis=None, title: str | None = None) -> str:
     frame = breakdown.frame
     ids = [k for k in (kpis or list(dict.fromkeys(frame["kpi"]))) if k in set(frame["kpi"])]
     if not ids:
-        return ""
+        reasons = sorted(set(breakdown.unsupported.values())) or ["no data in period"]
+        text = "; ".join(
+            r.replace("needs table", t("needs_table", loc)).replace(
+                "no data in period", t("no_data", loc)
+            )
+            for r in reasons
+        )
+        return f"<p class='muted'><i>{t('not_available', loc)} ({escape(text)})</i></p>"
     pivot = breakdown.pivot("value")
     order = ["new", "reactivated", "steady", "returning", "inactive"]
     groups = sorted(pivot.index, key=lambda g: (order.index(g) if g in order else 99, g))
@@ -263,7 +273,7 @@ def breakdown_html(breakdown, *, kpis=None, title: str | None = None) -> str:
     head = "".join(f"<th>{escape(reg[k].name(loc))}</th>" for k in ids)
     rows = []
     for g in groups:
-        label = TEXT[g].get(loc, g) if g in TEXT else g
+        label = TEXT[g].get(loc, g) if g in _GROUP_CODES else g
         cells = "".join(
             f"<td class='num'>{format_value(pivot.loc[g, k], reg[k].unit, loc, cur)}</td>"
             for k in ids

@@ -1290,8 +1290,7 @@ def analyse_campaigns(
         )
         issue = Issue(
             "missing_table",
-            f"Campaign ROI is not available: the data source has no table "
-            f"{', '.join(missing)}.",
+            f"Campaign ROI is not available: the data source has no table {', '.join(missing)}.",
             values={"tables": ", ".join(missing)},
         )
         return replace(report, issues=(issue,))

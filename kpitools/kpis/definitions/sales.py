@@ -524,7 +524,10 @@ def quotes(m):
             "Taux de conclusion",
             "Opportunités gagnées / opportunités gagnées ou perdues dans la période.",
         ),
-        "it": ("Close rate", "Opportunità vinte / opportunità vinte o perse nel periodo."),
+        "it": (
+            "Tasso di successo delle opportunità",
+            "Opportunità vinte / opportunità vinte o perse nel periodo.",
+        ),
     },
 )
 def close_rate(m):
