@@ -166,6 +166,7 @@ def plot_funnel(funnel, *, ax=None, locale: str = "en"):
     matplotlib.axes.Axes
     """
     from .report.formatting import TEXT
+    from .report.roi import channel_name
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 3.2))
@@ -187,7 +188,9 @@ def plot_funnel(funnel, *, ax=None, locale: str = "en"):
         for step in FUNNEL_STEPS:
             share = r[step] / sent if sent else float("nan")
             label = TEXT[f"step_{step}"].get(locale, step)
-            rows.append({"channel": r["channel"], "step": label, "share": share})
+            rows.append(
+                {"channel": channel_name(r["channel"], locale), "step": label, "share": share}
+            )
     df = pd.DataFrame(rows)
     sns.barplot(data=df, y="step", x="share", hue="channel", ax=ax, orient="h", palette="Blues_d")
     ax.xaxis.set_major_formatter(_axis_formatter("ratio", locale, "EUR"))
