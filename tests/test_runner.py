@@ -197,3 +197,30 @@ def test_cli_run_exit_code_and_summary(tmp_path, demo_db):
     assert "1 ok, 1 failed" in proc.stdout
     assert "nobody.yaml: file not found" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_source_with_only_orders_and_customers_still_gets_every_report(tmp_path, demo_db):
+    """Absent tables make their sections say "not available (needs table X)"; nothing fails."""
+    import duckdb
+
+    small = tmp_path / "orders_only.duckdb"
+    shutil.copy(demo_db, small)
+    con = duckdb.connect(str(small))
+    for (name,) in con.execute("SHOW TABLES").fetchall():
+        if name not in ("orders", "customers"):
+            con.execute(f'DROP TABLE "{name}"')
+    con.close()
+    params = _params(tmp_path, "aurora", small)
+    reports = tmp_path / "reports"
+    [result] = run_all([params], reports_dir=reports, jobs=1, progress=False, pdf=False)
+    assert result.status == "ok", result.error
+    folder = reports / "aurora" / result.period
+    report = (folder / "report.html").read_text()
+    assert "not available (needs table leads)" in report
+    assert "Traceback" not in report and "KeyError" not in report
+    roi = (folder / "campaign-roi.html").read_text()
+    assert "no table campaigns, campaign_members" in roi
+    assert (folder / "customer-value.html").is_file()
+    doc = json.loads((folder / "kpis.json").read_text())
+    assert doc["kpis"]["nps"]["status"] == "not_available"
+    assert doc["kpis"]["revenue"]["status"] == "ok"
