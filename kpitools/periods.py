@@ -19,7 +19,8 @@ YEAR_LAG = {"month": 12, "quarter": 4, "year": 1}
 TREND_LENGTH = 12
 
 
-def _add_months(d: date, months: int) -> date:
+def add_months(d: date, months: int) -> date:
+    """The first day of the month ``months`` after (before, if negative) ``d``'s month."""
     idx = d.year * 12 + (d.month - 1) + months
     return date(idx // 12, idx % 12 + 1, 1)
 
@@ -47,7 +48,7 @@ class Period:
     @property
     def end(self) -> date:
         """First day after the period (exclusive bound)."""
-        return _add_months(self.start, MONTHS_PER[self.grain])
+        return add_months(self.start, MONTHS_PER[self.grain])
 
     @property
     def days(self) -> int:
@@ -65,7 +66,7 @@ class Period:
 
     def shift(self, n: int) -> Period:
         """The period ``n`` periods later (``n < 0``: earlier)."""
-        return Period(self.grain, _add_months(self.start, n * MONTHS_PER[self.grain]))
+        return Period(self.grain, add_months(self.start, n * MONTHS_PER[self.grain]))
 
     @property
     def previous(self) -> Period:

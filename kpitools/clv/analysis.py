@@ -74,6 +74,7 @@ from kpitools.clv.value import (
     simple_clv,
 )
 from kpitools.errors import FitError, MissingTableError
+from kpitools.periods import add_months
 
 __all__ = [
     "PENALIZERS",
@@ -612,7 +613,7 @@ def _new_customer_clv(bg, gg, margin_rate, horizon_months, discount_rate_annual,
 
 
 def _calibration(report: ClvReport, orders, period, penalizers, time_unit) -> None:
-    cal_end = _add_months(period.end, -report.calibration_months) - _dt.timedelta(days=1)
+    cal_end = add_months(period.end, -report.calibration_months) - _dt.timedelta(days=1)
     report.calibration_end = cal_end
     try:
         frame = (
@@ -636,11 +637,6 @@ def _calibration(report: ClvReport, orders, period, penalizers, time_unit) -> No
     report.calibration_penalizer = pen
     report.calibration = calibration_table(model, frame)
     report.calibration_status = "ok"
-
-
-def _add_months(d: _dt.date, months: int) -> _dt.date:
-    idx = d.year * 12 + (d.month - 1) + months
-    return _dt.date(idx // 12, idx % 12 + 1, 1)
 
 
 def _reason_code(exc: Exception, n_customers: int, n_repeat: int) -> str:
@@ -730,7 +726,7 @@ def analyse_clv(
             raise MissingTableError("orders", "customer lifetime value")
         orders = db.table("orders")
         t_query = time.perf_counter()
-        start = _dt.datetime.combine(_add_months(period.end, -MARGIN_MONTHS), _dt.time())
+        start = _dt.datetime.combine(add_months(period.end, -MARGIN_MONTHS), _dt.time())
         end = period.end_ts()
         brand_rate, rates = _margin_rates(orders, start, end)
         if brand_rate is None:  # nothing sold in the last year: fall back on all history

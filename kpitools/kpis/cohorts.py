@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..periods import Period
+from ..periods import MONTHS_PER, Period
 from .compute import QueryContext, resolve_period
 
 
@@ -75,7 +75,7 @@ def compute_cohort_retention(db, params, period=None, *, cohorts: int = 12) -> C
         return CohortRetention(period, pd.Series(0, index=index), pd.DataFrame(index=index))
     counts["cohort"] = pd.to_datetime(counts["cohort"]).dt.tz_localize(None)
     counts["period"] = pd.to_datetime(counts["period"]).dt.tz_localize(None)
-    months = {"month": 1, "quarter": 3, "year": 12}[period.grain]
+    months = MONTHS_PER[period.grain]
     counts["age"] = (
         (counts["period"].dt.year - counts["cohort"].dt.year) * 12
         + counts["period"].dt.month

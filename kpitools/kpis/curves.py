@@ -22,8 +22,7 @@ import pandas as pd
 from ..errors import KpitoolsError
 from ..periods import TREND_LENGTH, Period
 from .compute import resolve_period
-from .definitions.common import flag
-from .definitions.sales import seconds_between
+from .definitions.common import flag, seconds_between
 
 __all__ = [
     "DEFAULT_DELAY_BOUNDS",

@@ -17,8 +17,7 @@ import ibis
 
 from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag
-from .sales import period_grid
+from .common import flag, period_grid
 
 #: Customer fields that a complete record has filled (see ``data_completeness_rate``).
 KEY_FIELDS = ("email", "phone", "region", "acquisition_channel")

@@ -16,6 +16,30 @@ def flag(pred):
     return ibis.ifelse(pred.fill_null(False), 1, 0).sum()
 
 
+def seconds_between(start, end):
+    """``end - start`` in seconds (float), portable across DuckDB and PostgreSQL."""
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64")
+
+
+def period_starts(ctx):
+    """The window's period starts as a column to ``unnest`` (one row per period), built from
+    literals: no temporary table, so it also runs on read-only connections."""
+    starts = [p.start_ts() for p in ctx.periods]
+    return ibis.literal(starts, type="array<timestamp>").unnest()
+
+
+def period_grid(ctx):
+    """The window's periods as a table: ``period`` (start, inclusive), ``period_end``
+    (exclusive).
+
+    Stocks (opportunities open at period end, CRM users with an account) are counted by a
+    range join of their rows with this grid, so that a period without any event still gets
+    its stock.
+    """
+    grid = period_starts(ctx).name("period").as_table()
+    return grid.mutate(period_end=grid.period + ctx.step)
+
+
 @measure("customer_activity", tables=("orders",))
 def customer_activity(ctx):
     """Orders rolled up per customer and period (one pass over ``orders``).

@@ -35,7 +35,7 @@ import ibis
 
 from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag
+from .common import flag, period_starts
 
 #: Days after a campaign's ``ends_at`` still in its outcome window, when the params do not say
 #: (the default of ``roi.attribution_days``).
@@ -66,12 +66,6 @@ def attribution_days(source=None) -> int:
 def attribution_window(source=None):
     """:func:`attribution_days` as an Ibis interval."""
     return ibis.interval(days=attribution_days(source))
-
-
-def _period_starts(ctx):
-    """The window's period starts, as a column to ``unnest`` (one row per period)."""
-    starts = [p.start_ts() for p in ctx.periods]
-    return ibis.literal(starts, type="array<timestamp>").unnest()
 
 
 # -- campaigns --------------------------------------------------------------------------------
@@ -210,7 +204,7 @@ def campaign_calendar(ctx):
     """
     c = ctx.table("campaigns")
     c = c.filter((c.starts_at < ctx.end) & ((c.ends_at > ctx.start) | (c.starts_at >= ctx.start)))
-    c = c.mutate(period_start=_period_starts(ctx))
+    c = c.mutate(period_start=period_starts(ctx))
     c = c.filter(
         (c.starts_at < c.period_start + ctx.step)
         & ((c.ends_at > c.period_start) | (c.starts_at >= c.period_start))
@@ -324,7 +318,7 @@ def email_list(ctx):
         # an unsubscription before the subscription is a data error: the row is ignored
         & (s.unsubscribed_at.isnull() | (s.unsubscribed_at >= s.subscribed_at))
     )
-    s = s.mutate(period_start=_period_starts(ctx))
+    s = s.mutate(period_start=period_starts(ctx))
     p0, p1 = s.period_start, s.period_start + ctx.step
     s = s.mutate(
         at_start=(s.subscribed_at < p0) & (s.unsubscribed_at.isnull() | (s.unsubscribed_at >= p0)),

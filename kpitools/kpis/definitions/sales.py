@@ -32,27 +32,9 @@ import ibis
 from ...periods import MONTHS_PER
 from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag
+from .common import flag, period_grid, seconds_between
 
 DECIDED = ("won", "lost")
-
-
-def seconds_between(start, end):
-    """``end - start`` in seconds (float), portable across DuckDB and PostgreSQL."""
-    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64")
-
-
-def period_grid(ctx):
-    """The window's periods as a table, built from literals (no temporary table, so it also
-    runs on read-only connections): ``period`` (start, inclusive), ``period_end`` (exclusive).
-
-    Stocks (opportunities open at period end, CRM users with an account) are counted by a
-    range join of their rows with this grid, so that a period without any event still gets
-    its stock.
-    """
-    starts = [ibis.literal(p.start_ts(), type="timestamp") for p in ctx.periods]
-    grid = ibis.array(starts).unnest().name("period").as_table()
-    return grid.mutate(period_end=grid.period + ctx.step)
 
 
 @measure("leads", tables=("leads",))
