@@ -391,3 +391,48 @@ def make_pg_db(
                         for r in rows
                     ],
                 )
+
+
+# -- comparing a PostgreSQL run with the DuckDB one ------------------------------------------
+
+
+def pg_params(tmp_path: Path, server, *, source_tables=None, **overrides):
+    """Params of brand ``acme`` reading ``server`` (a ``sql`` source whose URL refers to the
+    password through an environment variable; the file never holds the password)."""
+    from helpers import write_params
+
+    from kpitools.params import load_params
+
+    source = {"kind": "sql", "url": server.url}
+    if source_tables:
+        source["tables"] = source_tables
+    path = write_params(tmp_path / "acme-pg.yaml", "unused", source=source, **overrides)
+    assert server.password not in path.read_text()
+    return load_params(path)
+
+
+def same_value(a, b) -> bool:
+    """Equal KPI values: both missing, or equal floats to 1e-9."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+
+
+def assert_same_scorecard(got, want):
+    """Every KPI's status, value, previous, year-ago and trend equal (floats to 1e-9)."""
+    assert got.period == want.period
+    assert list(got.results) == list(want.results)
+    diffs = []
+    for kid, w in want.results.items():
+        g = got[kid]
+        if g.status != w.status:
+            diffs.append(f"{kid}.status: {g.status} != {w.status}")
+        for attr in ("value", "previous", "year_ago"):
+            if not same_value(getattr(g, attr), getattr(w, attr)):
+                diffs.append(f"{kid}.{attr}: {getattr(g, attr)} != {getattr(w, attr)}")
+        if [p.label for p, _ in g.trend] != [p.label for p, _ in w.trend]:
+            diffs.append(f"{kid}.trend periods differ")
+        for (p, gv), (_, wv) in zip(g.trend, w.trend, strict=False):
+            if not same_value(gv, wv):
+                diffs.append(f"{kid}.trend[{p.label}]: {gv} != {wv}")
+    assert not diffs, "PostgreSQL and DuckDB disagree:\n" + "\n".join(diffs)

@@ -648,12 +648,6 @@ def pg_env(pg_crm, monkeypatch):
     return server, mapping
 
 
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a == pytest.approx(b, rel=1e-9, abs=1e-12)
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "period, overrides",
@@ -680,7 +674,7 @@ def test_postgres_scorecard_equals_duckdb(tmp_path, pg_env, fixture_db, period, 
         pairs += [
             (f"trend[{p.label}]", gv, wv) for (p, gv), (_, wv) in zip(g.trend, w.trend, strict=True)
         ]
-        diffs += [f"{kid}.{what}: {a} != {b}" for what, a, b in pairs if not _same(a, b)]
+        diffs += [f"{kid}.{what}: {a} != {b}" for what, a, b in pairs if not pg.same_value(a, b)]
     assert not diffs, "PostgreSQL and DuckDB disagree:\n" + "\n".join(diffs)
     if period == "2025-03" and not overrides:
         assert {k: got.value(k) for k in MARCH} == pytest.approx(MARCH)
@@ -706,4 +700,4 @@ def test_postgres_breakdown_equals_duckdb(tmp_path, pg_env, fixture_db):
         for a, b in zip(g[col], w[col], strict=True):
             a = None if a is None or (isinstance(a, float) and math.isnan(a)) else a
             b = None if b is None or (isinstance(b, float) and math.isnan(b)) else b
-            assert _same(a, b), (col, a, b)
+            assert pg.same_value(a, b), (col, a, b)

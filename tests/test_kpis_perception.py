@@ -48,9 +48,7 @@ from __future__ import annotations
 
 import pg
 import pytest
-import yaml
 from helpers import make_db, write_params
-from test_postgres import assert_same_scorecard
 
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
@@ -305,21 +303,6 @@ def perception_pg(postgres_url, monkeypatch):
     return postgres_url
 
 
-def _pg_params(tmp_path, server, **overrides):
-    data = {
-        "brand": "acme",
-        "name": "Acme",
-        "locale": "en",
-        "currency": "EUR",
-        "period": {"grain": "month"},
-        "source": {"kind": "sql", "url": server.url},
-    }
-    data.update(overrides)
-    path = tmp_path / "acme-pg.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return load_params(path)
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "period, overrides",
@@ -327,18 +310,18 @@ def _pg_params(tmp_path, server, **overrides):
     ids=["month", "quarter", "empty-month"],
 )
 def test_postgres_gives_the_same_values(tmp_path, fixture_db, perception_pg, period, overrides):
-    params = _pg_params(tmp_path, perception_pg, **overrides)
+    params = pg.pg_params(tmp_path, perception_pg, **overrides)
     with connect(params) as db:
         got = compute_kpis(db, params, period, kpis=PERCEPTION)
     want = _scorecard(tmp_path, fixture_db, period, **overrides)
-    assert_same_scorecard(got, want)
+    pg.assert_same_scorecard(got, want)
     if period == "2025-03":
         assert got.value("relationship_freshness_30d") == pytest.approx(0.5)
 
 
 @pytest.mark.postgres
 def test_postgres_breakdown_gives_the_same_values(tmp_path, fixture_db, perception_pg):
-    params = _pg_params(tmp_path, perception_pg)
+    params = pg.pg_params(tmp_path, perception_pg)
     with connect(params) as db:
         got = compute_breakdown(db, params, "segment", "2025-03", PERCEPTION).frame
     params = _params(tmp_path, fixture_db)

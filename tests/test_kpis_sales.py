@@ -604,16 +604,10 @@ def test_postgres_equals_duckdb(
     for k in SALES_KPIS + DIST_KPIS:
         g = [v for _, v in got[k].trend] + [got[k].value]
         w = [v for _, v in want[k].trend] + [want[k].value]
-        if not all(_same(a, b) for a, b in zip(g, w, strict=True)):
+        if not all(pg.same_value(a, b) for a, b in zip(g, w, strict=True)):
             diffs.append(f"{k}: postgres {g} != duckdb {w}")
     assert not diffs, "\n".join(diffs)
     assert got.queries == want.queries
-
-
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a == pytest.approx(b, rel=1e-9, abs=1e-9)
 
 
 def test_mean_and_90th_percentile_beside_the_medians(tmp_path, sales_db):

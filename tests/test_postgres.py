@@ -11,7 +11,6 @@ import traceback
 
 import pg
 import pytest
-import yaml
 from helpers import make_db, write_params
 from test_kpis import LEADS, SURVEYS, _orders
 
@@ -53,28 +52,8 @@ def pg_env(crm, monkeypatch):
     return crm
 
 
-def _pg_params(tmp_path, server, source_tables=None, **overrides):
-    source = {"kind": "sql", "url": server.url}
-    if source_tables:
-        source["tables"] = source_tables
-    data = {
-        "brand": "acme",
-        "name": "Acme",
-        "locale": "en",
-        "currency": "EUR",
-        "period": {"grain": "month"},
-        "source": source,
-    }
-    data.update(overrides)
-    path = tmp_path / "acme-pg.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    text = path.read_text()
-    assert server.password not in text
-    return load_params(path)
-
-
 def _pg_scorecard(tmp_path, server, report_period="2025-03", source_tables=None, **overrides):
-    params = _pg_params(tmp_path, server, source_tables, **overrides)
+    params = pg.pg_params(tmp_path, server, source_tables=source_tables, **overrides)
     with connect(params) as db:
         return compute_kpis(db, params, report_period)
 
@@ -84,32 +63,6 @@ def _duckdb_scorecard(tmp_path, report_period="2025-03", **overrides):
     params = load_params(write_params(tmp_path / "acme.yaml", db_path, **overrides))
     with connect(params) as db:
         return compute_kpis(db, params, report_period)
-
-
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a == pytest.approx(b, rel=1e-9, abs=1e-12)
-
-
-def assert_same_scorecard(got, want):
-    """Every KPI's status, value, previous, year-ago and trend equal (floats to 1e-9)."""
-    assert got.period == want.period
-    assert list(got.results) == list(want.results)
-    diffs = []
-    for kid, w in want.results.items():
-        g = got[kid]
-        if g.status != w.status:
-            diffs.append(f"{kid}.status: {g.status} != {w.status}")
-        for attr in ("value", "previous", "year_ago"):
-            if not _same(getattr(g, attr), getattr(w, attr)):
-                diffs.append(f"{kid}.{attr}: {getattr(g, attr)} != {getattr(w, attr)}")
-        if [p.label for p, _ in g.trend] != [p.label for p, _ in w.trend]:
-            diffs.append(f"{kid}.trend periods differ")
-        for (p, gv), (_, wv) in zip(g.trend, w.trend, strict=False):
-            if not _same(gv, wv):
-                diffs.append(f"{kid}.trend[{p.label}]: {gv} != {wv}")
-    assert not diffs, "PostgreSQL and DuckDB disagree:\n" + "\n".join(diffs)
 
 
 # -- the numbers ---------------------------------------------------------------------------------
@@ -152,7 +105,7 @@ def test_quarter_values_match_the_hand_computation(tmp_path, pg_env):
 def test_scorecard_equals_duckdb(tmp_path, pg_env, period, overrides):
     got = _pg_scorecard(tmp_path, pg_env, period, **overrides)
     want = _duckdb_scorecard(tmp_path, period, **overrides)
-    assert_same_scorecard(got, want)
+    pg.assert_same_scorecard(got, want)
     assert got.queries == want.queries
 
 
@@ -160,11 +113,11 @@ def test_column_mapping_gives_the_same_revenue(tmp_path, pg_env):
     sc = _pg_scorecard(tmp_path, pg_env, source_tables={"orders": MAPPING})
     assert sc.value("revenue") == pytest.approx(160)
     assert sc["revenue"].previous == pytest.approx(330)
-    assert_same_scorecard(sc, _duckdb_scorecard(tmp_path))
+    pg.assert_same_scorecard(sc, _duckdb_scorecard(tmp_path))
 
 
 def test_sql_source_reads_canonical_tables_and_types(tmp_path, pg_env):
-    params = _pg_params(tmp_path, pg_env)
+    params = pg.pg_params(tmp_path, pg_env)
     with connect(params) as db:
         assert {"orders", "leads", "surveys"} <= set(db.available_tables)
         schema = db.raw_table("orders").schema()
@@ -177,7 +130,7 @@ def test_sql_source_reads_canonical_tables_and_types(tmp_path, pg_env):
 
 
 def test_deep_contract_check_runs_on_postgres(tmp_path, pg_env):
-    params = _pg_params(tmp_path, pg_env)
+    params = pg.pg_params(tmp_path, pg_env)
     with connect(params) as db:
         assert db.check(values=True) == []
 
@@ -186,7 +139,7 @@ def test_deep_contract_check_runs_on_postgres(tmp_path, pg_env):
 
 
 def test_password_is_never_shown(tmp_path, pg_env):
-    params = _pg_params(tmp_path, pg_env)
+    params = pg.pg_params(tmp_path, pg_env)
     with connect(params) as db:
         assert db.description == f"postgres://127.0.0.1:{pg_env.port}/crm"
         for text in (db.description, repr(db), str(params.source), repr(params)):
@@ -196,7 +149,7 @@ def test_password_is_never_shown(tmp_path, pg_env):
 def test_wrong_password_error_does_not_echo_it(tmp_path, pg_env, monkeypatch):
     wrong = "Wr0ng-" + pg_env.password[::-1]
     monkeypatch.setenv(pg.PASSWORD_VAR, wrong)
-    params = _pg_params(tmp_path, pg_env)
+    params = pg.pg_params(tmp_path, pg_env)
     with pytest.raises(DataSourceError) as info:
         connect(params)
     shown = str(info.value) + "".join(traceback.format_exception(info.value))
@@ -208,6 +161,6 @@ def test_wrong_password_error_does_not_echo_it(tmp_path, pg_env, monkeypatch):
 
 def test_unset_password_variable_is_named(tmp_path, pg_env, monkeypatch):
     monkeypatch.delenv(pg.PASSWORD_VAR)
-    params = _pg_params(tmp_path, pg_env)
+    params = pg.pg_params(tmp_path, pg_env)
     with pytest.raises(DataSourceError, match=pg.PASSWORD_VAR):
         connect(params)

@@ -74,7 +74,9 @@ def test_run_one_brand_writes_every_output(tmp_path, demo_db):
     assert {"value", "unit", "previous", "year_ago", "trend", "status"} <= set(revenue)
     assert len(revenue["trend"]) == 12
 
-    html = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", (folder / "report.html").read_text())
+    html = re.sub(
+        r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", (folder / "report.html").read_text()
+    )
     assert "load_params" not in html and "compute_kpis" not in html  # no code
     assert "params_path" not in html  # no parameters / injected-parameters cell
     assert "Traceback" not in html
@@ -165,7 +167,9 @@ def test_a_failing_brand_does_not_stop_the_others_nor_replace_its_last_good_repo
     failed_nb = Path(by["castello"].failed_notebook)
     assert failed_nb.is_file() and failed_nb.parent.name == "_failed"
     nb = nbformat.read(str(failed_nb), as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert errors and errors[0]["ename"] == "ContractError"
     index = (reports / "index.html").read_text()
     assert "last run failed" in index and "typo" in index
