@@ -373,7 +373,40 @@ def _around_a_equal_one(fn, a: float, delta: float = 1e-4):
 # --------------------------------------------------------------------------------------
 
 
-class BetaGeoModel:
+class FittedModel:
+    """What the CLV models share once fitted: ``params_`` (None before ``fit``), the parameter
+    tuple, a summary table and a short repr. Subclasses set ``PARAMS`` and ``MODEL``."""
+
+    PARAMS: tuple[str, ...] = ()
+    MODEL = "model"
+    params_: dict | None = None
+    standard_errors_: dict | None = None
+
+    def _params(self) -> tuple[float, ...]:
+        if self.params_ is None:
+            raise FitError(f"the {self.MODEL} model is not fitted; call fit() first")
+        return tuple(self.params_[k] for k in self.PARAMS)
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters and standard errors as a small table (one row per parameter)."""
+        self._params()
+        se = self.standard_errors_ or {}
+        return pd.DataFrame(
+            {
+                "estimate": [self.params_[k] for k in self.PARAMS],
+                "standard_error": [se.get(k, np.nan) for k in self.PARAMS],
+            },
+            index=pd.Index(self.PARAMS, name="parameter"),
+        )
+
+    def __repr__(self) -> str:
+        if self.params_ is None:
+            return f"{type(self).__name__}(unfitted)"
+        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({body})"
+
+
+class BetaGeoModel(FittedModel):
     """BG/NBD model: fit on an RFM summary, predict purchases and the probability alive.
 
     Parameters
@@ -403,6 +436,9 @@ class BetaGeoModel:
     time_unit_ : str or None
         Time unit of the summary (from ``summary.attrs["time_unit"]``) if known.
     """
+
+    PARAMS = PARAM_NAMES
+    MODEL = "BG/NBD"
 
     def __init__(self, *, penalizer: float = 0.0, min_repeat_buyers: int = MIN_REPEAT_BUYERS):
         if penalizer < 0:
@@ -529,12 +565,6 @@ class BetaGeoModel:
 
     # -- predictions -------------------------------------------------------------------
 
-    def _params(self) -> tuple[float, float, float, float]:
-        if self.params_ is None:
-            raise FitError("the BG/NBD model is not fitted; call fit() first")
-        p = self.params_
-        return p["r"], p["alpha"], p["a"], p["b"]
-
     def probability_alive(self, frequency, recency, T):
         """Probability that a customer is still alive at the end of observation.
 
@@ -627,24 +657,6 @@ class BetaGeoModel:
             raise ClvInputError("t must be >= 0")
         out = _expected_given_alive(r, alpha, a, b, t_arr, np.zeros_like(t_arr), 0.0)
         return _broadcast_like(out, t, name="expected_purchases")
-
-    def summary(self) -> pd.DataFrame:
-        """Parameters and standard errors as a small table (one row per parameter)."""
-        self._params()
-        se = self.standard_errors_ or {}
-        return pd.DataFrame(
-            {
-                "estimate": [self.params_[k] for k in PARAM_NAMES],
-                "standard_error": [se.get(k, np.nan) for k in PARAM_NAMES],
-            },
-            index=pd.Index(PARAM_NAMES, name="parameter"),
-        )
-
-    def __repr__(self) -> str:
-        if self.params_ is None:
-            return "BetaGeoModel(unfitted)"
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"BetaGeoModel({body})"
 
 
 def fit_bgnbd(

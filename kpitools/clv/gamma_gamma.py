@@ -37,6 +37,7 @@ from kpitools.clv.bgnbd import (
     MIN_REPEAT_BUYERS,
     PARAM_BOUNDS,
     ClvFitWarning,
+    FittedModel,
     _broadcast_like,
     _column,
     _minimise,
@@ -118,7 +119,7 @@ def _objective(theta, x, m, penalizer):
     return value, -g / n * params + 2.0 * penalizer * params**2
 
 
-class GammaGammaModel:
+class GammaGammaModel(FittedModel):
     """Gamma-Gamma spend model: fit on repeat buyers, predict expected spend per purchase.
 
     Parameters
@@ -147,6 +148,9 @@ class GammaGammaModel:
     frequency_monetary_correlation_ : float
         Pearson correlation between frequency and monetary value of the repeat buyers.
     """
+
+    PARAMS = PARAM_NAMES
+    MODEL = "Gamma-Gamma"
 
     def __init__(
         self,
@@ -282,11 +286,6 @@ class GammaGammaModel:
             )
         return self
 
-    def _params(self) -> tuple[float, float, float]:
-        if self.params_ is None:
-            raise FitError("the Gamma-Gamma model is not fitted; call fit() first")
-        return self.params_["p"], self.params_["q"], self.params_["gamma"]
-
     @property
     def population_mean_spend(self) -> float:
         """Mean spend per purchase across customers, ``p gamma / (q - 1)`` (currency units).
@@ -333,24 +332,6 @@ class GammaGammaModel:
             )
         out = p * (gamma + x * m) / denom
         return _broadcast_like(out, frequency, monetary_value, name="expected_spend")
-
-    def summary(self) -> pd.DataFrame:
-        """Parameters and standard errors as a small table (one row per parameter)."""
-        self._params()
-        se = self.standard_errors_ or {}
-        return pd.DataFrame(
-            {
-                "estimate": [self.params_[k] for k in PARAM_NAMES],
-                "standard_error": [se.get(k, np.nan) for k in PARAM_NAMES],
-            },
-            index=pd.Index(PARAM_NAMES, name="parameter"),
-        )
-
-    def __repr__(self) -> str:
-        if self.params_ is None:
-            return "GammaGammaModel(unfitted)"
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"GammaGammaModel({body})"
 
 
 def fit_gamma_gamma(
