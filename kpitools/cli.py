@@ -176,12 +176,14 @@ def run(params, all_, period, jobs, reports_dir, no_pdf):
     width = max(len(r.slug) for r in results)
     click.echo("")
     click.echo(f"{'brand':<{width}}  {'period':<8}  {'status':<6}  {'time':>7}  detail")
+    indent = " " * (width + 30)
     for r in results:
-        detail = r.report_dir if r.status == "ok" else r.error
+        lines = [r.report_dir] if r.status == "ok" else (r.error or "").splitlines() or ["?"]
         if r.failed_notebook:
-            detail = f"{detail}\n{'':<{width + 36}}failed notebook: {r.failed_notebook}"
+            lines.append(f"failed notebook: {r.failed_notebook}")
         click.echo(
-            f"{r.slug:<{width}}  {r.period or '-':<8}  {r.status:<6}  {r.seconds:>6.1f}s  {detail}"
+            f"{r.slug:<{width}}  {r.period or '-':<8}  {r.status:<6}  {r.seconds:>6.1f}s  "
+            + f"\n{indent}".join(lines)
         )
     failed = sum(r.status != "ok" for r in results)
     click.echo(

@@ -64,6 +64,8 @@ def _output_stem(index: int, nb: Path) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The failure in plain words: one line per problem (a params file or a table contract can
+    have several), no stack trace."""
     ename = getattr(exc, "ename", None)
     evalue = getattr(exc, "evalue", None)
     if ename:
@@ -72,7 +74,8 @@ def _one_line(exc: BaseException) -> str:
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split())[:2000]
+    lines = [" ".join(line.split()) for line in str(text).splitlines()]
+    return "\n".join(line for line in lines if line)[:2000]
 
 
 def _publish(staging: Path, final: Path) -> None:
