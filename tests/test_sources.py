@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import ibis
+import pandas as pd
 import pytest
 from helpers import make_db, write_params
 
@@ -405,3 +406,40 @@ def test_password_with_special_characters_does_not_leak(monkeypatch):
         connect(src)
     assert "hunter2" not in str(exc.value)
     assert "topsecret" not in str(exc.value)
+
+
+def test_csv_column_empty_in_every_row_reads_with_its_canonical_type(tmp_path):
+    """Nobody unsubscribed: ``unsubscribed_at`` is empty in every row, which CSV sniffing
+    reads as text; it must come back as a timestamp (all NULL). Real text in a numeric column
+    still fails the contract, naming table, column and types."""
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "list": ["news", "news"],
+            "brand": ["acme", "acme"],
+            "subscribed_at": ["2025-01-01", "2025-02-01"],
+            "unsubscribed_at": [None, None],
+        }
+    ).to_csv(folder / "subscriptions.csv", index=False)
+    pd.DataFrame(
+        {
+            "order_id": [1],
+            "customer_id": [1],
+            "brand": ["acme"],
+            "product_line": ["a"],
+            "ordered_at": ["2025-03-01"],
+            "revenue": ["twelve"],
+            "cost": [1.0],
+        }
+    ).to_csv(folder / "orders.csv", index=False)
+    params = load_params(
+        write_params(tmp_path / "acme.yaml", folder, source={"kind": "csv", "path": str(folder)})
+    )
+    with connect(params) as db:
+        subs = db.table("subscriptions")
+        assert subs.schema()["unsubscribed_at"].is_timestamp()
+        assert subs.unsubscribed_at.count().execute() == 0
+        with pytest.raises(ContractError, match="'orders', column 'revenue': wrong type"):
+            db.raw_table("orders")

@@ -207,9 +207,39 @@ def _open(source: SourceParams, base_dir: Path):
         mapping = source.tables.get(name)
         stem = (mapping.table if mapping and mapping.table else None) or name
         f = path / (stem if stem.endswith(ext) else stem + ext)
-        if f.is_file():
-            reader(str(f), table_name=stem)
+        if not f.is_file():
+            continue
+        t = reader(str(f), table_name=stem)
+        if source.kind == "csv":
+            _retype_csv(con, t, f, stem, TABLES[name], mapping)
     return con
+
+
+_CSV_TYPES = {"timestamp": "TIMESTAMP", "float": "DOUBLE", "int": "BIGINT", "boolean": "BOOLEAN"}
+
+
+def _retype_csv(con, t, f: Path, stem: str, spec, mapping) -> None:
+    """Read a CSV again with the canonical types of its columns that came out as text.
+
+    A column that is empty in every row (say ``unsubscribed_at`` when nobody unsubscribed)
+    is sniffed as text; with its declared type it reads as NULLs of the right type. If the
+    values really are not of that type, the sniffed table is kept and the contract check
+    names the column and the types.
+    """
+    names = mapping.columns if mapping else {}
+    types = {}
+    for col in spec.columns:
+        theirs = names.get(col.name, col.name)
+        if col.kind in _CSV_TYPES and theirs in t.columns and t[theirs].type().is_string():
+            types[theirs] = _CSV_TYPES[col.kind]
+    if not types:
+        return
+    try:
+        typed = con.read_csv(str(f), table_name=stem, types=types)
+        # read the typed columns themselves (a bare count would skip parsing them)
+        typed.aggregate(**{f"n{i}": typed[c].count() for i, c in enumerate(types)}).execute()
+    except Exception:  # real text in a typed column: leave it to the contract check
+        con.read_csv(str(f), table_name=stem)
 
 
 def _scrub(text: str, source: SourceParams) -> str:
