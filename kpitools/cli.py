@@ -113,6 +113,8 @@ def validate(params, all_, deep):
 def kpis(fmt, locale):
     """List the KPI registry by department, with names and definitions in en, fr and it."""
     from .kpis.registry import get_registry
+    from .locales import LOCALES
+    from .report.i18n import kpi_description, kpi_name, t
 
     reg = get_registry()
     if fmt == "json":
@@ -123,27 +125,29 @@ def kpis(fmt, locale):
                 "unit": k.unit,
                 "direction": k.direction,
                 "tables": list(k.tables),
-                "labels": {lang: {"name": n, "definition": d} for lang, (n, d) in k.labels.items()},
+                "labels": {
+                    lang: {"name": kpi_name(k.id, lang), "definition": kpi_description(k.id, lang)}
+                    for lang in LOCALES
+                },
                 "definition": k.definition,
             }
             for k in reg.values()
         ]
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    from .kpis.registry import DEPARTMENTS
-    from .report.formatting import DEPARTMENT_NAMES
+    from .catalogue import DEPARTMENTS
 
-    langs = ["en", "fr", "it"] if locale == "all" else [locale]
+    langs = list(LOCALES) if locale == "all" else [locale]
     for dept in DEPARTMENTS:
         ks = [k for k in reg.values() if k.department == dept]
         if not ks:
             continue
-        click.secho(" / ".join(DEPARTMENT_NAMES[dept][lang] for lang in langs), bold=True)
+        click.secho(" / ".join(t(f"department.{dept}", lang) for lang in langs), bold=True)
         for k in ks:
             better = "higher is better" if k.direction == "higher" else "lower is better"
             click.echo(f"  {k.id}  [{k.unit}, {better}; tables: {', '.join(k.tables)}]")
             for lang in langs:
-                click.echo(f"    {lang}: {k.name(lang)}: {k.describe(lang)}")
+                click.echo(f"    {lang}: {kpi_name(k.id, lang)}: {kpi_description(k.id, lang)}")
     click.echo(f"\n{len(reg)} KPIs. Exact definitions: kpitools kpis --format json")
 
 

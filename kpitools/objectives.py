@@ -101,6 +101,7 @@ from pydantic import (
     model_validator,
 )
 
+from .catalogue import check_kpi_ids, get_declaration
 from .periods import Period
 
 ON_TRACK, AT_RISK, OFF_TRACK, UNKNOWN = "on_track", "at_risk", "off_track", "unknown"
@@ -194,14 +195,10 @@ def points_to_unit(amount: float, unit: str) -> float:
 
 
 def _kpi(kpi_id: str):
-    from .kpis.registry import get_kpi
-
-    return get_kpi(kpi_id)
+    return get_declaration(kpi_id)
 
 
 def _check_kpi(v: str) -> str:
-    from .kpis.registry import check_kpi_ids
-
     check_kpi_ids([v])  # ValueError listing close matches
     return v
 

@@ -21,9 +21,11 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .catalogue import check_kpi_ids
 from .errors import ParamsError, PeriodError
 from .objectives import ObjectiveList
 from .periods import GRAINS, Period, parse_period
+from .schema import TABLES
 
 LOCALES = ("en", "fr", "it")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -106,8 +108,6 @@ class SourceParams(_Strict):
     @field_validator("tables")
     @classmethod
     def _known_tables(cls, v: dict[str, TableMapping]) -> dict[str, TableMapping]:
-        from .data.schema import TABLES
-
         for name, mapping in v.items():
             if name not in TABLES:
                 raise ValueError(f"unknown table {name!r}; canonical tables: {', '.join(TABLES)}")
@@ -229,8 +229,6 @@ class ReportParams(_Strict):
     @field_validator("headline", "breakdown_kpis")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        from .kpis.registry import check_kpi_ids
-
         check_kpi_ids(v)
         return v
 
@@ -278,8 +276,6 @@ class BrandParams(_Strict):
     def _known_kpis(cls, v: list[str] | None) -> list[str] | None:
         if v is None:
             return v
-        from .kpis.registry import check_kpi_ids
-
         check_kpi_ids(v)  # raises ValueError listing close matches
         return v
 

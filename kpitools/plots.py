@@ -14,6 +14,7 @@ import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
 from .report.formatting import format_value
+from .report.i18n import kpi_name
 
 PALETTE = {"line": "#4a6fa5", "current": "#1f3b63", "grid": "#e5e8ef"}
 
@@ -50,7 +51,7 @@ def plot_trend(scorecard, kpi_id: str, *, ax=None):
             "value": [v for _, v in r.trend],
         }
     )
-    ax.set_title(r.kpi.name(scorecard.locale), fontsize=10, loc="left")
+    ax.set_title(kpi_name(r.kpi.id, scorecard.locale), fontsize=10, loc="left")
     if df["value"].notna().sum() == 0:
         ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes, color="grey")
         ax.set_xticks([])

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from kpitools.data.schema import TABLES
+from kpitools.schema import TABLES
 
 _SQL_TYPE = {
     "id": "BIGINT",

@@ -360,7 +360,7 @@ def make_pg_db(
     """
     from psycopg import sql
 
-    from kpitools.data.schema import TABLES
+    from kpitools.schema import TABLES
 
     defaults = defaults or {"brand": "acme"}
     with server.connect() as con, con.transaction():

@@ -9,6 +9,7 @@ from helpers import make_db, write_params
 
 from kpitools.cli import main
 from kpitools.kpis.registry import get_registry
+from kpitools.report.i18n import kpi_description, kpi_name
 
 
 def test_kpis_lists_every_kpi_in_three_languages():
@@ -18,7 +19,10 @@ def test_kpis_lists_every_kpi_in_three_languages():
     for k in reg.values():
         assert f"  {k.id}  [" in result.output
         for lang in ("en", "fr", "it"):
-            assert f"    {lang}: {k.name(lang)}: {k.describe(lang)}" in result.output
+            assert (
+                f"    {lang}: {kpi_name(k.id, lang)}: {kpi_description(k.id, lang)}"
+                in result.output
+            )
     assert "Sales / Ventes / Vendite" in result.output
 
 

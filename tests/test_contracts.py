@@ -16,10 +16,10 @@ from kpitools.data.contracts import (
     conform,
     kind_of,
 )
-from kpitools.data.schema import TABLES
 from kpitools.data.sources import connect
 from kpitools.errors import ContractError, KpitoolsError
 from kpitools.params import SourceParams
+from kpitools.schema import TABLES
 
 
 def open_db(path: Path, **kw):

@@ -14,7 +14,7 @@ import pytest
 
 from kpitools.data import demo
 from kpitools.data.demo import DEMO_BRANDS, generate_demo
-from kpitools.data.schema import CHANNELS, TABLES
+from kpitools.schema import CHANNELS, TABLES
 
 START = "2024-01-01"
 END = "2026-01-01"  # exclusive end of the default 24-month span

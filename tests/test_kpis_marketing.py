@@ -116,6 +116,7 @@ from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_kpi, get_registry
 from kpitools.params import load_params
+from kpitools.report.i18n import kpi_name
 
 CAMPAIGNS = [
     dict(
@@ -427,7 +428,7 @@ def test_every_catalogue_kpi_is_declared():
     for kid in MARKETING:
         k = get_kpi(kid)
         assert k.department == "marketing"
-        assert k.definition and all(k.labels[loc][0] for loc in ("en", "fr", "it"))
+        assert k.definition and all(kpi_name(k.id, loc) for loc in ("en", "fr", "it"))
 
 
 def test_march_values_match_the_hand_computation(march):

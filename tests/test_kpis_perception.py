@@ -54,6 +54,7 @@ from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_registry
 from kpitools.params import load_params
+from kpitools.report.i18n import kpi_name
 
 PERCEPTION = [k for k, v in get_registry().items() if v.department == "perception"]
 NEW = [
@@ -191,7 +192,7 @@ def test_catalogue_perception_kpis_are_declared():
     for kid in NEW:
         k = reg[kid]
         assert k.department == "perception"
-        assert k.definition and all(k.labels[loc][0] for loc in ("en", "fr", "it"))
+        assert k.definition and all(kpi_name(k.id, loc) for loc in ("en", "fr", "it"))
 
 
 def test_march_values_match_the_hand_computation(march):

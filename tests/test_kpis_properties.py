@@ -26,11 +26,11 @@ from helpers import make_db, write_params
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from kpitools.data.schema import TABLES
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import NO_DATA, NOT_AVAILABLE, OK, compute_kpis
 from kpitools.kpis.registry import get_registry
 from kpitools.params import load_params
+from kpitools.schema import TABLES
 
 # Report periods: March 2025 (month) or Q1 2025 (quarter); rows fall from a year and a half
 # before (so that previous, year-ago and lapse-based segments see data) to just after.

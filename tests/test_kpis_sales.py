@@ -88,6 +88,7 @@ from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_kpi
 from kpitools.params import load_params
+from kpitools.report.i18n import kpi_description, kpi_name
 
 SALES_KPIS = [
     "new_customers",
@@ -446,7 +447,7 @@ def test_declarations():
         assert kpi.department == "sales"
         assert kpi.definition and len(kpi.definition) > 40
         for loc in ("en", "fr", "it"):
-            name, line = kpi.labels[loc]
+            name, line = kpi_name(kpi.id, loc), kpi_description(kpi.id, loc)
             assert name and line and len(line) < 100
     assert get_kpi("lead_response_minutes").unit == "minutes"
     assert get_kpi("sales_cycle_days").unit == "days"

@@ -65,6 +65,7 @@ from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_registry
 from kpitools.params import load_params
+from kpitools.report.i18n import kpi_name
 
 SERVICE = [k for k, v in get_registry().items() if v.department == "service"]
 CASE_KPIS = [k for k in SERVICE if get_registry()[k].measure == "cases"]
@@ -194,7 +195,7 @@ def test_catalogue_service_kpis_are_declared():
     ):
         k = reg[kid]
         assert k.department == "service"
-        assert k.definition and all(k.labels[loc][0] for loc in ("en", "fr", "it"))
+        assert k.definition and all(kpi_name(k.id, loc) for loc in ("en", "fr", "it"))
     assert {reg[k].measure for k in SERVICE} == {"cases", "calls"}
 
 

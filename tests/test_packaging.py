@@ -60,7 +60,7 @@ def test_every_notebook_has_a_parameters_cell_with_demo_defaults():
 
 
 def test_data_model_doc_lists_every_table_and_column():
-    from kpitools.data.schema import TABLES
+    from kpitools.schema import TABLES
 
     doc = (ROOT / "docs" / "data-model.md").read_text()
     for table in TABLES.values():

@@ -1,4 +1,4 @@
-"""Table contracts: the declarative checks of :mod:`kpitools.data.schema`, run on a source.
+"""Table contracts: the declarative checks of :mod:`kpitools.schema`, run on a source.
 
 Two levels, in the spirit of pandera (all failures collected into one report, each carrying
 the failing cases):
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.datatypes as dt
 
-from .schema import Column, Table
+from ..schema import Column, Table
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Demo CRM database with planted, documented ground truth.
 
-:func:`generate_demo` writes every table of the canonical model (:data:`kpitools.data.schema.TABLES`)
+:func:`generate_demo` writes every table of the canonical model (:data:`kpitools.schema.TABLES`)
 for the three demo brands of :data:`DEMO_BRANDS` into one DuckDB file, plus ``demo_truth_*``
 tables holding the parameters the data were drawn from, so that tests and notebooks can check
 that the toolkit recovers what was planted. Everything is vectorised numpy (no Python loop over
@@ -176,7 +176,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from kpitools.data.schema import CHANNELS, TABLES
+from kpitools.schema import CHANNELS, TABLES
 
 __all__ = [
     "DEMO_BRANDS",

@@ -16,8 +16,8 @@ import ibis
 
 from ..errors import ContractError, DataSourceError, MissingTableError
 from ..params import BrandParams, SourceParams
+from ..schema import TABLES
 from .contracts import ContractProblem, check_schema, check_values, conform
-from .schema import TABLES
 
 log = logging.getLogger(__name__)
 

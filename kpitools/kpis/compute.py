@@ -233,7 +233,6 @@ class KpiResult:
     def to_dict(self) -> dict:
         k = self.kpi
         return {
-            "name": k.name("en"),
             "department": k.department,
             "unit": k.unit,
             "direction": k.direction,
@@ -297,11 +296,10 @@ class Scorecard:
         }
 
     def trend_frame(self) -> pd.DataFrame:
-        """Long table (kpi, name, period, period_start, value) for trend plots."""
+        """Long table (kpi, period, period_start, value) for trend plots."""
         rows = [
             {
                 "kpi": r.id,
-                "name": r.kpi.name(self.locale),
                 "period": p.label,
                 "period_start": pd.Timestamp(p.start),
                 "value": v,
@@ -309,7 +307,7 @@ class Scorecard:
             for r in self
             for p, v in r.trend
         ]
-        return pd.DataFrame(rows, columns=["kpi", "name", "period", "period_start", "value"])
+        return pd.DataFrame(rows, columns=["kpi", "period", "period_start", "value"])
 
     def to_frame(self) -> pd.DataFrame:
         """Raw numbers, one row per KPI."""
@@ -350,7 +348,7 @@ def latest_period(db, grain: str) -> Period:
     PeriodError
         When the source has no dated rows for the brand.
     """
-    from ..data.schema import TABLES
+    from ..schema import TABLES
 
     candidates = ["orders"] + [n for n in TABLES if n != "orders"]
     for name in candidates:
@@ -528,14 +526,6 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
         currency=params.currency,
         name=params.display_name,
     )
-
-
-def safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
-    """``num / den`` with NaN where the denominator is 0 or missing (never inf)."""
-    num = num.astype("float64")
-    den = den.astype("float64")
-    out = num / den.where(den != 0)
-    return out
 
 
 @dataclass

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ..errors import KpitoolsError, MissingTableError
 from ..periods import YEAR_LAG, Period
-from .compute import resolve_period, safe_div
+from .compute import resolve_period
+from .definitions.common import safe_div
 from .definitions.marketing import attribution_window, funnel_aggregates, member_outcomes
 
 TABLES = ("campaigns", "campaign_members", "orders")

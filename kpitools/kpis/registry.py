@@ -1,37 +1,36 @@
-"""The KPI registry: every KPI declared once.
+"""The KPI registry: every KPI's formula, joined to its declaration.
 
-A KPI is a small record (id, labels in en/fr/it, department, unit, direction, required tables)
-plus a *formula* over the per-period measures of one *measure group*. A measure group is one
-Ibis query that returns, per period, the sums and counts several KPIs share (for example
-active, new and retained customers, revenue and margin all come from one pass over
-``orders``). So a scorecard runs one query per group, not one per KPI, and everything heavy
-happens in the database; the formulas only divide small per-period columns.
+A KPI is declared in :mod:`kpitools.catalogue` (id, department, unit, direction, measure
+group) and computed by a *formula* over the per-period measures of its measure group. A
+measure group is one Ibis query that returns, per period, the sums and counts several KPIs
+share (for example active, new and retained customers, revenue and margin all come from one
+pass over ``orders``). So a scorecard runs one query per group, not one per KPI, and everything
+heavy happens in the database; the formulas only divide small per-period columns.
 
-Declaring a KPI::
+A formula::
 
-    @kpi(
-        "revenue", department="sales", unit="currency", direction="higher",
-        measure="customer_activity",
-        labels={"en": ("Revenue", "Net revenue of orders placed in the period."), ...},
-    )
+    @kpi("revenue")
     def revenue(m):
         '''Sum of ``orders.revenue`` for orders placed in the period.'''
         return m["revenue"]
+
+The formulas register themselves when :mod:`kpitools.kpis.definitions` is imported, which
+importing :mod:`kpitools.kpis` does.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
+from ..catalogue import DEPARTMENTS, KPIS, KpiDeclaration, get_declaration, unknown_kpi_message
 from ..errors import UnknownKpiError
+from ..vocab import Department, Direction, Unit
 
-DEPARTMENTS = ("sales", "marketing", "service", "perception", "adoption")
-UNITS = ("count", "ratio", "currency", "score", "days", "hours", "minutes", "seconds", "number")
-DIRECTIONS = ("higher", "lower")
+UNITS: tuple[Unit, ...] = tuple(Unit)
+DIRECTIONS: tuple[Direction, ...] = tuple(Direction)
 
 
 @dataclass(frozen=True)
@@ -57,47 +56,48 @@ class Measure:
 
 @dataclass(frozen=True)
 class Kpi:
-    """One KPI of the catalogue.
+    """One KPI: its declaration, its formula and the tables it needs.
 
     Attributes
     ----------
-    id : str
-        snake_case identifier, used in params files and ``kpis.json``.
-    department : str
-        One of :data:`DEPARTMENTS`.
-    unit : str
-        One of :data:`UNITS`; ``ratio`` values are fractions in [0, 1] shown as percentages.
-    direction : {"higher", "lower"}
-        Which way is better.
-    measure : str
-        The measure group whose columns the formula reads.
+    id, department, unit, direction, measure
+        From its :class:`kpitools.catalogue.KpiDeclaration`.
     formula : callable
         ``formula(m) -> pandas.Series`` over the periods of the measure frame ``m``.
-    labels : dict
-        ``{"en": (name, one-line definition), "fr": (...), "it": (...)}``.
     definition : str
         The exact definition (the formula's docstring).
+    tables : tuple of str
+        Canonical tables its measure group reads.
     """
 
-    id: str
-    department: str
-    unit: str
-    direction: str
-    measure: str
+    declaration: KpiDeclaration
     formula: Callable[[pd.DataFrame], pd.Series]
-    labels: dict[str, tuple[str, str]]
-    definition: str = ""
-    tables: tuple[str, ...] = field(default=())
+    definition: str
+    tables: tuple[str, ...]
 
-    def name(self, locale: str = "en") -> str:
-        return self.labels.get(locale, self.labels["en"])[0]
+    @property
+    def id(self) -> str:
+        return self.declaration.id
 
-    def describe(self, locale: str = "en") -> str:
-        return self.labels.get(locale, self.labels["en"])[1]
+    @property
+    def department(self) -> Department:
+        return self.declaration.department
+
+    @property
+    def unit(self) -> Unit:
+        return self.declaration.unit
+
+    @property
+    def direction(self) -> Direction:
+        return self.declaration.direction
+
+    @property
+    def measure(self) -> str:
+        return self.declaration.measure
 
 
 MEASURES: dict[str, Measure] = {}
-REGISTRY: dict[str, Kpi] = {}
+FORMULAS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {}
 
 
 def measure(id: str, *, tables: tuple[str, ...]):
@@ -112,50 +112,37 @@ def measure(id: str, *, tables: tuple[str, ...]):
     return deco
 
 
-def kpi(id, *, department, unit, direction, measure, labels):
-    """Register a KPI whose formula is the decorated function (decorator)."""
+def kpi(id: str):
+    """Register the decorated function as the formula of the declared KPI ``id`` (decorator)."""
+    get_declaration(id)
 
     def deco(fn):
-        if id in REGISTRY:
-            raise ValueError(f"KPI {id!r} declared twice")
-        if department not in DEPARTMENTS:
-            raise ValueError(f"{id}: unknown department {department!r}")
-        if unit not in UNITS:
-            raise ValueError(f"{id}: unknown unit {unit!r}")
-        if direction not in DIRECTIONS:
-            raise ValueError(f"{id}: unknown direction {direction!r}")
-        missing = {"en", "fr", "it"} - set(labels)
-        if missing:
-            raise ValueError(f"{id}: labels missing for {sorted(missing)}")
-        REGISTRY[id] = Kpi(
-            id=id,
-            department=department,
-            unit=unit,
-            direction=direction,
-            measure=measure,
-            formula=fn,
-            labels=dict(labels),
-            definition=" ".join((fn.__doc__ or "").replace("``", "").split()),
-        )
+        if id in FORMULAS:
+            raise ValueError(f"KPI {id!r} has two formulas")
+        FORMULAS[id] = fn
         return fn
 
     return deco
 
 
-def _ensure_loaded() -> None:
-    # the definitions register themselves on import
-    from . import definitions  # noqa: F401
+_REGISTRY: dict[str, Kpi] = {}
 
 
 def get_registry() -> dict[str, Kpi]:
-    """Every declared KPI, by id, in declaration order (tables filled in from their measure)."""
-    _ensure_loaded()
-    out = {}
-    for k, v in REGISTRY.items():
-        if not v.tables:
-            object.__setattr__(v, "tables", MEASURES[v.measure].tables)
-        out[k] = v
-    return out
+    """Every KPI, by id, in catalogue order (declaration, formula, definition, tables)."""
+    if len(_REGISTRY) != len(KPIS):
+        missing = [k for k in KPIS if k not in FORMULAS]
+        if missing:
+            raise RuntimeError(f"KPIs declared without a formula: {', '.join(missing)}")
+        for k, decl in KPIS.items():
+            fn = FORMULAS[k]
+            _REGISTRY[k] = Kpi(
+                declaration=decl,
+                formula=fn,
+                definition=" ".join((fn.__doc__ or "").replace("``", "").split()),
+                tables=MEASURES[decl.measure].tables,
+            )
+    return _REGISTRY
 
 
 def get_kpi(kpi_id: str) -> Kpi:
@@ -168,36 +155,20 @@ def get_kpi(kpi_id: str) -> Kpi:
     """
     reg = get_registry()
     if kpi_id not in reg:
-        raise UnknownKpiError(_unknown_message(kpi_id, reg))
+        raise UnknownKpiError(unknown_kpi_message(kpi_id))
     return reg[kpi_id]
 
 
-def _unknown_message(kpi_id: str, reg) -> str:
-    close = difflib.get_close_matches(kpi_id, list(reg), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; run `kpitools kpis` for the list"
-    return f"unknown KPI {kpi_id!r}{hint}"
-
-
-def check_kpi_ids(ids) -> None:
-    """Raise ValueError (for pydantic) naming every unknown id with close matches."""
-    reg = get_registry()
-    bad = [_unknown_message(i, reg) for i in ids if i not in reg]
-    if bad:
-        raise ValueError("; ".join(bad))
-
-
-def kpis_table(locale: str = "en") -> pd.DataFrame:
-    """The registry as a table: id, department, name, definition, unit, direction, tables."""
-    rows = [
-        {
-            "id": k.id,
-            "department": k.department,
-            "name": k.name(locale),
-            "definition": k.describe(locale),
-            "unit": k.unit,
-            "direction": k.direction,
-            "tables": ", ".join(k.tables),
-        }
-        for k in get_registry().values()
-    ]
-    return pd.DataFrame(rows)
+__all__ = [
+    "DEPARTMENTS",
+    "DIRECTIONS",
+    "FORMULAS",
+    "MEASURES",
+    "UNITS",
+    "Kpi",
+    "Measure",
+    "get_kpi",
+    "get_registry",
+    "kpi",
+    "measure",
+]

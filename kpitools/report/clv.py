@@ -22,9 +22,7 @@ A notebook cell is one call::
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from html import escape
 from pathlib import Path
 
@@ -32,6 +30,7 @@ import numpy as np
 
 from .formatting import TEXT as KPI_TEXT
 from .formatting import format_change, format_date, format_value
+from .kpis_json import export_section
 from .tables import Html, header_html
 
 __all__ = [
@@ -898,16 +897,4 @@ def show_calibration(report) -> Html:
 
 def export_clv_json(report, path) -> Path:
     """Add ``report.to_dict()`` under ``"clv"`` to ``kpis.json`` (created if absent)."""
-    out = Path(path)
-    doc = {}
-    if out.exists():
-        try:
-            doc = json.loads(out.read_text(encoding="utf-8"))
-        except ValueError:
-            doc = {}
-    doc["clv"] = report.to_dict()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return export_section(path, "clv", report.to_dict())

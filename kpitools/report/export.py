@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from datetime import datetime
 from html import escape
@@ -20,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from ..errors import ReportError
+from .i18n import kpi_name
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
 
@@ -113,44 +113,6 @@ def export_pdf(html_path, pdf_path) -> Path:
     return out
 
 
-def _json_default(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if hasattr(o, "isoformat"):
-        return o.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _finite(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
-
-
-def export_kpis_json(scorecard, path, *, extra: dict | None = None) -> Path:
-    """Write ``kpis.json``: ``{"brand", "period", "kpis": {id: {"value", "unit", ...}}}``.
-
-    NaN and infinities are written as ``null``, never as invalid JSON.
-    """
-    doc = scorecard.to_dict()
-    doc["generated_at"] = datetime.now().isoformat(timespec="seconds")
-    if extra:
-        doc.update(extra)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps(_finite(doc), indent=2, ensure_ascii=False, default=_json_default),
-        encoding="utf-8",
-    )
-    os.replace(tmp, out)
-    return out
-
-
 def export_index(reports_dir, *, headline=("revenue", "new_customers", "retention_rate", "nps")):
     """Write ``reports/index.html``: every brand and period with links and headline KPIs.
 
@@ -176,7 +138,7 @@ def export_index(reports_dir, *, headline=("revenue", "new_customers", "retentio
             failures.setdefault(f.parent.parent.name, json.loads(f.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue
-    heads = "".join(f"<th>{escape(reg[h].name('en'))}</th>" for h in headline if h in reg)
+    heads = "".join(f"<th>{escape(kpi_name(reg[h].id, 'en'))}</th>" for h in headline if h in reg)
     body = []
     for slug, period, doc, folder in sorted(rows, key=lambda r: (r[0], r[1]), reverse=False):
         loc = doc.get("locale", "en")
@@ -256,7 +218,6 @@ __all__ = [
     "ReportError",
     "export_html",
     "export_index",
-    "export_kpis_json",
     "export_pdf",
     "notebook_to_html",
     "page",

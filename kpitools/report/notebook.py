@@ -103,7 +103,7 @@ def show_footer(params, db, scorecard) -> Html:
     missing_line = f"<div>{t('missing_tables', loc)}: {', '.join(missing)}</div>" if missing else ""
     scope = ""
     if params.product_lines:
-        from ..data.schema import TABLES
+        from ..schema import TABLES
 
         brand_wide = [n for n in db.available_tables if not TABLES[n].product_line]
         scope = (

@@ -14,6 +14,7 @@ from html import escape
 
 from ..objectives import AT_RISK, OFF_TRACK, ON_TRACK, STATUSES, UNKNOWN
 from .formatting import DEPARTMENT_NAMES, format_change, format_date, format_value
+from .i18n import kpi_name
 from .tables import Html
 
 #: badge colours (background, text) and figure colours (fill, edge) per status
@@ -190,7 +191,7 @@ def _objective_block(o, loc: str, cur: str) -> str:
     )
     rows = [
         _row(
-            f"<b>{escape(k.name(loc))}</b> <span class='muted'>({_t('outcome', loc)})</span>",
+            f"<b>{escape(kpi_name(k.id, loc))}</b> <span class='muted'>({_t('outcome', loc)})</span>",
             "outcome",
             format_value(o.value, unit, loc, cur),
             _bounds(*_objective_bounds(o, o.expected), unit, loc, cur),
@@ -216,7 +217,7 @@ def _objective_block(o, loc: str, cur: str) -> str:
             mu = m.kpi.unit
             rows.append(
                 _row(
-                    escape(m.kpi.name(loc)),
+                    escape(kpi_name(m.kpi.id, loc)),
                     "metric",
                     format_value(m.value, mu, loc, cur),
                     _bounds(m.expected_min, m.expected_max, mu, loc, cur),
@@ -246,7 +247,7 @@ def _todo_html(o, loc: str) -> str:
     for a in o.actions:
         source = a.source
         if a.level == "metric":
-            source = next(m.kpi.name(loc) for m in o.metrics if m.kpi_id == a.source)
+            source = next(kpi_name(m.kpi.id, loc) for m in o.metrics if m.kpi_id == a.source)
         items.append(
             f"<li>{escape(a.text)} <span class='muted'>({escape(source)}: "
             f"{escape(status_label(a.status, loc).lower())})</span></li>"
@@ -256,12 +257,12 @@ def _todo_html(o, loc: str) -> str:
     covered = {(a.level, a.source) for a in o.actions}
     lacking = []
     if o.outcome_status in bad and not o.objective.actions and not o.actions:
-        lacking.append((o.kpi.name(loc), o.outcome_status))
+        lacking.append((kpi_name(o.kpi.id, loc), o.outcome_status))
     for s in o.strategies:
         for m in s.metrics:
             if m.status in bad and ("metric", m.kpi_id) not in covered:
                 if ("strategy", s.title) not in covered:
-                    lacking.append((m.kpi.name(loc), m.status))
+                    lacking.append((kpi_name(m.kpi.id, loc), m.status))
     for name, status in lacking:
         items.append(
             f"<li class='muted'>{escape(name)} ({escape(status_label(status, loc).lower())}): "
@@ -269,8 +270,8 @@ def _todo_html(o, loc: str) -> str:
         )
     unknown = []
     if o.outcome_status == UNKNOWN:
-        unknown.append(o.kpi.name(loc))
-    unknown += [m.kpi.name(loc) for m in o.metrics if m.status == UNKNOWN]
+        unknown.append(kpi_name(o.kpi.id, loc))
+    unknown += [kpi_name(m.kpi.id, loc) for m in o.metrics if m.status == UNKNOWN]
     for name in dict.fromkeys(unknown):
         items.append(f"<li class='muted'>{escape(name)}: {_t('no_value', loc)}</li>")
     if not items:
@@ -521,7 +522,7 @@ def plot_objective_tree(report, ax=None, *, locale: str | None = None):
                     -(row + i),
                     -(row + i + 1),
                     m.status,
-                    m.kpi.name(loc),
+                    kpi_name(m.kpi.id, loc),
                     detail,
                     scale,
                 )

@@ -9,7 +9,6 @@ goes through :func:`~kpitools.report.formatting.format_value` (Babel), every wor
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from html import escape
@@ -26,6 +25,7 @@ from .formatting import (
     period_title,
 )
 from .formatting import TEXT as KPI_TEXT
+from .kpis_json import export_section
 from .tables import Html
 
 __all__ = [
@@ -1231,17 +1231,5 @@ def show_roi_method(report) -> Html:
 
 
 def export_roi_json(report, path: str | os.PathLike, *, key: str = "campaign_roi") -> Path:
-    """Add the report's headline numbers to a ``kpis.json`` file under ``key``.
-
-    An existing file (written by the KPI report) is kept and extended; otherwise a new one is
-    written. The write goes through a temporary file so a reader never sees half a file.
-    """
-    path = Path(path)
-    doc = {}
-    if path.is_file():
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    doc[key] = report.to_dict()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Add the report's headline numbers to a ``kpis.json`` file under ``key``."""
+    return export_section(path, key, report.to_dict())

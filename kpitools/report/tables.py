@@ -18,6 +18,7 @@ from .formatting import (
     period_title,
     t,
 )
+from .i18n import kpi_description, kpi_name
 
 
 class Html:
@@ -139,9 +140,7 @@ def scorecard_html(
             f"<div class='serves {_STATUS_CLASS.get(st, 'muted')}'>→ {arrow}: {escape(title)}</div>"
             for title, st in dict.fromkeys(served.get(kid, []))
         )
-        name = (
-            f"<td class='name' title='{escape(k.describe(loc))}'>{escape(k.name(loc))}{links}</td>"
-        )
+        name = f"<td class='name' title='{escape(kpi_description(k.id, loc))}'>{escape(kpi_name(k.id, loc))}{links}</td>"
         if r.status != "ok":
             rows.append(
                 f"<tr class='{r.status}'>{name}<td colspan='6' class='status'>"
@@ -199,7 +198,7 @@ def summary_html(scorecard, params, *, headline=None, locale: str | None = None)
                 f"<span class='muted'>{label}</span></div>"
             )
         tiles.append(
-            f"<div class='tile'><div class='tile-name'>{escape(k.name(loc))}</div>{body}</div>"
+            f"<div class='tile'><div class='tile-name'>{escape(kpi_name(k.id, loc))}</div>{body}</div>"
         )
     improved = sum(1 for r in ok if _tone(r, r.change_year_ago) == "good")
     worsened = sum(1 for r in ok if _tone(r, r.change_year_ago) == "bad")
@@ -236,8 +235,8 @@ def glossary_html(kpis, *, locale: str = "en") -> str:
         dept = DEPARTMENT_NAMES[k.department].get(locale, k.department)
         better = t(k.direction, locale)
         items.append(
-            f"<dt>{escape(k.name(locale))} <span class='muted'>({escape(dept)})</span></dt>"
-            f"<dd>{escape(k.describe(locale))}"
+            f"<dt>{escape(kpi_name(k.id, locale))} <span class='muted'>({escape(dept)})</span></dt>"
+            f"<dd>{escape(kpi_description(k.id, locale))}"
             + (f"<div class='exact'>{escape(k.definition)}</div>" if locale == "en" else "")
             + f"<div class='muted'>{t('better', locale)}: {better} · <code>{k.id}</code></div></dd>"
         )
@@ -270,7 +269,7 @@ def breakdown_html(breakdown, *, kpis=None, title: str | None = None) -> str:
     order = ["new", "reactivated", "steady", "returning", "inactive"]
     groups = sorted(pivot.index, key=lambda g: (order.index(g) if g in order else 99, g))
     groups = [g for g in groups if pivot.loc[g, ids].notna().any()]
-    head = "".join(f"<th>{escape(reg[k].name(loc))}</th>" for k in ids)
+    head = "".join(f"<th>{escape(kpi_name(reg[k].id, loc))}</th>" for k in ids)
     rows = []
     for g in groups:
         label = TEXT[g].get(loc, g) if g in _GROUP_CODES else g

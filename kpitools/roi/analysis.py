@@ -70,7 +70,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kpitools.data.schema import CHANNELS
 from kpitools.errors import CampaignError, FitError, KpitoolsError
 from kpitools.periods import Period
 from kpitools.roi.estimators import LiftResult, RoiInputError, estimate_lift
@@ -96,6 +95,7 @@ from kpitools.roi.programme import (
     cost_of,
     test_segment_interaction,
 )
+from kpitools.schema import CHANNELS
 
 __all__ = [
     "VERDICTS",

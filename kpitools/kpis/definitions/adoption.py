@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import ibis
 
-from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag, period_grid
+from .common import flag, period_grid, safe_div
 
 #: Customer fields that a complete record has filled (see ``data_completeness_rate``).
 KEY_FIELDS = ("email", "phone", "region", "acquisition_channel")
@@ -98,24 +97,7 @@ def customer_records(ctx):
     )
 
 
-@kpi(
-    "active_crm_users_rate",
-    department="adoption",
-    unit="ratio",
-    direction="higher",
-    measure="crm_usage",
-    labels={
-        "en": ("Active CRM users", "Share of CRM users who logged in during the period."),
-        "fr": (
-            "Utilisateurs actifs du CRM",
-            "Part des utilisateurs du CRM qui se sont connectés dans la période.",
-        ),
-        "it": (
-            "Utenti CRM attivi",
-            "Quota degli utenti del CRM che hanno effettuato l'accesso nel periodo.",
-        ),
-    },
-)
+@kpi("active_crm_users_rate")
 def active_crm_users_rate(m):
     """CRM users with at least one login (``crm_logins.logged_in_at``) in the period, divided by
     the CRM users whose account existed during the period: ``crm_users.created_at`` before the
@@ -125,46 +107,14 @@ def active_crm_users_rate(m):
     return safe_div(m["active_crm_users"], m["crm_users"])
 
 
-@kpi(
-    "logins_per_user",
-    department="adoption",
-    unit="number",
-    direction="higher",
-    measure="crm_usage",
-    labels={
-        "en": ("Logins per user", "CRM logins in the period per CRM user."),
-        "fr": ("Connexions par utilisateur", "Connexions au CRM dans la période par utilisateur."),
-        "it": ("Accessi per utente", "Accessi al CRM nel periodo per utente."),
-    },
-)
+@kpi("logins_per_user")
 def logins_per_user(m):
     """Logins in the period of the CRM users whose account existed during the period, divided by
     those users (the denominator of ``active_crm_users_rate``: users who never logged in count)."""
     return safe_div(m["logins"], m["crm_users"])
 
 
-@kpi(
-    "data_completeness_rate",
-    department="adoption",
-    unit="ratio",
-    direction="higher",
-    measure="customer_records",
-    labels={
-        "en": (
-            "Data completeness",
-            "Share of the customer records created in the period with every key field filled.",
-        ),
-        "fr": (
-            "Complétude des données",
-            "Part des fiches clients créées dans la période dont tous les champs clés sont "
-            "renseignés.",
-        ),
-        "it": (
-            "Completezza dei dati",
-            "Quota delle schede cliente create nel periodo con tutti i campi chiave compilati.",
-        ),
-    },
-)
+@kpi("data_completeness_rate")
 def data_completeness_rate(m):
     """Customer records whose ``created_at`` falls in the period with e-mail, phone, region and
     acquisition channel all filled (not NULL, text not blank), divided by the customer records

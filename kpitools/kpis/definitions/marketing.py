@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import ibis
 
-from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag, period_starts
+from .common import flag, period_starts, safe_div
 
 #: Days after a campaign's ``ends_at`` still in its outcome window, when the params do not say
 #: (the default of ``roi.attribution_days``).
@@ -417,18 +416,7 @@ def _if_tracked(m, series):
 # -- KPIs: campaigns ---------------------------------------------------------------------------
 
 
-@kpi(
-    "campaigns_run",
-    department="marketing",
-    unit="count",
-    direction="higher",
-    measure="campaign_calendar",
-    labels={
-        "en": ("Campaigns run", "Campaigns running at some point of the period."),
-        "fr": ("Campagnes menées", "Campagnes en cours à un moment de la période."),
-        "it": ("Numero di campagne", "Campagne in corso in un momento del periodo."),
-    },
-)
+@kpi("campaigns_run")
 def campaigns_run(m):
     """Number of campaigns running during the period: starts_at before the period end and
     either starts_at in the period or ends_at after the period start. A campaign spanning two
@@ -436,27 +424,7 @@ def campaigns_run(m):
     return m["campaigns_run"]
 
 
-@kpi(
-    "campaign_response_rate",
-    department="marketing",
-    unit="ratio",
-    direction="higher",
-    measure="campaign_outcomes",
-    labels={
-        "en": (
-            "Campaign response rate",
-            "Share of contacted members of the period's campaigns who responded.",
-        ),
-        "fr": (
-            "Taux de réponse aux campagnes",
-            "Part des membres contactés des campagnes de la période qui ont répondu.",
-        ),
-        "it": (
-            "Tasso di risposta alle campagne",
-            "Quota dei membri contattati dalle campagne del periodo che hanno risposto.",
-        ),
-    },
-)
+@kpi("campaign_response_rate")
 def campaign_response_rate(m):
     """Contacted members (treatment group, sent_at set) with a responded_at, divided by
     contacted members, over the campaigns whose starts_at falls in the period. Control members
@@ -464,29 +432,7 @@ def campaign_response_rate(m):
     return safe_div(m["responded"], m["sent"])
 
 
-@kpi(
-    "campaign_revenue",
-    department="marketing",
-    unit="currency",
-    direction="higher",
-    measure="campaign_outcomes",
-    labels={
-        "en": (
-            "Campaign revenue",
-            "Revenue of the orders attributed (last touch) to the campaigns started in the period.",
-        ),
-        "fr": (
-            "Chiffre d'affaires des campagnes",
-            "Chiffre d'affaires des commandes attribuées (dernier contact) aux campagnes "
-            "lancées dans la période.",
-        ),
-        "it": (
-            "Entrate generate dalle campagne",
-            "Fatturato degli ordini attribuiti (ultimo contatto) alle campagne avviate nel "
-            "periodo.",
-        ),
-    },
-)
+@kpi("campaign_revenue")
 def campaign_revenue(m):
     """Sum of orders.revenue over the orders attributed to campaigns whose starts_at falls in
     the period (currency units). An order is attributed when its customer was a contacted
@@ -499,24 +445,7 @@ def campaign_revenue(m):
     return m["campaign_revenue"]
 
 
-@kpi(
-    "campaign_leads",
-    department="marketing",
-    unit="count",
-    direction="higher",
-    measure="campaign_leads",
-    labels={
-        "en": ("Campaign leads", "Leads created in the period that came from a campaign."),
-        "fr": (
-            "Prospects issus des campagnes",
-            "Prospects créés dans la période et issus d'une campagne.",
-        ),
-        "it": (
-            "Lead acquisiti dalle campagne",
-            "Lead creati nel periodo e generati da una campagna.",
-        ),
-    },
-)
+@kpi("campaign_leads")
 def campaign_leads(m):
     """Number of leads whose created_at falls in the period and whose campaign_id is set. No
     data when no lead of the whole report window (the 14 periods fetched) carries a
@@ -524,27 +453,7 @@ def campaign_leads(m):
     return _if_tracked(m, m["campaign_leads"])
 
 
-@kpi(
-    "campaign_new_customers",
-    department="marketing",
-    unit="count",
-    direction="higher",
-    measure="campaign_leads",
-    labels={
-        "en": (
-            "New customers from campaigns",
-            "Customers converted in the period from a campaign lead.",
-        ),
-        "fr": (
-            "Nouveaux clients issus des campagnes",
-            "Clients convertis dans la période à partir d'un prospect de campagne.",
-        ),
-        "it": (
-            "Nuovi clienti acquisiti dalle campagne",
-            "Clienti convertiti nel periodo da un lead generato da una campagna.",
-        ),
-    },
-)
+@kpi("campaign_new_customers")
 def campaign_new_customers(m):
     """Number of distinct customers (leads.customer_id) of leads with a campaign_id whose
     converted_at falls in the period, whatever the period the lead was created in. No data in
@@ -555,18 +464,7 @@ def campaign_new_customers(m):
 # -- KPIs: funnel step rates (campaigns started in the period) -------------------------------------
 
 
-@kpi(
-    "delivery_rate",
-    department="marketing",
-    unit="ratio",
-    direction="higher",
-    measure="campaign_outcomes",
-    labels={
-        "en": ("Delivery rate", "Share of the messages sent that were delivered."),
-        "fr": ("Taux de délivrabilité", "Part des messages envoyés qui ont été délivrés."),
-        "it": ("Tasso di consegna", "Quota dei messaggi inviati che sono stati consegnati."),
-    },
-)
+@kpi("delivery_rate")
 def delivery_rate(m):
     """Delivered members divided by contacted members (treatment group, sent_at set), over the
     campaigns whose starts_at falls in the period. A member is delivered when delivered is
@@ -574,39 +472,14 @@ def delivery_rate(m):
     return safe_div(m["delivered"], m["sent"])
 
 
-@kpi(
-    "open_rate",
-    department="marketing",
-    unit="ratio",
-    direction="higher",
-    measure="campaign_outcomes",
-    labels={
-        "en": ("Open rate", "Share of the delivered messages that were opened."),
-        "fr": ("Taux d'ouverture", "Part des messages délivrés qui ont été ouverts."),
-        "it": ("Tasso di apertura", "Quota dei messaggi consegnati che sono stati aperti."),
-    },
-)
+@kpi("open_rate")
 def open_rate(m):
     """Contacted members with an opened_at or a clicked_at (a click proves an open), divided by
     delivered members, over the campaigns whose starts_at falls in the period."""
     return safe_div(m["opened"], m["delivered"])
 
 
-@kpi(
-    "click_rate",
-    department="marketing",
-    unit="ratio",
-    direction="higher",
-    measure="campaign_outcomes",
-    labels={
-        "en": ("Click-to-open rate", "Share of the opened messages that were clicked."),
-        "fr": ("Taux de réactivité", "Part des messages ouverts sur lesquels on a cliqué."),
-        "it": (
-            "Tasso di clic sulle aperture",
-            "Quota dei messaggi aperti su cui si è cliccato.",
-        ),
-    },
-)
+@kpi("click_rate")
 def click_rate(m):
     """Contacted members with a clicked_at divided by members who opened (click-to-open rate,
     the funnel step after the open), over the campaigns whose starts_at falls in the period.
@@ -614,28 +487,7 @@ def click_rate(m):
     return safe_div(m["clicked"], m["opened"])
 
 
-@kpi(
-    "purchase_rate",
-    department="marketing",
-    unit="ratio",
-    direction="higher",
-    measure="campaign_outcomes",
-    labels={
-        "en": (
-            "Campaign purchase rate",
-            "Share of contacted members who ordered within the campaign's outcome window.",
-        ),
-        "fr": (
-            "Taux d'achat des campagnes",
-            "Part des membres contactés qui ont commandé dans la fenêtre de mesure de la campagne.",
-        ),
-        "it": (
-            "Tasso di acquisto delle campagne",
-            "Quota dei membri contattati che hanno ordinato entro la finestra di misura della "
-            "campagna.",
-        ),
-    },
-)
+@kpi("purchase_rate")
 def purchase_rate(m):
     """Contacted members (treatment group, sent_at set) with at least one order placed in the
     campaign's outcome window (from starts_at to ends_at + roi.attribution_days, default 30
@@ -644,27 +496,7 @@ def purchase_rate(m):
     return safe_div(m["purchased"], m["sent"])
 
 
-@kpi(
-    "unsubscribe_rate",
-    department="marketing",
-    unit="ratio",
-    direction="lower",
-    measure="campaign_outcomes",
-    labels={
-        "en": (
-            "Unsubscribe rate",
-            "Share of the delivered messages followed by an unsubscription.",
-        ),
-        "fr": (
-            "Taux de désabonnement",
-            "Part des messages délivrés suivis d'un désabonnement.",
-        ),
-        "it": (
-            "Tasso di disiscrizione",
-            "Quota dei messaggi consegnati seguiti da una disiscrizione.",
-        ),
-    },
-)
+@kpi("unsubscribe_rate")
 def unsubscribe_rate(m):
     """Contacted members with an unsubscribed_at divided by delivered members, over the
     campaigns whose starts_at falls in the period."""
@@ -674,113 +506,35 @@ def unsubscribe_rate(m):
 # -- KPIs: referrals, web, e-mail list ---------------------------------------------------------
 
 
-@kpi(
-    "referrals",
-    department="marketing",
-    unit="count",
-    direction="higher",
-    measure="referrals_created",
-    labels={
-        "en": ("Customer referrals", "Referrals made by customers in the period."),
-        "fr": ("Recommandations clients", "Parrainages faits par des clients dans la période."),
-        "it": ("Referenze dei clienti", "Referenze date dai clienti nel periodo."),
-    },
-)
+@kpi("referrals")
 def referrals(m):
     """Number of referrals whose created_at falls in the period, whether or not the referred
     person became a customer."""
     return m["referrals"]
 
 
-@kpi(
-    "web_page_views",
-    department="marketing",
-    unit="count",
-    direction="higher",
-    measure="web_visits",
-    labels={
-        "en": ("Web page views", "Pages viewed during the web visits of the period."),
-        "fr": ("Pages vues", "Pages vues pendant les visites web de la période."),
-        "it": (
-            "Visualizzazioni di pagine web",
-            "Pagine visualizzate nelle visite al sito del periodo.",
-        ),
-    },
-)
+@kpi("web_page_views")
 def web_page_views(m):
     """Sum of web_sessions.page_views over sessions whose started_at falls in the period,
     anonymous visits included."""
     return m["page_views"]
 
 
-@kpi(
-    "web_goal_completion_rate",
-    department="marketing",
-    unit="ratio",
-    direction="higher",
-    measure="web_visits",
-    labels={
-        "en": (
-            "Web goal completion rate",
-            "Share of the period's web visits that completed a goal.",
-        ),
-        "fr": (
-            "Taux de réalisation des objectifs web",
-            "Part des visites web de la période qui ont atteint un objectif.",
-        ),
-        "it": (
-            "Tasso di completamento degli obiettivi web",
-            "Quota delle visite al sito del periodo che hanno completato un obiettivo.",
-        ),
-    },
-)
+@kpi("web_goal_completion_rate")
 def web_goal_completion_rate(m):
     """Sessions started in the period with goal_completed true, divided by the sessions started
     in the period whose goal_completed is known (not NULL)."""
     return safe_div(m["goal_sessions"], m["goal_known"])
 
 
-@kpi(
-    "time_per_visit",
-    department="marketing",
-    unit="seconds",
-    direction="higher",
-    measure="web_visits",
-    labels={
-        "en": ("Time per visit", "Mean duration of the period's web visits."),
-        "fr": ("Durée par visite", "Durée moyenne des visites web de la période."),
-        "it": ("Tempo per visita", "Durata media delle visite al sito del periodo."),
-    },
-)
+@kpi("time_per_visit")
 def time_per_visit(m):
     """Mean of web_sessions.duration_seconds over sessions started in the period with a known
     duration (seconds)."""
     return safe_div(m["duration_seconds"], m["timed_sessions"])
 
 
-@kpi(
-    "email_list_growth_rate",
-    department="marketing",
-    unit="score",
-    direction="higher",
-    measure="email_list",
-    labels={
-        "en": (
-            "E-mail list growth rate",
-            "New subscriptions minus unsubscriptions, in % of the list size at the period start.",
-        ),
-        "fr": (
-            "Taux de croissance de la liste e-mail",
-            "Nouveaux abonnements moins désabonnements, en % de la taille de la liste en début "
-            "de période.",
-        ),
-        "it": (
-            "Tasso di crescita dell'elenco email",
-            "Nuove iscrizioni meno disiscrizioni, in % della dimensione dell'elenco a inizio "
-            "periodo.",
-        ),
-    },
-)
+@kpi("email_list_growth_rate")
 def email_list_growth_rate(m):
     """100 x (subscriptions with subscribed_at in the period - subscriptions with
     unsubscribed_at in the period) / subscriptions on the list at the period start
@@ -797,56 +551,14 @@ def email_list_growth_rate(m):
 # -- KPIs: customer history --------------------------------------------------------------------
 
 
-@kpi(
-    "customer_tenure_days",
-    department="marketing",
-    unit="days",
-    direction="higher",
-    measure="basket_history",
-    labels={
-        "en": (
-            "Customer tenure",
-            "Mean age of the active customers' relationship at the end of the period.",
-        ),
-        "fr": (
-            "Ancienneté des clients",
-            "Ancienneté moyenne de la relation des clients actifs en fin de période.",
-        ),
-        "it": (
-            "Tempo di vita del cliente",
-            "Durata media della relazione dei clienti attivi alla fine del periodo.",
-        ),
-    },
-)
+@kpi("customer_tenure_days")
 def customer_tenure_days(m):
     """Mean, over the customers with at least one order in the period, of the days from their
     first order ever with the brand (on any product line) to the end of the period."""
     return safe_div(m["tenure_days"], m["active_customers"])
 
 
-@kpi(
-    "cross_sell_value",
-    department="marketing",
-    unit="currency",
-    direction="higher",
-    measure="basket_history",
-    labels={
-        "en": (
-            "Cross-sell value",
-            "Revenue of the period on product lines customers bought for the first time.",
-        ),
-        "fr": (
-            "Valeur des ventes croisées",
-            "Chiffre d'affaires de la période sur des lignes de produits achetées pour la "
-            "première fois par des clients existants.",
-        ),
-        "it": (
-            "Valore del cross-sell",
-            "Fatturato del periodo su linee di prodotto acquistate per la prima volta da "
-            "clienti esistenti.",
-        ),
-    },
-)
+@kpi("cross_sell_value")
 def cross_sell_value(m):
     """Sum of orders.revenue over the orders placed in the period on a product line whose
     first order by that customer falls in the period, when the customer had ordered another
@@ -855,28 +567,7 @@ def cross_sell_value(m):
     return m["cross_sell_value"]
 
 
-@kpi(
-    "up_sell_value",
-    department="marketing",
-    unit="currency",
-    direction="higher",
-    measure="basket_history",
-    labels={
-        "en": (
-            "Up-sell value",
-            "Revenue of the period above each customer's usual basket on the same line.",
-        ),
-        "fr": (
-            "Valeur de la montée en gamme",
-            "Chiffre d'affaires de la période au-delà du panier habituel du client sur la même "
-            "ligne.",
-        ),
-        "it": (
-            "Valore dell'up-sell",
-            "Fatturato del periodo oltre lo scontrino abituale del cliente sulla stessa linea.",
-        ),
-    },
-)
+@kpi("up_sell_value")
 def up_sell_value(m):
     """Sum, over the orders placed in the period by customers who had ordered on the same
     product line before, of max(0, order revenue - mean revenue of their previous orders on

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import ibis
 
-from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag
+from .common import flag, safe_div
 
 #: Look-back windows (days before the end of the period) of the relationship freshness KPIs.
 FRESHNESS_DAYS = (7, 30)
@@ -113,54 +112,14 @@ def social_measure(ctx):
     )
 
 
-@kpi(
-    "retention_rate",
-    department="perception",
-    unit="ratio",
-    direction="higher",
-    measure="customer_activity",
-    labels={
-        "en": (
-            "Retention rate",
-            "Share of the previous period's active customers who bought again in this period.",
-        ),
-        "fr": (
-            "Taux de fidélisation",
-            "Part des clients actifs de la période précédente qui ont racheté dans la période.",
-        ),
-        "it": (
-            "Tasso di fidelizzazione",
-            "Quota dei clienti attivi nel periodo precedente che hanno riacquistato nel periodo.",
-        ),
-    },
-)
+@kpi("retention_rate")
 def retention_rate(m):
     """Customers active (at least one order) in both the previous period and this one, divided
     by customers active in the previous period."""
     return safe_div(m["retained_next"].shift(1), m["active_customers"].shift(1))
 
 
-@kpi(
-    "churn_rate",
-    department="perception",
-    unit="ratio",
-    direction="lower",
-    measure="customer_activity",
-    labels={
-        "en": (
-            "Churn rate",
-            "Share of the previous period's active customers who did not buy in this period.",
-        ),
-        "fr": (
-            "Taux d'attrition",
-            "Part des clients actifs de la période précédente qui n'ont pas racheté.",
-        ),
-        "it": (
-            "Tasso di abbandono",
-            "Quota dei clienti attivi nel periodo precedente che non hanno riacquistato.",
-        ),
-    },
-)
+@kpi("churn_rate")
 def churn_rate(m):
     """1 - retention rate: customers active in the previous period with no order in this one,
     divided by customers active in the previous period."""
@@ -168,108 +127,35 @@ def churn_rate(m):
     return safe_div(prev - m["retained_next"].shift(1), prev)
 
 
-@kpi(
-    "avg_margin_per_customer",
-    department="perception",
-    unit="currency",
-    direction="higher",
-    measure="customer_activity",
-    labels={
-        "en": ("Average margin per customer", "Gross margin of the period per active customer."),
-        "fr": ("Marge moyenne par client", "Marge brute de la période par client actif."),
-        "it": ("Margine medio per cliente", "Margine lordo del periodo per cliente attivo."),
-    },
-)
+@kpi("avg_margin_per_customer")
 def avg_margin_per_customer(m):
     """Sum of ``orders.revenue - orders.cost`` over orders of the period, divided by the
     customers with at least one order in the period (currency units)."""
     return safe_div(m["margin"], m["active_customers"])
 
 
-@kpi(
-    "nps",
-    department="perception",
-    unit="score",
-    direction="higher",
-    measure="surveys",
-    labels={
-        "en": ("Net Promoter Score", "% promoters (9-10) minus % detractors (0-6)."),
-        "fr": ("Net Promoter Score", "% de promoteurs (9-10) moins % de détracteurs (0-6)."),
-        "it": ("Net Promoter Score", "% promotori (9-10) meno % detrattori (0-6)."),
-    },
-)
+@kpi("nps")
 def nps(m):
     """100 x (answers scoring 9 or 10 - answers scoring 0 to 6) / answers with an NPS score,
     over survey answers of the period; from -100 to +100."""
     return 100 * safe_div(m["promoters"] - m["detractors"], m["nps_responses"])
 
 
-@kpi(
-    "csat",
-    department="perception",
-    unit="score",
-    direction="higher",
-    measure="surveys",
-    labels={
-        "en": (
-            "Customer satisfaction (CSAT)",
-            "Mean satisfaction score (1-5) of the period's answers.",
-        ),
-        "fr": (
-            "Satisfaction client (CSAT)",
-            "Note moyenne de satisfaction (1 à 5) des réponses de la période.",
-        ),
-        "it": (
-            "Soddisfazione del cliente (CSAT)",
-            "Punteggio medio di soddisfazione (1-5) delle risposte del periodo.",
-        ),
-    },
-)
+@kpi("csat")
 def csat(m):
     """Mean of ``csat_score`` (1 to 5) over survey answers of the period that have one
     (placed by ``responded_at``)."""
     return safe_div(m["csat_sum"], m["csat_responses"])
 
 
-@kpi(
-    "csat_satisfied_rate",
-    department="perception",
-    unit="ratio",
-    direction="higher",
-    measure="surveys",
-    labels={
-        "en": ("Satisfied customers", "Share of the period's CSAT answers scoring 4 or 5."),
-        "fr": ("Clients satisfaits", "Part des réponses CSAT de la période notées 4 ou 5."),
-        "it": ("Clienti soddisfatti", "Quota delle risposte CSAT del periodo con punteggio 4 o 5."),
-    },
-)
+@kpi("csat_satisfied_rate")
 def csat_satisfied_rate(m):
     """Survey answers of the period with ``csat_score`` 4 or 5, divided by answers of the period
     with a ``csat_score``."""
     return safe_div(m["csat_satisfied"], m["csat_responses"])
 
 
-@kpi(
-    "relationship_freshness_7d",
-    department="perception",
-    unit="ratio",
-    direction="higher",
-    measure="relationship_freshness",
-    labels={
-        "en": (
-            "Relationship freshness (7 days)",
-            "Share of the period's active customers with a logged interaction in its last 7 days.",
-        ),
-        "fr": (
-            "Fraîcheur de la relation (7 jours)",
-            "Part des clients actifs de la période avec une interaction tracée dans ses 7 derniers jours.",
-        ),
-        "it": (
-            "Freschezza della relazione (7 giorni)",
-            "Quota dei clienti attivi del periodo con un'interazione registrata negli ultimi 7 giorni.",
-        ),
-    },
-)
+@kpi("relationship_freshness_7d")
 def relationship_freshness_7d(m):
     """Customers with at least one order in the period who have an ``activities`` row (any type
     or direction) with ``occurred_at`` in the 7 days before the end of the period, divided by
@@ -277,27 +163,7 @@ def relationship_freshness_7d(m):
     return safe_div(m["fresh_7d"], m["active_customers"])
 
 
-@kpi(
-    "relationship_freshness_30d",
-    department="perception",
-    unit="ratio",
-    direction="higher",
-    measure="relationship_freshness",
-    labels={
-        "en": (
-            "Relationship freshness (30 days)",
-            "Share of the period's active customers with a logged interaction in its last 30 days.",
-        ),
-        "fr": (
-            "Fraîcheur de la relation (30 jours)",
-            "Part des clients actifs de la période avec une interaction tracée dans ses 30 derniers jours.",
-        ),
-        "it": (
-            "Freschezza della relazione (30 giorni)",
-            "Quota dei clienti attivi del periodo con un'interazione registrata negli ultimi 30 giorni.",
-        ),
-    },
-)
+@kpi("relationship_freshness_30d")
 def relationship_freshness_30d(m):
     """Customers with at least one order in the period who have an ``activities`` row (any type
     or direction) with ``occurred_at`` in the 30 days before the end of the period, divided by
@@ -305,27 +171,7 @@ def relationship_freshness_30d(m):
     return safe_div(m["fresh_30d"], m["active_customers"])
 
 
-@kpi(
-    "actions_per_engagement",
-    department="perception",
-    unit="ratio",
-    direction="higher",
-    measure="engagement",
-    labels={
-        "en": (
-            "Actions per engagement: response rate",
-            "Customer and prospect responses per outbound action of the period.",
-        ),
-        "fr": (
-            "Actions par engagement : taux de réponse",
-            "Réponses des clients et prospects par action sortante de la période.",
-        ),
-        "it": (
-            "Azioni per coinvolgimento: tasso di risposta",
-            "Risposte di clienti e prospect per azione in uscita del periodo.",
-        ),
-    },
-)
+@kpi("actions_per_engagement")
 def actions_per_engagement(m):
     """Outbound ``activities`` of the period (calls, e-mails, meetings, SMS, ... to customers,
     leads or opportunities) with ``responded`` true, divided by outbound activities of the
@@ -333,51 +179,14 @@ def actions_per_engagement(m):
     return safe_div(m["responses"], m["outbound_actions"])
 
 
-@kpi(
-    "social_sentiment",
-    department="perception",
-    unit="score",
-    direction="higher",
-    measure="social",
-    labels={
-        "en": (
-            "Social sentiment",
-            "Mean sentiment (-1 to +1) of the period's mentions of the brand.",
-        ),
-        "fr": (
-            "Sentiment sur les réseaux sociaux",
-            "Sentiment moyen (-1 à +1) des mentions de la marque dans la période.",
-        ),
-        "it": (
-            "Sentiment social",
-            "Sentiment medio (da -1 a +1) delle menzioni del marchio nel periodo.",
-        ),
-    },
-)
+@kpi("social_sentiment")
 def social_sentiment(m):
     """Mean of ``sentiment`` (-1 to +1) over ``social_mentions`` of the period that name the
     brand itself (``is_competitor`` false) and have a sentiment."""
     return safe_div(m["own_sentiment_sum"], m["own_sentiment_n"])
 
 
-@kpi(
-    "social_reach",
-    department="perception",
-    unit="count",
-    direction="higher",
-    measure="social",
-    labels={
-        "en": ("Social reach", "Summed reach of the period's social media mentions of the brand."),
-        "fr": (
-            "Portée sur les réseaux sociaux",
-            "Portée cumulée des mentions de la marque sur les réseaux dans la période.",
-        ),
-        "it": (
-            "Portata social",
-            "Portata complessiva delle menzioni social del marchio nel periodo.",
-        ),
-    },
-)
+@kpi("social_reach")
 def social_reach(m):
     """Sum of ``reach`` over ``social_mentions`` of the period that name the brand itself
     (``is_competitor`` false); mentions without a reach add nothing. 0 when the period has
@@ -386,18 +195,7 @@ def social_reach(m):
     return reach.mask(m["own_mentions"] == 0, 0.0)
 
 
-@kpi(
-    "share_of_voice",
-    department="perception",
-    unit="ratio",
-    direction="higher",
-    measure="social",
-    labels={
-        "en": ("Share of voice", "Mentions of the brand / all mentions, competitors included."),
-        "fr": ("Part de voix", "Mentions de la marque / toutes les mentions, concurrents compris."),
-        "it": ("Quota di voce", "Menzioni del marchio / tutte le menzioni, concorrenti inclusi."),
-    },
-)
+@kpi("share_of_voice")
 def share_of_voice(m):
     """``social_mentions`` of the period naming the brand itself (``is_competitor`` false),
     divided by all monitored mentions of the period, the competitors' included."""

@@ -30,9 +30,8 @@ from __future__ import annotations
 import ibis
 
 from ...periods import MONTHS_PER
-from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag, period_grid, seconds_between
+from .common import flag, period_grid, safe_div, seconds_between
 
 DECIDED = ("won", "lost")
 
@@ -205,62 +204,20 @@ def lead_touches(ctx):
     )
 
 
-@kpi(
-    "new_customers",
-    department="sales",
-    unit="count",
-    direction="higher",
-    measure="customer_activity",
-    labels={
-        "en": ("New customers", "Customers whose first order falls in the period."),
-        "fr": ("Nouveaux clients", "Clients dont la première commande tombe dans la période."),
-        "it": ("Nuovi clienti", "Clienti il cui primo ordine cade nel periodo."),
-    },
-)
+@kpi("new_customers")
 def new_customers(m):
     """Number of customers whose first order ever (in the brand and its selected product lines)
     was placed in the period."""
     return m["new_customers"]
 
 
-@kpi(
-    "revenue",
-    department="sales",
-    unit="currency",
-    direction="higher",
-    measure="customer_activity",
-    labels={
-        "en": ("Revenue", "Net revenue of the orders placed in the period."),
-        "fr": ("Chiffre d'affaires", "Chiffre d'affaires net des commandes de la période."),
-        "it": ("Fatturato", "Fatturato netto degli ordini del periodo."),
-    },
-)
+@kpi("revenue")
 def revenue(m):
     """Sum of ``orders.revenue`` over orders placed in the period (currency units)."""
     return m["revenue"]
 
 
-@kpi(
-    "lead_conversion_rate",
-    department="sales",
-    unit="ratio",
-    direction="higher",
-    measure="leads",
-    labels={
-        "en": (
-            "Lead conversion rate",
-            "Share of the period's leads that became customers within the conversion window.",
-        ),
-        "fr": (
-            "Taux de conversion des prospects",
-            "Part des prospects de la période devenus clients dans la fenêtre de conversion.",
-        ),
-        "it": (
-            "Tasso di conversione dei lead",
-            "Quota dei lead del periodo diventati clienti entro la finestra di conversione.",
-        ),
-    },
-)
+@kpi("lead_conversion_rate")
 def lead_conversion_rate(m):
     """Leads created in the period whose ``converted_at`` falls within
     ``settings.conversion_window_days`` (default 90) of their creation, divided by leads
@@ -268,45 +225,13 @@ def lead_conversion_rate(m):
     return safe_div(m["converted_leads"], m["leads"])
 
 
-@kpi(
-    "prospects",
-    department="sales",
-    unit="count",
-    direction="higher",
-    measure="leads",
-    labels={
-        "en": ("Prospects", "Leads created in the period."),
-        "fr": ("Prospects", "Prospects (leads) créés dans la période."),
-        "it": ("Prospect", "Lead creati nel periodo."),
-    },
-)
+@kpi("prospects")
 def prospects(m):
     """Number of leads whose ``created_at`` falls in the period, whatever became of them."""
     return m["leads"]
 
 
-@kpi(
-    "loyal_customers",
-    department="sales",
-    unit="count",
-    direction="higher",
-    measure="customer_loyalty",
-    labels={
-        "en": (
-            "Loyal customers",
-            "Customers who bought in each of the last K periods (setting loyal_periods, 3).",
-        ),
-        "fr": (
-            "Clients fidèles",
-            "Clients ayant acheté dans chacune des K dernières périodes (réglage loyal_periods, 3).",
-        ),
-        "it": (
-            "Clienti fedeli",
-            "Clienti che hanno acquistato in ciascuno degli ultimi K periodi "
-            "(impostazione loyal_periods, 3).",
-        ),
-    },
-)
+@kpi("loyal_customers")
 def loyal_customers(m):
     """Customers with at least one order in the period and in each of the
     ``settings.loyal_periods - 1`` periods before it (default 3 periods in a row: with monthly
@@ -315,27 +240,7 @@ def loyal_customers(m):
     return m["loyal_customers"]
 
 
-@kpi(
-    "lead_response_minutes",
-    department="sales",
-    unit="minutes",
-    direction="lower",
-    measure="leads",
-    labels={
-        "en": (
-            "Lead response time",
-            "Median minutes from a lead's creation to its first contact, leads of the period.",
-        ),
-        "fr": (
-            "Délai de réponse aux prospects",
-            "Minutes médianes entre la création d'un prospect et son premier contact.",
-        ),
-        "it": (
-            "Tempo di risposta ai lead",
-            "Minuti mediani tra la creazione di un lead e il suo primo contatto.",
-        ),
-    },
-)
+@kpi("lead_response_minutes")
 def lead_response_minutes(m):
     """Median of ``leads.first_response_at - leads.created_at`` in minutes, over the leads
     created in the period that were contacted (``first_response_at`` set and not before
@@ -344,81 +249,21 @@ def lead_response_minutes(m):
     return m["response_minutes_median"]
 
 
-@kpi(
-    "avg_lead_response_minutes",
-    department="sales",
-    unit="minutes",
-    direction="lower",
-    measure="leads",
-    labels={
-        "en": (
-            "Lead response time (mean)",
-            "Mean minutes from a lead's creation to its first contact.",
-        ),
-        "fr": (
-            "Délai de réponse moyen",
-            "Minutes moyennes entre la création d'un prospect et son premier contact.",
-        ),
-        "it": (
-            "Tempo di risposta medio",
-            "Minuti medi tra la creazione di un lead e il suo primo contatto.",
-        ),
-    },
-)
+@kpi("avg_lead_response_minutes")
 def avg_lead_response_minutes(m):
     """Mean of first_response_at - created_at in minutes over the period's contacted leads (the
     same leads as lead_response_minutes); a few very late answers pull it above the median."""
     return m["response_minutes_mean"]
 
 
-@kpi(
-    "p90_lead_response_minutes",
-    department="sales",
-    unit="minutes",
-    direction="lower",
-    measure="leads",
-    labels={
-        "en": (
-            "Lead response time, 90th percentile",
-            "9 contacted leads in 10 got their first contact within this many minutes.",
-        ),
-        "fr": (
-            "Délai de réponse, 90e centile",
-            "9 prospects contactés sur 10 l'ont été en moins de ce nombre de minutes.",
-        ),
-        "it": (
-            "Tempo di risposta, 90° percentile",
-            "9 lead contattati su 10 lo sono stati entro questi minuti.",
-        ),
-    },
-)
+@kpi("p90_lead_response_minutes")
 def p90_lead_response_minutes(m):
     """90th percentile (linear interpolation, PERCENTILE_CONT) of first_response_at - created_at
     in minutes over the period's contacted leads."""
     return m["response_minutes_p90"]
 
 
-@kpi(
-    "lead_response_target_rate",
-    department="sales",
-    unit="ratio",
-    direction="higher",
-    measure="leads",
-    labels={
-        "en": (
-            "Leads answered within target",
-            "Share of the period's leads first contacted within the target (20 minutes).",
-        ),
-        "fr": (
-            "Prospects contactés dans le délai cible",
-            "Part des prospects de la période contactés dans le délai cible (20 minutes).",
-        ),
-        "it": (
-            "Lead contattati entro l'obiettivo",
-            "Quota dei lead del periodo contattati entro il tempo obiettivo (20 minuti).",
-        ),
-    },
-)
+@kpi("lead_response_target_rate")
 def lead_response_target_rate(m):
     """Leads created in the period first contacted at most
     ``settings.lead_response_target_minutes`` (default 20, seed 002) after their creation,
@@ -426,29 +271,7 @@ def lead_response_target_rate(m):
     return safe_div(m["contacted_in_target"], m["leads"])
 
 
-@kpi(
-    "touches_to_convert",
-    department="sales",
-    unit="number",
-    direction="lower",
-    measure="lead_touches",
-    labels={
-        "en": (
-            "Touches to convert",
-            "Mean outbound touches logged before conversion, leads converted in the period.",
-        ),
-        "fr": (
-            "Sollicitations avant conversion",
-            "Nombre moyen de sollicitations sortantes avant conversion, prospects convertis "
-            "dans la période.",
-        ),
-        "it": (
-            "Contatti prima della conversione",
-            "Numero medio di contatti in uscita prima della conversione, lead convertiti "
-            "nel periodo.",
-        ),
-    },
-)
+@kpi("touches_to_convert")
 def touches_to_convert(m):
     """Outbound activities (any type: call, e-mail, SMS, meeting, social) logged on the leads
     converted in the period (``converted_at`` in the period) at or before their
@@ -457,36 +280,14 @@ def touches_to_convert(m):
     return safe_div(m["touches"], m["converted_leads"])
 
 
-@kpi(
-    "open_opportunities",
-    department="sales",
-    unit="count",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": ("Open opportunities", "Opportunities still open at the end of the period."),
-        "fr": ("Opportunités ouvertes", "Opportunités encore ouvertes à la fin de la période."),
-        "it": ("Opportunità aperte", "Opportunità ancora aperte alla fine del periodo."),
-    },
-)
+@kpi("open_opportunities")
 def open_opportunities(m):
     """Opportunities created before the end of the period that were still open then: status
     ``open``, or won or lost with a ``closed_at`` on or after the end of the period."""
     return m["open_opportunities"]
 
 
-@kpi(
-    "quotes",
-    department="sales",
-    unit="count",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": ("Quotes", "Quotes sent on the opportunities created in the period."),
-        "fr": ("Devis", "Devis envoyés sur les opportunités créées dans la période."),
-        "it": ("Offerte", "Offerte inviate sulle opportunità create nel periodo."),
-    },
-)
+@kpi("quotes")
 def quotes(m):
     """Sum of ``opportunities.quote_count`` over the opportunities created in the period (the
     data give no date per quote, so quotes are counted in the period their opportunity was
@@ -494,51 +295,14 @@ def quotes(m):
     return m["quotes"].where(m["quote_rows"] > 0)
 
 
-@kpi(
-    "close_rate",
-    department="sales",
-    unit="ratio",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": ("Close rate", "Opportunities won / opportunities won or lost in the period."),
-        "fr": (
-            "Taux de conclusion",
-            "Opportunités gagnées / opportunités gagnées ou perdues dans la période.",
-        ),
-        "it": (
-            "Tasso di successo delle opportunità",
-            "Opportunità vinte / opportunità vinte o perse nel periodo.",
-        ),
-    },
-)
+@kpi("close_rate")
 def close_rate(m):
     """Opportunities won with ``closed_at`` in the period, divided by opportunities won or lost
     with ``closed_at`` in the period (renewals included; open ones are not counted)."""
     return safe_div(m["won_opportunities"], m["closed_opportunities"])
 
 
-@kpi(
-    "renewal_rate",
-    department="sales",
-    unit="ratio",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": (
-            "Renewal rate",
-            "Renewal opportunities won / renewal opportunities won or lost in the period.",
-        ),
-        "fr": (
-            "Taux de renouvellement",
-            "Opportunités de renouvellement gagnées / gagnées ou perdues dans la période.",
-        ),
-        "it": (
-            "Tasso di rinnovo",
-            "Opportunità di rinnovo vinte / opportunità di rinnovo vinte o perse nel periodo.",
-        ),
-    },
-)
+@kpi("renewal_rate")
 def renewal_rate(m):
     """Renewal opportunities (``is_renewal``) won with ``closed_at`` in the period, divided by
     renewal opportunities won or lost with ``closed_at`` in the period. The data hold no due
@@ -547,150 +311,42 @@ def renewal_rate(m):
     return safe_div(m["renewals_won"], m["renewals_closed"])
 
 
-@kpi(
-    "new_sales_amount",
-    department="sales",
-    unit="currency",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": ("New sales amount", "Amount of the opportunities won in the period."),
-        "fr": ("Montant des nouvelles ventes", "Montant des opportunités gagnées dans la période."),
-        "it": ("Valore delle nuove vendite", "Importo delle opportunità vinte nel periodo."),
-    },
-)
+@kpi("new_sales_amount")
 def new_sales_amount(m):
     """Sum of ``opportunities.amount`` over the opportunities won with ``closed_at`` in the
     period, renewals included (currency units; a won deal without amount adds nothing)."""
     return m["won_amount"]
 
 
-@kpi(
-    "average_deal_size",
-    department="sales",
-    unit="currency",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": ("Average deal size", "Mean amount of the opportunities won in the period."),
-        "fr": (
-            "Taille moyenne des transactions",
-            "Montant moyen des opportunités gagnées dans la période.",
-        ),
-        "it": (
-            "Valore medio delle trattative",
-            "Importo medio delle opportunità vinte nel periodo.",
-        ),
-    },
-)
+@kpi("average_deal_size")
 def average_deal_size(m):
     """Mean ``opportunities.amount`` of the opportunities won with ``closed_at`` in the period
     and a known amount (currency units)."""
     return safe_div(m["won_amount"], m["won_with_amount"])
 
 
-@kpi(
-    "sales_cycle_days",
-    department="sales",
-    unit="days",
-    direction="lower",
-    measure="opportunities",
-    labels={
-        "en": (
-            "Sales cycle",
-            "Median days from creation to win of the opportunities won in the period.",
-        ),
-        "fr": (
-            "Durée du cycle de vente",
-            "Jours médians entre création et gain des opportunités gagnées dans la période.",
-        ),
-        "it": (
-            "Durata del ciclo di vendita",
-            "Giorni mediani tra creazione e vittoria delle opportunità vinte nel periodo.",
-        ),
-    },
-)
+@kpi("sales_cycle_days")
 def sales_cycle_days(m):
     """Median of ``closed_at - created_at`` in days (fractional) over the opportunities won
     with ``closed_at`` in the period."""
     return m["win_cycle_days_median"]
 
 
-@kpi(
-    "avg_sales_cycle_days",
-    department="sales",
-    unit="days",
-    direction="lower",
-    measure="opportunities",
-    labels={
-        "en": (
-            "Sales cycle (mean)",
-            "Mean days from creation to win of the opportunities won in the period.",
-        ),
-        "fr": (
-            "Cycle de vente moyen",
-            "Jours moyens entre création et gain des opportunités gagnées dans la période.",
-        ),
-        "it": (
-            "Ciclo di vendita medio",
-            "Giorni medi tra creazione e vittoria delle opportunità vinte nel periodo.",
-        ),
-    },
-)
+@kpi("avg_sales_cycle_days")
 def avg_sales_cycle_days(m):
     """Mean of closed_at - created_at in days over the opportunities won with closed_at in the
     period (the same deals as sales_cycle_days)."""
     return m["win_cycle_days_mean"]
 
 
-@kpi(
-    "p90_sales_cycle_days",
-    department="sales",
-    unit="days",
-    direction="lower",
-    measure="opportunities",
-    labels={
-        "en": (
-            "Sales cycle, 90th percentile",
-            "9 deals won in 10 closed within this many days of creation.",
-        ),
-        "fr": (
-            "Cycle de vente, 90e centile",
-            "9 affaires gagnées sur 10 l'ont été en moins de ce nombre de jours.",
-        ),
-        "it": (
-            "Ciclo di vendita, 90° percentile",
-            "9 trattative vinte su 10 si sono chiuse entro questi giorni.",
-        ),
-    },
-)
+@kpi("p90_sales_cycle_days")
 def p90_sales_cycle_days(m):
     """90th percentile (linear interpolation, PERCENTILE_CONT) of closed_at - created_at in days
     over the opportunities won with closed_at in the period."""
     return m["win_cycle_days_p90"]
 
 
-@kpi(
-    "sales_calls",
-    department="sales",
-    unit="count",
-    direction="higher",
-    measure="sales_activities",
-    labels={
-        "en": (
-            "Sales calls",
-            "Outbound calls logged on a lead or an opportunity in the period.",
-        ),
-        "fr": (
-            "Appels commerciaux",
-            "Appels sortants enregistrés sur un prospect ou une opportunité dans la période.",
-        ),
-        "it": (
-            "Chiamate di vendita",
-            "Chiamate in uscita registrate su un lead o un'opportunità nel periodo.",
-        ),
-    },
-)
+@kpi("sales_calls")
 def sales_calls(m):
     """Activities of the period with ``type = 'call'``, ``direction = 'outbound'`` and a
     ``lead_id`` or an ``opportunity_id`` (calls to customers outside a sale, e.g. by service
@@ -698,28 +354,7 @@ def sales_calls(m):
     return m["sales_calls"]
 
 
-@kpi(
-    "calls_per_opportunity",
-    department="sales",
-    unit="number",
-    direction="lower",
-    measure="opportunity_calls",
-    labels={
-        "en": (
-            "Sales calls per opportunity",
-            "Outbound calls logged on the opportunities closed in the period, per opportunity.",
-        ),
-        "fr": (
-            "Appels commerciaux par opportunité",
-            "Appels sortants enregistrés sur les opportunités clôturées dans la période, "
-            "par opportunité.",
-        ),
-        "it": (
-            "Chiamate di vendita per opportunità",
-            "Chiamate in uscita registrate sulle opportunità chiuse nel periodo, per opportunità.",
-        ),
-    },
-)
+@kpi("calls_per_opportunity")
 def calls_per_opportunity(m):
     """Outbound calls (activities ``type = 'call'``, ``direction = 'outbound'``) logged on the
     opportunities won or lost with ``closed_at`` in the period, whenever the call took place
@@ -728,27 +363,7 @@ def calls_per_opportunity(m):
     return safe_div(m["opportunity_calls"], m["closed_opportunities"])
 
 
-@kpi(
-    "revenue_per_salesperson",
-    department="sales",
-    unit="currency",
-    direction="higher",
-    measure="opportunities",
-    labels={
-        "en": (
-            "Revenue per salesperson",
-            "Amount won in the period per sales rep with opportunities open in it.",
-        ),
-        "fr": (
-            "Revenu moyen par vendeur",
-            "Montant gagné dans la période par vendeur ayant des opportunités ouvertes.",
-        ),
-        "it": (
-            "Fatturato per venditore",
-            "Importo vinto nel periodo per venditore con opportunità aperte nel periodo.",
-        ),
-    },
-)
+@kpi("revenue_per_salesperson")
 def revenue_per_salesperson(m):
     """``new_sales_amount`` divided by the active sales reps: the distinct ``owner_id`` of the
     opportunities open at some time in the period (created before its end, not won or lost

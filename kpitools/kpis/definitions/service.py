@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import ibis
 
-from ..compute import safe_div
 from ..registry import kpi, measure
-from .common import flag
+from .common import flag, safe_div
 
 HOUR_SECONDS = 3600.0
 
@@ -104,143 +103,41 @@ def calls_measure(ctx):
 # -- cases ---------------------------------------------------------------------------------------
 
 
-@kpi(
-    "cases_handled",
-    department="service",
-    unit="count",
-    direction="higher",
-    measure="cases",
-    labels={
-        "en": ("Cases handled", "Service cases closed (resolved) in the period."),
-        "fr": ("Dossiers traités", "Dossiers de service clôturés (résolus) dans la période."),
-        "it": ("Casi gestiti", "Casi di assistenza chiusi (risolti) nel periodo."),
-    },
-)
+@kpi("cases_handled")
 def cases_handled(m):
     """Number of cases whose ``resolved_at`` falls in the period (whenever they were opened)."""
     return m["cases_resolved"]
 
 
-@kpi(
-    "same_day_closure_rate",
-    department="service",
-    unit="ratio",
-    direction="higher",
-    measure="cases",
-    labels={
-        "en": (
-            "Same-day closure rate",
-            "Share of the cases closed in the period that were closed on the day they opened.",
-        ),
-        "fr": (
-            "Taux de clôture le jour même",
-            "Part des dossiers clôturés dans la période qui l'ont été le jour de leur ouverture.",
-        ),
-        "it": (
-            "Tasso di chiusura in giornata",
-            "Quota dei casi chiusi nel periodo chiusi lo stesso giorno dell'apertura.",
-        ),
-    },
-)
+@kpi("same_day_closure_rate")
 def same_day_closure_rate(m):
     """Cases resolved in the period whose ``resolved_at`` is on the same calendar day as their
     ``opened_at``, divided by cases resolved in the period."""
     return safe_div(m["same_day"], m["cases_resolved"])
 
 
-@kpi(
-    "avg_resolution_hours",
-    department="service",
-    unit="hours",
-    direction="lower",
-    measure="cases",
-    labels={
-        "en": ("Average resolution time", "Mean hours from opening to resolution of a case."),
-        "fr": (
-            "Délai moyen de résolution",
-            "Nombre moyen d'heures entre l'ouverture et la résolution d'un dossier.",
-        ),
-        "it": ("Tempo medio di risoluzione", "Ore medie dall'apertura alla risoluzione del caso."),
-    },
-)
+@kpi("avg_resolution_hours")
 def avg_resolution_hours(m):
     """Mean of ``resolved_at - opened_at`` in hours over cases resolved in the period (cases
     resolved before they were opened are left out as data errors)."""
     return safe_div(m["resolution_hours_sum"], m["resolution_n"])
 
 
-@kpi(
-    "median_resolution_hours",
-    department="service",
-    unit="hours",
-    direction="lower",
-    measure="cases",
-    labels={
-        "en": ("Median resolution time", "Median hours from opening to resolution of a case."),
-        "fr": (
-            "Délai médian de résolution",
-            "Nombre médian d'heures entre l'ouverture et la résolution d'un dossier.",
-        ),
-        "it": (
-            "Tempo mediano di risoluzione",
-            "Ore mediane dall'apertura alla risoluzione del caso.",
-        ),
-    },
-)
+@kpi("median_resolution_hours")
 def median_resolution_hours(m):
     """Median of ``resolved_at - opened_at`` in hours over cases resolved in the period
     (interpolated between the two middle values)."""
     return m["resolution_hours_median"]
 
 
-@kpi(
-    "p90_resolution_hours",
-    department="service",
-    unit="hours",
-    direction="lower",
-    measure="cases",
-    labels={
-        "en": (
-            "Resolution time, 90th percentile",
-            "Hours within which 90 % of the period's resolved cases were resolved.",
-        ),
-        "fr": (
-            "Délai de résolution, 90e centile",
-            "Heures en deçà desquelles 90 % des dossiers résolus de la période l'ont été.",
-        ),
-        "it": (
-            "Tempo di risoluzione, 90° percentile",
-            "Ore entro cui è stato risolto il 90 % dei casi risolti nel periodo.",
-        ),
-    },
-)
+@kpi("p90_resolution_hours")
 def p90_resolution_hours(m):
     """90th percentile (linear interpolation) of ``resolved_at - opened_at`` in hours over
     cases resolved in the period."""
     return m["resolution_hours_p90"]
 
 
-@kpi(
-    "first_response_hours",
-    department="service",
-    unit="hours",
-    direction="lower",
-    measure="cases",
-    labels={
-        "en": (
-            "First response time",
-            "Median hours from opening to the first response, cases closed in the period.",
-        ),
-        "fr": (
-            "Délai de première réponse",
-            "Nombre médian d'heures entre l'ouverture et la première réponse, dossiers clôturés dans la période.",
-        ),
-        "it": (
-            "Tempo di prima risposta",
-            "Ore mediane dall'apertura alla prima risposta, casi chiusi nel periodo.",
-        ),
-    },
-)
+@kpi("first_response_hours")
 def first_response_hours(m):
     """Median of ``first_response_at - opened_at`` in hours over cases resolved in the period
     that have a first response (interpolated). Placed by ``resolved_at`` like the other case
@@ -248,48 +145,14 @@ def first_response_hours(m):
     return m["first_response_hours_median"]
 
 
-@kpi(
-    "complaint_resolution_hours",
-    department="service",
-    unit="hours",
-    direction="lower",
-    measure="cases",
-    labels={
-        "en": ("Complaint resolution time", "Mean hours to resolve a complaint case."),
-        "fr": (
-            "Délai de traitement des réclamations",
-            "Nombre moyen d'heures pour résoudre une réclamation.",
-        ),
-        "it": ("Tempo di risoluzione dei reclami", "Ore medie per risolvere un reclamo."),
-    },
-)
+@kpi("complaint_resolution_hours")
 def complaint_resolution_hours(m):
     """Mean of ``resolved_at - opened_at`` in hours over complaint cases (``is_complaint``)
     resolved in the period; no data when no complaint was resolved."""
     return safe_div(m["complaint_resolution_hours_sum"], m["complaint_resolution_n"])
 
 
-@kpi(
-    "cost_per_interaction",
-    department="service",
-    unit="currency",
-    direction="lower",
-    measure="cases",
-    labels={
-        "en": (
-            "Service cost per interaction",
-            "Handling cost of the cases closed in the period per customer contact.",
-        ),
-        "fr": (
-            "Coût du service par interaction",
-            "Coût de traitement des dossiers clôturés dans la période par contact client.",
-        ),
-        "it": (
-            "Costo medio del servizio per interazione",
-            "Costo di gestione dei casi chiusi nel periodo per contatto con il cliente.",
-        ),
-    },
-)
+@kpi("cost_per_interaction")
 def cost_per_interaction(m):
     """Sum of ``handling_cost`` divided by the sum of ``contacts_to_resolve`` (the customer
     interactions each case took), over cases resolved in the period that have a handling cost
@@ -297,18 +160,7 @@ def cost_per_interaction(m):
     return safe_div(m["handling_cost"], m["interactions"])
 
 
-@kpi(
-    "sla_compliance_rate",
-    department="service",
-    unit="ratio",
-    direction="higher",
-    measure="cases",
-    labels={
-        "en": ("SLA compliance", "Share of cases resolved within their SLA."),
-        "fr": ("Respect des SLA", "Part des dossiers résolus dans le délai de leur SLA."),
-        "it": ("Conformità agli SLA", "Percentuale di casi risolti entro lo SLA."),
-    },
-)
+@kpi("sla_compliance_rate")
 def sla_compliance_rate(m):
     """Cases resolved in the period within ``sla_hours`` of ``opened_at``, divided by the cases
     with an SLA that were resolved in the period plus those still unresolved whose deadline
@@ -317,27 +169,7 @@ def sla_compliance_rate(m):
     return safe_div(m["sla_met"], m["sla_cases"])
 
 
-@kpi(
-    "first_contact_resolution_rate",
-    department="service",
-    unit="ratio",
-    direction="higher",
-    measure="cases",
-    labels={
-        "en": (
-            "First contact resolution",
-            "Share of the cases closed in the period that were solved at the first contact.",
-        ),
-        "fr": (
-            "Résolution au premier contact",
-            "Part des dossiers clôturés dans la période résolus dès le premier contact.",
-        ),
-        "it": (
-            "Risoluzione al primo contatto",
-            "Quota dei casi chiusi nel periodo risolti al primo contatto.",
-        ),
-    },
-)
+@kpi("first_contact_resolution_rate")
 def first_contact_resolution_rate(m):
     """Cases resolved in the period with ``contacts_to_resolve`` = 1, divided by cases resolved
     in the period with a known ``contacts_to_resolve``."""
@@ -347,51 +179,14 @@ def first_contact_resolution_rate(m):
 # -- calls ---------------------------------------------------------------------------------------
 
 
-@kpi(
-    "service_calls_per_day",
-    department="service",
-    unit="number",
-    direction="higher",
-    measure="calls",
-    labels={
-        "en": ("Service calls per day", "Answered service calls per calendar day of the period."),
-        "fr": (
-            "Appels de service par jour",
-            "Appels de service décrochés par jour civil de la période.",
-        ),
-        "it": (
-            "Chiamate di servizio al giorno",
-            "Chiamate di servizio con risposta per giorno di calendario del periodo.",
-        ),
-    },
-)
+@kpi("service_calls_per_day")
 def service_calls_per_day(m):
     """Calls offered in the period with an ``answered_at``, divided by the number of calendar
     days of the period (28 to 31 for a month, 90 to 92 for a quarter)."""
     return safe_div(m["calls_answered"], m["days_in_period"])
 
 
-@kpi(
-    "customer_callbacks",
-    department="service",
-    unit="count",
-    direction="lower",
-    measure="calls",
-    labels={
-        "en": (
-            "Customer callbacks",
-            "Calls in which the customer had to call again about the same case.",
-        ),
-        "fr": (
-            "Rappels clients",
-            "Appels pour lesquels le client a dû rappeler au sujet du même dossier.",
-        ),
-        "it": (
-            "Richiamate dei clienti",
-            "Chiamate in cui il cliente ha dovuto richiamare per lo stesso caso.",
-        ),
-    },
-)
+@kpi("customer_callbacks")
 def customer_callbacks(m):
     """Calls offered in the period that are linked to a case (``case_id``) which already had an
     earlier call (by ``offered_at``, at any date): every call of a case but its first, answered
@@ -399,128 +194,34 @@ def customer_callbacks(m):
     return m["callbacks"]
 
 
-@kpi(
-    "abandoned_call_rate",
-    department="service",
-    unit="ratio",
-    direction="lower",
-    measure="calls",
-    labels={
-        "en": (
-            "Abandoned call rate",
-            "Share of the calls offered in the period that were abandoned before an answer.",
-        ),
-        "fr": (
-            "Taux d'appels abandonnés",
-            "Part des appels reçus dans la période raccrochés avant d'avoir obtenu une réponse.",
-        ),
-        "it": (
-            "Tasso di chiamate perse",
-            "Quota delle chiamate del periodo perse prima di ricevere risposta.",
-        ),
-    },
-)
+@kpi("abandoned_call_rate")
 def abandoned_call_rate(m):
     """Calls offered in the period with no ``answered_at``, divided by calls offered in the
     period."""
     return safe_div(m["calls_offered"] - m["calls_answered"], m["calls_offered"])
 
 
-@kpi(
-    "avg_handle_seconds",
-    department="service",
-    unit="seconds",
-    direction="lower",
-    measure="calls",
-    labels={
-        "en": ("Average handle time", "Mean handle time of the answered calls, in seconds."),
-        "fr": (
-            "Durée moyenne de traitement",
-            "Durée moyenne de traitement des appels décrochés, en secondes.",
-        ),
-        "it": (
-            "Tempo medio di gestione delle chiamate",
-            "Durata media di gestione delle chiamate con risposta, in secondi.",
-        ),
-    },
-)
+@kpi("avg_handle_seconds")
 def avg_handle_seconds(m):
     """Mean of ``handle_seconds`` over calls offered in the period that were answered (and have
     a non-negative handle time)."""
     return safe_div(m["handle_seconds_sum"], m["handle_n"])
 
 
-@kpi(
-    "median_handle_seconds",
-    department="service",
-    unit="seconds",
-    direction="lower",
-    measure="calls",
-    labels={
-        "en": ("Median handle time", "Median handle time of the answered calls, in seconds."),
-        "fr": (
-            "Durée médiane de traitement",
-            "Durée médiane de traitement des appels décrochés, en secondes.",
-        ),
-        "it": (
-            "Tempo mediano di gestione delle chiamate",
-            "Durata mediana di gestione delle chiamate con risposta, in secondi.",
-        ),
-    },
-)
+@kpi("median_handle_seconds")
 def median_handle_seconds(m):
     """Median (interpolated) of ``handle_seconds`` over answered calls offered in the period."""
     return m["handle_seconds_median"]
 
 
-@kpi(
-    "p90_handle_seconds",
-    department="service",
-    unit="seconds",
-    direction="lower",
-    measure="calls",
-    labels={
-        "en": (
-            "Handle time, 90th percentile",
-            "Seconds within which 90 % of the answered calls were handled.",
-        ),
-        "fr": (
-            "Durée de traitement, 90e centile",
-            "Secondes en deçà desquelles 90 % des appels décrochés ont été traités.",
-        ),
-        "it": (
-            "Tempo di gestione, 90° percentile",
-            "Secondi entro cui è stato gestito il 90 % delle chiamate con risposta.",
-        ),
-    },
-)
+@kpi("p90_handle_seconds")
 def p90_handle_seconds(m):
     """90th percentile (linear interpolation) of ``handle_seconds`` over answered calls offered
     in the period."""
     return m["handle_seconds_p90"]
 
 
-@kpi(
-    "calls_handled_per_agent",
-    department="service",
-    unit="number",
-    direction="higher",
-    measure="calls",
-    labels={
-        "en": (
-            "Calls handled per agent",
-            "Answered calls of the period per agent who answered at least one.",
-        ),
-        "fr": (
-            "Appels traités par agent",
-            "Appels décrochés de la période par agent ayant pris au moins un appel.",
-        ),
-        "it": (
-            "Chiamate gestite per operatore",
-            "Chiamate con risposta del periodo per operatore che ne ha gestita almeno una.",
-        ),
-    },
-)
+@kpi("calls_handled_per_agent")
 def calls_handled_per_agent(m):
     """Calls offered in the period with an ``answered_at`` and an ``agent_id``, divided by the
     number of distinct ``agent_id`` among them (agents who answered at least one call)."""

@@ -1,0 +1,179 @@
+"""The KPI catalogue: every KPI's declaration (id, department, unit, direction, measure group).
+
+This is the declarative half of a KPI, importable without Ibis or the KPI engine, so that a
+params file can be validated (``kpis:``, objectives' ``kpi:``) in a fraction of a second. The
+formula half lives in :mod:`kpitools.kpis.definitions` (``@kpi("revenue")`` on the function that
+computes it from its measure group); a test checks that every declaration has exactly one
+formula. Names and one-line definitions are message ids of the translation catalogue:
+``kpi.<id>.name`` and ``kpi.<id>.description``.
+
+The order below is the report's order within each department.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import UnknownKpiError
+from .vocab import Department, Direction, Unit
+
+DEPARTMENTS: tuple[Department, ...] = tuple(Department)
+
+
+@dataclass(frozen=True)
+class KpiDeclaration:
+    """What a KPI is, independent of how it is computed.
+
+    Attributes
+    ----------
+    id : str
+        snake_case identifier, used in params files and ``kpis.json``.
+    department : Department
+    unit : Unit
+        ``ratio`` values are fractions in [0, 1] shown as percentages.
+    direction : Direction
+        Which way is better.
+    measure : str
+        The measure group (one database query) whose columns the formula reads.
+    """
+
+    id: str
+    department: Department
+    unit: Unit
+    direction: Direction
+    measure: str
+
+    @property
+    def name_msgid(self) -> str:
+        """Message id of the KPI's name in the translation catalogue."""
+        return f"kpi.{self.id}.name"
+
+    @property
+    def description_msgid(self) -> str:
+        """Message id of the KPI's one-line definition in the translation catalogue."""
+        return f"kpi.{self.id}.description"
+
+
+def _k(id: str, department: str, unit: str, direction: str, measure: str) -> KpiDeclaration:
+    return KpiDeclaration(id, Department(department), Unit(unit), Direction(direction), measure)
+
+
+#: Every KPI, by id, in report order.
+KPIS: dict[str, KpiDeclaration] = {
+    k.id: k
+    for k in (
+        _k("new_customer_revenue", "sales", "currency", "higher", "customer_activity"),
+        _k("active_crm_users_rate", "adoption", "ratio", "higher", "crm_usage"),
+        _k("logins_per_user", "adoption", "number", "higher", "crm_usage"),
+        _k("data_completeness_rate", "adoption", "ratio", "higher", "customer_records"),
+        _k("campaigns_run", "marketing", "count", "higher", "campaign_calendar"),
+        _k("campaign_response_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k("campaign_revenue", "marketing", "currency", "higher", "campaign_outcomes"),
+        _k("campaign_leads", "marketing", "count", "higher", "campaign_leads"),
+        _k("campaign_new_customers", "marketing", "count", "higher", "campaign_leads"),
+        _k("delivery_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k("open_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k("click_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k("purchase_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k("unsubscribe_rate", "marketing", "ratio", "lower", "campaign_outcomes"),
+        _k("referrals", "marketing", "count", "higher", "referrals_created"),
+        _k("web_page_views", "marketing", "count", "higher", "web_visits"),
+        _k("web_goal_completion_rate", "marketing", "ratio", "higher", "web_visits"),
+        _k("time_per_visit", "marketing", "seconds", "higher", "web_visits"),
+        _k("email_list_growth_rate", "marketing", "score", "higher", "email_list"),
+        _k("customer_tenure_days", "marketing", "days", "higher", "basket_history"),
+        _k("cross_sell_value", "marketing", "currency", "higher", "basket_history"),
+        _k("up_sell_value", "marketing", "currency", "higher", "basket_history"),
+        _k("retention_rate", "perception", "ratio", "higher", "customer_activity"),
+        _k("churn_rate", "perception", "ratio", "lower", "customer_activity"),
+        _k("avg_margin_per_customer", "perception", "currency", "higher", "customer_activity"),
+        _k("nps", "perception", "score", "higher", "surveys"),
+        _k("csat", "perception", "score", "higher", "surveys"),
+        _k("csat_satisfied_rate", "perception", "ratio", "higher", "surveys"),
+        _k("relationship_freshness_7d", "perception", "ratio", "higher", "relationship_freshness"),
+        _k("relationship_freshness_30d", "perception", "ratio", "higher", "relationship_freshness"),
+        _k("actions_per_engagement", "perception", "ratio", "higher", "engagement"),
+        _k("social_sentiment", "perception", "score", "higher", "social"),
+        _k("social_reach", "perception", "count", "higher", "social"),
+        _k("share_of_voice", "perception", "ratio", "higher", "social"),
+        _k("new_customers", "sales", "count", "higher", "customer_activity"),
+        _k("revenue", "sales", "currency", "higher", "customer_activity"),
+        _k("lead_conversion_rate", "sales", "ratio", "higher", "leads"),
+        _k("prospects", "sales", "count", "higher", "leads"),
+        _k("loyal_customers", "sales", "count", "higher", "customer_loyalty"),
+        _k("lead_response_minutes", "sales", "minutes", "lower", "leads"),
+        _k("avg_lead_response_minutes", "sales", "minutes", "lower", "leads"),
+        _k("p90_lead_response_minutes", "sales", "minutes", "lower", "leads"),
+        _k("lead_response_target_rate", "sales", "ratio", "higher", "leads"),
+        _k("touches_to_convert", "sales", "number", "lower", "lead_touches"),
+        _k("open_opportunities", "sales", "count", "higher", "opportunities"),
+        _k("quotes", "sales", "count", "higher", "opportunities"),
+        _k("close_rate", "sales", "ratio", "higher", "opportunities"),
+        _k("renewal_rate", "sales", "ratio", "higher", "opportunities"),
+        _k("new_sales_amount", "sales", "currency", "higher", "opportunities"),
+        _k("average_deal_size", "sales", "currency", "higher", "opportunities"),
+        _k("sales_cycle_days", "sales", "days", "lower", "opportunities"),
+        _k("avg_sales_cycle_days", "sales", "days", "lower", "opportunities"),
+        _k("p90_sales_cycle_days", "sales", "days", "lower", "opportunities"),
+        _k("sales_calls", "sales", "count", "higher", "sales_activities"),
+        _k("calls_per_opportunity", "sales", "number", "lower", "opportunity_calls"),
+        _k("revenue_per_salesperson", "sales", "currency", "higher", "opportunities"),
+        _k("cases_handled", "service", "count", "higher", "cases"),
+        _k("same_day_closure_rate", "service", "ratio", "higher", "cases"),
+        _k("avg_resolution_hours", "service", "hours", "lower", "cases"),
+        _k("median_resolution_hours", "service", "hours", "lower", "cases"),
+        _k("p90_resolution_hours", "service", "hours", "lower", "cases"),
+        _k("first_response_hours", "service", "hours", "lower", "cases"),
+        _k("complaint_resolution_hours", "service", "hours", "lower", "cases"),
+        _k("cost_per_interaction", "service", "currency", "lower", "cases"),
+        _k("sla_compliance_rate", "service", "ratio", "higher", "cases"),
+        _k("first_contact_resolution_rate", "service", "ratio", "higher", "cases"),
+        _k("service_calls_per_day", "service", "number", "higher", "calls"),
+        _k("customer_callbacks", "service", "count", "lower", "calls"),
+        _k("abandoned_call_rate", "service", "ratio", "lower", "calls"),
+        _k("avg_handle_seconds", "service", "seconds", "lower", "calls"),
+        _k("median_handle_seconds", "service", "seconds", "lower", "calls"),
+        _k("p90_handle_seconds", "service", "seconds", "lower", "calls"),
+        _k("calls_handled_per_agent", "service", "number", "higher", "calls"),
+    )
+}
+
+
+def unknown_kpi_message(kpi_id: str) -> str:
+    """``unknown KPI 'revnue'; did you mean revenue?`` (close matches, or where to look)."""
+    close = difflib.get_close_matches(kpi_id, list(KPIS), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; run `kpitools kpis` for the list"
+    return f"unknown KPI {kpi_id!r}{hint}"
+
+
+def get_declaration(kpi_id: str) -> KpiDeclaration:
+    """The declaration of ``kpi_id``.
+
+    Raises
+    ------
+    UnknownKpiError
+        Naming the closest ids.
+    """
+    try:
+        return KPIS[kpi_id]
+    except KeyError:
+        raise UnknownKpiError(unknown_kpi_message(kpi_id)) from None
+
+
+def check_kpi_ids(ids: Iterable[str]) -> None:
+    """Raise ValueError (for pydantic) naming every unknown id with its close matches."""
+    bad = [unknown_kpi_message(i) for i in ids if i not in KPIS]
+    if bad:
+        raise ValueError("; ".join(bad))
+
+
+__all__ = [
+    "DEPARTMENTS",
+    "KPIS",
+    "KpiDeclaration",
+    "check_kpi_ids",
+    "get_declaration",
+    "unknown_kpi_message",
+]

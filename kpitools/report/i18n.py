@@ -1,0 +1,102 @@
+"""The translation catalogue: every phrase a reader sees, in every report language.
+
+Phrases live in data files, one folder per locale (``kpitools/report/locales/<locale>/``), one
+YAML file per part of the report (``report.yaml``, ``kpis.yaml``, ``roi.yaml`` …). Each file maps
+a *message id* (``roi.title``, ``kpi.revenue.name``) to its text; ``{name}`` fields are filled
+by :func:`t`. A test checks that every message id exists in every locale, so a new phrase
+cannot be forgotten in one language.
+
+To add a locale: add it to :data:`kpitools.locales.LOCALES` and ``BABEL_LOCALE``, copy
+``locales/en/`` to ``locales/<new>/`` and translate the values.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+import yaml
+
+from ..errors import KpitoolsError
+from ..locales import DEFAULT_LOCALE, LOCALES
+
+
+class CatalogueError(KpitoolsError):
+    """A message id is missing from the catalogue, or a catalogue file is malformed."""
+
+
+@cache
+def catalogue(locale: str) -> dict[str, str]:
+    """Every message of ``locale``: ``{message id: text}``.
+
+    Raises
+    ------
+    CatalogueError
+        For an unknown locale, a malformed file, or a message id declared twice.
+    """
+    if locale not in LOCALES:
+        raise CatalogueError(f"unknown locale {locale!r}; one of {', '.join(LOCALES)}")
+    folder = files("kpitools.report").joinpath("locales", locale)
+    out: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        if not isinstance(doc, dict):
+            raise CatalogueError(f"locales/{locale}/{entry.name}: expected a mapping")
+        for key, text in doc.items():
+            if key in out:
+                raise CatalogueError(f"locales/{locale}/{entry.name}: {key!r} declared twice")
+            if not isinstance(text, str):
+                raise CatalogueError(f"locales/{locale}/{entry.name}: {key!r} is not text")
+            out[key] = text
+    return out
+
+
+def has_message(msgid: str) -> bool:
+    """Whether ``msgid`` is in the catalogue (of the default locale)."""
+    return msgid in catalogue(DEFAULT_LOCALE)
+
+
+def t(msgid: str, locale: str = DEFAULT_LOCALE, /, **fields: object) -> str:
+    """The phrase ``msgid`` in ``locale``, with ``{name}`` fields filled from ``fields``.
+
+    Parameters
+    ----------
+    msgid : str
+        A message id, e.g. ``"report.value"`` or ``"kpi.revenue.name"``.
+    locale : {"en", "fr", "it"}
+    **fields
+        Values for the phrase's ``{name}`` fields, already formatted for the locale.
+
+    Raises
+    ------
+    CatalogueError
+        When ``msgid`` is not in the catalogue.
+    """
+    try:
+        text = catalogue(locale)[msgid]
+    except KeyError:
+        raise CatalogueError(f"no message {msgid!r} in the {locale!r} catalogue") from None
+    return text.format(**fields) if fields else text
+
+
+def kpi_name(kpi_id: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The KPI's name in ``locale`` (message ``kpi.<id>.name``)."""
+    return t(f"kpi.{kpi_id}.name", locale)
+
+
+def kpi_description(kpi_id: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The KPI's one-line definition in ``locale`` (message ``kpi.<id>.description``)."""
+    return t(f"kpi.{kpi_id}.description", locale)
+
+
+__all__ = [
+    "LOCALES",
+    "CatalogueError",
+    "catalogue",
+    "has_message",
+    "kpi_description",
+    "kpi_name",
+    "t",
+]

@@ -1,0 +1,59 @@
+"""The one writer of ``kpis.json``: a report's numbers for tools (the index, dashboards, diffs).
+
+The KPI report writes the scorecard (:func:`export_kpis_json`); the campaign-ROI and
+customer-value reports add their section to the same file (:func:`export_section`). Every
+write goes through :func:`kpitools.numbers.write_json`: atomic, and NaN or infinities written
+as ``null``, so the file is always valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..kpis.compute import Scorecard
+from ..numbers import write_json
+from .i18n import kpi_name
+
+
+def scorecard_document(scorecard: Scorecard) -> dict[str, Any]:
+    """The scorecard part of ``kpis.json``; each KPI carries its English name."""
+    doc = scorecard.to_dict()
+    doc["kpis"] = {k: {"name": kpi_name(k, "en"), **entry} for k, entry in doc["kpis"].items()}
+    return doc
+
+
+def export_kpis_json(
+    scorecard: Scorecard, path: str | os.PathLike, *, extra: Mapping[str, Any] | None = None
+) -> Path:
+    """Write ``kpis.json``: ``{"brand", "period", "kpis": {id: {"name", "value", "unit", …}}}``
+    plus ``extra`` sections (``objectives``, say) and the time it was written."""
+    doc = scorecard_document(scorecard)
+    doc["generated_at"] = datetime.now().isoformat(timespec="seconds")
+    if extra:
+        doc.update(extra)
+    return write_json(path, doc)
+
+
+def export_section(path: str | os.PathLike, key: str, section: Mapping[str, Any]) -> Path:
+    """Add ``section`` under ``key`` to ``kpis.json`` (the file is created when absent).
+
+    An existing file (written by the KPI report) keeps every other key; an unreadable one is
+    replaced.
+    """
+    out = Path(path)
+    doc: dict[str, Any] = {}
+    if out.is_file():
+        try:
+            doc = json.loads(out.read_text(encoding="utf-8"))
+        except ValueError:
+            doc = {}
+    doc[key] = section
+    return write_json(out, doc)
+
+
+__all__ = ["export_kpis_json", "export_section", "scorecard_document"]
