@@ -666,7 +666,8 @@ def _money_tick(report, value: float) -> str:
     """An axis tick in the report's currency, without cents (``£1,200``, ``1 200 €``)."""
     from babel.numbers import format_currency
 
-    from .formatting import _bl, _currency_pattern
+    from .formatting import _bl
+    from .formatting import currency_pattern as _currency_pattern
 
     if abs(value) >= 100_000:
         return format_value(value / 1000, "number", report.locale) + "k"

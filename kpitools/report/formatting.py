@@ -12,7 +12,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
-BABEL_LOCALE = {"en": "en_GB", "fr": "fr_FR", "it": "it_IT"}
+from ..locales import BABEL_LOCALE
 
 TEXT = {
     "kpi": {"en": "Indicator", "fr": "Indicateur", "it": "Indicatore"},
@@ -176,12 +176,17 @@ def t(key: str, locale: str = "en") -> str:
     return entry.get(locale, entry["en"])
 
 
-def _bl(locale: str) -> str:
+def babel_locale(locale: str) -> str:
+    """Babel's locale for a report language: ``en`` → ``en_GB``, ``fr`` → ``fr_FR``."""
     return BABEL_LOCALE.get(locale, locale)
 
 
+_bl = babel_locale
+
+
 @lru_cache(maxsize=32)
-def _currency_pattern(locale: str, decimals: bool) -> str:
+def currency_pattern(locale: str, decimals: bool) -> str:
+    """The locale's currency pattern, with or without decimals (``¤#,##0`` / ``#,##0.00 ¤``)."""
     pattern = Locale.parse(_bl(locale)).currency_formats["standard"].pattern
     pattern = pattern.split(";")[0]
     return pattern if decimals else pattern.replace(".00", "")
@@ -244,7 +249,7 @@ def format_value(value, unit: str, locale: str = "en", currency: str = "EUR") ->
         return format_currency(
             round(value) if big else value,
             currency,
-            format=_currency_pattern(locale, not big),
+            format=currency_pattern(locale, not big),
             locale=loc,
             currency_digits=False,
         )

@@ -91,6 +91,26 @@ def kpi_description(kpi_id: str, locale: str = DEFAULT_LOCALE) -> str:
     return t(f"kpi.{kpi_id}.description", locale)
 
 
+def label(prefix: str, code: object, locale: str = DEFAULT_LOCALE) -> str:
+    """The name of a code in ``locale`` (message ``<prefix>.<code>``), else the code itself.
+
+    For values that come from the data (channels, segments): a channel the catalogue does not
+    know is shown as it is spelled in the data.
+    """
+    msgid = f"{prefix}.{code}"
+    return t(msgid, locale) if msgid in catalogue(locale) else str(code)
+
+
+def channel_name(channel: object, locale: str = DEFAULT_LOCALE) -> str:
+    """A campaign channel's name in ``locale`` (``email`` → ``E-mail``; unknown: as spelled)."""
+    return label("channel", channel, locale)
+
+
+def segment_name(segment: object, locale: str = DEFAULT_LOCALE) -> str:
+    """A customer segment's name in ``locale`` (``new`` → ``New``; unknown: as spelled)."""
+    return label("segment", segment, locale)
+
+
 __all__ = [
     "LOCALES",
     "CatalogueError",
