@@ -19,22 +19,19 @@ from typing import Annotated, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .catalogue import check_kpi_ids
-from .errors import ParamsError, PeriodError
+from ..catalogue import check_kpi_ids
+from ..errors import ParamsError, PeriodError
+from ..locales import LocaleCode
+from ..periods import Period, parse_period
+from ..schema import TABLES
+from .base import _Strict, format_validation_error
 from .objectives import ObjectiveList
-from .periods import GRAINS, Period, parse_period
-from .schema import TABLES
 
-LOCALES = ("en", "fr", "it")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_PARTS = re.compile(r"^(?P<scheme>[^:/]+)://(?:[^@/?#]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)")
 _SECRET_QUERY_KEYS = {"password", "pass", "pwd", "passwd", "secret", "token", "sslpassword"}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class TableMapping(_Strict):
@@ -252,7 +249,7 @@ class BrandParams(_Strict):
 
     brand: Annotated[str, Field(min_length=1)]
     name: str | None = None
-    locale: Literal["en", "fr", "it"] = "en"
+    locale: LocaleCode = "en"
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     product_lines: list[str] = Field(default_factory=list)
     period: PeriodParams = Field(default_factory=PeriodParams)
@@ -299,23 +296,6 @@ class BrandParams(_Strict):
         """The period asked for (argument, else ``period.current``), or None for 'latest'."""
         text = text or self.period.current
         return parse_period(text, self.period.grain) if text else None
-
-
-def _format_loc(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
-def format_validation_error(path: str, exc: ValidationError) -> list[str]:
-    """One line per problem: ``file: field.path: message``."""
-    lines = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (not allowed here; check the spelling)"
-        msg = msg.removeprefix("Value error, ")
-        lines.append(f"{path}: {_format_loc(loc)}: {msg}")
-    return lines
 
 
 def parse_params(
@@ -372,13 +352,14 @@ def load_params(path: str | os.PathLike) -> BrandParams:
 
 
 __all__ = [
-    "GRAINS",
-    "LOCALES",
     "BrandParams",
+    "ClvParams",
+    "PeriodParams",
+    "ReportParams",
+    "RoiParams",
+    "Settings",
     "SourceParams",
     "TableMapping",
-    "PeriodParams",
-    "Settings",
     "load_params",
     "parse_params",
 ]
