@@ -1,7 +1,9 @@
-"""Seaborn figures of a report.
+"""Figures of the KPI report: trends, the campaign funnel, cohort retention, touch response.
 
-Single-axes functions take ``ax=None`` and return the Axes; multi-panel functions return the
-Figure. Axis labels and tick numbers follow the report's locale.
+Every function takes the result object first and ``ax=None`` (a new figure when None) and
+returns the Axes; :func:`plot_trends`, a grid of small multiples, returns its Figure. Axis
+labels and tick numbers follow the report's locale; text is drawn literally (a ``$`` in a name
+from the data is never read as mathtext).
 """
 
 from __future__ import annotations
@@ -11,15 +13,37 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from .report.formatting import format_value
-from .report.i18n import kpi_name
+from ..kpis.cohorts import CohortRetention
+from ..kpis.compute import Scorecard
+from ..kpis.curves import TouchResponse
+from ..kpis.funnel import STEPS, Funnel
+from ..locales import DEFAULT_LOCALE
+from ..report.formatting import format_value
+from ..report.i18n import channel_name, kpi_name, t
 
 PALETTE = {"line": "#4a6fa5", "current": "#1f3b63", "grid": "#e5e8ef"}
 
+#: The funnel steps drawn, in order (see :data:`kpitools.kpis.funnel.STEPS`).
+FUNNEL_STEPS = STEPS
 
-def _axis_formatter(unit: str, locale: str, currency: str) -> FuncFormatter:
+
+def literal(text: object) -> str:
+    """``text`` as matplotlib draws it literally: a ``$`` is not the start of mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def locale_of(result: object, locale: str | None = None) -> str:
+    """``locale`` when given, else the result's ``locale`` attribute, else English."""
+    return locale or getattr(result, "locale", None) or DEFAULT_LOCALE
+
+
+def axis_formatter(unit: str, locale: str, currency: str = "EUR") -> FuncFormatter:
+    """Tick labels in the KPI's unit and the report's locale (``12k`` for large currency)."""
+
     def fmt(v, _pos):
         if unit == "currency" and abs(v) >= 10_000:
             return format_value(v / 1000, "number", locale) + "k"
@@ -28,7 +52,17 @@ def _axis_formatter(unit: str, locale: str, currency: str) -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
-def plot_trend(scorecard, kpi_id: str, *, ax=None):
+def empty_axes(ax: Axes, text: str = "–", *, color: str | None = "grey") -> Axes:
+    """An axes with only ``text`` in its middle (no data to draw)."""
+    kwargs = {"color": color} if color else {}
+    ax.text(0.5, 0.5, literal(text), ha="center", va="center", transform=ax.transAxes, **kwargs)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_trend(
+    scorecard: Scorecard, kpi_id: str, ax: Axes | None = None, *, locale: str | None = None
+) -> Axes:
     """Line of one KPI over the last 12 periods, the report's period highlighted.
 
     Parameters
@@ -36,11 +70,14 @@ def plot_trend(scorecard, kpi_id: str, *, ax=None):
     scorecard : kpitools.kpis.Scorecard
     kpi_id : str
     ax : matplotlib Axes, optional
+    locale : str, optional
+        Default: the scorecard's locale.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    loc = locale_of(scorecard, locale)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 2.4))
     r = scorecard.results[kpi_id]
@@ -51,7 +88,7 @@ def plot_trend(scorecard, kpi_id: str, *, ax=None):
             "value": [v for _, v in r.trend],
         }
     )
-    ax.set_title(kpi_name(r.kpi.id, scorecard.locale), fontsize=10, loc="left")
+    ax.set_title(literal(kpi_name(r.kpi.id, loc)), fontsize=10, loc="left")
     if df["value"].notna().sum() == 0:
         ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes, color="grey")
         ax.set_xticks([])
@@ -61,7 +98,7 @@ def plot_trend(scorecard, kpi_id: str, *, ax=None):
     sns.lineplot(data=df, x="period", y="value", marker="o", color=PALETTE["line"], ax=ax)
     last = df.dropna().iloc[-1]
     ax.scatter([last["period"]], [last["value"]], s=50, color=PALETTE["current"], zorder=3)
-    ax.yaxis.set_major_formatter(_axis_formatter(r.kpi.unit, scorecard.locale, scorecard.currency))
+    ax.yaxis.set_major_formatter(axis_formatter(r.kpi.unit, loc, scorecard.currency))
     ticks = df["period"].iloc[::3]
     ax.set_xticks(ticks)
     ax.set_xticklabels(df["label"].iloc[::3], fontsize=7)
@@ -73,7 +110,13 @@ def plot_trend(scorecard, kpi_id: str, *, ax=None):
     return ax
 
 
-def plot_trends(scorecard, kpis=None, *, ncols: int = 3):
+def plot_trends(
+    scorecard: Scorecard,
+    kpis: list[str] | None = None,
+    *,
+    ncols: int = 3,
+    locale: str | None = None,
+) -> Figure:
     """Small multiples of the 12-period trend of several KPIs.
 
     Parameters
@@ -81,6 +124,10 @@ def plot_trends(scorecard, kpis=None, *, ncols: int = 3):
     scorecard : kpitools.kpis.Scorecard
     kpis : list of str, optional
         Default: every KPI of the scorecard with data.
+    ncols : int
+        Panels per row.
+    locale : str, optional
+        Default: the scorecard's locale.
 
     Returns
     -------
@@ -93,35 +140,35 @@ def plot_trends(scorecard, kpis=None, *, ncols: int = 3):
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.5 * nrows), squeeze=False)
     for ax, kid in zip(axes.flat, ids, strict=False):
-        plot_trend(scorecard, kid, ax=ax)
+        plot_trend(scorecard, kid, ax=ax, locale=locale)
     for ax in list(axes.flat)[len(ids) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
 
 
-def plot_cohort_heatmap(cohorts, *, ax=None):
+def plot_cohort_heatmap(
+    cohorts: CohortRetention, ax: Axes | None = None, *, locale: str | None = None
+) -> Axes:
     """Heatmap of cohort retention: rows are acquisition periods, columns periods since.
 
     Parameters
     ----------
     cohorts : kpitools.kpis.cohorts.CohortRetention
     ax : matplotlib Axes, optional
+    locale : str, optional
+        Default: the result's locale.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    from .report.formatting import TEXT
-
     rates = cohorts.rates
     if ax is None:
         _, ax = plt.subplots(figsize=(8.5, 0.32 * max(len(rates), 4) + 1.2))
     if rates.empty or rates.notna().sum().sum() == 0:
-        ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return ax
-    loc = cohorts.locale
+        return empty_axes(ax, color=None)
+    loc = locale_of(cohorts, locale)
     annot = rates.map(
         lambda v: "" if pd.isna(v) else format_value(v, "ratio", loc).replace(",0", "")
     )
@@ -138,18 +185,35 @@ def plot_cohort_heatmap(cohorts, *, ax=None):
         linewidths=0.5,
         linecolor="white",
     )
-    ax.set_ylabel(TEXT["cohort"].get(loc, "Cohort"), fontsize=8)
-    ax.set_xlabel(TEXT["periods_since"].get(loc, "Periods since first order"), fontsize=8)
+    ax.set_ylabel(t("report.cohort", loc), fontsize=8)
+    ax.set_xlabel(t("report.periods_since", loc), fontsize=8)
     ax.tick_params(labelsize=7)
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.grid(False)
     return ax
 
 
-FUNNEL_STEPS = ("sent", "delivered", "opened", "clicked", "purchased")
+def funnel_shares(funnel: Funnel | pd.DataFrame, locale: str) -> pd.DataFrame:
+    """Long table drawn by :func:`plot_funnel`: ``channel``, ``step`` (labels), ``share``."""
+    frame = funnel.frame if isinstance(funnel, Funnel) else funnel
+    rows = []
+    for _, r in frame.iterrows():
+        sent = r["sent"]
+        for step in FUNNEL_STEPS:
+            share = r[step] / sent if sent else float("nan")
+            rows.append(
+                {
+                    "channel": literal(channel_name(r["channel"], locale)),
+                    "step": t(f"report.step_{step}", locale),
+                    "share": share,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
-def plot_funnel(funnel, *, ax=None, locale: str = "en"):
+def plot_funnel(
+    funnel: Funnel | pd.DataFrame | None, ax: Axes | None = None, *, locale: str | None = None
+) -> Axes:
     """Share of contacted members reaching each funnel step, bars grouped by channel.
 
     The last bar, "ordered in the outcome window", counts any order of a contacted member in
@@ -157,90 +221,86 @@ def plot_funnel(funnel, *, ax=None, locale: str = "en"):
 
     Parameters
     ----------
-    funnel : pandas.DataFrame
+    funnel : pandas.DataFrame or Funnel
         :func:`kpitools.kpis.funnel.compute_funnel` with ``by="channel"``.
     ax : matplotlib Axes, optional
-    locale : str
+    locale : str, optional
+        Default: English.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    from .report.formatting import TEXT
-    from .report.roi import channel_name
-
+    loc = locale_of(funnel, locale)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 3.2))
-    if funnel is None or len(funnel) == 0:
-        ax.text(
-            0.5,
-            0.5,
-            TEXT["no_campaign"].get(locale, "no campaign"),
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            color="grey",
-        )
-        ax.set_axis_off()
-        return ax
-    rows = []
-    for _, r in funnel.iterrows():
-        sent = r["sent"]
-        for step in FUNNEL_STEPS:
-            share = r[step] / sent if sent else float("nan")
-            label = TEXT[f"step_{step}"].get(locale, step)
-            rows.append(
-                {"channel": channel_name(r["channel"], locale), "step": label, "share": share}
-            )
-    df = pd.DataFrame(rows)
+    if funnel is None or len(funnel.frame if isinstance(funnel, Funnel) else funnel) == 0:
+        return empty_axes(ax, t("report.no_campaign", loc))
+    df = funnel_shares(funnel, loc)
     sns.barplot(data=df, y="step", x="share", hue="channel", ax=ax, orient="h", palette="Blues_d")
-    ax.xaxis.set_major_formatter(_axis_formatter("ratio", locale, "EUR"))
+    ax.xaxis.set_major_formatter(axis_formatter("ratio", loc))
     ax.set_xlim(0, 1.0)
     ax.set_ylabel("")
-    ax.set_xlabel(TEXT["share_of_sent"].get(locale, "share of contacted"), fontsize=8)
+    ax.set_xlabel(t("report.share_of_sent", loc), fontsize=8)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=7, title=None, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     sns.despine(ax=ax)
     return ax
 
 
-def plot_touch_response(touch, *, ax=None, locale: str = "en"):
+def plot_touch_response(
+    touch: TouchResponse, ax: Axes | None = None, *, locale: str | None = None
+) -> Axes:
     """Response rate by touch number, with the touch after which leads stop answering.
 
     Parameters
     ----------
     touch : kpitools.kpis.curves.TouchResponse
     ax : matplotlib Axes, optional
-    locale : str
+    locale : str, optional
+        Default: English.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    from .report.formatting import TEXT
-
+    loc = locale_of(touch, locale)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 3.0))
     df = touch.frame
     if df.empty:
-        ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes, color="grey")
-        ax.set_axis_off()
-        return ax
+        return empty_axes(ax)
     sns.barplot(data=df, x="touch_number", y="response_rate", color=PALETTE["line"], ax=ax)
-    ax.yaxis.set_major_formatter(_axis_formatter("ratio", locale, "EUR"))
+    ax.yaxis.set_major_formatter(axis_formatter("ratio", loc))
     stop = touch.last_useful_touch()
     if stop is not None and stop < len(df):
         ax.axvline(stop - 0.5, color="#b91c1c", linestyle="--", linewidth=1)
         ax.text(
             stop - 0.4,
             ax.get_ylim()[1] * 0.92,
-            TEXT["stop_after"].get(locale, "stop after touch {n}").format(n=stop),
+            t("report.stop_after", loc, n=stop),
             color="#b91c1c",
             fontsize=8,
         )
-    ax.set_xlabel(TEXT["touch_number"].get(locale, "touch number"), fontsize=8)
-    ax.set_ylabel(TEXT["response_rate"].get(locale, "response rate"), fontsize=8)
+    ax.set_xlabel(t("report.touch_number", loc), fontsize=8)
+    ax.set_ylabel(t("report.response_rate", loc), fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", color=PALETTE["grid"])
     sns.despine(ax=ax)
     return ax
+
+
+__all__ = [
+    "FUNNEL_STEPS",
+    "PALETTE",
+    "axis_formatter",
+    "empty_axes",
+    "funnel_shares",
+    "literal",
+    "locale_of",
+    "plot_cohort_heatmap",
+    "plot_funnel",
+    "plot_touch_response",
+    "plot_trend",
+    "plot_trends",
+]
