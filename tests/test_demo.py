@@ -396,10 +396,10 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     assert path.exists() and not stale.exists()
     before = path.stat().st_size
 
-    def boom(self):
+    def boom(gen):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo._Generator, "surveys", boom)
+    monkeypatch.setattr(demo.perception, "surveys", boom)  # a table family half-way through
     with pytest.raises(RuntimeError, match="disk full"):
         generate_demo(path, customers=300, seed=2)
     assert not stale.exists()
