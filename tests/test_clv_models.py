@@ -35,7 +35,9 @@ from kpitools.clv import (
     BetaGeoModel,
     ClvFitWarning,
     ClvInputError,
+    ConvergenceError,
     GammaGammaModel,
+    TooFewRepeatBuyersError,
     bgnbd_log_likelihood,
     fit_bgnbd,
     fit_gamma_gamma,
@@ -43,6 +45,7 @@ from kpitools.clv import (
     simulate_bgnbd,
     simulate_gamma_gamma,
 )
+from kpitools.clv import base as base_module
 from kpitools.clv import bgnbd as bgnbd_module
 from kpitools.errors import FitError
 
@@ -229,7 +232,7 @@ def test_expected_purchases_new_customer(simulated):
 def test_bgnbd_too_few_repeat_buyers():
     rng = np.random.default_rng(3)
     summary = pd.DataFrame({"frequency": 0, "recency": 0.0, "T": rng.uniform(10, 50, 500)})
-    with pytest.raises(FitError, match="no repeat buyers among 500 customer"):
+    with pytest.raises(TooFewRepeatBuyersError, match="no repeat buyers among 500 customer"):
         fit_bgnbd(summary)
     summary.loc[:9, "frequency"] = 1
     summary.loc[:9, "recency"] = 5.0
@@ -243,8 +246,8 @@ def test_bgnbd_fit_error_when_optimiser_fails(simulated, monkeypatch):
             x=np.asarray(x0), fun=fun(x0, *args)[0], success=False, nit=3, message="ABNORMAL"
         )
 
-    monkeypatch.setattr(bgnbd_module.optimize, "minimize", failing)
-    with pytest.raises(FitError, match=r"did not converge after 6 iterations \(ABNORMAL\)"):
+    monkeypatch.setattr(base_module.optimize, "minimize", failing)
+    with pytest.raises(ConvergenceError, match=r"did not converge after 6 iterations \(ABNORMAL\)"):
         fit_bgnbd(simulated.iloc[:2000])
 
 

@@ -16,23 +16,36 @@ Use :func:`calibration_holdout_split` and :func:`calibration_table` to check the
 on a holdout period before trusting it.
 
 For a report, :func:`analyse_clv` does all of it for a brand and period, from the database
-(:mod:`kpitools.clv.analysis`; its blocks and figures are in :mod:`kpitools.report.clv`).
+(:mod:`kpitools.clv.analysis`), and returns a :class:`ClvReport` of plain numbers; its text
+and tables are in :mod:`kpitools.report.clv`, its figures in :mod:`kpitools.plots.clv`.
+
+Modules: ``summary`` (RFM summaries), ``base`` (what the models share), ``bgnbd`` and
+``gamma_gamma`` (the models), ``value`` (CLV from the models), ``fitting`` (fits with a
+fallback penalty), ``queries`` (the database side of the analysis), ``results`` (the result
+classes) and ``analysis`` (:func:`analyse_clv`).
 """
 
-from kpitools.clv.analysis import ClvReport, analyse_clv
+from kpitools.clv.analysis import analyse_clv
+from kpitools.clv.base import (
+    ClvFitWarning,
+    ConvergenceError,
+    ParameterAtBoundWarning,
+    TooFewRepeatBuyersError,
+)
 from kpitools.clv.bgnbd import (
     BetaGeoModel,
-    ClvFitWarning,
     bgnbd_log_likelihood,
     fit_bgnbd,
     simulate_bgnbd,
 )
+from kpitools.clv.fitting import PENALIZERS
 from kpitools.clv.gamma_gamma import (
     GammaGammaModel,
     fit_gamma_gamma,
     gamma_gamma_log_likelihood,
     simulate_gamma_gamma,
 )
+from kpitools.clv.results import ClvReason, ClvReport, SimpleClv
 from kpitools.clv.summary import (
     TIME_UNIT_DAYS,
     ClvInputError,
@@ -50,12 +63,18 @@ from kpitools.clv.value import (
 )
 
 __all__ = [
+    "PENALIZERS",
     "TIME_UNIT_DAYS",
     "BetaGeoModel",
     "ClvFitWarning",
-    "ClvReport",
     "ClvInputError",
+    "ClvReason",
+    "ClvReport",
+    "ConvergenceError",
     "GammaGammaModel",
+    "ParameterAtBoundWarning",
+    "SimpleClv",
+    "TooFewRepeatBuyersError",
     "analyse_clv",
     "at_risk_customers",
     "bgnbd_log_likelihood",

@@ -25,10 +25,12 @@ optimisation does not depend on the time unit; ``alpha`` is reported in the summ
 unit. Customers without repeat purchase and with the same ``T`` are merged with weights.
 
 Validation: the published CDNOW estimates (2357 customers, weeks) are r = 0.243,
-alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4. The CDNOW data are not shipped; the test
-suite instead checks the log-space likelihood against a direct implementation of the formula,
-the analytic gradient against finite differences, the conditional expectation against
-numerical integration, and parameter recovery on simulated data (``tests/test_clv_models.py``).
+alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4. The CDNOW data are not shipped; at those
+parameters (:meth:`BetaGeoModel.from_params`) the predictions match the expected repeat
+purchases of the authors' spreadsheet (``tests/test_clv_published.py``), and the test suite
+checks the log-space likelihood against a direct implementation of the formula, the analytic
+gradient against finite differences, the conditional expectation against numerical
+integration, and parameter recovery on simulated data (``tests/test_clv_models.py``).
 """
 
 from __future__ import annotations
@@ -38,9 +40,21 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
-from kpitools.clv.summary import ClvInputError
+from kpitools.clv.base import (
+    MIN_REPEAT_BUYERS,
+    PARAM_BOUNDS,
+    ClvFitWarning,
+    ConvergenceError,
+    FittedModel,
+    ParameterAtBoundWarning,
+    TooFewRepeatBuyersError,
+    broadcast_like,
+    minimise,
+    standard_errors,
+)
+from kpitools.clv.summary import ClvInputError, rfm_arrays
 from kpitools.errors import FitError
 
 __all__ = [
@@ -52,62 +66,6 @@ __all__ = [
 ]
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
-#: Bounds of the parameters during optimisation (time scaled so that mean T = 1).
-PARAM_BOUNDS = (1e-5, 1e5)
-MIN_REPEAT_BUYERS = 20
-
-
-class ClvFitWarning(UserWarning):
-    """A CLV model was fitted but something about the fit or the data deserves a look."""
-
-
-# --------------------------------------------------------------------------------------
-# helpers shared with the other CLV modules
-# --------------------------------------------------------------------------------------
-
-
-def _column(summary: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in summary.columns:
-        raise ClvInputError(
-            f"summary lacks column '{name}'; it has {list(summary.columns)} "
-            "(build it with kpitools.clv.rfm_summary)"
-        )
-    values = pd.to_numeric(summary[name], errors="coerce").to_numpy(dtype="float64")
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise ClvInputError(
-            f"summary column '{name}' has {int(bad.sum())} missing or non-finite value(s)"
-        )
-    return values
-
-
-def _rfm_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validated ``frequency``, ``recency``, ``T`` arrays of a summary frame."""
-    x = _column(summary, "frequency")
-    tx = _column(summary, "recency")
-    t_obs = _column(summary, "T")
-    problems = []
-    if (x < 0).any() or (x != np.round(x)).any():
-        problems.append("frequency must be a non-negative whole number")
-    if (tx < 0).any():
-        problems.append("recency must be >= 0")
-    if (tx > t_obs * (1 + 1e-12)).any():
-        problems.append(f"recency > T for {int((tx > t_obs * (1 + 1e-12)).sum())} customer(s)")
-    if ((x == 0) & (tx != 0)).any():
-        problems.append("recency must be 0 where frequency is 0")
-    if problems:
-        raise ClvInputError("invalid RFM summary: " + "; ".join(problems))
-    return x, tx, t_obs
-
-
-def _broadcast_like(result: np.ndarray, *inputs, name: str | None = None):
-    """Return ``result`` as a float, an array, or a Series carrying an input's index."""
-    for value in inputs:
-        if isinstance(value, pd.Series) and np.shape(result) == (len(value),):
-            return pd.Series(result, index=value.index, name=name)
-    if np.ndim(result) == 0:
-        return float(result)
-    return result
 
 
 # --------------------------------------------------------------------------------------
@@ -230,50 +188,6 @@ def _objective(theta, data: _Data, penalizer):
     return value, gradient
 
 
-def _minimise(objective, theta0, args, bounds):
-    """L-BFGS-B with one restart; returns the result and whether it converged."""
-    options = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9, "maxcor": 20}
-    res = optimize.minimize(
-        objective, theta0, args=args, jac=True, method="L-BFGS-B", bounds=bounds, options=options
-    )
-    if not res.success and np.all(np.isfinite(res.x)):
-        res2 = optimize.minimize(
-            objective, res.x, args=args, jac=True, method="L-BFGS-B", bounds=bounds, options=options
-        )
-        res2.nit = res.nit + res2.nit
-        res = res2
-    _, grad = objective(res.x, *args)
-    lo, hi = np.array(bounds).T
-    projected = np.where(
-        ((res.x <= lo + 1e-10) & (grad > 0)) | ((res.x >= hi - 1e-10) & (grad < 0)), 0.0, grad
-    )
-    # L-BFGS-B sometimes stops on a line-search failure at the optimum, where the gradient
-    # is zero to rounding; accept that, not a real failure.
-    converged = bool(np.isfinite(res.fun) and (res.success or np.max(np.abs(projected)) < 1e-6))
-    return res, converged
-
-
-def _standard_errors(objective, theta, args, n_weight, params) -> np.ndarray:
-    """Delta-method standard errors from the observed information in log-parameters."""
-    k = theta.size
-    h = 1e-5
-    hess = np.empty((k, k))
-    for j in range(k):
-        step = np.zeros(k)
-        step[j] = h
-        hess[:, j] = (objective(theta + step, *args)[1] - objective(theta - step, *args)[1]) / (
-            2 * h
-        )
-    hess = 0.5 * (hess + hess.T) * n_weight
-    try:
-        cov = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return np.full(k, np.nan)
-    var = np.diag(cov)
-    with np.errstate(invalid="ignore"):
-        return np.where(var > 0, params * np.sqrt(np.abs(var)), np.nan)
-
-
 #: log of ~1e-200: below it a factor (1-z)**k is treated as vanishing (see below).
 _LOG_TINY = -460.0
 
@@ -373,39 +287,6 @@ def _around_a_equal_one(fn, a: float, delta: float = 1e-4):
 # --------------------------------------------------------------------------------------
 
 
-class FittedModel:
-    """What the CLV models share once fitted: ``params_`` (None before ``fit``), the parameter
-    tuple, a summary table and a short repr. Subclasses set ``PARAMS`` and ``MODEL``."""
-
-    PARAMS: tuple[str, ...] = ()
-    MODEL = "model"
-    params_: dict | None = None
-    standard_errors_: dict | None = None
-
-    def _params(self) -> tuple[float, ...]:
-        if self.params_ is None:
-            raise FitError(f"the {self.MODEL} model is not fitted; call fit() first")
-        return tuple(self.params_[k] for k in self.PARAMS)
-
-    def summary(self) -> pd.DataFrame:
-        """Parameters and standard errors as a small table (one row per parameter)."""
-        self._params()
-        se = self.standard_errors_ or {}
-        return pd.DataFrame(
-            {
-                "estimate": [self.params_[k] for k in self.PARAMS],
-                "standard_error": [se.get(k, np.nan) for k in self.PARAMS],
-            },
-            index=pd.Index(self.PARAMS, name="parameter"),
-        )
-
-    def __repr__(self) -> str:
-        if self.params_ is None:
-            return f"{type(self).__name__}(unfitted)"
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"{type(self).__name__}({body})"
-
-
 class BetaGeoModel(FittedModel):
     """BG/NBD model: fit on an RFM summary, predict purchases and the probability alive.
 
@@ -500,15 +381,19 @@ class BetaGeoModel(FittedModel):
         kpitools.errors.FitError
             Too few repeat buyers, or the optimiser did not converge.
         """
-        x, tx, t_obs = _rfm_arrays(summary)
+        x, tx, t_obs = rfm_arrays(summary)
         n = x.size
         n_rep = int((x > 0).sum())
         if n_rep < self.min_repeat_buyers:
             what = "no repeat buyers" if n_rep == 0 else f"only {n_rep} repeat buyer(s)"
-            raise FitError(
+            raise TooFewRepeatBuyersError(
                 f"BG/NBD cannot be fitted: {what} among {n} customer(s); at least "
                 f"{self.min_repeat_buyers} customers with frequency > 0 are needed "
-                "(use a longer observation window or a larger customer base)"
+                "(use a longer observation window or a larger customer base)",
+                model=self.MODEL,
+                n_customers=n,
+                n_repeat_buyers=n_rep,
+                minimum=self.min_repeat_buyers,
             )
         scale = float(t_obs.mean())
         if not scale > 0:
@@ -529,9 +414,9 @@ class BetaGeoModel(FittedModel):
                 raise ClvInputError(f"initial values must be positive: {initial}")
         theta0 = np.clip(np.log(start), lo + 1e-6, hi - 1e-6)
         args = (data, self.penalizer)
-        res, converged = _minimise(_objective, theta0, args, bounds)
+        res, converged = minimise(_objective, theta0, args, bounds)
         if not converged:
-            raise FitError(
+            raise ConvergenceError(
                 f"BG/NBD fit did not converge after {res.nit} iterations ({res.message}); "
                 f"{n} customers, {n_rep} repeat buyers. Try other initial values or a small "
                 "penalizer."
@@ -541,7 +426,7 @@ class BetaGeoModel(FittedModel):
         params[1] *= scale
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
         self.log_likelihood_ = float(bgnbd_log_likelihood(*params, x, tx, t_obs).sum())
-        se = _standard_errors(_objective, res.x, args, n, params)
+        se = standard_errors(_objective, res.x, args, n, params)
         self.standard_errors_ = dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
         self.n_customers_ = int(n)
         self.n_repeat_buyers_ = n_rep
@@ -558,7 +443,7 @@ class BetaGeoModel(FittedModel):
                 f"BG/NBD parameter(s) {at_bound} reached the optimisation bound "
                 f"{PARAM_BOUNDS}: the data do not identify them (e.g. no visible dropout gives "
                 "b -> infinity); predictions are usable, the parameter values are not",
-                ClvFitWarning,
+                ParameterAtBoundWarning,
                 stacklevel=2,
             )
         return self
@@ -587,7 +472,7 @@ class BetaGeoModel(FittedModel):
             *(np.asarray(v, dtype="float64") for v in (frequency, recency, T))
         )
         out = self._p_alive(r, alpha, a, b, x, tx, t_obs)
-        return _broadcast_like(out, frequency, recency, T, name="probability_alive")
+        return broadcast_like(out, frequency, recency, T, name="probability_alive")
 
     @staticmethod
     def _p_alive(r, alpha, a, b, x, tx, t_obs):
@@ -628,7 +513,7 @@ class BetaGeoModel(FittedModel):
         if (t_arr < 0).any():
             raise ClvInputError("t must be >= 0")
         out = self._conditional_expectation(r, alpha, a, b, t_arr, x, tx, t_obs)
-        return _broadcast_like(out, t, frequency, recency, T, name="expected_purchases")
+        return broadcast_like(out, t, frequency, recency, T, name="expected_purchases")
 
     @classmethod
     def _conditional_expectation(cls, r, alpha, a, b, t, x, tx, t_obs):
@@ -656,7 +541,7 @@ class BetaGeoModel(FittedModel):
         if (t_arr < 0).any():
             raise ClvInputError("t must be >= 0")
         out = _expected_given_alive(r, alpha, a, b, t_arr, np.zeros_like(t_arr), 0.0)
-        return _broadcast_like(out, t, name="expected_purchases")
+        return broadcast_like(out, t, name="expected_purchases")
 
 
 def fit_bgnbd(

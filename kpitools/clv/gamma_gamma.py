@@ -33,17 +33,19 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from kpitools.clv.bgnbd import (
+from kpitools.clv.base import (
     MIN_REPEAT_BUYERS,
     PARAM_BOUNDS,
     ClvFitWarning,
+    ConvergenceError,
     FittedModel,
-    _broadcast_like,
-    _column,
-    _minimise,
-    _standard_errors,
+    ParameterAtBoundWarning,
+    TooFewRepeatBuyersError,
+    broadcast_like,
+    minimise,
+    standard_errors,
 )
-from kpitools.clv.summary import ClvInputError
+from kpitools.clv.summary import ClvInputError, summary_column
 from kpitools.errors import FitError
 
 __all__ = [
@@ -205,15 +207,19 @@ class GammaGammaModel(FittedModel):
         kpitools.errors.FitError
             Too few repeat buyers, non-positive monetary values among them, or no convergence.
         """
-        freq = _column(summary, "frequency")
-        monetary = _column(summary, "monetary_value")
+        freq = summary_column(summary, "frequency")
+        monetary = summary_column(summary, "monetary_value")
         rep = freq > 0
         n_rep = int(rep.sum())
         if n_rep < self.min_repeat_buyers:
             what = "no repeat buyers" if n_rep == 0 else f"only {n_rep} repeat buyer(s)"
-            raise FitError(
+            raise TooFewRepeatBuyersError(
                 f"Gamma-Gamma cannot be fitted: {what} among {freq.size} customer(s); at least "
-                f"{self.min_repeat_buyers} customers with frequency > 0 are needed"
+                f"{self.min_repeat_buyers} customers with frequency > 0 are needed",
+                model=self.MODEL,
+                n_customers=freq.size,
+                n_repeat_buyers=n_rep,
+                minimum=self.min_repeat_buyers,
             )
         x, m = freq[rep], monetary[rep]
         if (m <= 0).any():
@@ -248,9 +254,9 @@ class GammaGammaModel(FittedModel):
                 raise ClvInputError(f"initial values must be positive: {initial}")
         theta0 = np.clip(np.log(start), lo + 1e-6, hi - 1e-6)
         args = (x, ms, self.penalizer)
-        res, converged = _minimise(_objective, theta0, args, bounds)
+        res, converged = minimise(_objective, theta0, args, bounds)
         if not converged:
-            raise FitError(
+            raise ConvergenceError(
                 f"Gamma-Gamma fit did not converge after {res.nit} iterations ({res.message}); "
                 f"{n_rep} repeat buyers"
             )
@@ -258,7 +264,7 @@ class GammaGammaModel(FittedModel):
         params[2] *= scale
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
         self.log_likelihood_ = float(gamma_gamma_log_likelihood(*params, x, m).sum())
-        se = _standard_errors(_objective, res.x, args, n_rep, params)
+        se = standard_errors(_objective, res.x, args, n_rep, params)
         self.standard_errors_ = dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
         self.n_customers_ = n_rep
         self.converged_ = True
@@ -273,7 +279,7 @@ class GammaGammaModel(FittedModel):
                 f"Gamma-Gamma parameter(s) {at_bound} reached the optimisation bound "
                 f"{PARAM_BOUNDS}; the data do not identify them (q and gamma grow without "
                 "bound when all customers have about the same mean spend)",
-                ClvFitWarning,
+                ParameterAtBoundWarning,
                 stacklevel=2,
             )
         if self.params_["q"] <= 1.0:
@@ -331,7 +337,7 @@ class GammaGammaModel(FittedModel):
                 f"q = {q:.3g} <= 1 and p * frequency + q <= 1"
             )
         out = p * (gamma + x * m) / denom
-        return _broadcast_like(out, frequency, monetary_value, name="expected_spend")
+        return broadcast_like(out, frequency, monetary_value, name="expected_spend")
 
 
 def fit_gamma_gamma(

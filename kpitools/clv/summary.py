@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -53,8 +54,10 @@ __all__ = [
     "ClvInputError",
     "calibration_holdout_expr",
     "calibration_holdout_split",
+    "rfm_arrays",
     "rfm_summary",
     "rfm_summary_expr",
+    "summary_column",
     "unit_days",
 ]
 
@@ -91,6 +94,54 @@ def unit_days(time_unit: str) -> float:
         raise ClvInputError(
             f"time_unit must be one of {sorted(TIME_UNIT_DAYS)}, got {time_unit!r}"
         ) from None
+
+
+def summary_column(summary: pd.DataFrame, name: str) -> np.ndarray:
+    """Column ``name`` of an RFM summary as finite float64 values.
+
+    Raises
+    ------
+    ClvInputError
+        When the column is absent or has missing or non-finite values.
+    """
+    if name not in summary.columns:
+        raise ClvInputError(
+            f"summary lacks column '{name}'; it has {list(summary.columns)} "
+            "(build it with kpitools.clv.rfm_summary)"
+        )
+    values = pd.to_numeric(summary[name], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ClvInputError(
+            f"summary column '{name}' has {int(bad.sum())} missing or non-finite value(s)"
+        )
+    return values
+
+
+def rfm_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated ``frequency``, ``recency``, ``T`` arrays of an RFM summary frame.
+
+    Raises
+    ------
+    ClvInputError
+        A column is absent or not finite, a frequency is negative or fractional, a recency is
+        negative or beyond ``T``, or a customer without repeat purchase has a recency.
+    """
+    x = summary_column(summary, "frequency")
+    tx = summary_column(summary, "recency")
+    t_obs = summary_column(summary, "T")
+    problems = []
+    if (x < 0).any() or (x != np.round(x)).any():
+        problems.append("frequency must be a non-negative whole number")
+    if (tx < 0).any():
+        problems.append("recency must be >= 0")
+    if (tx > t_obs * (1 + 1e-12)).any():
+        problems.append(f"recency > T for {int((tx > t_obs * (1 + 1e-12)).sum())} customer(s)")
+    if ((x == 0) & (tx != 0)).any():
+        problems.append("recency must be 0 where frequency is 0")
+    if problems:
+        raise ClvInputError("invalid RFM summary: " + "; ".join(problems))
+    return x, tx, t_obs
 
 
 def _day(value, name: str) -> pd.Timestamp:
@@ -346,8 +397,6 @@ def rfm_summary_expr(
         ``recency``, ``T``, ``monetary_value`` (float64), ordered by customer id.
         ``expr.execute().set_index(customer_id)`` matches :func:`rfm_summary`.
     """
-    import ibis
-
     per_unit = unit_days(time_unit)
     end = _day(observation_end, "observation_end").date()
     end_lit = ibis.literal(_dt.date(end.year, end.month, end.day), type="date")
@@ -429,8 +478,6 @@ def calibration_holdout_expr(
     time_unit : {"D", "W", "M"}, default "W"
         Unit of ``recency``, ``T`` and ``duration_holdout``.
     """
-    import ibis
-
     per_unit = unit_days(time_unit)
     cal_end = _day(calibration_end, "calibration_end").date()
     obs_end = _day(observation_end, "observation_end").date()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpitools.clv.bgnbd import BetaGeoModel, _column, _rfm_arrays
+from kpitools.clv.bgnbd import BetaGeoModel
 from kpitools.clv.gamma_gamma import GammaGammaModel
-from kpitools.clv.summary import ClvInputError, unit_days
+from kpitools.clv.summary import ClvInputError, rfm_arrays, summary_column, unit_days
 from kpitools.errors import FitError
 
 __all__ = [
@@ -100,8 +100,8 @@ def customer_lifetime_value(
         raise ClvInputError(f"margin_rate must be in [0, 1], got {margin_rate}")
     if not discount_rate_annual >= 0.0:
         raise ClvInputError(f"discount_rate_annual must be >= 0, got {discount_rate_annual}")
-    x, tx, t_obs = _rfm_arrays(summary)
-    monetary = _column(summary, "monetary_value")
+    x, tx, t_obs = rfm_arrays(summary)
+    monetary = summary_column(summary, "monetary_value")
     month = unit_days("M") / per_unit
     spend = np.asarray(gamma_gamma.expected_average_spend(x, monetary), dtype="float64")
     discounted = np.zeros(x.size)
@@ -259,9 +259,9 @@ def calibration_table(
         (expected - actual).
     """
     frame = calibration_summary_with_holdout
-    x, tx, t_obs = _rfm_arrays(frame)
-    actual = _column(frame, "frequency_holdout")
-    duration = _column(frame, "duration_holdout")
+    x, tx, t_obs = rfm_arrays(frame)
+    actual = summary_column(frame, "frequency_holdout")
+    duration = summary_column(frame, "duration_holdout")
     if int(max_frequency) != max_frequency or max_frequency < 1:
         raise ClvInputError(f"max_frequency must be a positive integer, got {max_frequency}")
     expected = np.asarray(model.expected_purchases(duration, x, tx, t_obs), dtype="float64")
