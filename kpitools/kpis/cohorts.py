@@ -8,9 +8,12 @@ small table (at most 12 × 12 cells) comes back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
+from ..data.sources import Database
+from ..params import BrandParams
 from ..periods import MONTHS_PER, Period
 from .compute import QueryContext, resolve_period
 
@@ -36,13 +39,30 @@ class CohortRetention:
     rates: pd.DataFrame
     locale: str = "en"
 
+    def to_dict(self) -> dict[str, Any]:
+        """Period, cohort sizes and the retention matrix (``{cohort: {age: rate}}``)."""
+        return {
+            "period": self.period.label,
+            "sizes": {str(k): int(v) for k, v in self.sizes.items()},
+            "rates": {
+                str(c): {int(a): v for a, v in row.items()}
+                for c, row in self.rates.to_dict(orient="index").items()
+            },
+        }
 
-def compute_cohort_retention(db, params, period=None, *, cohorts: int = 12) -> CohortRetention:
+
+def compute_cohort_retention(
+    db: Database,
+    params: BrandParams,
+    period: Period | str | None = None,
+    *,
+    cohorts: int = 12,
+) -> CohortRetention:
     """Share of each acquisition cohort active in each following period.
 
     Parameters
     ----------
-    db : kpitools.data.Database
+    db : kpitools.data.sources.Database
         Needs table ``orders``.
     params : kpitools.params.BrandParams
     period : Period or str, optional
@@ -53,6 +73,11 @@ def compute_cohort_retention(db, params, period=None, *, cohorts: int = 12) -> C
     Returns
     -------
     CohortRetention
+
+    Raises
+    ------
+    MissingTableError
+        When the source has no ``orders`` table.
     """
     period = resolve_period(db, params, period)
     first = period.shift(-(cohorts - 1))

@@ -1,26 +1,70 @@
 """Compute a scorecard: every requested KPI for a period, its previous period, the same period a
 year before, and a 12-period trend, with one database query per measure group.
+
+Results are plain objects (:class:`Scorecard`, :class:`Breakdown`, :class:`KpiResult`) with
+``to_dict()``; the report (:mod:`kpitools.report`) turns them into HTML and figures. Why a KPI
+has no value is a :class:`Reason` code plus the tables missing, never prose.
 """
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from typing import Any, ParamSpec, TypeVar
 
 import ibis
 import pandas as pd
 
+from ..catalogue import DEPARTMENTS
+from ..data.sources import Database
 from ..errors import KpitoolsError, MissingTableError, PeriodError
-from ..periods import MONTHS_PER, TREND_LENGTH, YEAR_LAG, Period, last_complete_period
+from ..numbers import finite_or_none
+from ..params import BrandParams, objective_kpi_ids
+from ..periods import (
+    MONTHS_PER,
+    TREND_LENGTH,
+    YEAR_LAG,
+    Period,
+    last_complete_period,
+    parse_period,
+)
+from ..schema import TABLES
+from ..vocab import UNKNOWN_GROUP, Segment
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 
 _TRUNC = {"month": "M", "quarter": "Q", "year": "Y"}
 
-OK, NO_DATA, NOT_AVAILABLE = "ok", "no_data", "not_available"
+
+class ResultStatus(StrEnum):
+    """Whether a KPI has a value: ``ok``, ``no_data`` (no rows in the period, or an undefined
+    ratio) or ``not_available`` (a table it needs is absent from the source)."""
+
+    OK = "ok"
+    NO_DATA = "no_data"
+    NOT_AVAILABLE = "not_available"
+
+
+OK, NO_DATA, NOT_AVAILABLE = ResultStatus.OK, ResultStatus.NO_DATA, ResultStatus.NOT_AVAILABLE
+
+
+class Reason(StrEnum):
+    """Why a KPI (or a KPI's breakdown) has no value; the report words it from the catalogue
+    (``report.no_data``, ``report.needs_table``, ``report.no_breakdown``)."""
+
+    NO_DATA = "no_data"
+    NEEDS_TABLE = "needs_table"
+    NO_BREAKDOWN = "no_breakdown"
+
+
+#: Dimensions a breakdown can be by.
 DIMENSIONS = ("segment", "product_line", "acquisition_channel")
-UNKNOWN = "(unknown)"
+UNKNOWN = UNKNOWN_GROUP
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class BreakdownUnsupported(KpitoolsError):
@@ -37,19 +81,22 @@ class QueryContext:
 
     Attributes
     ----------
-    db : kpitools.data.Database
+    db : kpitools.data.sources.Database
     grain : str
     periods : list of Period
         The periods of the window, oldest first; the last one is the report's period.
     settings : kpitools.params.Settings
+    by : str, optional
+        The breakdown dimension (one of :data:`DIMENSIONS`), None for the whole brand.
+    params : kpitools.params.BrandParams, optional
     """
 
-    db: object
+    db: Database
     grain: str
     periods: list[Period]
-    settings: object
+    settings: Any
     by: str | None = None
-    params: object = None
+    params: BrandParams | None = None
 
     @property
     def roi(self):
@@ -131,7 +178,7 @@ class QueryContext:
             t = t.left_join(
                 seg, (t[customer_col] == seg.seg_customer) & (t._p == seg.seg_period)
             ).drop("seg_customer", "seg_period", "_p")
-            t = t.mutate(dim=t.segment.fill_null("inactive")).drop("segment")
+            t = t.mutate(dim=t.segment.fill_null(str(Segment.INACTIVE))).drop("segment")
         else:
             raise BreakdownUnsupported(self.by)
         return t, {"period": self.bucket(t[time_col]), "dim": t.dim}
@@ -196,8 +243,20 @@ class QueryContext:
 class KpiResult:
     """A KPI's values for the report's period and around it.
 
-    ``status`` is ``ok``, ``no_data`` (no rows in the period, or an undefined ratio) or
-    ``not_available`` (a required table is absent; ``reason`` says which).
+    Attributes
+    ----------
+    kpi : Kpi
+    status : ResultStatus
+        ``ok``, ``no_data`` (no rows in the period, or an undefined ratio) or
+        ``not_available`` (a required table is absent).
+    value, previous, year_ago : float or None
+        The period's value, the previous period's and the same period a year before.
+    trend : list of (Period, float or None)
+        The last 12 periods, oldest first.
+    reason : Reason or None
+        Why there is no value: ``no_data`` or ``needs_table`` (None when ``ok``).
+    missing_tables : tuple of str
+        For ``needs_table``: the tables absent from the source.
     """
 
     kpi: Kpi
@@ -207,6 +266,7 @@ class KpiResult:
     year_ago: float | None = None
     trend: list[tuple[Period, float | None]] = field(default_factory=list)
     reason: str | None = None
+    missing_tables: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -217,10 +277,10 @@ class KpiResult:
         if self.value is None or other is None:
             return None
         if self.kpi.unit in ("ratio", "score"):
-            return _clean(self.value - other)
+            return finite_or_none(self.value - other)
         if other == 0:
             return None
-        return _clean((self.value - other) / abs(other))
+        return finite_or_none((self.value - other) / abs(other))
 
     @property
     def change_previous(self) -> float | None:
@@ -230,7 +290,9 @@ class KpiResult:
     def change_year_ago(self) -> float | None:
         return self.change(self.year_ago)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values; ``reason`` is the code (``kpis.json`` words it, see
+        :func:`kpitools.report.kpis_json.scorecard_document`)."""
         k = self.kpi
         return {
             "department": k.department,
@@ -275,14 +337,14 @@ class Scorecard:
     def __getitem__(self, kpi_id: str) -> KpiResult:
         return self.results[kpi_id]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[KpiResult]:
         return iter(self.results.values())
 
     def value(self, kpi_id: str) -> float | None:
         return self.results[kpi_id].value
 
-    def to_dict(self) -> dict:
-        """The ``kpis.json`` document."""
+    def to_dict(self) -> dict[str, Any]:
+        """Brand, period, and every KPI's :meth:`KpiResult.to_dict`, by id."""
         return {
             "brand": self.brand,
             "name": self.name or self.brand,
@@ -324,23 +386,60 @@ class Scorecard:
             ]
         ).set_index("kpi")
 
-    def _repr_html_(self) -> str:
-        from ..report.tables import scorecard_html
 
-        return scorecard_html(self)
+@dataclass(frozen=True)
+class NotAvailable:
+    """The result of an analysis that could not run: a table it needs is absent.
+
+    Returned by :func:`unless_missing` in place of the analysis' own result, so a notebook
+    cell computes (``x = unless_missing(compute_funnel, db, params, period)``) and the next
+    one shows (``show_funnel(x, locale)``): "not available (needs table X)".
+
+    Attributes
+    ----------
+    missing_table : str
+        The canonical table the source does not have.
+    needed_by : str, optional
+        What needed it, in words, when the analysis said.
+    reason : Reason
+        Always ``needs_table``.
+    """
+
+    missing_table: str
+    needed_by: str | None = None
+    reason: Reason = Reason.NEEDS_TABLE
+
+    @property
+    def missing_tables(self) -> tuple[str, ...]:
+        return (self.missing_table,)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(NOT_AVAILABLE),
+            "reason": str(self.reason),
+            "missing_tables": list(self.missing_tables),
+        }
 
 
-def _clean(x) -> float | None:
-    if x is None:
-        return None
+def unless_missing(
+    compute: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+) -> R | NotAvailable:
+    """``compute(*args, **kwargs)``, or :class:`NotAvailable` when a table it needs is absent.
+
+    One mechanism for every analysis a report shows beside the scorecard (funnel, cohorts,
+    touch response, campaign ROI): a missing table is a note in the report, never a crash.
+
+    Examples
+    --------
+    >>> funnel = unless_missing(compute_funnel, db, params, period, by="channel")  # doctest: +SKIP
+    """
     try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+        return compute(*args, **kwargs)
+    except MissingTableError as exc:
+        return NotAvailable(exc.table, needed_by=exc.needed_by)
 
 
-def latest_period(db, grain: str) -> Period:
+def latest_period(db: Database, grain: str) -> Period:
     """The latest complete period of the brand's data (by order dates, else any dated table).
 
     Raises
@@ -348,8 +447,6 @@ def latest_period(db, grain: str) -> Period:
     PeriodError
         When the source has no dated rows for the brand.
     """
-    from ..schema import TABLES
-
     candidates = ["orders"] + [n for n in TABLES if n != "orders"]
     for name in candidates:
         spec = TABLES[name]
@@ -402,13 +499,13 @@ def _fetch_measure(ctx: QueryContext, measure_id: str):
     return out
 
 
-def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods) -> KpiResult:
+def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods: list[Period]) -> KpiResult:
     series = k.formula(m).astype("float64")
     series[m["n_rows"] <= 0] = float("nan")
 
     def at(p: Period) -> float | None:
         ts = pd.Timestamp(p.start)
-        return _clean(series.get(ts)) if ts in series.index else None
+        return finite_or_none(series.get(ts)) if ts in series.index else None
 
     value = at(period)
     return KpiResult(
@@ -418,21 +515,17 @@ def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods) -> KpiResult
         previous=at(period.previous),
         year_ago=at(period.year_ago),
         trend=[(p, at(p)) for p in trend_periods],
-        reason=None if value is not None else "no data in period",
+        reason=None if value is not None else Reason.NO_DATA,
     )
 
 
-def _selected(params, kpis) -> list[Kpi]:
-    from .registry import DEPARTMENTS
-
+def _selected(params: BrandParams, kpis: Sequence[str] | None) -> list[Kpi]:
     if kpis or params.kpis:
         ids = list(kpis or params.kpis)
         if not kpis:
             # the KPIs that objectives track and the report's headline are always computed
             extra = list(getattr(getattr(params, "report", None), "headline", []) or [])
             if getattr(params, "objectives", None):
-                from ..objectives import objective_kpi_ids
-
                 extra += objective_kpi_ids(params.objectives)
             ids += [i for i in dict.fromkeys(extra) if i not in ids]
         return [get_kpi(i) for i in ids]
@@ -440,9 +533,21 @@ def _selected(params, kpis) -> list[Kpi]:
     return sorted(reg, key=lambda k: DEPARTMENTS.index(k.department))
 
 
-def resolve_period(db, params, period=None) -> Period:
+def resolve_period(db: Database, params: BrandParams, period: Period | str | None = None) -> Period:
     """The report's period: ``period`` (a Period or text), else ``params.period.current``,
     else the latest complete period in the data.
+
+    The one resolver of a report's period: every analysis (scorecard, breakdowns, funnel,
+    cohorts, curves, ROI, CLV) and the runner call it.
+
+    Parameters
+    ----------
+    db : Database
+        Read only when neither ``period`` nor ``params.period.current`` is given.
+    params : BrandParams
+        The grain (``period.grain``) and the default (``period.current``).
+    period : Period or str, optional
+        ``"YYYY-MM"``, ``"YYYY-Qn"`` or ``"YYYY"`` in the params' grain.
 
     Raises
     ------
@@ -450,22 +555,29 @@ def resolve_period(db, params, period=None) -> Period:
         When the period's grain is not the params' grain, or the data have no dated rows.
     """
     grain = params.period.grain
+    if not period:
+        period = params.period.current or None
     if isinstance(period, str):
-        period = params.resolve_period(period)
+        period = parse_period(period, grain)
     if period is None:
-        period = params.resolve_period() or latest_period(db, grain)
+        period = latest_period(db, grain)
     if period.grain != grain:
         raise PeriodError(f"period {period} is a {period.grain}, but the report is by {grain}")
     return period
 
 
-def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> Scorecard:
+def compute_kpis(
+    db: Database,
+    params: BrandParams,
+    period: Period | str | None = None,
+    kpis: Sequence[str] | None = None,
+) -> Scorecard:
     """Compute a brand's scorecard inside the database.
 
     Parameters
     ----------
-    db : kpitools.data.Database
-        The brand's data (see :func:`kpitools.data.connect`).
+    db : kpitools.data.sources.Database
+        The brand's data (see :func:`kpitools.data.sources.connect`).
     params : kpitools.params.BrandParams
         Grain, settings, KPI selection, locale.
     period : Period or str, optional
@@ -477,7 +589,8 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
     Returns
     -------
     Scorecard
-        Every KPI with status ``ok``, ``no_data`` or ``not_available``.
+        Every KPI with status ``ok``, ``no_data`` or ``not_available`` (reason
+        ``needs_table``, with the tables missing).
 
     Raises
     ------
@@ -495,17 +608,17 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
         params=params,
     )
     frames: dict[str, pd.DataFrame] = {}
-    unavailable: dict[str, str] = {}
+    unavailable: dict[str, tuple[str, ...]] = {}  # measure -> tables missing
     queries = 0
     for mid in dict.fromkeys(k.measure for k in selected):
-        missing = [t for t in MEASURES[mid].tables if not db.has(t)]
+        missing = tuple(t for t in MEASURES[mid].tables if not db.has(t))
         if missing:
-            unavailable[mid] = "needs table " + ", ".join(missing)
+            unavailable[mid] = missing
             continue
         try:
             frames[mid] = _fetch_measure(ctx, mid)
         except MissingTableError as exc:  # a table the builder reads optionally
-            unavailable[mid] = f"needs table {exc.table}"
+            unavailable[mid] = (exc.table,)
             continue
         queries += 1
 
@@ -513,7 +626,12 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
     trend_periods = period.trailing(TREND_LENGTH)
     for k in selected:
         if k.measure in unavailable:
-            results[k.id] = KpiResult(k, NOT_AVAILABLE, reason=unavailable[k.measure])
+            results[k.id] = KpiResult(
+                k,
+                NOT_AVAILABLE,
+                reason=Reason.NEEDS_TABLE,
+                missing_tables=unavailable[k.measure],
+            )
         else:
             results[k.id] = _result(k, frames[k.measure], period, trend_periods)
     return Scorecard(
@@ -528,18 +646,31 @@ def compute_kpis(db, params, period: Period | str | None = None, kpis=None) -> S
     )
 
 
+@dataclass(frozen=True)
+class Unsupported:
+    """Why a KPI has no breakdown: a table is absent (``needs_table``, with the tables) or the
+    KPI's rows cannot be grouped by the dimension (``no_breakdown``)."""
+
+    reason: Reason
+    missing_tables: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": str(self.reason), "missing_tables": list(self.missing_tables)}
+
+
 @dataclass
 class Breakdown:
     """KPIs of one period broken down by a dimension (segment, product line, channel).
 
     ``frame`` is long: one row per (group, KPI) with value, previous, year_ago and status;
-    KPIs that cannot be broken down this way are listed in ``unsupported``.
+    KPIs that cannot be broken down this way are listed in ``unsupported`` (KPI id ->
+    :class:`Unsupported`).
     """
 
     by: str
     period: Period
     frame: pd.DataFrame
-    unsupported: dict[str, str]
+    unsupported: dict[str, Unsupported]
     locale: str = "en"
     currency: str = "EUR"
     queries: int = 0
@@ -550,13 +681,23 @@ class Breakdown:
             return pd.DataFrame()
         return self.frame.pivot(index="group", columns="kpi", values=column)
 
-    def _repr_html_(self) -> str:
-        from ..report.tables import breakdown_html
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "period": self.period.label,
+            "rows": self.frame.to_dict(orient="records"),
+            "unsupported": {k: u.to_dict() for k, u in self.unsupported.items()},
+            "queries": self.queries,
+        }
 
-        return breakdown_html(self)
 
-
-def compute_breakdown(db, params, by: str, period=None, kpis=None) -> Breakdown:
+def compute_breakdown(
+    db: Database,
+    params: BrandParams,
+    by: str,
+    period: Period | str | None = None,
+    kpis: Sequence[str] | None = None,
+) -> Breakdown:
     """Break KPIs down by ``segment``, ``product_line`` or ``acquisition_channel``.
 
     Segments (per customer and period, from orders): ``new`` (first order ever in the period),
@@ -587,7 +728,9 @@ def compute_breakdown(db, params, by: str, period=None, kpis=None) -> Breakdown:
         by=by,
         params=params,
     )
-    rows, unsupported, queries = [], {}, 0
+    rows: list[dict[str, Any]] = []
+    unsupported: dict[str, Unsupported] = {}
+    queries = 0
     trend_periods = period.trailing(TREND_LENGTH)
     for mid in dict.fromkeys(k.measure for k in selected):
         ks = [k for k in selected if k.measure == mid]
@@ -598,10 +741,11 @@ def compute_breakdown(db, params, by: str, period=None, kpis=None) -> Breakdown:
             groups = _fetch_measure(ctx, mid)
             queries += 1
         except MissingTableError as exc:
-            unsupported.update({k.id: f"needs table {exc.table}" for k in ks})
+            why = Unsupported(Reason.NEEDS_TABLE, (exc.table,))
+            unsupported.update({k.id: why for k in ks})
             continue
         except BreakdownUnsupported:
-            unsupported.update({k.id: f"no breakdown by {by}" for k in ks})
+            unsupported.update({k.id: Unsupported(Reason.NO_BREAKDOWN) for k in ks})
             continue
         for group, m in groups.items():
             for k in ks:

@@ -14,12 +14,16 @@ last ``periods`` periods ending with the report's period, in the brand and its p
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import pandas as pd
 
+from ..data.sources import Database
 from ..errors import KpitoolsError
+from ..params import BrandParams
 from ..periods import TREND_LENGTH, Period
 from .compute import resolve_period
 from .definitions.common import flag, seconds_between
@@ -37,7 +41,9 @@ __all__ = [
 DEFAULT_DELAY_BOUNDS = (5, 10, 20, 30, 60, 120, 240, 1440)
 
 
-def _window(db, params, period, periods: int) -> tuple[Period, Period]:
+def _window(
+    db: Database, params: BrandParams, period: Period | str | None, periods: int
+) -> tuple[Period, Period]:
     if int(periods) < 1:
         raise KpitoolsError(f"periods must be at least 1, not {periods!r}")
     last = resolve_period(db, params, period)
@@ -67,6 +73,16 @@ class TouchResponse:
     last: Period
     frame: pd.DataFrame
     max_touch: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Window, maximum touch, and one record per touch number."""
+        return {
+            "brand": self.brand,
+            "first": self.first.label,
+            "last": self.last.label,
+            "max_touch": self.max_touch,
+            "rows": self.frame.to_dict(orient="records"),
+        }
 
     def last_useful_touch(self, min_rate: float = 0.05, min_leads: int = 30) -> int | None:
         """The touch after which leads stop answering.
@@ -98,7 +114,12 @@ class TouchResponse:
 
 
 def compute_touch_response(
-    db, params, period: Period | str | None = None, *, periods: int = TREND_LENGTH, max_touch=10
+    db: Database,
+    params: BrandParams,
+    period: Period | str | None = None,
+    *,
+    periods: int = TREND_LENGTH,
+    max_touch: int = 10,
 ) -> TouchResponse:
     """Response rate of each successive outbound touch to the leads of the last periods.
 
@@ -181,6 +202,16 @@ class ResponseTimeConversion:
     frame: pd.DataFrame
     conversion_window_days: int
 
+    def to_dict(self) -> dict[str, Any]:
+        """Window, conversion window, and one record per delay class."""
+        return {
+            "brand": self.brand,
+            "first": self.first.label,
+            "last": self.last.label,
+            "conversion_window_days": self.conversion_window_days,
+            "rows": self.frame.to_dict(orient="records"),
+        }
+
     def _contacted(self) -> pd.DataFrame:
         return self.frame[self.frame["delay"] != "not contacted"]
 
@@ -226,12 +257,12 @@ def _label(lo: float, hi: float) -> str:
 
 
 def compute_response_time_conversion(
-    db,
-    params,
+    db: Database,
+    params: BrandParams,
     period: Period | str | None = None,
     *,
     periods: int = TREND_LENGTH,
-    bounds=DEFAULT_DELAY_BOUNDS,
+    bounds: Sequence[float] = DEFAULT_DELAY_BOUNDS,
 ) -> ResponseTimeConversion:
     """Conversion rate of leads by how fast they were first contacted.
 

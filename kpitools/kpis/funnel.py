@@ -20,10 +20,13 @@ This module computes numbers only; report tables and plots format them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import pandas as pd
 
+from ..data.sources import Database
 from ..errors import KpitoolsError, MissingTableError
+from ..params import BrandParams
 from ..periods import YEAR_LAG, Period
 from .compute import resolve_period
 from .definitions.common import safe_div
@@ -74,7 +77,12 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_funnel(
-    db, params, period=None, *, by: str = "campaign", trailing: int | str = 1
+    db: Database,
+    params: BrandParams,
+    period: Period | str | None = None,
+    *,
+    by: str = "campaign",
+    trailing: int | Literal["year"] = 1,
 ) -> pd.DataFrame:
     """Funnel counts and step rates of the campaigns that started in a period.
 
@@ -164,10 +172,23 @@ class Funnel:
     by: str
 
     @classmethod
-    def compute(cls, db, params, period=None, *, by: str = "campaign") -> Funnel:
+    def compute(
+        cls,
+        db: Database,
+        params: BrandParams,
+        period: Period | str | None = None,
+        *,
+        by: str = "campaign",
+        trailing: int | Literal["year"] = 1,
+    ) -> Funnel:
         """:func:`compute_funnel`, kept with its period and grouping."""
         period = resolve_period(db, params, period)
-        return cls(compute_funnel(db, params, period, by=by), period, by)
+        return cls(compute_funnel(db, params, period, by=by, trailing=trailing), period, by)
+
+    @property
+    def label(self) -> str:
+        """The periods whose campaigns are counted (``2025-03``, ``2025-01 – 2025-12``)."""
+        return self.frame.attrs.get("period", self.period.label)
 
     @property
     def empty(self) -> bool:
@@ -207,11 +228,13 @@ class Funnel:
                 )
         return pd.DataFrame(rows, columns=["group", "step", "count", "share_of_sent", "step_rate"])
 
-    def _repr_html_(self) -> str:
-        caption = f"Campaign funnel by {self.by}, campaigns started in {self.period.label}"
-        if self.frame.empty:
-            return f"<p>{caption}: no campaign.</p>"
-        return f"<p>{caption}</p>" + self.frame.to_html(index=False, na_rep="")
+    def to_dict(self) -> dict[str, Any]:
+        """Period, grouping, and one record per row (NaN rates as they are)."""
+        return {
+            "period": self.label,
+            "by": self.by,
+            "rows": self.frame.to_dict(orient="records"),
+        }
 
 
 def _ratio(num, den) -> float:
