@@ -10,8 +10,18 @@ ROI per campaign and for the whole programme (:func:`compute_roi`, :func:`combin
 (:func:`test_segment_interaction`).
 
 Everything works on a plain :class:`pandas.DataFrame` with one row per customer.
+:func:`analyse_campaigns` runs the whole analysis of a brand's campaigns from its data and
+returns a :class:`CampaignReport` (plain result objects: the HTML, the sentences and the
+figures are in :mod:`kpitools.report.roi` and :mod:`kpitools.plots.roi`).
+
+Modules: ``estimators`` (lifts), ``guardrails`` (control-group checks), ``programme`` (ROI
+arithmetic), ``outcomes`` (member-level data from the database), ``results`` (result
+classes), ``campaign`` (one campaign), ``views`` (segments and channels), ``analysis`` (the
+window of campaigns).
 """
 
+from kpitools.roi.analysis import analyse_campaigns, analyse_outcomes, find_campaign
+from kpitools.roi.campaign import OUTCOMES, POWER, analyse_campaign
 from kpitools.roi.estimators import COV_TYPES, METHODS, LiftResult, RoiInputError, estimate_lift
 from kpitools.roi.guardrails import (
     ControlSizeResult,
@@ -30,21 +40,41 @@ from kpitools.roi.programme import (
     test_segment_interaction,
     verdict,
 )
+from kpitools.roi.results import (
+    CampaignReport,
+    CampaignResult,
+    GroupSummary,
+    GroupTest,
+    Issue,
+)
+from kpitools.roi.views import heterogeneity_test
 
 __all__ = [
     "COV_TYPES",
     "METHODS",
+    "OUTCOMES",
+    "POWER",
+    "CampaignReport",
+    "CampaignResult",
     "ControlSizeResult",
+    "GroupSummary",
+    "GroupTest",
+    "Issue",
     "LiftResult",
     "RoiInputError",
     "RoiResult",
     "SRMResult",
     "SegmentInteractionResult",
+    "analyse_campaign",
+    "analyse_campaigns",
+    "analyse_outcomes",
     "check_groups",
     "combine_programme",
     "compute_roi",
     "cost_of",
     "estimate_lift",
+    "find_campaign",
+    "heterogeneity_test",
     "minimum_detectable_effect",
     "required_control_size",
     "sample_ratio_mismatch",

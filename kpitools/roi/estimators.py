@@ -35,7 +35,6 @@ Rows with a missing value in any column used are dropped and counted (``n_droppe
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Sequence
@@ -55,7 +54,11 @@ __all__ = [
     "METHODS",
     "LiftResult",
     "RoiInputError",
+    "as_names",
+    "covariate_matrix",
     "estimate_lift",
+    "fit_ols",
+    "prepare_frame",
 ]
 
 METHODS = ("diff", "ols", "lin", "cuped")
@@ -83,8 +86,8 @@ class LiftResult:
 
     All amounts are in the unit of the outcome per customer (e.g. EUR of revenue per customer
     over the measurement window). For a 0/1 outcome they are proportions (0.02 = 2 percentage
-    points); the rendering (:meth:`to_frame`, :meth:`_repr_html_`, ``str``) shows them in
-    percentage points.
+    points); :meth:`to_frame` and ``str`` show them in percentage points (the HTML rendering is
+    :func:`kpitools.report.roi.lift_html`).
 
     Parameters
     ----------
@@ -196,25 +199,16 @@ class LiftResult:
         frame = pd.DataFrame(rows, columns=["quantity", "value", "unit"]).set_index("quantity")
         return frame
 
-    def _caption(self) -> str:
+    def caption(self) -> str:
         cov = f", covariates: {', '.join(self.covariates)}" if self.covariates else ""
         return (
             f"Lift of '{self.outcome or 'outcome'}' ({self.method}, {self.cov_type} SE, "
             f"{100 * self.confidence:g}% CI{cov})"
         )
 
-    def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        body = frame.to_html(
-            float_format=lambda v: f"{v:,.4g}", escape=True, border=0, classes="kpitools-lift"
-        )
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        notes_html = f"<ul>{notes}</ul>" if notes else ""
-        return f"<div><p><b>{html.escape(self._caption())}</b></p>{body}{notes_html}</div>"
-
     def __str__(self) -> str:
         frame = self.to_frame()
-        lines = [self._caption()]
+        lines = [self.caption()]
         for name, row in frame.iterrows():
             lines.append(f"  {name:<28} {row['value']:>14,.4g} {row['unit']}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -235,7 +229,7 @@ def _check_args(method: str, cov_type: str, alpha: float) -> None:
         raise RoiInputError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
 
 
-def _as_names(covariates: str | Sequence[str]) -> tuple[str, ...]:
+def as_names(covariates: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(covariates, str):
         return (covariates,)
     return tuple(covariates)
@@ -298,7 +292,7 @@ def _is_categorical(series: pd.Series) -> bool:
     return not (ptypes.is_numeric_dtype(series) or ptypes.is_bool_dtype(series))
 
 
-def _prepare(
+def prepare_frame(
     data: pd.DataFrame,
     *,
     outcome: str,
@@ -351,7 +345,7 @@ def _prepare(
     return frame, n_dropped
 
 
-def _covariate_matrix(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
+def covariate_matrix(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
     """Numeric covariates as they are, categorical ones as 0/1 dummies (first level dropped)."""
     parts = []
     for c in covariates:
@@ -370,7 +364,7 @@ def _covariate_matrix(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Da
     return pd.concat(parts, axis=1)
 
 
-def _fit(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ...]):
+def fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ...]):
     """OLS with the requested covariance; clear errors instead of NaN."""
     n, k = X.shape
     if n <= k:
@@ -508,7 +502,7 @@ def estimate_lift(
     >>> res.effect, res.ci_low, res.ci_high  # doctest: +SKIP
     """
     _check_args(method, cov_type, alpha)
-    covs = _as_names(covariates)
+    covs = as_names(covariates)
     if len(set(covs)) != len(covs):
         raise RoiInputError(f"covariates are repeated: {list(covs)}")
     if method == "diff" and covs:
@@ -521,7 +515,7 @@ def estimate_lift(
             f"method 'cuped' needs exactly one pre-period covariate, got {len(covs)}"
         )
 
-    frame, n_dropped = _prepare(data, outcome=outcome, treatment=treatment, covariates=covs)
+    frame, n_dropped = prepare_frame(data, outcome=outcome, treatment=treatment, covariates=covs)
     if method == "cuped" and _is_categorical(frame[covs[0]]):
         raise CampaignError(f"CUPED covariate '{covs[0]}' must be numeric")
 
@@ -532,7 +526,7 @@ def estimate_lift(
     notes: list[str] = []
 
     if method in ("ols", "lin"):
-        Z = _covariate_matrix(frame, covs)
+        Z = covariate_matrix(frame, covs)
         if method == "lin":
             Z = Z - Z.mean()
             inter = Z.mul(t, axis=0)
@@ -551,7 +545,7 @@ def estimate_lift(
             "treats theta as known."
         )
 
-    res = _fit(y, X, cov_type, covs)
+    res = fit_ols(y, X, cov_type, covs)
     effect, se, lo, hi, p = _extract(res, treatment, alpha, outcome)
 
     y_raw = frame[outcome]

@@ -54,18 +54,15 @@ import pandas as pd
 
 from kpitools.errors import CampaignError, MissingTableError
 from kpitools.periods import MONTHS_PER, Period
+from kpitools.vocab import Segment
 
 __all__ = [
     "OUTCOME_COLUMNS",
     "PROGRAMME_MONTHS",
-    "SEGMENTS",
     "load_campaign_outcomes",
     "load_campaigns",
     "programme_window",
 ]
-
-#: Segments at the start of a campaign, in report order.
-SEGMENTS = ("new", "reactivated", "steady", "returning", "inactive")
 
 #: Length of the programme window (months) ending with the report's period.
 PROGRAMME_MONTHS = 12
@@ -237,11 +234,11 @@ def _outcome_expr(db, params, c):
         first_pre=j.ordered_at.min(where=in_pre),
     )
     segment = ibis.cases(
-        (agg.n_before == 0, "new"),
-        (agg.pre_orders == 0, "inactive"),
-        (agg.last_before + lapse <= agg.first_pre, "reactivated"),
-        (agg.n_prev > 0, "steady"),
-        else_="returning",
+        (agg.n_before == 0, Segment.NEW.value),
+        (agg.pre_orders == 0, Segment.INACTIVE.value),
+        (agg.last_before + lapse <= agg.first_pre, Segment.REACTIVATED.value),
+        (agg.n_prev > 0, Segment.STEADY.value),
+        else_=Segment.RETURNING.value,
     )
     # ifelse rather than casting booleans: PostgreSQL has no boolean -> bigint cast
     treated = agg.group == "treatment"
@@ -300,7 +297,7 @@ def load_campaign_outcomes(
         - ``campaign_id``, ``customer_id``; ``group`` (``treatment`` / ``control``);
         - ``treated`` 1 for the treatment group, 0 for the control group;
         - ``contacted`` 1 for a treated member with a ``sent_at`` (the campaign was sent);
-        - ``segment`` at the start of the campaign (:data:`SEGMENTS`, rules in the module
+        - ``segment`` at the start of the campaign (:class:`kpitools.vocab.Segment`, rules in the module
           docstring); ``channel`` of the campaign;
         - ``revenue``, ``margin`` (revenue - cost of goods, currency units), ``orders`` and
           ``converted`` (1 if at least one order) over the outcome window

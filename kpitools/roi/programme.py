@@ -24,7 +24,6 @@ campaign, analysed with :func:`~kpitools.roi.estimators.estimate_lift`.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,11 +38,12 @@ from kpitools.roi.estimators import (
     COV_TYPES,
     LiftResult,
     RoiInputError,
-    _as_names,
-    _covariate_matrix,
-    _fit,
-    _prepare,
+    as_names,
+    covariate_matrix,
+    fit_ols,
+    prepare_frame,
 )
+from kpitools.vocab import Verdict
 
 __all__ = [
     "RoiResult",
@@ -54,8 +54,6 @@ __all__ = [
     "test_segment_interaction",
     "verdict",
 ]
-
-VERDICTS = ("profitable", "not profitable", "inconclusive")
 
 
 def _money(value, name: str, *, positive: bool = False) -> float:
@@ -148,8 +146,8 @@ class RoiResult:
         return self.incremental_margin - self.cost
 
     @property
-    def verdict(self) -> str:
-        """``"profitable"``, ``"not profitable"`` or ``"inconclusive"`` (see :func:`verdict`)."""
+    def verdict(self) -> Verdict:
+        """One of :data:`~kpitools.vocab.ESTIMATE_VERDICTS` (see :func:`verdict`)."""
         return verdict(self)
 
     def _row(self) -> dict[str, Any]:
@@ -184,20 +182,6 @@ class RoiResult:
         if frame["incremental_revenue"].isna().any():
             frame = frame.drop(columns=["incremental_revenue", "revenue_ci_low", "revenue_ci_high"])
         return frame
-
-    def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        level = f"{100 * (1 - self.alpha):g}%"
-        fmt = {c: (lambda v: f"{v:,.0f}") for c in frame.columns if c not in ("verdict",)}
-        for c in ("roi", "roi_ci_low", "roi_ci_high"):
-            fmt[c] = lambda v: f"{100 * v:,.1f}%"
-        body = frame.to_html(formatters=fmt, border=0, classes="kpitools-roi", escape=True)
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        notes_html = f"<ul>{notes}</ul>" if notes else ""
-        return (
-            f"<div><p><b>ROI of {html.escape(self.name)} ({level} intervals; money in "
-            f"currency units)</b></p>{body}{notes_html}</div>"
-        )
 
     def __str__(self) -> str:
         level = f"{100 * (1 - self.alpha):g}%"
@@ -435,7 +419,7 @@ def combine_programme(
     )
 
 
-def verdict(roi_result: RoiResult) -> str:
+def verdict(roi_result: RoiResult) -> Verdict:
     """Plain verdict on a ROI interval.
 
     Parameters
@@ -445,17 +429,17 @@ def verdict(roi_result: RoiResult) -> str:
 
     Returns
     -------
-    str
+    Verdict
         ``"profitable"`` when the whole ROI interval is above 0, ``"not profitable"`` when it
         is entirely below 0, ``"inconclusive"`` otherwise (the data cannot tell).
     """
     if not isinstance(roi_result, RoiResult):
         raise RoiInputError(f"verdict takes a RoiResult, got {type(roi_result).__name__}")
     if roi_result.roi_ci_low > 0:
-        return "profitable"
+        return Verdict.PROFITABLE
     if roi_result.roi_ci_high < 0:
-        return "not profitable"
-    return "inconclusive"
+        return Verdict.NOT_PROFITABLE
+    return Verdict.INCONCLUSIVE
 
 
 # --------------------------------------------------------------------------------------
@@ -513,13 +497,6 @@ class SegmentInteractionResult:
     def to_frame(self) -> pd.DataFrame:
         """The per-segment table (a copy)."""
         return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        body = self.table.to_html(float_format=lambda v: f"{v:,.4g}", border=0, escape=True)
-        return (
-            f"<div><p><b>Lift of '{html.escape(self.outcome)}' by "
-            f"'{html.escape(self.segment)}'</b></p>{body}<p>{html.escape(self.message)}</p></div>"
-        )
 
     def __str__(self) -> str:
         return f"{self.table.to_string()}\n{self.message}"
@@ -580,10 +557,10 @@ def test_segment_interaction(
         raise RoiInputError(f"cov_type '{cov_type}' is not one of {', '.join(COV_TYPES)}")
     if not isinstance(alpha, int | float) or not 0.0 < float(alpha) < 1.0:
         raise RoiInputError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    covs = _as_names(covariates)
+    covs = as_names(covariates)
     if segment in covs or segment in (outcome, treatment):
         raise RoiInputError(f"segment column '{segment}' is also used as another role")
-    frame, n_dropped = _prepare(
+    frame, n_dropped = prepare_frame(
         data,
         outcome=outcome,
         treatment=treatment,
@@ -626,10 +603,10 @@ def test_segment_interaction(
     terms = [f"{treatment}:{name}" for name in seg_names]
     D = np.column_stack(masks).astype(float)
     X = pd.DataFrame(np.hstack([D, D * t[:, None]]), index=frame.index, columns=seg_names + terms)
-    Z = _covariate_matrix(frame, covs)
+    Z = covariate_matrix(frame, covs)
     if not Z.empty:
         X = pd.concat([X, Z - Z.mean()], axis=1)
-    res = _fit(frame[outcome], X, cov_type, covs)
+    res = fit_ols(frame[outcome], X, cov_type, covs)
     params = np.asarray(res.params, dtype=float)
     bse = np.asarray(res.bse, dtype=float)
     idx = [X.columns.get_loc(term) for term in terms]

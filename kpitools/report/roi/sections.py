@@ -1,0 +1,138 @@
+"""Blocks of the campaign ROI report around its tables: header, programme summary, method."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from markupsafe import Markup
+
+from kpitools.params import BrandParams
+from kpitools.roi import CampaignReport
+from kpitools.vocab import Verdict
+
+from ..formatting import format_date, format_value, period_title
+from ..i18n import t
+from ..templating import render
+from .tables import campaigns_table_html, guardrails_html
+from .text import (
+    confidence_level,
+    currency_of,
+    interval,
+    locale_of,
+    method_name,
+    money0,
+    pct,
+)
+
+__all__ = ["method_html", "report_html", "roi_header_html", "roi_summary_html"]
+
+
+def roi_header_html(
+    report: CampaignReport, params: BrandParams | None = None, *, locale: str | None = None
+) -> Markup:
+    """Title block: brand, title, period and the window of campaign starts."""
+    loc = locale_of(report, locale)
+    name = params.display_name if params is not None else report.name
+    if report.window is not None:
+        start, end = report.window
+        last = end - dt.timedelta(days=1)
+        subtitle = t("roi.window", loc, start=format_date(start, loc), end=format_date(last, loc))
+    else:
+        subtitle = t("roi.selected", loc)
+    period = period_title(report.period, loc) if report.period is not None else ""
+    return render("roi/header.html", name=name, period=period, subtitle=subtitle, locale=loc)
+
+
+def roi_summary_html(
+    report: CampaignReport, locale: str | None = None, currency: str | None = None
+) -> Markup:
+    """Programme summary: cost, incremental margin, ROI with interval, and a plain sentence.
+
+    The KPI report's ROI headline is this block, of a report computed once.
+    """
+    loc, cur = locale_of(report, locale), currency_of(report, currency)
+    prog = report.programme
+    counts = report.verdict_counts
+    count_line = t(
+        "roi.verdict_counts",
+        loc,
+        profitable=counts[Verdict.PROFITABLE],
+        not_profitable=counts[Verdict.NOT_PROFITABLE],
+        inconclusive=counts[Verdict.INCONCLUSIVE],
+    )
+    if counts[Verdict.NOT_MEASURED]:
+        count_line += t("roi.not_measured_count", loc, n=counts[Verdict.NOT_MEASURED])
+    n_campaigns = format_value(len(report.campaigns), "count", loc)
+    if prog is None:
+        tiles = [
+            (t("roi.programme_cost", loc), money0(report.total_cost, loc, cur), ""),
+            (t("roi.campaigns", loc), n_campaigns, count_line),
+        ]
+        sentence = t("roi.summary_none", loc)
+    else:
+        margin_ci = interval(
+            money0(prog.margin_ci_low, loc, cur), money0(prog.margin_ci_high, loc, cur), loc
+        )
+        roi_ci = interval(pct(prog.roi_ci_low, loc), pct(prog.roi_ci_high, loc), loc)
+        tiles = [
+            (t("roi.programme_cost", loc), money0(prog.cost, loc, cur), ""),
+            (
+                t("roi.incremental_margin", loc),
+                money0(prog.incremental_margin, loc, cur),
+                margin_ci,
+            ),
+            (t("roi.roi", loc), pct(prog.roi, loc), roi_ci),
+            (t("roi.campaigns", loc), n_campaigns, count_line),
+        ]
+        sentence = (
+            t(
+                "roi.summary_sentence",
+                loc,
+                n=len(report.measured),
+                margin=money0(prog.incremental_margin, loc, cur),
+                margin_lo=money0(prog.margin_ci_low, loc, cur),
+                margin_hi=money0(prog.margin_ci_high, loc, cur),
+                cost=money0(prog.cost, loc, cur),
+                roi=pct(prog.roi, loc),
+                roi_lo=pct(prog.roi_ci_low, loc),
+                roi_hi=pct(prog.roi_ci_high, loc),
+                level=confidence_level(report, loc),
+            )
+            + " "
+            + t(f"roi.summary_{prog.verdict}", loc)
+        )
+    return render(
+        "roi/summary.html",
+        tiles=tiles,
+        sentence=sentence,
+        days=report.settings.get("attribution_days", 30),
+        locale=loc,
+    )
+
+
+def method_html(report: CampaignReport, locale: str | None = None) -> Markup:
+    """How the figures were computed, in the report's language."""
+    loc = locale_of(report, locale)
+    s = report.settings
+    text = t(
+        "roi.method_text",
+        loc,
+        days=s.get("attribution_days"),
+        pre=s.get("pre_period_days"),
+        lapse=s.get("lapse_days"),
+        method=method_name(s.get("method"), loc),
+        cov=s.get("cov_type"),
+        level=confidence_level(report, loc),
+    )
+    return render("roi/method.html", text=text)
+
+
+def report_html(report: CampaignReport) -> Markup:
+    """Summary, campaign table, guardrails and method: the rich display of a CampaignReport."""
+    return render(
+        "roi/report.html",
+        summary=roi_summary_html(report),
+        campaigns=campaigns_table_html(report),
+        guardrails=guardrails_html(report),
+        method=method_html(report),
+    )

@@ -1,0 +1,294 @@
+"""HTML tables of the campaign ROI report (templates ``roi/*.html``, autoescaped).
+
+Each function formats the figures of a result object for the report's locale and currency
+(:mod:`.text`) and renders one template; it returns :class:`markupsafe.Markup`.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from kpitools.roi import CampaignReport, LiftResult, RoiResult, SegmentInteractionResult
+
+from ..formatting import format_change, format_date, format_value
+from ..i18n import channel_name, t
+from ..templating import render
+from .text import (
+    blocking_reason,
+    confidence_level,
+    currency_of,
+    group_name,
+    interval_separator,
+    issue_text,
+    locale_of,
+    money,
+    money0,
+    p_value,
+    pct,
+    short_issues,
+)
+
+__all__ = [
+    "campaigns_table_html",
+    "groups_html",
+    "guardrails_html",
+    "lift_html",
+    "roi_result_html",
+    "segment_interaction_html",
+    "verdicts_html",
+]
+
+_NONE = ("–", None, None)
+
+
+def _groups(n_treated, n_control, loc: str) -> str:
+    return f"{format_value(n_treated, 'count', loc)} / {format_value(n_control, 'count', loc)}"
+
+
+def campaigns_table_html(
+    report: CampaignReport, locale: str | None = None, currency: str | None = None
+) -> Markup:
+    """One row per campaign: channel, group sizes, lift, margin, cost, ROI, verdict, warnings.
+
+    Lift = revenue lift per targeted customer; incremental margin and ROI come from the
+    margin lift. Intervals at the report's confidence level under each figure.
+    """
+    loc, cur = locale_of(report, locale), currency_of(report, currency)
+    rows = []
+    for c in report.campaigns:
+        rl, roi = c.revenue_lift, c.roi
+        lift = (
+            (money(rl.effect, loc, cur), money(rl.ci_low, loc, cur), money(rl.ci_high, loc, cur))
+            if rl is not None
+            else _NONE
+        )
+        if roi is not None:
+            margin = (
+                money0(roi.incremental_margin, loc, cur),
+                money0(roi.margin_ci_low, loc, cur),
+                money0(roi.margin_ci_high, loc, cur),
+            )
+            roi_cell = (pct(roi.roi, loc), pct(roi.roi_ci_low, loc), pct(roi.roi_ci_high, loc))
+        else:
+            margin = roi_cell = _NONE
+        rows.append(
+            {
+                "name": c.name,
+                "date": format_date(c.starts_at, loc),
+                "channel": channel_name(c.channel, loc),
+                "groups": _groups(c.n_treated, c.n_control, loc),
+                "lift": lift,
+                "margin": margin,
+                "cost": money0(c.cost, loc, cur),
+                "roi": roi_cell,
+                "verdict": c.verdict,
+                "warnings": short_issues(c, loc),
+            }
+        )
+    return render(
+        "roi/campaigns.html",
+        rows=rows,
+        locale=loc,
+        level=confidence_level(report, loc),
+        sep=interval_separator(loc),
+    )
+
+
+def groups_html(
+    report: CampaignReport,
+    by: str = "segment",
+    locale: str | None = None,
+    currency: str | None = None,
+) -> Markup:
+    """ROI by segment or channel: a table of group lifts and ROI, and the interaction verdict."""
+    if by not in ("segment", "channel"):
+        raise ValueError(f"by must be 'segment' or 'channel', not {by!r}")
+    loc, cur = locale_of(report, locale), currency_of(report, currency)
+    summary = report.by_segment if by == "segment" else report.by_channel
+    title = t(f"roi.by_{by}", loc)
+    if summary is None or summary.table.empty:
+        return render("roi/groups.html", title=title, rows=[], locale=loc, by=by)
+    rows = [
+        {
+            "name": group_name(by, str(g), loc),
+            "n_campaigns": format_value(r["n_campaigns"], "count", loc),
+            "groups": _groups(r["n_treated"], r["n_control"], loc),
+            "lift": (
+                money(r["revenue_lift"], loc, cur),
+                money(r["revenue_lift_ci_low"], loc, cur),
+                money(r["revenue_lift_ci_high"], loc, cur),
+            ),
+            "margin": (
+                money0(r["incremental_margin"], loc, cur),
+                money0(r["margin_ci_low"], loc, cur),
+                money0(r["margin_ci_high"], loc, cur),
+            ),
+            "cost": money0(r["cost"], loc, cur),
+            "roi": (pct(r["roi"], loc), pct(r["roi_ci_low"], loc), pct(r["roi_ci_high"], loc)),
+            "verdict": r["verdict"],
+        }
+        for g, r in summary.table.iterrows()
+    ]
+    test = summary.test
+    if test is None:
+        verdict_line = t("roi.test_none", loc)
+    else:
+        key = "roi.test_differs" if test.differs else "roi.test_same"
+        verdict_line = t(key, loc, by=t(f"roi.{by}_word", loc), p=p_value(test.p_value, loc))
+    notes = [issue_text(i, loc, cur) for i in summary.issues if i.code != "single_group"]
+    if by == "channel":
+        notes.append(t("roi.channel_caveat", loc))
+    return render(
+        "roi/groups.html",
+        title=title,
+        rows=rows,
+        by=by,
+        verdict_line=verdict_line,
+        notes=notes,
+        locale=loc,
+        level=confidence_level(report, loc),
+        sep=interval_separator(loc),
+    )
+
+
+def guardrails_html(
+    report: CampaignReport, locale: str | None = None, currency: str | None = None
+) -> Markup:
+    """Control groups per campaign (size, split check, detectable lift), then every warning."""
+    loc, cur = locale_of(report, locale), currency_of(report, currency)
+    rows, lists = [], []
+    for c in report.campaigns:
+        total = c.n_treated + c.n_control
+        share = format_value(c.n_control / total, "ratio", loc) if total else "–"
+        planned = (
+            format_value(c.planned_control_share, "ratio", loc)
+            if c.planned_control_share is not None
+            else "–"
+        )
+        req = c.required_control
+        if req is None:
+            needed = "–"
+        elif req.feasible:
+            needed = format_value(req.n_control, "count", loc)
+        else:
+            needed = "∞"
+        rows.append(
+            {
+                "name": c.name,
+                "groups": _groups(c.n_treated, c.n_control, loc),
+                "share": f"{share} ({planned})",
+                "srm_p": p_value(c.srm.p_value, loc) if c.srm is not None else "–",
+                "mde": money(c.mde_margin, loc, cur),
+                "break_even": money(c.break_even_margin, loc, cur),
+                "needed": needed,
+            }
+        )
+        items = [
+            (issue_text(i, loc, cur), i.severity)
+            for i in sorted(c.issues, key=lambda i: i.severity != "warning")
+        ]
+        if items:
+            lists.append((c.name, items))
+    programme = [(issue_text(i, loc, cur), i.severity) for i in report.issues]
+    if programme:
+        lists.insert(0, (t("roi.programme_issues", loc), programme))
+    return render("roi/guardrails.html", rows=rows, lists=lists, locale=loc)
+
+
+def verdicts_html(
+    report: CampaignReport, locale: str | None = None, currency: str | None = None
+) -> Markup:
+    """One plain-language sentence per campaign."""
+    loc, cur = locale_of(report, locale), currency_of(report, currency)
+    level = confidence_level(report, loc)
+    items = []
+    for c in report.campaigns:
+        v = c.verdict
+        if c.roi is not None:
+            line = t(
+                f"roi.verdict_line_{v}",
+                loc,
+                roi=pct(c.roi.roi, loc),
+                lo=pct(c.roi.roi_ci_low, loc),
+                hi=pct(c.roi.roi_ci_high, loc),
+                level=level,
+            )
+        else:
+            line = t("roi.verdict_line_not measured", loc, reason=blocking_reason(c, loc, cur))
+        cl = c.conversion_lift
+        if cl is not None:
+            line += " " + t(
+                "roi.conversion_line",
+                loc,
+                pp=format_change(100 * cl.effect, "points", loc),
+                lo=format_change(100 * cl.ci_low, "points", loc),
+                hi=format_change(100 * cl.ci_high, "points", loc),
+            )
+        items.append({"verdict": v, "name": c.name, "line": line, "provisional": c.provisional})
+    return render("roi/verdicts.html", items=items, locale=loc)
+
+
+# --------------------------------------------------------------------------------------
+# Result objects of kpitools.roi (notebook display)
+# --------------------------------------------------------------------------------------
+
+
+def _g4(v) -> str:
+    return f"{v:,.4g}" if isinstance(v, int | float) else str(v)
+
+
+def lift_html(result: LiftResult) -> Markup:
+    """A :class:`~kpitools.roi.LiftResult` as a small table (one quantity per row)."""
+    frame = result.to_frame()
+    rows = [(name, [_g4(r["value"]), r["unit"]]) for name, r in frame.iterrows()]
+    return render(
+        "roi/table.html",
+        caption=result.caption(),
+        css_class="kpitools-lift",
+        index_name=frame.index.name,
+        columns=list(frame.columns),
+        rows=rows,
+        notes=list(result.notes),
+        footer="",
+    )
+
+
+def roi_result_html(result: RoiResult) -> Markup:
+    """A :class:`~kpitools.roi.RoiResult`: one row per campaign and the programme total."""
+    frame = result.to_frame()
+    level = f"{100 * (1 - result.alpha):g}%"
+
+    def fmt(column: str, v) -> str:
+        if column == "verdict":
+            return str(v)
+        if column in ("roi", "roi_ci_low", "roi_ci_high"):
+            return f"{100 * v:,.1f}%"
+        return f"{v:,.0f}"
+
+    rows = [(name, [fmt(c, r[c]) for c in frame.columns]) for name, r in frame.iterrows()]
+    return render(
+        "roi/table.html",
+        caption=f"ROI of {result.name} ({level} intervals; money in currency units)",
+        css_class="kpitools-roi",
+        index_name=frame.index.name,
+        columns=list(frame.columns),
+        rows=rows,
+        notes=list(result.notes),
+        footer="",
+    )
+
+
+def segment_interaction_html(result: SegmentInteractionResult) -> Markup:
+    """A :class:`~kpitools.roi.SegmentInteractionResult`: lift per segment and the test."""
+    frame = result.table
+    rows = [(name, [_g4(v) for v in r]) for name, r in frame.iterrows()]
+    return render(
+        "roi/table.html",
+        caption=f"Lift of '{result.outcome}' by '{result.segment}'",
+        css_class="kpitools-segments",
+        index_name=frame.index.name,
+        columns=list(frame.columns),
+        rows=rows,
+        notes=[],
+        footer=result.message,
+    )

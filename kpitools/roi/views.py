@@ -1,0 +1,255 @@
+"""The programme by customer segment and by channel, and the test that lifts differ.
+
+* **by segment** (segment of the member at the campaign's start): the lift is estimated
+  within each campaign x segment cell (each cell compares treated and control customers of the
+  same campaign, so different control shares across campaigns cannot bias it), then summed
+  over campaigns: incremental revenue ``sum(n_treated_cs * lift_cs)``, lift per treated
+  customer = that total / ``sum(n_treated_cs)``, variances added. The cost of a campaign is
+  split between its segments: contact cost of the segment's contacted customers plus the fixed
+  cost pro rata of its treated customers. Cells with fewer than 2 treated or 2 control
+  customers are left out (counted in ``n_treated_skipped``);
+* **by channel**: the campaigns of each channel combined as above.
+
+:func:`heterogeneity_test` is a Wald chi-square test that the group lifts per treated
+customer are equal, with the group estimates independent (disjoint cells).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kpitools.params import BrandParams
+from kpitools.roi.campaign import outcome_lift
+from kpitools.roi.estimators import RoiInputError
+from kpitools.roi.programme import RoiResult, combine_programme, compute_roi
+from kpitools.roi.results import CampaignResult, GroupSummary, GroupTest, Issue
+from kpitools.schema import CHANNELS
+from kpitools.vocab import Segment
+
+__all__ = ["GROUP_COLUMNS", "by_channel", "by_segment", "heterogeneity_test"]
+
+#: Columns of :attr:`GroupSummary.table` (index ``group``).
+GROUP_COLUMNS = [
+    "group",
+    "n_campaigns",
+    "n_treated",
+    "n_control",
+    "n_treated_skipped",
+    "revenue_lift",
+    "revenue_lift_se",
+    "revenue_lift_ci_low",
+    "revenue_lift_ci_high",
+    "incremental_revenue",
+    "incremental_margin",
+    "margin_ci_low",
+    "margin_ci_high",
+    "cost",
+    "roi",
+    "roi_ci_low",
+    "roi_ci_high",
+    "verdict",
+]
+
+
+def heterogeneity_test(
+    effects: Sequence[float],
+    ses: Sequence[float],
+    labels: Sequence[str],
+    *,
+    by: str,
+    outcome: str = "revenue",
+    alpha: float = 0.05,
+) -> GroupTest:
+    """Wald chi-square test that independent group lifts are all equal.
+
+    Parameters
+    ----------
+    effects, ses : sequence of float
+        Lift per targeted customer of each group and its standard error (currency units).
+    labels : sequence of str
+        Group names.
+    by : str
+        What the groups are (``segment``, ``channel``).
+    outcome : str
+        Outcome of the lifts.
+    alpha : float
+        Level of the test.
+
+    Returns
+    -------
+    GroupTest
+        ``Q = sum (e_g - e_bar)² / se_g²``, ``e_bar = sum(e_g / se_g²) / sum(1 / se_g²)``,
+        p-value from chi-square with ``groups - 1`` degrees of freedom.
+
+    Raises
+    ------
+    RoiInputError
+        Fewer than two groups, or a standard error that is not positive and finite.
+    """
+    e = np.asarray(effects, dtype=float)
+    s = np.asarray(ses, dtype=float)
+    if len(e) < 2 or len(e) != len(s) or len(labels) != len(e):
+        raise RoiInputError("heterogeneity_test needs at least two groups with one SE each")
+    if not np.all(np.isfinite(s)) or np.any(s <= 0) or not np.all(np.isfinite(e)):
+        raise RoiInputError("heterogeneity_test: every effect and SE must be finite, SE > 0")
+    w = 1.0 / s**2
+    e_bar = float((w * e).sum() / w.sum())
+    q = float((w * (e - e_bar) ** 2).sum())
+    df = len(e) - 1
+    p = float(stats.chi2.sf(q, df))
+    return GroupTest(
+        by=by,
+        outcome=outcome,
+        statistic=q,
+        df=df,
+        p_value=p,
+        alpha=float(alpha),
+        differs=p < alpha,
+        labels=tuple(str(x) for x in labels),
+    )
+
+
+heterogeneity_test.__test__ = False  # type: ignore[attr-defined]
+
+
+@dataclass
+class _Cell:
+    """One campaign's contribution to a group (a segment of it, or all of it)."""
+
+    group: str
+    n_treated: int
+    n_control: int
+    revenue: float  # incremental revenue
+    revenue_se: float
+    roi: RoiResult
+
+
+def _summarise(
+    by: str, cells: list[_Cell], skipped: dict[str, int], order: Sequence[str], alpha: float
+) -> GroupSummary:
+    issues: list[Issue] = []
+    rows, results = [], {}
+    groups = [g for g in order if any(c.group == g for c in cells)]
+    groups += sorted({c.group for c in cells} - set(groups))
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    for g in groups:
+        mine = [c for c in cells if c.group == g]
+        res = combine_programme([c.roi for c in mine], name=g)
+        n1 = sum(c.n_treated for c in mine)
+        rev = float(sum(c.revenue for c in mine))
+        rev_se = math.sqrt(sum(c.revenue_se**2 for c in mine))
+        lift, lift_se = rev / n1, rev_se / n1
+        results[g] = res
+        rows.append(
+            {
+                "group": g,
+                "n_campaigns": len(mine),
+                "n_treated": n1,
+                "n_control": sum(c.n_control for c in mine),
+                "n_treated_skipped": skipped.get(g, 0),
+                "revenue_lift": lift,
+                "revenue_lift_se": lift_se,
+                "revenue_lift_ci_low": lift - z * lift_se,
+                "revenue_lift_ci_high": lift + z * lift_se,
+                "incremental_revenue": rev,
+                "incremental_margin": res.incremental_margin,
+                "margin_ci_low": res.margin_ci_low,
+                "margin_ci_high": res.margin_ci_high,
+                "cost": res.cost,
+                "roi": res.roi,
+                "roi_ci_low": res.roi_ci_low,
+                "roi_ci_high": res.roi_ci_high,
+                "verdict": res.verdict,
+            }
+        )
+    table = pd.DataFrame(rows, columns=GROUP_COLUMNS).set_index("group")
+    left_out = {g: n for g, n in skipped.items() if n}
+    if left_out:
+        issues.append(
+            Issue(
+                "cells_skipped",
+                severity="info",
+                fields={"n": sum(left_out.values()), "by": by, "detail": left_out},
+            )
+        )
+    test = None
+    ok = table[np.isfinite(table["revenue_lift_se"]) & (table["revenue_lift_se"] > 0)]
+    if len(ok) >= 2:
+        test = heterogeneity_test(
+            ok["revenue_lift"], ok["revenue_lift_se"], list(ok.index), by=by, alpha=alpha
+        )
+    else:
+        issues.append(Issue("single_group", severity="info", fields={"by": by}))
+    return GroupSummary(by=by, table=table, results=results, test=test, issues=tuple(issues))
+
+
+def by_segment(
+    results: list[CampaignResult], outcomes: pd.DataFrame, params: BrandParams
+) -> GroupSummary:
+    """The measured campaigns by segment of their members at the campaign's start.
+
+    Parameters
+    ----------
+    results : list of CampaignResult
+    outcomes : pandas.DataFrame
+        Members of every campaign (``campaign_id``, ``segment``, ``treated``,
+        ``contacted``, outcomes and covariates).
+    params : BrandParams
+        ``params.roi`` (method, cov_type, alpha).
+    """
+    roi_p = params.roi
+    cells: list[_Cell] = []
+    skipped: dict[str, int] = {}
+    for r in results:
+        if r.roi is None:
+            continue
+        members = outcomes[outcomes["campaign_id"] == r.campaign_id]
+        no_sent = int(members["contacted"].sum()) == 0
+        for seg, sub in members.groupby("segment", sort=False):
+            n1 = int((sub["treated"] == 1).sum())
+            n0 = len(sub) - n1
+            if n1 == 0:
+                continue
+            rev = mar = None
+            if n1 >= 2 and n0 >= 2:
+                rev = outcome_lift(sub, "revenue", roi_p, None)
+                mar = outcome_lift(sub, "margin", roi_p, None)
+            contacted = n1 if no_sent else int(sub["contacted"].sum())
+            cost = r.fixed_cost * n1 / r.n_treated + r.cost_per_contact * contacted
+            if rev is None or mar is None or cost <= 0:
+                skipped[seg] = skipped.get(seg, 0) + n1
+                continue
+            cells.append(
+                _Cell(
+                    group=str(seg),
+                    n_treated=n1,
+                    n_control=n0,
+                    revenue=rev.effect * n1,
+                    revenue_se=rev.se * n1,
+                    roi=compute_roi(mar, n_treated_total=n1, cost=cost, name=f"{r.name} · {seg}"),
+                )
+            )
+    return _summarise("segment", cells, skipped, [s.value for s in Segment], float(roi_p.alpha))
+
+
+def by_channel(results: list[CampaignResult], alpha: float) -> GroupSummary:
+    """The measured campaigns by channel (each campaign whole), ``alpha`` the test level."""
+    cells = [
+        _Cell(
+            group=r.channel,
+            n_treated=r.n_treated,
+            n_control=r.n_control,
+            revenue=r.revenue_lift.effect * r.n_treated,
+            revenue_se=r.revenue_lift.se * r.n_treated,
+            roi=r.roi,
+        )
+        for r in results
+        if r.roi is not None and r.revenue_lift is not None
+    ]
+    return _summarise("channel", cells, {}, CHANNELS, alpha)
