@@ -22,6 +22,7 @@ repeat buyers, too few for the models; brand ``empty`` has no orders.
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import math
 
@@ -42,7 +43,9 @@ from kpitools.clv.analysis import SEGMENTS, analyse_clv
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_kpis
 from kpitools.params import load_params
+from kpitools.plots import clv as clv_plots
 from kpitools.report import clv as clv_report
+from kpitools.report.i18n import t as message
 
 PERIOD = "2025-06"
 END = "2025-06-30"
@@ -213,7 +216,7 @@ def test_in_database_calibration_split_equals_pandas(acme):
 
 
 def test_report_is_fitted_with_finite_values(report):
-    assert report.ok, report.reason
+    assert report.ok, report.error
     c = report.customers
     assert np.isfinite(c["clv"]).all() and (c["clv"] >= 0).all()
     assert c["probability_alive"].between(0, 1).all()
@@ -374,15 +377,16 @@ def test_too_few_repeat_buyers_gives_a_clear_message(acme):
         r = analyse_clv(db, params, PERIOD)  # must not raise
     assert r.status == "not_fitted" and not r.ok
     assert r.reason_code == "too_few_repeat_buyers"
-    assert "only 3 repeat buyer(s) among 10 customer(s)" in r.reason
+    assert "only 3 repeat buyer(s) among 10 customer(s)" in r.error
+    assert "only 3 repeat buyer(s)" in clv_report.clv_document(r)["reason"]
     assert r.reason_details == {"customers": 10, "repeat_buyers": 3, "min_repeat_buyers": 20}
     assert r.n_customers == 10  # the summary is still there
     assert r.mean_clv is None and r.at_risk.empty
     html = clv_report.clv_summary_html(r)
-    assert "seuls 3 des 10 clients ont acheté plus d'une fois" in html.replace("&#x27;", "'")
+    assert "seuls 3 des 10 clients ont acheté plus d'une fois" in html_module.unescape(html)
     assert "au moins 20" in html
     for block in (clv_report.at_risk_html(r), clv_report.clv_by_html(r, "segment")):
-        assert "n'a pas pu être estimée" in block.replace("&#x27;", "'")
+        assert "n'a pas pu être estimée" in html_module.unescape(block)
     assert "nan" not in html.lower() and "None" not in html
     doc = json.loads(json.dumps(r.to_dict()))
     assert doc["status"] == "not_fitted" and doc["mean_clv"] is None
@@ -394,9 +398,9 @@ def test_too_few_repeat_buyers_gives_a_clear_message(acme):
     import matplotlib.pyplot as plt
 
     for ax in (
-        clv_report.plot_clv_distribution(r),
-        clv_report.plot_clv_by(r, "segment"),
-        clv_report.plot_calibration(r),
+        clv_plots.plot_clv_distribution(r),
+        clv_plots.plot_clv_by(r, by="segment"),
+        clv_plots.plot_calibration(r),
     ):
         assert ax.texts and "pas pu" in ax.texts[0].get_text()
     plt.close("all")
@@ -408,6 +412,8 @@ def test_brand_without_orders(acme):
         r = analyse_clv(db, params, PERIOD)
     assert r.reason_code == "no_orders" and r.n_customers == 0
     assert "no orders up to the end of the period" in clv_report.clv_summary_html(r)
+    # kpis.json keeps its English reason, worded from the code
+    assert clv_report.clv_document(r)["reason"] == f"no orders up to {END} for {r.name}"
 
 
 # ----------------------------------------------------------------------------------------
@@ -431,7 +437,7 @@ def test_html_blocks_in_each_locale(report, locale):
         report.locale = "en"
     html = "".join(blocks)
     assert "nan" not in html.lower() and "None" not in html and "{" not in html
-    assert clv_report.clv_text("title", locale) and clv_report.TEXT["mean_clv"][locale] in html
+    assert message("clv.title", locale) and message("clv.mean_clv", locale) in html
     if locale == "fr":
         assert "Nouveaux" in html
         assert "\u202f€" in html or "\xa0€" in html  # French: the symbol after the number
@@ -443,11 +449,11 @@ def test_figures(report):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    assert clv_report.plot_clv_distribution(report).get_xlabel().startswith("CLV per customer")
-    assert clv_report.plot_clv_distribution(report, kind="ecdf", log=True).get_xscale() == "log"
-    ax = clv_report.plot_clv_by(report, "product_line")
+    assert clv_plots.plot_clv_distribution(report).get_xlabel().startswith("CLV per customer")
+    assert clv_plots.plot_clv_distribution(report, kind="ecdf", log=True).get_xscale() == "log"
+    ax = clv_plots.plot_clv_by(report, by="product_line")
     assert [t.get_text() for t in ax.get_yticklabels()] == list(report.by_product_line.index)
-    ax = clv_report.plot_calibration(report)
+    ax = clv_plots.plot_calibration(report)
     assert len(ax.lines) == 2
     plt.close("all")
 
@@ -466,6 +472,8 @@ def test_to_dict_and_kpis_json(report, tmp_path):
     clv_report.export_clv_json(report, path)
     written = json.loads(path.read_text())
     assert written["brand"] == "acme" and written["clv"]["mean_clv"] == doc["mean_clv"]
+    assert written["clv"]["reason"] is None and written["clv"]["calibration"]["reason"] is None
+    assert set(written["clv"]) == set(doc) | {"reason"}
 
 
 # ----------------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def truth(demo_db) -> dict:
 @pytest.mark.parametrize("brand", BRANDS)
 def test_runs_end_to_end_with_finite_values(reports, brand):
     r = reports[brand]
-    assert r.ok, r.reason
+    assert r.ok, r.error
     assert r.period.label == ("2025-Q4" if brand == "bellevue" else "2025-12")
     c = r.customers
     weight = {b.id: b.weight for b in DEMO_BRANDS}[brand]
@@ -117,7 +117,7 @@ def test_quarterly_brand_uses_monthly_equivalents(reports):
 @pytest.mark.parametrize("brand", BRANDS)
 def test_calibration_expected_close_to_actual_on_aggregate(reports, brand):
     r = reports[brand]
-    assert r.calibration_status == "ok", r.calibration_reason
+    assert r.calibration_status == "ok", r.calibration_error
     assert r.calibration_end.isoformat() == "2025-06-30"
     totals = r.calibration_totals
     assert totals["customers"] > 1000
