@@ -19,10 +19,6 @@ from kpitools.errors import ParamsError
 from kpitools.kpis.compute import KpiResult, Scorecard
 from kpitools.kpis.registry import get_kpi
 from kpitools.objectives import (
-    AT_RISK,
-    OFF_TRACK,
-    ON_TRACK,
-    UNKNOWN,
     MetricTarget,
     Objective,
     evaluate_objectives,
@@ -33,10 +29,11 @@ from kpitools.objectives import (
     parse_change,
     parse_tolerance,
     rollup,
-    rule_text,
 )
 from kpitools.params import load_params, parse_params
 from kpitools.periods import parse_period
+from kpitools.report.objectives import objectives_document, rule_text
+from kpitools.vocab import Status
 
 FILE = "params/acme.yaml"
 
@@ -136,9 +133,9 @@ def test_before_the_baseline_date_the_kpi_must_hold_the_baseline():
     o = objective(baseline={"value": 100, "date": "2025-03-01"}, deadline="2025-12-31")
     r = one(o, card(revenue=100))
     assert (r.fraction, r.expected, r.target) == (0.0, 100.0, 200.0)
-    assert r.status == ON_TRACK and r.gap == 0.0
-    assert one(o, card(revenue=96)).status == AT_RISK  # misses by 4 <= 5
-    assert one(o, card(revenue=94)).status == OFF_TRACK  # misses by 6 > 5
+    assert r.status == Status.ON_TRACK and r.gap == 0.0
+    assert one(o, card(revenue=96)).status == Status.AT_RISK  # misses by 4 <= 5
+    assert one(o, card(revenue=94)).status == Status.OFF_TRACK  # misses by 6 > 5
     # a period ending exactly on the baseline date: still f = 0
     assert one(o, card("2025-02", revenue=100)).fraction == 0.0
 
@@ -148,26 +145,28 @@ def test_mid_way_expected_value_gap_and_relative_gap():
     o = objective()
     r = one(o, card(revenue=150))
     assert r.fraction == 0.5 and r.expected == 150.0
-    assert r.status == ON_TRACK and r.gap == 0.0
+    assert r.status == Status.ON_TRACK and r.gap == 0.0
     r = one(o, card(revenue=160))
-    assert r.status == ON_TRACK and r.gap == 10.0 and r.relative_gap == pytest.approx(10 / 150)
+    assert (
+        r.status == Status.ON_TRACK and r.gap == 10.0 and r.relative_gap == pytest.approx(10 / 150)
+    )
     # tolerance 5 % of 150 = 7.5: at risk down to 142.5, off track below
     r = one(o, card(revenue=143))
-    assert r.status == AT_RISK and r.gap == -7.0
+    assert r.status == Status.AT_RISK and r.gap == -7.0
     r = one(o, card(revenue=142))
-    assert r.status == OFF_TRACK
+    assert r.status == Status.OFF_TRACK
     assert r.gap == -8.0 and r.relative_gap == pytest.approx(-8 / 150)
 
 
 def test_tolerance_boundary_is_at_risk_just_beyond_is_off_track():
     o = objective()  # expected 150, band 7.5
-    assert one(o, card(revenue=142.5)).status == AT_RISK  # misses by exactly 7.5
-    assert one(o, card(revenue=142.49)).status == OFF_TRACK
+    assert one(o, card(revenue=142.5)).status == Status.AT_RISK  # misses by exactly 7.5
+    assert one(o, card(revenue=142.49)).status == Status.OFF_TRACK
     tight = objective(tolerance=0)
-    assert one(tight, card(revenue=149.99)).status == OFF_TRACK
+    assert one(tight, card(revenue=149.99)).status == Status.OFF_TRACK
     wide = objective(tolerance="20%")  # 20 % of 150 = 30
-    assert one(wide, card(revenue=120)).status == AT_RISK
-    assert one(wide, card(revenue=119.9)).status == OFF_TRACK
+    assert one(wide, card(revenue=120)).status == Status.AT_RISK
+    assert one(wide, card(revenue=119.9)).status == Status.OFF_TRACK
 
 
 def test_points_tolerance_on_a_ratio_is_in_percentage_points():
@@ -179,31 +178,31 @@ def test_points_tolerance_on_a_ratio_is_in_percentage_points():
         tolerance="2 pts",
     )
     r = one(o, card(retention_rate=0.58))
-    assert r.expected == pytest.approx(0.60) and r.status == AT_RISK
+    assert r.expected == pytest.approx(0.60) and r.status == Status.AT_RISK
     assert r.gap == pytest.approx(-0.02)
-    assert one(o, card(retention_rate=0.579)).status == OFF_TRACK
+    assert one(o, card(retention_rate=0.579)).status == Status.OFF_TRACK
     # the default 5 % relative tolerance is 5 % of 0.60 = 0.03
     relative = objective(
         kpi="retention_rate",
         baseline={"value": 0.50, "date": "2025-01-01"},
         target={"value": 0.70},
     )
-    assert one(relative, card(retention_rate=0.571)).status == AT_RISK
-    assert one(relative, card(retention_rate=0.569)).status == OFF_TRACK
+    assert one(relative, card(retention_rate=0.571)).status == Status.AT_RISK
+    assert one(relative, card(retention_rate=0.569)).status == Status.OFF_TRACK
 
 
 def test_on_the_deadline_and_past_it_the_full_target_applies():
     # the deadline is 1 February 2025, the end of January: f = 1, expected 200
     o = objective(deadline="2025-02-01")
     r = one(o, card(revenue=200))
-    assert r.fraction == 1.0 and r.expected == 200.0 and r.status == ON_TRACK
+    assert r.fraction == 1.0 and r.expected == 200.0 and r.status == Status.ON_TRACK
     assert not r.deadline_passed
     # a deadline inside the period: f = 1 too
     assert one(objective(deadline="2025-01-20"), card(revenue=1)).fraction == 1.0
     # June 2025, months past the 4 March deadline
     r = one(objective(), card("2025-06", revenue=170))
     assert r.fraction == 1.0 and r.expected == 200.0
-    assert r.status == OFF_TRACK and r.gap == -30.0  # 30 > 5 % of 200
+    assert r.status == Status.OFF_TRACK and r.gap == -30.0  # 30 > 5 % of 200
     assert r.deadline_passed
 
 
@@ -215,10 +214,10 @@ def test_lower_is_better_outcome():
         target={"value": 20},
     )
     r = one(o, card(avg_resolution_hours=29))
-    assert r.expected == 30.0 and r.status == ON_TRACK and r.gap == -1.0
+    assert r.expected == 30.0 and r.status == Status.ON_TRACK and r.gap == -1.0
     r = one(o, card(avg_resolution_hours=31.5))
-    assert r.status == AT_RISK and r.gap == 1.5
-    assert one(o, card(avg_resolution_hours=31.6)).status == OFF_TRACK
+    assert r.status == Status.AT_RISK and r.gap == 1.5
+    assert one(o, card(avg_resolution_hours=31.6)).status == Status.OFF_TRACK
 
 
 def test_lower_is_better_change_target():
@@ -230,8 +229,8 @@ def test_lower_is_better_change_target():
     )
     r = one(o, card(churn_rate=0.27))
     assert r.target == pytest.approx(0.25) and r.expected == pytest.approx(0.275)
-    assert r.status == ON_TRACK
-    assert one(o, card(churn_rate=0.30)).status == OFF_TRACK  # 0.025 > 5 % of 0.275
+    assert r.status == Status.ON_TRACK
+    assert one(o, card(churn_rate=0.30)).status == Status.OFF_TRACK  # 0.025 > 5 % of 0.275
 
 
 def test_relative_change_targets():
@@ -292,30 +291,30 @@ def metric_result(m: dict, sc: Scorecard, **obj):
 def test_one_sided_metric_without_baseline_compares_with_the_bound():
     m = metric("average_deal_size", target={"min": 2000})
     r = metric_result(m, card(revenue=150, average_deal_size=2100))
-    assert r.status == ON_TRACK and r.expected_min == 2000 and r.gap == 100
+    assert r.status == Status.ON_TRACK and r.expected_min == 2000 and r.gap == 100
     assert r.fraction is None
     # 5 % of 2000 = 100
-    assert metric_result(m, card(revenue=150, average_deal_size=1900)).status == AT_RISK
-    assert metric_result(m, card(revenue=150, average_deal_size=1899)).status == OFF_TRACK
+    assert metric_result(m, card(revenue=150, average_deal_size=1900)).status == Status.AT_RISK
+    assert metric_result(m, card(revenue=150, average_deal_size=1899)).status == Status.OFF_TRACK
     m = metric("avg_resolution_hours", target={"max": 24})
     r = metric_result(m, card(revenue=150, avg_resolution_hours=25))
-    assert r.status == AT_RISK and r.gap == 1.0  # 1 <= 5 % of 24 = 1.2
-    assert metric_result(m, card(revenue=150, avg_resolution_hours=25.3)).status == OFF_TRACK
+    assert r.status == Status.AT_RISK and r.gap == 1.0  # 1 <= 5 % of 24 = 1.2
+    assert metric_result(m, card(revenue=150, avg_resolution_hours=25.3)).status == Status.OFF_TRACK
 
 
 def test_range_targets():
     # CSAT between 3.8 and 4.6: bands 5 % of 3.8 = 0.19 below, 5 % of 4.6 = 0.23 above
     m = metric("csat", target={"min": 3.8, "max": 4.6})
     r = metric_result(m, card(revenue=150, csat=4.0))
-    assert r.status == ON_TRACK and r.gap == 0.0
+    assert r.status == Status.ON_TRACK and r.gap == 0.0
     r = metric_result(m, card(revenue=150, csat=3.7))
-    assert r.status == AT_RISK and r.gap == pytest.approx(-0.1)
-    assert metric_result(m, card(revenue=150, csat=3.62)).status == AT_RISK  # 0.18 <= 0.19
-    assert metric_result(m, card(revenue=150, csat=3.6)).status == OFF_TRACK  # 0.2 > 0.19
+    assert r.status == Status.AT_RISK and r.gap == pytest.approx(-0.1)
+    assert metric_result(m, card(revenue=150, csat=3.62)).status == Status.AT_RISK  # 0.18 <= 0.19
+    assert metric_result(m, card(revenue=150, csat=3.6)).status == Status.OFF_TRACK  # 0.2 > 0.19
     r = metric_result(m, card(revenue=150, csat=4.7))
-    assert r.status == AT_RISK and r.gap == pytest.approx(0.1)
-    assert metric_result(m, card(revenue=150, csat=4.9)).status == OFF_TRACK
-    assert metric_result(m, card(revenue=150, csat=4.6)).status == ON_TRACK  # on the bound
+    assert r.status == Status.AT_RISK and r.gap == pytest.approx(0.1)
+    assert metric_result(m, card(revenue=150, csat=4.9)).status == Status.OFF_TRACK
+    assert metric_result(m, card(revenue=150, csat=4.6)).status == Status.ON_TRACK  # on the bound
 
 
 def test_metric_with_baseline_is_paced_towards_the_objectives_deadline():
@@ -327,8 +326,8 @@ def test_metric_with_baseline_is_paced_towards_the_objectives_deadline():
     )
     r = metric_result(m, card(revenue=150, average_deal_size=2500))
     assert (r.fraction, r.expected_min, r.target_min) == (0.5, 2500.0, 3000.0)
-    assert r.status == ON_TRACK
-    assert metric_result(m, card(revenue=150, average_deal_size=2300)).status == OFF_TRACK
+    assert r.status == Status.ON_TRACK
+    assert metric_result(m, card(revenue=150, average_deal_size=2300)).status == Status.OFF_TRACK
     # a bound the baseline already meets is held, not paced
     held = metric(
         "average_deal_size",
@@ -347,7 +346,7 @@ def test_metric_change_target_from_its_baseline():
     )
     r = metric_result(up, card(revenue=150, average_deal_size=2100))
     assert r.target_min == pytest.approx(2200) and r.target_max is None
-    assert r.expected_min == pytest.approx(2100) and r.status == ON_TRACK
+    assert r.expected_min == pytest.approx(2100) and r.status == Status.ON_TRACK
     # lower is better: -10 % of 40 hours = a max of 36, paced: 38 in January
     down = metric(
         "avg_resolution_hours",
@@ -356,18 +355,18 @@ def test_metric_change_target_from_its_baseline():
     )
     r = metric_result(down, card(revenue=150, avg_resolution_hours=38))
     assert r.target_max == pytest.approx(36) and r.expected_max == pytest.approx(38)
-    assert r.status == ON_TRACK
+    assert r.status == Status.ON_TRACK
 
 
 def test_metric_tolerance_defaults_to_the_objectives():
     m = metric("average_deal_size", target={"min": 2000})
     # objective tolerance 10 %: at risk down to 1800
     r = metric_result(m, card(revenue=150, average_deal_size=1850), tolerance=0.10)
-    assert r.status == AT_RISK
+    assert r.status == Status.AT_RISK
     own = metric("average_deal_size", target={"min": 2000}, tolerance=0)
     assert (
         metric_result(own, card(revenue=150, average_deal_size=1999), tolerance=0.10).status
-        == OFF_TRACK
+        == Status.OFF_TRACK
     )
 
 
@@ -383,7 +382,7 @@ def test_metric_tolerance_defaults_to_the_objectives():
 def test_missing_outcome_is_unknown_never_on_track(values, kpi_status):
     r = one(objective(), card(**values))
     assert r.value is None and r.kpi_status == kpi_status
-    assert r.outcome_status == UNKNOWN and r.status == UNKNOWN
+    assert r.outcome_status == Status.UNKNOWN and r.status == Status.UNKNOWN
     assert r.gap is None and r.relative_gap is None
     assert r.actions == []
 
@@ -399,12 +398,12 @@ def test_missing_metric_keeps_the_rollup_from_claiming_on_track():
     )
     r = one(o, card(revenue=150, average_deal_size=2100))  # close_rate not in the scorecard
     s = r.strategies[0]
-    assert [m.status for m in s.metrics] == [ON_TRACK, UNKNOWN]
+    assert [m.status for m in s.metrics] == [Status.ON_TRACK, Status.UNKNOWN]
     assert s.metrics[1].kpi_status == "missing"
-    assert s.status == UNKNOWN and r.status == UNKNOWN
+    assert s.status == Status.UNKNOWN and r.status == Status.UNKNOWN
     # a known problem is still reported
     r = one(o, card(revenue=150, average_deal_size=1000, close_rate=None))
-    assert r.strategies[0].status == OFF_TRACK and r.status == OFF_TRACK
+    assert r.strategies[0].status == Status.OFF_TRACK and r.status == Status.OFF_TRACK
 
 
 # --------------------------------------------------------------------------------------
@@ -413,26 +412,47 @@ def test_missing_metric_keeps_the_rollup_from_claiming_on_track():
 
 
 def test_rollup_worst():
-    assert rollup([ON_TRACK, AT_RISK, OFF_TRACK], "worst") == OFF_TRACK
-    assert rollup([ON_TRACK, AT_RISK], "worst") == AT_RISK
-    assert rollup([ON_TRACK, ON_TRACK], "worst") == ON_TRACK
-    assert rollup([ON_TRACK, UNKNOWN], "worst") == UNKNOWN  # on track only when all is known
-    assert rollup([AT_RISK, UNKNOWN], "worst") == AT_RISK  # a known problem stands
-    assert rollup([UNKNOWN], "worst") == UNKNOWN
-    assert rollup([], "worst") == UNKNOWN
+    assert rollup([Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK], "worst") == Status.OFF_TRACK
+    assert rollup([Status.ON_TRACK, Status.AT_RISK], "worst") == Status.AT_RISK
+    assert rollup([Status.ON_TRACK, Status.ON_TRACK], "worst") == Status.ON_TRACK
+    assert (
+        rollup([Status.ON_TRACK, Status.UNKNOWN], "worst") == Status.UNKNOWN
+    )  # on track only when all is known
+    assert (
+        rollup([Status.AT_RISK, Status.UNKNOWN], "worst") == Status.AT_RISK
+    )  # a known problem stands
+    assert rollup([Status.UNKNOWN], "worst") == Status.UNKNOWN
+    assert rollup([], "worst") == Status.UNKNOWN
 
 
 def test_rollup_majority_with_ties_to_the_worse():
-    assert rollup([ON_TRACK, ON_TRACK, OFF_TRACK], "majority") == ON_TRACK
-    assert rollup([ON_TRACK, OFF_TRACK], "majority") == OFF_TRACK  # 1-1 tie
-    assert rollup([ON_TRACK, AT_RISK], "majority") == AT_RISK
-    assert rollup([ON_TRACK, AT_RISK, AT_RISK, OFF_TRACK, OFF_TRACK], "majority") == OFF_TRACK
-    assert rollup([AT_RISK, AT_RISK, OFF_TRACK, ON_TRACK], "majority") == AT_RISK
-    assert rollup([OFF_TRACK, OFF_TRACK, ON_TRACK, UNKNOWN], "majority") == OFF_TRACK
-    assert rollup([ON_TRACK, ON_TRACK, AT_RISK, UNKNOWN], "majority") == UNKNOWN
-    assert rollup([UNKNOWN, UNKNOWN], "majority") == UNKNOWN
+    assert (
+        rollup([Status.ON_TRACK, Status.ON_TRACK, Status.OFF_TRACK], "majority") == Status.ON_TRACK
+    )
+    assert rollup([Status.ON_TRACK, Status.OFF_TRACK], "majority") == Status.OFF_TRACK  # 1-1 tie
+    assert rollup([Status.ON_TRACK, Status.AT_RISK], "majority") == Status.AT_RISK
+    assert (
+        rollup(
+            [Status.ON_TRACK, Status.AT_RISK, Status.AT_RISK, Status.OFF_TRACK, Status.OFF_TRACK],
+            "majority",
+        )
+        == Status.OFF_TRACK
+    )
+    assert (
+        rollup([Status.AT_RISK, Status.AT_RISK, Status.OFF_TRACK, Status.ON_TRACK], "majority")
+        == Status.AT_RISK
+    )
+    assert (
+        rollup([Status.OFF_TRACK, Status.OFF_TRACK, Status.ON_TRACK, Status.UNKNOWN], "majority")
+        == Status.OFF_TRACK
+    )
+    assert (
+        rollup([Status.ON_TRACK, Status.ON_TRACK, Status.AT_RISK, Status.UNKNOWN], "majority")
+        == Status.UNKNOWN
+    )
+    assert rollup([Status.UNKNOWN, Status.UNKNOWN], "majority") == Status.UNKNOWN
     with pytest.raises(ValueError, match="roll-up"):
-        rollup([ON_TRACK], "best")
+        rollup([Status.ON_TRACK], "best")
 
 
 def test_objective_rollup_combines_outcome_and_every_metric():
@@ -446,13 +466,15 @@ def test_objective_rollup_combines_outcome_and_every_metric():
     sc = card(revenue=160, average_deal_size=2100, campaign_response_rate=0.01)
     # outcome on, deal size on, response rate off
     worst = one(objective(strategies=strategies, rollup="worst"), sc)
-    assert [s.status for s in worst.strategies] == [ON_TRACK, OFF_TRACK]
-    assert worst.outcome_status == ON_TRACK and worst.status == OFF_TRACK
+    assert [s.status for s in worst.strategies] == [Status.ON_TRACK, Status.OFF_TRACK]
+    assert worst.outcome_status == Status.ON_TRACK and worst.status == Status.OFF_TRACK
     majority = one(objective(strategies=strategies, rollup="majority"), sc)
-    assert majority.status == ON_TRACK  # two on track against one off track
+    assert majority.status == Status.ON_TRACK  # two on track against one off track
     # 1 on track, 1 off track (outcome): a tie goes to the worse
     sc = card(revenue=100, average_deal_size=2100, campaign_response_rate=None)
-    assert one(objective(strategies=strategies[:1], rollup="majority"), sc).status == OFF_TRACK
+    assert (
+        one(objective(strategies=strategies[:1], rollup="majority"), sc).status == Status.OFF_TRACK
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -495,7 +517,11 @@ def test_between_reviews_in_the_report():
     o = objective(review="quarterly", deadline="2025-12-31")
     r = one(o, card("2025-04", revenue=150))
     assert r.review_point is False and r.next_review == date(2025, 6, 30)
-    assert r.status in (ON_TRACK, AT_RISK, OFF_TRACK)  # the status is still given
+    assert r.status in (
+        Status.ON_TRACK,
+        Status.AT_RISK,
+        Status.OFF_TRACK,
+    )  # the status is still given
     r = one(o, card("2025-06", revenue=150))
     assert r.review_point is True and r.next_review is None
 
@@ -525,19 +551,19 @@ def test_actions_for_what_is_at_risk_or_off_track_in_tree_order():
     # NPS 20: off track (10 > 1.5)
     sc = card(revenue=143, average_deal_size=1950, close_rate=0.35, nps=20)
     r = one(o, sc)
-    assert r.status == OFF_TRACK
+    assert r.status == Status.OFF_TRACK
     got = [(a.level, a.status, a.text) for a in r.actions]
     assert got == [
-        ("objective", OFF_TRACK, "escalate to the board"),
-        ("strategy", AT_RISK, "solution-selling workshop"),
-        ("metric", AT_RISK, "bundle offers"),
-        ("strategy", OFF_TRACK, "review the service desk"),
-        ("metric", OFF_TRACK, "call detractors"),
+        ("objective", Status.OFF_TRACK, "escalate to the board"),
+        ("strategy", Status.AT_RISK, "solution-selling workshop"),
+        ("metric", Status.AT_RISK, "bundle offers"),
+        ("strategy", Status.OFF_TRACK, "review the service desk"),
+        ("metric", Status.OFF_TRACK, "call detractors"),
     ]
     assert r.strategies[0].metrics[1].actions == []  # on track: nothing to do
     # everything on track: nothing to do
     r = one(o, card(revenue=150, average_deal_size=2000, close_rate=0.35, nps=30))
-    assert r.status == ON_TRACK and r.actions == []
+    assert r.status == Status.ON_TRACK and r.actions == []
 
 
 def test_an_action_named_at_two_levels_is_listed_once():
@@ -565,22 +591,67 @@ def test_counts_to_dict_and_rule_text():
         id="unknown", kpi="csat", baseline={"value": 3.5, "date": "2025-01-01"}, target={"value": 4}
     )
     rep = evaluate_objectives([on, off, unknown], card(revenue=150, nps=10))
-    assert rep.counts() == {ON_TRACK: 1, AT_RISK: 0, OFF_TRACK: 1, UNKNOWN: 1}
+    assert rep.counts() == {
+        Status.ON_TRACK: 1,
+        Status.AT_RISK: 0,
+        Status.OFF_TRACK: 1,
+        Status.UNKNOWN: 1,
+    }
     d = rep.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["period"] == "2025-01" and d["counts"] == rep.counts()
     first = d["objectives"][0]
     assert first["id"] == "on" and first["target"] == 200 and first["expected"] == 150
-    assert first["value"] == 150 and first["status"] == ON_TRACK and first["gap"] == 0
+    assert first["value"] == 150 and first["status"] == Status.ON_TRACK and first["gap"] == 0
     assert first["baseline"] == {"value": 100, "date": "2025-01-01"}
-    assert d["objectives"][2]["value"] is None and d["objectives"][2]["status"] == UNKNOWN
-    assert rep["off"].status == OFF_TRACK
+    assert d["objectives"][2]["value"] is None and d["objectives"][2]["status"] == Status.UNKNOWN
+    assert rep["off"].status == Status.OFF_TRACK
     texts = {loc: rule_text(loc) for loc in ("en", "fr", "it")}
     assert len(set(texts.values())) == 3
     assert "straight line" in texts["en"] and "ligne droite" in texts["fr"]
     assert "linea retta" in texts["it"]
     assert rule_text("de") == texts["en"]
-    assert rep.rule_text("fr") == texts["fr"]
+    # the computation holds no words and no HTML: those come from kpitools.report
+    assert not hasattr(rep, "rule_text") and not hasattr(rep, "_repr_html_")
+
+
+@pytest.mark.parametrize(
+    "values, kpi_status, reason",
+    [
+        ({"revenue": None}, "no_data", "no data in period"),
+        ({"revenue": "na"}, "not_available", "needs table cases"),
+        ({}, "missing", "not in the scorecard"),
+    ],
+)
+def test_reasons_are_codes_in_the_results_and_words_in_kpis_json(values, kpi_status, reason):
+    o = objective(strategies=[strategy(metric("close_rate", target={"min": 0.3}))])
+    rep = evaluate_objectives([o], card(**values))
+    doc = objectives_document(rep)
+    json.dumps(doc, allow_nan=False)
+    first = doc["objectives"][0]
+    assert first["kpi_status"] == kpi_status and first["reason"] == reason
+    # the metric's KPI is not in the scorecard in any of the cases
+    m = first["strategies"][0]["metrics"][0]
+    assert m["kpi_status"] == "missing" and m["reason"] == "not in the scorecard"
+    # to_dict carries only what the scorecard said: no phrase of the objectives' own
+    plain = rep.to_dict()["objectives"][0]
+    assert plain["reason"] == (reason if kpi_status != "missing" else None)
+    assert plain["strategies"][0]["metrics"][0]["reason"] is None
+    # apart from the reasons, the document is to_dict
+    full = rep.to_dict()
+    for d in (doc, full):
+        d["objectives"][0]["reason"] = None
+        d["objectives"][0]["strategies"][0]["metrics"][0]["reason"] = None
+    assert doc == full
+    # a KPI result without a reason of its own
+    sc = card()
+    sc.results["revenue"] = KpiResult(get_kpi("revenue"), "no_data")
+    doc = objectives_document(evaluate_objectives([o], sc))
+    assert doc["objectives"][0]["reason"] == "no data in period"
+    # a KPI with a value has no reason
+    ok = objectives_document(evaluate_objectives([o], card(revenue=150, close_rate=0.4)))
+    assert ok["objectives"][0]["reason"] is None
+    assert ok["objectives"][0]["strategies"][0]["metrics"][0]["reason"] is None
 
 
 def test_to_dict_metrics_carry_target_expected_value_status_gap_and_actions():
@@ -600,7 +671,7 @@ def test_to_dict_metrics_carry_target_expected_value_status_gap_and_actions():
     m = d["objectives"][0]["strategies"][0]["metrics"][0]
     assert m["target"] == {"min": 3000, "max": None}
     assert m["expected"] == {"min": 2500, "max": None}
-    assert m["value"] == 2000 and m["status"] == OFF_TRACK and m["gap"] == -500
+    assert m["value"] == 2000 and m["status"] == Status.OFF_TRACK and m["gap"] == -500
     assert m["actions"] == ["bundle offers"]
     assert d["objectives"][0]["actions"][0]["text"] == "bundle offers"
 
@@ -615,7 +686,7 @@ def test_evaluate_accepts_params_and_dicts(project):
         revenue_per_salesperson=2100,
     )
     rep = evaluate_objectives(p, sc)
-    assert rep.objectives[0].status == ON_TRACK
+    assert rep.objectives[0].status == Status.ON_TRACK
     assert objective_kpi_ids(p) == [
         "new_customer_revenue",
         "average_deal_size",
@@ -833,10 +904,10 @@ def test_demo_brands_have_an_objective_on_track_and_one_off_track(demo_db, brand
     scorecard = compute_kpis(connect(p), p, kpis=objective_kpi_ids(p))
     rep = evaluate_objectives(p, scorecard)
     counts = rep.counts()
-    assert counts[ON_TRACK] >= 1, [(o.id, o.status) for o in rep]
-    assert counts[OFF_TRACK] >= 1, [(o.id, o.status) for o in rep]
-    assert counts[UNKNOWN] == 0
-    off = [o for o in rep if o.status == OFF_TRACK]
+    assert counts[Status.ON_TRACK] >= 1, [(o.id, o.status) for o in rep]
+    assert counts[Status.OFF_TRACK] >= 1, [(o.id, o.status) for o in rep]
+    assert counts[Status.UNKNOWN] == 0
+    off = [o for o in rep if o.status == Status.OFF_TRACK]
     assert all(o.actions for o in off)  # something to do
     json.dumps(rep.to_dict(), allow_nan=False)
 

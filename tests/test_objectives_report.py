@@ -15,9 +15,10 @@ from kpitools.kpis.compute import KpiResult, Scorecard  # noqa: E402
 from kpitools.kpis.registry import get_kpi  # noqa: E402
 from kpitools.objectives import Objective, evaluate_objectives  # noqa: E402
 from kpitools.periods import parse_period  # noqa: E402
+from kpitools.plots.objectives import plot_objective_tree  # noqa: E402
 from kpitools.report.objectives import (  # noqa: E402
     objectives_html,
-    plot_objective_tree,
+    rule_text,
     show_objectives,
     status_label,
 )
@@ -145,7 +146,7 @@ def test_html_has_statuses_actions_and_no_missing_markers(locale):
         assert action in html
     assert not re.search(r"\bnan\b", html, re.IGNORECASE)
     assert "None" not in html
-    assert rep.rule_text(locale)[:40] in html
+    assert rule_text(locale)[:40] in html
     assert html.count("class='objective ") == 3
 
 
@@ -170,7 +171,8 @@ def test_show_objectives_is_an_html_wrapper_with_a_heading():
     shown = show_objectives(report("it"))
     assert isinstance(shown, Html)
     assert str(shown).startswith("<h2>Obiettivi</h2>")
-    assert report()._repr_html_() == objectives_html(report())
+    assert str(show_objectives(report(), heading=False)) == objectives_html(report())
+    assert shown._repr_html_() == str(shown)
 
 
 def test_no_objectives():
