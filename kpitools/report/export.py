@@ -12,30 +12,31 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
-from html import escape
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import nbformat
+from markupsafe import Markup
 
 from ..errors import ReportError
+from ..kpis.registry import get_registry
+from .formatting import format_value
 from .i18n import kpi_name
+from .templating import render
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
 
 
-def _stylesheet() -> str:
-    return files("kpitools.report").joinpath("report.css").read_text(encoding="utf-8")
+def _stylesheet() -> Markup:
+    """``report.css``, shipped with kpitools: trusted."""
+    return Markup(files("kpitools.report").joinpath("report.css").read_text(encoding="utf-8"))
 
 
 def page(body: str, *, title: str, lang: str = "en") -> str:
-    """A complete HTML page around ``body`` with the report stylesheet."""
-    return (
-        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)}</title><style>{_stylesheet()}</style></head>"
-        f"<body>{body}</body></html>\n"
-    )
+    """A complete HTML page around ``body`` (already rendered HTML) with the report stylesheet."""
+    html = render("page.html", body=Markup(body), title=title, lang=lang, stylesheet=_stylesheet())
+    return str(html) + "\n"
 
 
 def _clean_notebook(nb):
@@ -113,99 +114,103 @@ def export_pdf(html_path, pdf_path) -> Path:
     return out
 
 
-def export_index(reports_dir, *, headline=("revenue", "new_customers", "retention_rate", "nps")):
+#: The objective statuses shown in the index: (key in kpis.json, badge class, label).
+INDEX_GOALS = (
+    ("on_track", "ok", "on track"),
+    ("at_risk", "risk", "at risk"),
+    ("off_track", "failed", "off track"),
+    ("unknown", "unknown", "unknown"),
+)
+
+
+def _index_links(slug: str, period: str, folder: Path) -> list[list[dict[str, str]]]:
+    """The documents of one report folder, two per line (``Report · PDF``), present ones only."""
+    docs = [("report.html", "Report"), ("report.pdf", "PDF")]
+    for extra in sorted(folder.glob("*.html")):
+        if extra.name != "report.html":
+            label = extra.stem.replace("-", " ").capitalize().replace("roi", "ROI")
+            docs += [(extra.name, label), (extra.with_suffix(".pdf").name, "PDF")]
+    docs.append(("kpis.json", "JSON"))
+    return [
+        [
+            {"href": f"{slug}/{period}/{name}", "label": label}
+            for name, label in docs[i : i + 2]
+            if (folder / name).exists()
+        ]
+        for i in range(0, len(docs), 2)
+    ]
+
+
+def export_index(
+    reports_dir: str | os.PathLike,
+    *,
+    headline: tuple[str, ...] = ("revenue", "new_customers", "retention_rate", "nps"),
+) -> Path:
     """Write ``reports/index.html``: every brand and period with links and headline KPIs.
 
     Reads the ``kpis.json`` of each published report; a brand whose last run failed is shown
     with its failure beside its last good report.
     """
-    from ..kpis.registry import get_registry
-    from .formatting import format_value
-
     root = Path(reports_dir)
     reg = get_registry()
-    rows = []
+    found = []
     for kp in sorted(root.glob("*/*/kpis.json")):
         try:
             doc = json.loads(kp.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         folder = kp.parent
-        rows.append((folder.parent.name, folder.name, doc, folder))
-    failures = {}
+        found.append((folder.parent.name, folder.name, doc, folder))
+    failures: dict[str, dict[str, Any]] = {}
     for f in sorted(root.glob("*/_failed/*.json")):
         try:
             failures.setdefault(f.parent.parent.name, json.loads(f.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue
-    heads = "".join(f"<th>{escape(kpi_name(reg[h].id, 'en'))}</th>" for h in headline if h in reg)
-    body = []
-    for slug, period, doc, folder in sorted(rows, key=lambda r: (r[0], r[1]), reverse=False):
+    shown = [h for h in headline if h in reg]
+    rows = []
+    for slug, period, doc, folder in sorted(found, key=lambda r: (r[0], r[1])):
         loc = doc.get("locale", "en")
         cur = doc.get("currency", "EUR")
-        cells = []
-        for h in headline:
-            if h not in reg:
-                continue
-            k = doc.get("kpis", {}).get(h, {})
-            cells.append(
-                f"<td class='num'>{format_value(k.get('value'), k.get('unit', 'number'), loc, cur)}</td>"
-            )
-        docs = [("report.html", "Report"), ("report.pdf", "PDF")]
-        for extra in sorted(folder.glob("*.html")):
-            if extra.name != "report.html":
-                label = extra.stem.replace("-", " ").capitalize().replace("roi", "ROI")
-                docs += [(extra.name, label), (extra.with_suffix(".pdf").name, "PDF")]
-        docs.append(("kpis.json", "JSON"))
-        links = "<br>".join(
-            " · ".join(
-                f"<a href='{slug}/{period}/{name}'>{label}</a>"
-                for name, label in docs[i : i + 2]
-                if (folder / name).exists()
-            )
-            for i in range(0, len(docs), 2)
-        )
-        status = "<span class='badge ok'>ok</span>"
+        kpis = doc.get("kpis", {})
         counts = (doc.get("objectives") or {}).get("counts") or {}
-        goals = " ".join(
-            f"<span class='badge {cls}' title='{label}'>{n} {label}</span>"
-            for key, cls, label in (
-                ("on_track", "ok", "on track"),
-                ("at_risk", "risk", "at risk"),
-                ("off_track", "failed", "off track"),
-                ("unknown", "unknown", "unknown"),
-            )
-            if (n := counts.get(key))
-        )
         fail = failures.get(slug)
-        if fail and fail.get("period") == period:
-            status = (
-                f"<span class='badge failed' title='{escape(fail.get('error', ''))}'>"
-                f"last run failed</span>"
-            )
-        body.append(
-            f"<tr><td>{escape(doc.get('name', slug))}</td><td class='period'>{escape(period)}</td>"
-            f"<td>{goals or '–'}</td>{''.join(cells)}"
-            f"<td>{status}</td><td class='links'>{links}</td></tr>"
+        rows.append(
+            {
+                "name": doc.get("name", slug),
+                "period": period,
+                "goals": [
+                    {"n": n, "cls": cls, "label": label}
+                    for key, cls, label in INDEX_GOALS
+                    if (n := counts.get(key))
+                ],
+                "cells": [
+                    format_value(
+                        kpis.get(h, {}).get("value"),
+                        kpis.get(h, {}).get("unit", "number"),
+                        loc,
+                        cur,
+                    )
+                    for h in shown
+                ],
+                "failure": fail.get("error", "") if fail and fail.get("period") == period else None,
+                "links": _index_links(slug, period, folder),
+            }
         )
-    for slug, fail in failures.items():
-        if not any(r[0] == slug for r in rows):
-            body.append(
-                f"<tr><td>{escape(slug)}</td><td>{escape(str(fail.get('period', '')))}</td>"
-                + "<td></td>" * (1 + len([h for h in headline if h in reg]))
-                + f"<td><span class='badge failed'>failed</span></td>"
-                f"<td class='muted'>{escape(fail.get('error', ''))}</td></tr>"
-            )
-    table = (
-        "<table class='index'><thead><tr><th>Brand</th><th>Period</th><th>Objectives</th>"
-        f"{heads}<th>Last run</th><th>Report</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+    failed = [
+        {"slug": slug, "period": str(fail.get("period", "")), "error": fail.get("error", "")}
+        for slug, fail in failures.items()
+        if not any(r[0] == slug for r in found)
+    ]
+    body = render(
+        "index.html",
+        heads=[kpi_name(reg[h].id, "en") for h in shown],
+        rows=rows,
+        failed=failed,
+        blank_cells=1 + len(shown),
+        stamp=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-    html = page(
-        f"<div class='kpi-header'><div class='brand'>kpitools</div><h1>CRM reports</h1>"
-        f"<div class='period'>Updated {stamp}</div></div>{table}",
-        title="CRM reports",
-    )
+    html = page(body, title="CRM reports")
     out = root / "index.html"
     root.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".html.tmp")

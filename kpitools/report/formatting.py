@@ -6,13 +6,16 @@ so that a French report shows ``12 345,6 €`` and ``+1,2 pt`` and never ``nan``
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..locales import BABEL_LOCALE
+from ..numbers import is_missing
+from ..vocab import Unit
+from . import i18n
 
 TEXT = {
     "kpi": {"en": "Indicator", "fr": "Indicateur", "it": "Indicatore"},
@@ -187,35 +190,29 @@ _bl = babel_locale
 @lru_cache(maxsize=32)
 def currency_pattern(locale: str, decimals: bool) -> str:
     """The locale's currency pattern, with or without decimals (``¤#,##0`` / ``#,##0.00 ¤``)."""
-    pattern = Locale.parse(_bl(locale)).currency_formats["standard"].pattern
+    pattern = Locale.parse(babel_locale(locale)).currency_formats["standard"].pattern
     pattern = pattern.split(";")[0]
     return pattern if decimals else pattern.replace(".00", "")
-
-
-def _missing(value) -> bool:
-    """None, NaN, NaT, pd.NA, infinities, or anything that is not a number."""
-    if value is None:
-        return True
-    try:
-        return not math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return True
 
 
 @lru_cache(maxsize=32)
 def _percent_pattern(locale: str) -> str:
     """The locale's percent pattern with one decimal: ``#,##0.0%`` (en), ``#,##0.0 %`` (fr)."""
-    pattern = Locale.parse(_bl(locale)).percent_formats[None].pattern.split(";")[0]
+    pattern = Locale.parse(babel_locale(locale)).percent_formats[None].pattern.split(";")[0]
     return pattern.replace("#,##0", "#,##0.0", 1) if ".0" not in pattern else pattern
+
+
+#: Units shown as a number and a word (``3.5 days``, ``20 min``): ``unit.<unit>`` messages.
+_DURATIONS = (Unit.DAYS, Unit.HOURS, Unit.MINUTES, Unit.SECONDS)
 
 
 def format_number(value, locale: str = "en", decimals: int = 0) -> str:
     """A plain number with grouping, e.g. ``12,345`` / ``12 345`` / ``12.345``."""
-    if _missing(value):
+    if is_missing(value):
         return "–"
     value = float(value)
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=fmt, locale=_bl(locale))
+    return format_decimal(value, format=fmt, locale=babel_locale(locale))
 
 
 def format_value(value, unit: str, locale: str = "en", currency: str = "EUR") -> str:
@@ -236,10 +233,10 @@ def format_value(value, unit: str, locale: str = "en", currency: str = "EUR") ->
     str
         ``–`` for a missing value; never ``nan`` or ``None``.
     """
-    if _missing(value):
+    if is_missing(value):
         return "–"
     value = float(value)
-    loc = _bl(locale)
+    loc = babel_locale(locale)
     if unit == "count":
         return format_decimal(round(value), format="#,##0", locale=loc)
     if unit == "ratio":
@@ -255,8 +252,8 @@ def format_value(value, unit: str, locale: str = "en", currency: str = "EUR") ->
         )
     if unit == "score":
         return format_decimal(value, format="#,##0.0", locale=loc)
-    if unit in UNIT_WORDS:
-        word = UNIT_WORDS[unit].get(locale, UNIT_WORDS[unit]["en"])
+    if unit in _DURATIONS:
+        word = i18n.t(f"unit.{unit}", locale)
         return f"{format_decimal(value, format='#,##0.0', locale=loc)}\u00a0{word}"
     return format_decimal(value, format="#,##0.##", locale=loc)
 
@@ -270,16 +267,16 @@ def format_change(change, kind: str, locale: str = "en") -> str:
         Difference in points (for a ratio: a fraction, shown ×100) or relative change.
     kind : {"points", "points_ratio", "difference", "relative"}
     """
-    if _missing(change):
+    if is_missing(change):
         return "–"
     change = float(change)
-    loc = _bl(locale)
+    loc = babel_locale(locale)
     if kind == "points_ratio":
         change = change * 100
         kind = "points"
     if kind in ("points", "difference"):
         body = format_decimal(abs(change), format="#,##0.0", locale=loc)
-        unit = "\u00a0" + POINTS.get(locale, "pp") if kind == "points" else ""
+        unit = "\u00a0" + i18n.t("unit.points", locale) if kind == "points" else ""
     else:
         body = format_percent(abs(change), format=_percent_pattern(locale), locale=loc)
         unit = ""
@@ -301,19 +298,15 @@ def change_kind(unit: str) -> str:
 
 
 def format_date(d, locale: str = "en") -> str:
-    from babel.dates import format_date as _fd
-
-    return _fd(d, format="long", locale=_bl(locale))
+    """A date in the locale's long form: ``1 December 2025`` / ``1 décembre 2025``."""
+    return babel_format_date(d, format="long", locale=babel_locale(locale))
 
 
 def period_title(period, locale: str = "en") -> str:
     """``December 2025`` / ``décembre 2025`` / ``Q4 2025`` / ``2025``."""
-    from babel.dates import format_date as _fd
-
     if period.grain == "month":
-        return _fd(period.start, format="LLLL y", locale=_bl(locale))
+        return babel_format_date(period.start, format="LLLL y", locale=babel_locale(locale))
     if period.grain == "quarter":
         q = (period.start.month - 1) // 3 + 1
-        word = {"en": "Q", "fr": "T", "it": "T"}.get(locale, "Q")
-        return f"{word}{q} {period.start.year}"
+        return f"{i18n.t('period.quarter_prefix', locale)}{q} {period.start.year}"
     return str(period.start.year)

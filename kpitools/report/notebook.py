@@ -1,6 +1,7 @@
-"""One-call helpers for report notebooks: each returns an object Jupyter displays richly.
+"""One-call helpers for report notebooks: each shows a result computed in the cell before.
 
-A report notebook's code cells read like a table of contents::
+A report notebook's code cells read like a table of contents; a cell computes (one call to
+the computation layer) or shows (one ``show_*`` call), and no ``show_*`` runs a query::
 
     setup_notebook()
     params = load_params(params_path)
@@ -8,18 +9,46 @@ A report notebook's code cells read like a table of contents::
     scorecard = compute_kpis(db, params, period)
     show_header(params, scorecard)
     show_summary(scorecard, params)
-    show_scorecard(scorecard)
-    plot_trends(scorecard)
+    funnel = unless_missing(compute_funnel, db, params, scorecard.period, by="channel")
+    show_funnel(funnel, params.locale)
     show_glossary(scorecard)
+
+An analysis that could not run because a table is absent arrives as
+:class:`~kpitools.kpis.compute.NotAvailable`; its ``show_*`` writes "not available (needs
+table X)" under the section's heading.
 """
 
 from __future__ import annotations
 
-import html as _html
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from .formatting import DEPARTMENT_NAMES, t
-from .tables import Html, glossary_html, header_html, scorecard_html, summary_html
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..data.sources import Database
+from ..kpis.cohorts import CohortRetention
+from ..kpis.compute import Breakdown, NotAvailable, Scorecard
+from ..kpis.curves import TouchResponse
+from ..kpis.funnel import Funnel
+from ..locales import DEFAULT_LOCALE
+from ..params import BrandParams
+from ..plots.kpis import plot_cohort_heatmap, plot_funnel, plot_touch_response
+from ..schema import TABLES
+from .i18n import catalogue, t
+from .roi import roi_summary_html
+from .tables import (
+    Html,
+    breakdown_html,
+    glossary_html,
+    header_html,
+    heading_html,
+    not_available_html,
+    scorecard_html,
+    summary_html,
+)
+from .templating import render
 
 
 def setup_notebook(dpi: int = 110) -> None:
@@ -40,26 +69,28 @@ def setup_notebook(dpi: int = 110) -> None:
         pass
 
 
-def show_header(params, scorecard, *, title: str | None = None) -> Html:
+def show_header(params: BrandParams, scorecard: Scorecard, *, title: str | None = None) -> Html:
     """Brand, report title and period."""
     return Html(header_html(params, scorecard, title=title))
 
 
-def show_summary(scorecard, params, *, headline=None) -> Html:
+def show_summary(
+    scorecard: Scorecard, params: BrandParams, *, headline: Sequence[str] | None = None
+) -> Html:
     """Headline tiles and the one-line verdict."""
     return Html(summary_html(scorecard, params, headline=headline))
 
 
-def show_scorecard(scorecard, *, department: str | None = None, kpis=None) -> Html:
+def show_scorecard(
+    scorecard: Scorecard, *, department: str | None = None, kpis: Sequence[str] | None = None
+) -> Html:
     """The scorecard table, optionally for one department only."""
     ids = kpis or [r.id for r in scorecard if department is None or r.kpi.department == department]
-    title = None
-    if department:
-        title = DEPARTMENT_NAMES[department].get(scorecard.locale, department)
+    title = t(f"department.{department}", scorecard.locale) if department else None
     return Html(scorecard_html(scorecard, kpis=ids, title=title))
 
 
-def show_department(scorecard, department: str, objectives=None) -> Html:
+def show_department(scorecard: Scorecard, department: str, objectives: Any = None) -> Html:
     """A department's section: heading and its scorecard (nothing if it has no KPI).
 
     With ``objectives`` (an ObjectiveReport), each KPI that an objective tracks names it,
@@ -68,141 +99,145 @@ def show_department(scorecard, department: str, objectives=None) -> Html:
     ids = [r.id for r in scorecard if r.kpi.department == department]
     if not ids:
         return Html("")
-    title = DEPARTMENT_NAMES[department].get(scorecard.locale, department)
-    return Html(
-        f"<h2>{_html.escape(title)}</h2>"
-        + scorecard_html(scorecard, kpis=ids, objectives=objectives)
-    )
+    table = scorecard_html(scorecard, kpis=ids, objectives=objectives)
+    return Html(heading_html(t(f"department.{department}", scorecard.locale), body=table))
 
 
-def show_breakdown(breakdown, *, kpis=None) -> Html:
+def show_breakdown(breakdown: Breakdown, *, kpis: Sequence[str] | None = None) -> Html:
     """A breakdown table (groups × KPIs) with a heading naming the dimension."""
-    from .tables import breakdown_html
-
-    title = t(f"by_{breakdown.by}", breakdown.locale)
-    return Html(f"<h3>{_html.escape(title)}</h3>" + breakdown_html(breakdown, kpis=kpis))
+    title = t(f"report.by_{breakdown.by}", breakdown.locale)
+    return Html(heading_html(title, level=3, body=breakdown_html(breakdown, kpis=kpis)))
 
 
-def show_glossary(scorecard) -> Html:
+def show_glossary(scorecard: Scorecard) -> Html:
     """Definitions of the KPIs in the scorecard."""
     return Html(glossary_html([r.kpi for r in scorecard], locale=scorecard.locale))
 
 
-def show_section(title_key_or_text: str, locale: str = "en") -> Html:
-    """A section heading in the report's language."""
-    from .formatting import TEXT
+def show_section(title_key_or_text: str, locale: str = DEFAULT_LOCALE) -> Html:
+    """A section heading: the report phrase ``report.<key>`` in ``locale``, else the text."""
+    msgid = f"report.{title_key_or_text}"
+    text = t(msgid, locale) if msgid in catalogue(locale) else title_key_or_text
+    return Html(heading_html(text))
 
-    text = t(title_key_or_text, locale) if title_key_or_text in TEXT else title_key_or_text
-    return Html(f"<h2>{_html.escape(text)}</h2>")
 
+def show_footer(params: BrandParams, db: Database, result: Any = None) -> Html:
+    """Where the numbers come from: data source (never a credential), tables absent, time.
 
-def show_footer(params, db, scorecard) -> Html:
-    """Where the numbers come from: data source (never a credential), tables absent, time."""
-    loc = params.locale
-    missing = db.missing_tables
-    missing_line = f"<div>{t('missing_tables', loc)}: {', '.join(missing)}</div>" if missing else ""
-    scope = ""
+    ``result`` (the report's scorecard or analysis) is accepted for symmetry and not used.
+    """
+    brand_wide: list[str] = []
     if params.product_lines:
-        from ..schema import TABLES
-
         brand_wide = [n for n in db.available_tables if not TABLES[n].product_line]
-        scope = (
-            f"<div>{t('product_lines', loc)}: {_html.escape(', '.join(params.product_lines))}. "
-            f"{t('brand_wide', loc)}: {', '.join(brand_wide)}</div>"
+    return Html(
+        render(
+            "kpis/footer.html",
+            source=db.description,
+            product_lines=list(params.product_lines or []),
+            brand_wide=brand_wide,
+            missing_tables=list(db.missing_tables),
+            stamp=datetime.now().strftime("%Y-%m-%d %H:%M"),
+            locale=params.locale,
         )
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-    return Html(
-        "<div class='kpi-footer'>"
-        f"<div>{t('data_source', loc)}: {_html.escape(db.description)}</div>"
-        f"{scope}{missing_line}"
-        f"<div>{t('generated', loc)}: {stamp} · kpitools</div>"
-        "</div>"
     )
 
 
-def _not_available(table: str, locale: str) -> Html:
-    return Html(
-        f"<p class='muted'><i>{t('not_available', locale)} "
-        f"({t('needs_table', locale)} {_html.escape(table)})</i></p>"
-    )
+def _locale(result: object, locale: str | None) -> str:
+    return locale or getattr(result, "locale", None) or DEFAULT_LOCALE
 
 
-def _figure(draw, *args, figsize=(7.2, 3.2), **kwargs):
+def _figure(
+    draw: Callable[..., Any], result: Any, *, figsize: tuple[float, float] = (7.2, 3.2), **kwargs
+) -> Figure:
     """Draw on a new figure and return it closed, so Jupyter shows it exactly once."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=figsize)
-    draw(*args, ax=ax, **kwargs)
+    draw(result, ax=ax, **kwargs)
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
-def show_funnel(db, params, period, *, trailing="year"):
-    """Heading and funnel figure by channel of the last year's campaigns (or a note)."""
-    from ..errors import MissingTableError
-    from ..kpis.funnel import compute_funnel
-    from ..plots import plot_funnel
-
-    loc = params.locale
+def _section(heading: str, level: int) -> None:
+    """Show a heading now (the section's figure or note follows as the cell's result)."""
     from IPython.display import display
 
-    display(Html(f"<h3>{_html.escape(t('funnel', loc))}</h3>"))
-    try:
-        funnel = compute_funnel(db, params, period, by="channel", trailing=trailing)
-    except MissingTableError as exc:
-        return _not_available(exc.table, loc)
+    display(Html(heading_html(heading, level=level)))
+
+
+def show_funnel(
+    funnel: pd.DataFrame | Funnel | NotAvailable, locale: str | None = None
+) -> Figure | Html:
+    """Heading and funnel figure by channel (or "not available (needs table X)").
+
+    Parameters
+    ----------
+    funnel : DataFrame, Funnel or NotAvailable
+        :func:`kpitools.kpis.funnel.compute_funnel` by channel, through
+        :func:`~kpitools.kpis.compute.unless_missing`.
+    locale : str, optional
+    """
+    loc = _locale(funnel, locale)
+    _section(t("report.funnel", loc), 3)
+    if isinstance(funnel, NotAvailable):
+        return Html(not_available_html(funnel.missing_tables, loc))
     return _figure(plot_funnel, funnel, locale=loc)
 
 
-def show_cohort_retention(db, params, period):
+def show_cohort_retention(
+    cohorts: CohortRetention | NotAvailable, locale: str | None = None
+) -> Figure | Html:
     """Heading and cohort retention heatmap (or a note when orders are absent)."""
-    from IPython.display import display
-
-    from ..errors import MissingTableError
-    from ..kpis.cohorts import compute_cohort_retention
-    from ..plots import plot_cohort_heatmap
-
-    loc = params.locale
-    display(Html(f"<h2>{_html.escape(t('cohort_retention', loc))}</h2>"))
-    try:
-        cohorts = compute_cohort_retention(db, params, period)
-    except MissingTableError as exc:
-        return _not_available(exc.table, loc)
+    loc = _locale(cohorts, locale)
+    _section(t("report.cohort_retention", loc), 2)
+    if isinstance(cohorts, NotAvailable):
+        return Html(not_available_html(cohorts.missing_tables, loc))
     rows = max(len(cohorts.rates), 4)
     return _figure(plot_cohort_heatmap, cohorts, figsize=(8.5, 0.32 * rows + 1.2))
 
 
-def show_touch_response(db, params, period):
+def show_touch_response(
+    touch: TouchResponse | NotAvailable, locale: str | None = None
+) -> Figure | Html:
     """Heading and response-by-touch figure for the sales section (or a note)."""
-    from IPython.display import display
-
-    from ..errors import MissingTableError
-    from ..kpis.curves import compute_touch_response
-    from ..plots import plot_touch_response
-
-    loc = params.locale
-    display(Html(f"<h3>{_html.escape(t('touch_response', loc))}</h3>"))
-    try:
-        touch = compute_touch_response(db, params, period)
-    except MissingTableError as exc:
-        return _not_available(exc.table, loc)
+    loc = _locale(touch, locale)
+    _section(t("report.touch_response", loc), 3)
+    if isinstance(touch, NotAvailable):
+        return Html(not_available_html(touch.missing_tables, loc))
     return _figure(plot_touch_response, touch, locale=loc, figsize=(7.2, 2.8))
 
 
-def show_roi_headline(db, params, period) -> Html:
+def show_roi_headline(roi: Any, locale: str | None = None) -> Html:
     """The campaign programme's ROI against control groups, in a few tiles (or a note).
 
-    The full analysis, campaign by campaign, is the ``campaign-roi`` report.
+    Parameters
+    ----------
+    roi : kpitools.roi.CampaignReport or NotAvailable
+        :func:`kpitools.roi.analyse_campaigns`, computed once by the notebook. The full
+        analysis, campaign by campaign, is the ``campaign-roi`` report.
+    locale : str, optional
     """
-    from ..errors import MissingTableError
-    from ..roi.analysis import analyse_campaigns
-    from .roi import roi_summary_html
+    loc = _locale(roi, locale)
+    if isinstance(roi, NotAvailable):
+        body = not_available_html(roi.missing_tables, loc)
+    else:
+        body = roi_summary_html(roi)
+    return Html(heading_html(t("report.roi_headline", loc), level=3, body=body))
 
-    loc = params.locale
-    head = f"<h3>{_html.escape(t('roi_headline', loc))}</h3>"
-    try:
-        report = analyse_campaigns(db, params, period)
-    except MissingTableError as exc:
-        return Html(head + _not_available(exc.table, loc).html)
-    return Html(head + roi_summary_html(report))
+
+__all__ = [
+    "setup_notebook",
+    "show_breakdown",
+    "show_cohort_retention",
+    "show_department",
+    "show_footer",
+    "show_funnel",
+    "show_glossary",
+    "show_header",
+    "show_roi_headline",
+    "show_scorecard",
+    "show_section",
+    "show_summary",
+    "show_touch_response",
+]

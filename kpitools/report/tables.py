@@ -1,24 +1,31 @@
-"""HTML building blocks of a report: the scorecard table, the summary, the glossary.
+"""HTML building blocks of the KPI report: scorecard, summary tiles, header, glossary, breakdowns.
 
-They return HTML strings wrapped in :class:`Html` objects that Jupyter displays as rich output,
-so a notebook cell is one call (``show_scorecard(scorecard)``) and nbconvert, with code cells
-hidden, turns them into the stakeholder's page. Every number goes through
-:mod:`kpitools.report.formatting`.
+Each function gathers the numbers and words of one fragment and renders its Jinja2 template
+(``templates/kpis/*.html``, autoescaped): it returns :class:`markupsafe.Markup`, safe to put
+in another template. :class:`Html` wraps a fragment for Jupyter, so a notebook cell is one
+call (``show_scorecard(scorecard)``) and nbconvert, with code cells hidden, turns it into the
+stakeholder's page. Every number goes through a formatter filter of
+:mod:`kpitools.report.templating`; every word comes from the catalogue
+(:mod:`kpitools.report.i18n`).
 """
 
 from __future__ import annotations
 
-from html import escape
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .formatting import (
-    DEPARTMENT_NAMES,
-    change_kind,
-    format_change,
-    format_value,
-    period_title,
-    t,
-)
-from .i18n import kpi_description, kpi_name
+import pandas as pd
+from markupsafe import Markup
+
+from ..kpis.compute import Breakdown, KpiResult, Reason, Scorecard, Unsupported
+from ..kpis.funnel import Funnel
+from ..kpis.registry import Kpi, get_registry
+from ..params import BrandParams
+from ..periods import Period
+from ..vocab import UNKNOWN_GROUP, Segment, Status
+from .formatting import change_kind
+from .i18n import kpi_description, kpi_name, t
+from .templating import render
 
 
 class Html:
@@ -28,71 +35,76 @@ class Html:
         self.html = html
 
     def _repr_html_(self) -> str:
-        return self.html
+        return str(self.html)
 
     def __str__(self) -> str:
-        return self.html
+        return str(self.html)
+
+    def __html__(self) -> str:  # a wrapped fragment is trusted inside another template
+        return str(self.html)
 
     def __repr__(self) -> str:  # plain-text fallback never shows markup to a reader
         return ""
 
 
-def sparkline_svg(values, *, width: int = 110, height: int = 26, direction: str = "higher") -> str:
-    """A small inline SVG line of the trend; gaps where a value is missing."""
+def sparkline_svg(
+    values: Sequence[float | None], *, width: int = 110, height: int = 26, direction: str = "higher"
+) -> Markup:
+    """A small inline SVG line of the trend; gaps where a value is missing.
+
+    Built from numbers only, so it is trusted markup (``Markup``); empty with fewer than two
+    values.
+    """
     pts = [(i, v) for i, v in enumerate(values) if v is not None]
     if len(pts) < 2:
-        return ""
+        return Markup("")
     lo = min(v for _, v in pts)
     hi = max(v for _, v in pts)
     span = (hi - lo) or 1.0
     n = max(len(values) - 1, 1)
     pad = 3
 
-    def xy(i, v):
+    def xy(i: int, v: float) -> tuple[str, str]:
         x = pad + (width - 2 * pad) * i / n
         y = height - pad - (height - 2 * pad) * (v - lo) / span
-        return f"{x:.1f},{y:.1f}"
+        return f"{x:.1f}", f"{y:.1f}"
 
-    segments, cur = [], []
+    segments: list[list[str]] = []
+    cur: list[str] = []
     for i, v in enumerate(values):
         if v is None:
             if len(cur) > 1:
                 segments.append(cur)
             cur = []
         else:
-            cur.append(xy(i, v))
+            cur.append(",".join(xy(i, v)))
     if len(cur) > 1:
         segments.append(cur)
-    lines = "".join(
-        f'<polyline points="{" ".join(s)}" fill="none" stroke="#4a6fa5" stroke-width="1.5"/>'
-        for s in segments
-    )
-    last_i, last_v = pts[-1]
-    x, y = xy(last_i, last_v).split(",")
-    dot = f'<circle cx="{x}" cy="{y}" r="2.2" fill="#1f3b63"/>'
-    return (
-        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg" role="img">{lines}{dot}</svg>'
+    return render(
+        "kpis/sparkline.html", width=width, height=height, segments=segments, dot=xy(*pts[-1])
     )
 
 
-def _tone(result, change) -> str:
+def tone(result: KpiResult, change: float | None) -> str:
+    """``good``, ``bad`` or ``flat``: whether a change goes the KPI's better way."""
     if change is None or change == 0:
         return "flat"
     good = (change > 0) == (result.kpi.direction == "higher")
     return "good" if good else "bad"
 
 
-def _status_text(result, locale: str) -> str:
-    if result.status == "not_available":
-        reason = result.reason or ""
-        if reason.startswith("needs table"):
-            reason = f"{t('needs_table', locale)} {reason.removeprefix('needs table ').strip()}"
-        return f"{t('not_available', locale)} ({escape(reason)})"
-    return t("no_data", locale)
+def status_text(result: KpiResult, locale: str) -> Markup:
+    """Why a KPI has no value, in words: ``not available (needs table leads)``, ``no data``."""
+    return render(
+        "kpis/status.html",
+        status=str(result.status),
+        reason=result.reason,
+        missing_tables=result.missing_tables,
+        locale=locale,
+    )
 
 
-def served_objectives(objectives) -> dict[str, list[tuple[str, str]]]:
+def served_objectives(objectives: Any) -> dict[str, list[tuple[str, str]]]:
     """KPI id → [(objective title, status of the metric or outcome)] from an ObjectiveReport."""
     out: dict[str, list[tuple[str, str]]] = {}
     if objectives is None:
@@ -105,12 +117,52 @@ def served_objectives(objectives) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-_STATUS_CLASS = {"on_track": "good", "at_risk": "warn", "off_track": "bad", "unknown": "muted"}
+STATUS_CLASS = {
+    Status.ON_TRACK: "good",
+    Status.AT_RISK: "warn",
+    Status.OFF_TRACK: "bad",
+    Status.UNKNOWN: "muted",
+}
+
+
+def _scorecard_row(r: KpiResult, locale: str, serves: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    k = r.kpi
+    row: dict[str, Any] = {
+        "status": str(r.status),
+        "name": kpi_name(k.id, locale),
+        "description": kpi_description(k.id, locale),
+        "serves": [
+            {"title": title, "cls": STATUS_CLASS.get(st, "muted")}
+            for title, st in dict.fromkeys(serves)
+        ],
+    }
+    if r.status != "ok":
+        row["status_text"] = status_text(r, locale)
+        return row
+    cp, cy = r.change_previous, r.change_year_ago
+    row.update(
+        unit=k.unit,
+        kind=change_kind(k.unit),
+        value=r.value,
+        previous=r.previous,
+        year_ago=r.year_ago,
+        change_previous=cp,
+        change_year_ago=cy,
+        tone_previous=tone(r, cp),
+        tone_year_ago=tone(r, cy),
+        sparkline=sparkline_svg([v for _, v in r.trend], direction=k.direction),
+    )
+    return row
 
 
 def scorecard_html(
-    scorecard, *, kpis=None, locale: str | None = None, title=None, objectives=None
-) -> str:
+    scorecard: Scorecard,
+    *,
+    kpis: Sequence[str] | None = None,
+    locale: str | None = None,
+    title: str | None = None,
+    objectives: Any = None,
+) -> Markup:
     """The scorecard table: value, previous, change, a year before, change, sparkline.
 
     Parameters
@@ -120,64 +172,38 @@ def scorecard_html(
         KPI ids to show (default: all of the scorecard, in order).
     locale : str, optional
         Default: the scorecard's locale.
+    title : str, optional
+        A caption.
+    objectives : kpitools.objectives.ObjectiveReport, optional
+        Each KPI that an objective tracks names it, coloured by its status.
     """
     loc = locale or scorecard.locale
-    cur = scorecard.currency
-    ids = kpis or list(scorecard.results)
-    head = (
-        f"<tr><th class='name'>{t('kpi', loc)}</th><th>{t('value', loc)}</th>"
-        f"<th>{t('previous', loc)}</th><th>{t('vs_previous', loc)}</th>"
-        f"<th>{t('year_ago', loc)}</th><th>{t('vs_year_ago', loc)}</th>"
-        f"<th>{t('trend', loc)}</th></tr>"
-    )
-    rows = []
     served = served_objectives(objectives)
-    arrow = {"en": "objective", "fr": "objectif", "it": "obiettivo"}.get(loc, "objective")
-    for kid in ids:
-        r = scorecard.results[kid]
-        k = r.kpi
-        links = "".join(
-            f"<div class='serves {_STATUS_CLASS.get(st, 'muted')}'>→ {arrow}: {escape(title)}</div>"
-            for title, st in dict.fromkeys(served.get(kid, []))
-        )
-        name = f"<td class='name' title='{escape(kpi_description(k.id, loc))}'>{escape(kpi_name(k.id, loc))}{links}</td>"
-        if r.status != "ok":
-            rows.append(
-                f"<tr class='{r.status}'>{name}<td colspan='6' class='status'>"
-                f"{_status_text(r, loc)}</td></tr>"
-            )
-            continue
-        kind = change_kind(k.unit)
-        cp, cy = r.change_previous, r.change_year_ago
-        spark = sparkline_svg([v for _, v in r.trend], direction=k.direction)
-        rows.append(
-            "<tr>"
-            + name
-            + f"<td class='num value'>{format_value(r.value, k.unit, loc, cur)}</td>"
-            + f"<td class='num'>{format_value(r.previous, k.unit, loc, cur)}</td>"
-            + f"<td class='num {_tone(r, cp)}'>{format_change(cp, kind, loc)}</td>"
-            + f"<td class='num'>{format_value(r.year_ago, k.unit, loc, cur)}</td>"
-            + f"<td class='num {_tone(r, cy)}'>{format_change(cy, kind, loc)}</td>"
-            + f"<td class='spark'>{spark}</td>"
-            + "</tr>"
-        )
-    caption = f"<caption>{escape(title)}</caption>" if title else ""
-    return (
-        f"<table class='kpi-scorecard'>{caption}<thead>{head}</thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    rows = [
+        _scorecard_row(scorecard.results[kid], loc, served.get(kid, []))
+        for kid in (kpis or list(scorecard.results))
+    ]
+    return render(
+        "kpis/scorecard.html", rows=rows, title=title, locale=loc, currency=scorecard.currency
     )
 
 
-def summary_html(scorecard, params, *, headline=None, locale: str | None = None) -> str:
-    """The report's opening: brand, period, and the headline KPIs as tiles.
+def summary_html(
+    scorecard: Scorecard,
+    params: BrandParams,
+    *,
+    headline: Sequence[str] | None = None,
+    locale: str | None = None,
+) -> Markup:
+    """The report's opening: the headline KPIs as tiles and the one-line verdict.
 
     Parameters
     ----------
     headline : list of str, optional
-        KPI ids for the tiles (default: the first four available KPIs of the scorecard).
+        KPI ids for the tiles (default: ``params.report.headline``, else the first four
+        available KPIs of the scorecard).
     """
     loc = locale or scorecard.locale
-    cur = scorecard.currency
     ok = [r for r in scorecard if r.status == "ok"]
     headline = headline if headline is not None else params.report.headline
     chosen = [scorecard.results[k] for k in (headline or []) if k in scorecard.results]
@@ -186,101 +212,156 @@ def summary_html(scorecard, params, *, headline=None, locale: str | None = None)
     tiles = []
     for r in chosen:
         k = r.kpi
+        tile: dict[str, Any] = {"name": kpi_name(k.id, loc), "status_text": None}
         if r.status != "ok":
-            body = f"<div class='tile-value muted'>{_status_text(r, loc)}</div>"
+            tile["status_text"] = status_text(r, loc)
         else:
-            kind = change_kind(k.unit)
-            cy = r.change_year_ago if r.year_ago is not None else r.change_previous
-            label = t("vs_year_ago", loc) if r.year_ago is not None else t("vs_previous", loc)
-            body = (
-                f"<div class='tile-value'>{format_value(r.value, k.unit, loc, cur)}</div>"
-                f"<div class='tile-change {_tone(r, cy)}'>{format_change(cy, kind, loc)} "
-                f"<span class='muted'>{label}</span></div>"
+            vs_year = r.year_ago is not None
+            tile.update(
+                value=r.value,
+                unit=k.unit,
+                kind=change_kind(k.unit),
+                change=r.change_year_ago if vs_year else r.change_previous,
+                label=t("report.vs_year_ago" if vs_year else "report.vs_previous", loc),
             )
-        tiles.append(
-            f"<div class='tile'><div class='tile-name'>{escape(kpi_name(k.id, loc))}</div>{body}</div>"
-        )
-    improved = sum(1 for r in ok if _tone(r, r.change_year_ago) == "good")
-    worsened = sum(1 for r in ok if _tone(r, r.change_year_ago) == "bad")
-    line = {
-        "en": f"{improved} indicators improved and {worsened} worsened compared with a year before.",
-        "fr": f"{improved} indicateurs en amélioration et {worsened} en recul par rapport à l'an dernier.",
-        "it": f"{improved} indicatori in miglioramento e {worsened} in peggioramento rispetto a un anno prima.",
-    }.get(loc)
-    return (
-        "<div class='kpi-summary'>"
-        f"<div class='tiles'>{''.join(tiles)}</div>"
-        f"<p class='summary-line'>{escape(line)}</p>"
-        "</div>"
+            tile["tone"] = tone(r, tile["change"])
+        tiles.append(tile)
+    return render(
+        "kpis/summary.html",
+        tiles=tiles,
+        improved=sum(1 for r in ok if tone(r, r.change_year_ago) == "good"),
+        worsened=sum(1 for r in ok if tone(r, r.change_year_ago) == "bad"),
+        locale=loc,
+        currency=scorecard.currency,
     )
 
 
-def header_html(params, scorecard, *, title: str | None = None) -> str:
-    """Report title block: brand, report title and period."""
+def header_html(params: BrandParams, result: Any, *, title: str | None = None) -> Markup:
+    """Report title block: brand, report title and period.
+
+    ``result`` is anything with a ``period`` (a Scorecard, a CampaignReport, a CLV report).
+    """
     loc = params.locale
-    title = title or params.report.title or t("report_title", loc)
-    return (
-        "<div class='kpi-header'>"
-        f"<div class='brand'>{escape(params.display_name)}</div>"
-        f"<h1>{escape(title)}</h1>"
-        f"<div class='period'>{escape(period_title(scorecard.period, loc))}</div>"
-        "</div>"
+    period: Period = result.period
+    return render(
+        "kpis/header.html",
+        brand=params.display_name,
+        title=title or params.report.title or t("report.report_title", loc),
+        period=period,
+        locale=loc,
     )
 
 
-def glossary_html(kpis, *, locale: str = "en") -> str:
+def glossary_html(kpis: Iterable[Kpi], *, locale: str = "en") -> Markup:
     """Definition list of the KPIs shown: name, one-line definition, exact definition, unit."""
-    items = []
-    for k in kpis:
-        dept = DEPARTMENT_NAMES[k.department].get(locale, k.department)
-        better = t(k.direction, locale)
-        items.append(
-            f"<dt>{escape(kpi_name(k.id, locale))} <span class='muted'>({escape(dept)})</span></dt>"
-            f"<dd>{escape(kpi_description(k.id, locale))}"
-            + (f"<div class='exact'>{escape(k.definition)}</div>" if locale == "en" else "")
-            + f"<div class='muted'>{t('better', locale)}: {better} · <code>{k.id}</code></div></dd>"
-        )
-    return f"<dl class='kpi-glossary'>{''.join(items)}</dl>"
+    return render(
+        "kpis/glossary.html",
+        kpis=list(kpis),
+        locale=locale,
+        kpi_name=kpi_name,
+        kpi_description=kpi_description,
+    )
 
 
-_GROUP_CODES = ("new", "reactivated", "steady", "returning", "inactive", "(unknown)")
+#: Breakdown groups named by the catalogue (``report.<code>``); others are shown as in the data.
+GROUP_CODES = (*(str(s) for s in Segment), UNKNOWN_GROUP)
+_GROUP_ORDER = [str(s) for s in Segment]  # new, reactivated, steady, returning, inactive
 
 
-def breakdown_html(breakdown, *, kpis=None, title: str | None = None) -> str:
+def group_label(group: str, locale: str) -> str:
+    """A breakdown group's name: a segment or ``(unknown)`` translated, else as in the data."""
+    return t(f"report.{group}", locale) if group in GROUP_CODES else str(group)
+
+
+def unsupported_text(why: Unsupported | None, by: str, locale: str) -> str:
+    """Why a KPI has no breakdown, in words (``needs table leads``, ``no breakdown by …``)."""
+    if why is None:
+        return t("report.no_data", locale)
+    if why.reason == Reason.NEEDS_TABLE:
+        return f"{t('report.needs_table', locale)} {', '.join(why.missing_tables)}"
+    return t("report.no_breakdown", locale, by=by)
+
+
+def breakdown_html(
+    breakdown: Breakdown, *, kpis: Sequence[str] | None = None, title: str | None = None
+) -> Markup:
     """KPIs (columns) by group (rows) for the report's period, formatted for the locale."""
-    from .formatting import TEXT
-
-    loc, cur = breakdown.locale, breakdown.currency
-    from ..kpis.registry import get_registry
-
+    loc = breakdown.locale
     reg = get_registry()
     frame = breakdown.frame
     ids = [k for k in (kpis or list(dict.fromkeys(frame["kpi"]))) if k in set(frame["kpi"])]
+    ctx: dict[str, Any] = {
+        "title": title,
+        "locale": loc,
+        "currency": breakdown.currency,
+        "kpi_name": kpi_name,
+    }
     if not ids:
-        reasons = sorted(set(breakdown.unsupported.values())) or ["no data in period"]
-        text = "; ".join(
-            r.replace("needs table", t("needs_table", loc)).replace(
-                "no data in period", t("no_data", loc)
-            )
-            for r in reasons
-        )
-        return f"<p class='muted'><i>{t('not_available', loc)} ({escape(text)})</i></p>"
+        # in the order of the reasons' English wording, as the report always listed them
+        whys = sorted(
+            set(breakdown.unsupported.values()),
+            key=lambda u: (
+                ("needs table " + ", ".join(u.missing_tables))
+                if u.reason == Reason.NEEDS_TABLE
+                else f"no breakdown by {breakdown.by}"
+            ),
+        ) or [None]
+        reasons = [unsupported_text(u, breakdown.by, loc) for u in whys]
+        return render("kpis/breakdown.html", kpis=[], reasons=reasons, rows=[], **ctx)
     pivot = breakdown.pivot("value")
-    order = ["new", "reactivated", "steady", "returning", "inactive"]
+    order = _GROUP_ORDER
     groups = sorted(pivot.index, key=lambda g: (order.index(g) if g in order else 99, g))
     groups = [g for g in groups if pivot.loc[g, ids].notna().any()]
-    head = "".join(f"<th>{escape(kpi_name(reg[k].id, loc))}</th>" for k in ids)
-    rows = []
-    for g in groups:
-        label = TEXT[g].get(loc, g) if g in _GROUP_CODES else g
-        cells = "".join(
-            f"<td class='num'>{format_value(pivot.loc[g, k], reg[k].unit, loc, cur)}</td>"
-            for k in ids
-        )
-        rows.append(f"<tr><td class='name'>{escape(label)}</td>{cells}</tr>")
-    caption = f"<caption>{escape(title)}</caption>" if title else ""
-    return (
-        f"<table class='kpi-scorecard breakdown'>{caption}<thead><tr>"
-        f"<th class='name'>{t('group', loc)}</th>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    rows = [
+        {
+            "label": group_label(g, loc),
+            "cells": [{"value": pivot.loc[g, k], "unit": reg[k].unit} for k in ids],
+        }
+        for g in groups
+    ]
+    return render("kpis/breakdown.html", kpis=[reg[k] for k in ids], reasons=[], rows=rows, **ctx)
+
+
+def heading_html(text: str, *, level: int = 2, body: Markup | str = "") -> Markup:
+    """A section heading (``h2``) or sub-heading (``h3``), then an optional rendered fragment."""
+    return render("kpis/heading.html", text=text, level=int(level), body=Markup(body))
+
+
+def not_available_html(missing_tables: Sequence[str], locale: str) -> Markup:
+    """``not available (needs table X)`` for an analysis that could not run."""
+    return render("kpis/not_available.html", missing_tables=list(missing_tables), locale=locale)
+
+
+def funnel_html(funnel: Funnel, *, locale: str = "en") -> Markup:
+    """The funnel's numbers as a table (analyst view), with its period and grouping."""
+    frame = funnel.frame
+    rows = [["" if pd.isna(v) else v for v in r] for r in frame.itertuples(index=False)]
+    return render(
+        "kpis/funnel_table.html",
+        by=funnel.by,
+        period=funnel.period.label,
+        columns=list(frame.columns),
+        rows=rows,
+        locale=locale,
     )
+
+
+__all__ = [
+    "GROUP_CODES",
+    "STATUS_CLASS",
+    "Html",
+    "breakdown_html",
+    "funnel_html",
+    "glossary_html",
+    "group_label",
+    "header_html",
+    "heading_html",
+    "not_available_html",
+    "scorecard_html",
+    "served_objectives",
+    "sparkline_svg",
+    "status_text",
+    "summary_html",
+    "tone",
+    "unsupported_text",
+]
