@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from kpitools.errors import CampaignError, FitError, KpitoolsError
+from kpitools.report.roi import lift_html
 from kpitools.roi import LiftResult, RoiInputError, estimate_lift
 
 # --------------------------------------------------------------------------------------
@@ -200,8 +201,9 @@ def test_binary_outcome_reported_in_percentage_points():
     assert frame.loc["effect (lift)", "unit"] == "pp"
     assert frame.loc["effect (lift)", "value"] == pytest.approx(100 * (p1 - p0))
     assert frame.loc["mean control", "value"] == pytest.approx(100 * p0)
-    html_ = res._repr_html_()
+    html_ = lift_html(res)
     assert "pp" in html_ and "<table" in html_
+    assert not hasattr(res, "_repr_html_")  # computation returns plain results
     assert " pp" in str(res)
 
 

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from kpitools.errors import CampaignError
+from kpitools.report.roi import roi_result_html, segment_interaction_html
 from kpitools.roi import (
     LiftResult,
     RoiInputError,
@@ -77,7 +78,8 @@ def test_roi_on_revenue_lift_hand_worked():
     assert list(frame.index) == ["A"]
     assert frame.loc["A", "roi"] == pytest.approx(0.6)
     assert "incremental_revenue" in frame.columns
-    assert "<table" in res._repr_html_() and "60.0%" in res._repr_html_()
+    assert "<table" in roi_result_html(res) and "60.0%" in roi_result_html(res)
+    assert not hasattr(res, "_repr_html_")
 
 
 def test_roi_on_margin_lift_hand_worked():
@@ -178,7 +180,7 @@ def test_combine_programme_variances_add():
     assert list(frame.index) == ["A", "B", "programme"]
     assert frame["cost"].tolist() == pytest.approx([5_000, 4_000, 9_000])
     assert "independent" in prog.notes[0]
-    assert "<table" in prog._repr_html_()
+    assert "<table" in roi_result_html(prog)
 
     assert combine_programme([a, b], correlation=1.0).margin_se == pytest.approx(4_000)
 
@@ -230,7 +232,7 @@ def test_segment_interaction_detects_planted_interaction():
         row = res.table.loc[seg]
         assert abs(row["effect"] - planted) < 4 * row["se"]
     assert res.table["n_treated"].sum() + res.table["n_control"].sum() == 1_500
-    assert "<table" in res._repr_html_()
+    assert "<table" in segment_interaction_html(res)
 
 
 def test_segment_lifts_without_covariates_are_per_segment_differences():
