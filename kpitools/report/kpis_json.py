@@ -10,20 +10,40 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..kpis.compute import Scorecard
+from ..kpis.compute import Reason, Scorecard
 from ..numbers import write_json
 from .i18n import kpi_name
 
 
+def reason_message(reason: str | None, missing_tables: Sequence[str] = ()) -> str | None:
+    """A reason code in the stable English words ``kpis.json`` has always used:
+    ``needs table leads``, ``needs table opportunities, activities``, ``no data in period``."""
+    if reason is None:
+        return None
+    if reason == Reason.NEEDS_TABLE:
+        return "needs table " + ", ".join(missing_tables)
+    if reason == Reason.NO_DATA:
+        return "no data in period"
+    return str(reason)
+
+
 def scorecard_document(scorecard: Scorecard) -> dict[str, Any]:
-    """The scorecard part of ``kpis.json``; each KPI carries its English name."""
+    """The scorecard part of ``kpis.json``; each KPI carries its English name, and its reason
+    (when it has no value) in English words (:func:`reason_message`)."""
     doc = scorecard.to_dict()
-    doc["kpis"] = {k: {"name": kpi_name(k, "en"), **entry} for k, entry in doc["kpis"].items()}
+    doc["kpis"] = {
+        k: {
+            "name": kpi_name(k, "en"),
+            **entry,
+            "reason": reason_message(scorecard[k].reason, scorecard[k].missing_tables),
+        }
+        for k, entry in doc["kpis"].items()
+    }
     return doc
 
 
@@ -56,4 +76,4 @@ def export_section(path: str | os.PathLike, key: str, section: Mapping[str, Any]
     return write_json(out, doc)
 
 
-__all__ = ["export_kpis_json", "export_section", "scorecard_document"]
+__all__ = ["export_kpis_json", "export_section", "reason_message", "scorecard_document"]
