@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from kpitools.errors import ParamsError
-from kpitools.kpis.compute import KpiResult, Scorecard
+from kpitools.kpis.compute import KpiResult, Reason, Scorecard
 from kpitools.kpis.registry import get_kpi
 from kpitools.objectives import (
     MetricTarget,
@@ -73,9 +73,11 @@ def card(period: str = "2025-01", grain: str = "month", **values) -> Scorecard:
     for kpi_id, v in values.items():
         k = get_kpi(kpi_id)
         if v is None:
-            results[kpi_id] = KpiResult(k, "no_data", reason="no data in period")
+            results[kpi_id] = KpiResult(k, "no_data", reason=Reason.NO_DATA)
         elif v == "na":
-            results[kpi_id] = KpiResult(k, "not_available", reason="needs table cases")
+            results[kpi_id] = KpiResult(
+                k, "not_available", reason=Reason.NEEDS_TABLE, missing_tables=("cases",)
+            )
         else:
             results[kpi_id] = KpiResult(k, "ok", value=float(v))
     return Scorecard(brand="acme", period=parse_period(period, grain), results=results)
@@ -633,9 +635,11 @@ def test_reasons_are_codes_in_the_results_and_words_in_kpis_json(values, kpi_sta
     # the metric's KPI is not in the scorecard in any of the cases
     m = first["strategies"][0]["metrics"][0]
     assert m["kpi_status"] == "missing" and m["reason"] == "not in the scorecard"
-    # to_dict carries only what the scorecard said: no phrase of the objectives' own
+    # to_dict carries codes only: the scorecard's reason code, no phrase
     plain = rep.to_dict()["objectives"][0]
-    assert plain["reason"] == (reason if kpi_status != "missing" else None)
+    code = {"no_data": Reason.NO_DATA, "not_available": Reason.NEEDS_TABLE, "missing": None}
+    assert plain["reason"] == code[kpi_status]
+    assert rep.objectives[0].missing_tables == (("cases",) if kpi_status == "not_available" else ())
     assert plain["strategies"][0]["metrics"][0]["reason"] is None
     # apart from the reasons, the document is to_dict
     full = rep.to_dict()

@@ -25,16 +25,20 @@ from .results import (
 )
 from .status import assess, rollup
 
+_Lookup = tuple[float | None, str, str | None, tuple[str, ...]]
 
-def _lookup(scorecard: Scorecard, kpi_id: str) -> tuple[float | None, str, str | None]:
-    """``(value, kpi_status, reason)`` of a KPI in the scorecard (see :class:`MetricResult`)."""
+
+def _lookup(scorecard: Scorecard, kpi_id: str) -> _Lookup:
+    """``(value, kpi_status, reason, missing_tables)`` of a KPI in the scorecard (see
+    :class:`MetricResult`)."""
     r = scorecard.results.get(kpi_id)
     if r is None:
-        return None, "missing", None
+        return None, "missing", None, ()
     value = finite_or_none(r.value)
     if r.status != "ok" or value is None:
-        return None, r.status if r.status != "ok" else "no_data", r.reason or None
-    return value, "ok", None
+        status = r.status if r.status != "ok" else "no_data"
+        return None, status, r.reason or None, tuple(r.missing_tables)
+    return value, "ok", None, ()
 
 
 def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard) -> MetricResult:
@@ -49,7 +53,7 @@ def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard
     else:
         f, elo, ehi = None, lo, hi
     tol = parse_tolerance(m.tolerance if m.tolerance is not None else objective.tolerance)
-    value, kpi_status, reason = _lookup(scorecard, m.kpi)
+    value, kpi_status, reason, missing_tables = _lookup(scorecard, m.kpi)
     status, gap, rel = assess(value, elo, ehi, tol, k.unit)
     return MetricResult(
         metric=m,
@@ -62,6 +66,7 @@ def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard
         value=value,
         kpi_status=kpi_status,
         reason=reason,
+        missing_tables=missing_tables,
         status=status,
         gap=gap,
         relative_gap=rel,
@@ -95,7 +100,7 @@ def _evaluate(o: Objective, scorecard: Scorecard) -> ObjectiveResult:
     f = pacing_fraction(period.end, o.baseline.date, o.deadline)
     expected = paced_value(o.baseline.value, target, f)
     tol = parse_tolerance(o.tolerance)
-    value, kpi_status, reason = _lookup(scorecard, o.kpi)
+    value, kpi_status, reason, missing_tables = _lookup(scorecard, o.kpi)
     low, high = (expected, None) if k.direction == "higher" else (None, expected)
     outcome, gap, rel = assess(value, low, high, tol, k.unit)
 
@@ -115,6 +120,7 @@ def _evaluate(o: Objective, scorecard: Scorecard) -> ObjectiveResult:
         value=value,
         kpi_status=kpi_status,
         reason=reason,
+        missing_tables=missing_tables,
         outcome_status=outcome,
         status=status,
         gap=gap,

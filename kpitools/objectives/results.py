@@ -2,8 +2,8 @@
 
 Numbers are in each KPI's scale (ratios as fractions), missing ones ``None``; statuses are
 :class:`~kpitools.vocab.Status` members (equal to their strings). ``to_dict()`` gives the
-``objectives`` section of ``kpis.json``, with codes where a reader needs words: the report layer
-(:func:`kpitools.report.objectives.objectives_document`) adds the English reasons.
+``objectives`` section of ``kpis.json`` with codes where a reader needs words (``reason``); the
+report layer (:func:`kpitools.report.objectives.objectives_document`) words them.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ class MetricResult:
 
     ``kpi_status`` says why a value may be missing: ``ok``, ``no_data``, ``not_available``
     (as the scorecard's KPI result) or ``missing`` (the KPI is not in the scorecard);
-    ``reason`` is the KPI result's own reason, when it gave one.
+    ``reason`` and ``missing_tables`` are the KPI result's (a
+    :class:`~kpitools.kpis.compute.Reason` code such as ``no_data`` or ``needs_table``, and
+    the tables absent from the source), when it gave them.
     """
 
     metric: MetricTarget
@@ -60,6 +62,7 @@ class MetricResult:
     value: float | None
     kpi_status: str  # ok | no_data | not_available | missing
     reason: str | None
+    missing_tables: tuple[str, ...]
     status: Status
     gap: float | None
     relative_gap: float | None
@@ -131,7 +134,8 @@ class StrategyResult:
 class ObjectiveResult:
     """An objective for the report's period: outcome, strategies, roll-up, review, actions.
 
-    ``kpi_status`` and ``reason`` are those of the outcome KPI, as in :class:`MetricResult`.
+    ``kpi_status``, ``reason`` and ``missing_tables`` are those of the outcome KPI, as in
+    :class:`MetricResult`.
     """
 
     objective: Objective
@@ -142,6 +146,7 @@ class ObjectiveResult:
     value: float | None
     kpi_status: str
     reason: str | None
+    missing_tables: tuple[str, ...]
     outcome_status: Status  # the outcome KPI alone
     status: Status  # roll-up of the outcome and every metric
     gap: float | None
