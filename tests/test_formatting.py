@@ -16,8 +16,8 @@ from kpitools.report.formatting import (
     format_number,
     format_value,
     period_title,
-    t,
 )
+from kpitools.report.i18n import CatalogueError, t
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -203,8 +203,22 @@ def test_period_title(grain, start, locale, expected):
     assert period_title(Period(grain, start), locale) == expected
 
 
-def test_text_lookup_with_english_fallback():
-    assert t("summary", "fr") == "Synthèse"
-    assert t("summary", "it") == "Sintesi"
-    assert t("summary") == "Summary"
-    assert t("summary", "de") == "Summary"
+def test_text_lookup_in_the_catalogue():
+    assert t("report.summary", "fr") == "Synthèse"
+    assert t("report.summary", "it") == "Sintesi"
+    assert t("report.summary") == "Summary"
+    with pytest.raises(CatalogueError, match="unknown locale"):
+        t("report.summary", "de")
+    with pytest.raises(CatalogueError, match="no message"):
+        t("summary", "en")
+
+
+@pytest.mark.parametrize(
+    ("locale", "days", "points", "quarter"),
+    [("en", "days", "pp", "Q"), ("fr", "jours", "pt", "T"), ("it", "giorni", "p.p.", "T")],
+)
+def test_unit_words_come_from_the_catalogue(locale, days, points, quarter):
+    assert format_value(2, "days", locale).endswith(NBSP + t("unit.days", locale))
+    assert t("unit.days", locale) == days
+    assert format_change(1.0, "points", locale).endswith(NBSP + points)
+    assert period_title(Period("quarter", date(2025, 4, 1)), locale) == f"{quarter}2 2025"

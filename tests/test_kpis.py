@@ -35,10 +35,11 @@ import pytest
 from helpers import make_db, write_params
 
 from kpitools.data.sources import connect
-from kpitools.kpis.compute import compute_kpis
+from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_kpi, get_registry
 from kpitools.params import load_params
 from kpitools.report.i18n import kpi_description, kpi_name
+from kpitools.report.kpis_json import scorecard_document
 
 ORDERS = [
     (1, 1, "2025-01-10", 100, 60, "a"),
@@ -193,9 +194,15 @@ def test_missing_table_makes_only_its_kpis_not_available(tmp_path):
     db_path = make_db(tmp_path / "no_leads.duckdb", {"orders": _orders()})
     sc = _scorecard(tmp_path, db_path)
     assert sc["lead_conversion_rate"].status == "not_available"
-    assert sc["lead_conversion_rate"].reason == "needs table leads"
-    assert sc["nps"].reason == "needs table surveys"
+    assert sc["lead_conversion_rate"].reason == "needs_table"
+    assert sc["lead_conversion_rate"].missing_tables == ("leads",)
+    assert sc["nps"].missing_tables == ("surveys",)
     assert sc.value("revenue") == pytest.approx(160)
+    # kpis.json keeps the English words it always had
+    doc = scorecard_document(sc)["kpis"]
+    assert doc["lead_conversion_rate"]["reason"] == "needs table leads"
+    assert doc["nps"]["reason"] == "needs table surveys"
+    assert doc["revenue"]["reason"] is None
 
 
 def test_empty_period_gives_no_data_never_nan(tmp_path, fixture_db):
@@ -247,8 +254,6 @@ def test_breakdown_by_product_line_follows_the_orders_line(tmp_path, fixture_db)
     110 (c2's February order was on line a). New to the line: a = c4 (c1 bought line a in
     January) = 1; b = c2 and c3 (first line-b orders, although both bought line a before) = 2.
     Breakdowns by acquisition channel use every customer of the brand."""
-    from kpitools.kpis.compute import compute_breakdown
-
     params = load_params(write_params(tmp_path / "acme.yaml", fixture_db))
     with connect(params) as db:
         b = compute_breakdown(
