@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server for tests: the ``postgres_url`` session fixture.
 
-Use it from a test module with ``from pg import postgres_url`` (``tests/`` is on ``sys.path``,
-see ``conftest.py``), then ask for the fixture by name::
+``conftest.py`` registers the fixture for the whole suite (one server per session; do not
+re-export it from a test module, that would start another). Ask for it by name::
 
     def test_something(postgres_url, monkeypatch):
         for k, v in postgres_url.env.items():
@@ -39,7 +39,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -92,6 +92,19 @@ class PostgresServer:
     @property
     def password(self) -> str:
         return self.env[PASSWORD_VAR]
+
+    def database_named(self, name: str) -> PostgresServer:
+        """The same server and role, database ``name`` (created, owned by the role, if new).
+
+        One database per data set keeps test modules from seeing each other's tables."""
+        from psycopg import sql
+
+        with self.connect() as con:
+            exists = con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        base = self.url.rsplit("/", 1)[0]
+        return replace(self, url=f"{base}/{name}", database=name)
 
     def connect(self, **kw):
         """A psycopg connection as the test role, over TCP with the password (autocommit)."""
@@ -256,7 +269,7 @@ def start_postgres(root: Path, bindir: Path, owner: str | None) -> PostgresServe
         host=str(sock), port=port, user=superuser, dbname="postgres", autocommit=True
     ) as con:
         con.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
                 sql.Identifier(USER), sql.Literal(password)
             )
         )

@@ -36,7 +36,6 @@ import math
 
 import duckdb
 import pandas as pd
-import pg
 import pytest
 from helpers import make_db, write_params
 
@@ -286,39 +285,3 @@ def test_demo_conversion_drops_after_twenty_minutes(tmp_path, demo_db, brand):
         slow, abs=4 * math.sqrt(slow * (1 - slow) / n_slow)
     )
     assert f.loc[f["delay"] == "not contacted", "conversion_rate"].item() == 0
-
-
-# -- PostgreSQL gives the same curves ------------------------------------------------------------
-
-postgres_url = pg.postgres_url
-
-
-@pytest.fixture(scope="module")
-def curves_pg(postgres_url):
-    yield postgres_url
-    with postgres_url.connect() as con:  # leave the shared server as other modules expect it
-        for name in ("leads", "activities"):
-            con.execute(f'DROP TABLE IF EXISTS "{name}"')
-
-
-@pytest.mark.postgres
-def test_postgres_equals_duckdb(tmp_path, curves_pg, monkeypatch):
-    for k, v in curves_pg.env.items():
-        monkeypatch.setenv(k, v)
-    leads = TOUCH_LEADS + [{**r, "lead_id": 100 + r["lead_id"]} for r in RESPONSE_LEADS]
-    tables = {"leads": leads, "activities": TOUCHES}
-    duck = make_db(tmp_path / "both.duckdb", tables)
-    pg.make_pg_db(curves_pg, tables)
-    frames = {}
-    for name, source in [
-        ("duckdb", {"kind": "duckdb", "path": str(duck)}),
-        ("postgres", {"kind": "sql", "url": curves_pg.url}),
-    ]:
-        params = load_params(write_params(tmp_path / f"{name}.yaml", duck, source=source))
-        with connect(params) as db:
-            frames[name] = (
-                compute_touch_response(db, params, "2025-03", periods=2).frame,
-                compute_response_time_conversion(db, params, "2025-03", periods=2).frame,
-            )
-    for got, want in zip(frames["postgres"], frames["duckdb"], strict=True):
-        pd.testing.assert_frame_equal(got, want)

@@ -35,7 +35,6 @@ March: k1 of k1 k2 k3 k5: 1 / 4.
 
 from __future__ import annotations
 
-import pg
 import pytest
 from helpers import make_db, write_params
 
@@ -230,47 +229,3 @@ def test_demo_recovers_planted_adoption_truth(tmp_path, demo_db, brand):
     assert sum(logins) / len(logins) == pytest.approx(6 * p, rel=0.1)
     records = [v for _, v in sc["data_completeness_rate"].trend]
     assert sum(records) / len(records) == pytest.approx(0.98 * 0.97 * 0.90 * 0.70, abs=0.04)
-
-
-# -- PostgreSQL gives the same numbers -----------------------------------------------------------
-
-postgres_url = pg.postgres_url
-
-
-@pytest.fixture(scope="module")
-def crm_pg(postgres_url):
-    pg.make_pg_db(postgres_url, TABLES)
-    yield postgres_url
-    with postgres_url.connect() as con:  # leave the shared server as other modules expect it
-        for name in TABLES:
-            con.execute(f'DROP TABLE IF EXISTS "{name}"')
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize(
-    "report_period, overrides",
-    [
-        ("2025-03", {}),
-        ("2025-04", {}),
-        ("2025-Q1", {"period": {"grain": "quarter"}}),
-        ("2025-03", {"product_lines": ["a"]}),
-    ],
-    ids=["month", "april", "quarter", "line-a"],
-)
-def test_postgres_equals_duckdb(tmp_path, crm_pg, crm_db, monkeypatch, report_period, overrides):
-    for k, v in crm_pg.env.items():
-        monkeypatch.setenv(k, v)
-    want = _scorecard(tmp_path, crm_db, report_period, **overrides)
-    params = load_params(
-        write_params(
-            tmp_path / "pg.yaml", crm_db, source={"kind": "sql", "url": crm_pg.url}, **overrides
-        )
-    )
-    with connect(params) as db:
-        got = compute_kpis(db, params, report_period, kpis=ADOPTION_KPIS)
-    for k in ADOPTION_KPIS:
-        g = [v for _, v in got[k].trend] + [got[k].value]
-        w = [v for _, v in want[k].trend] + [want[k].value]
-        assert [None if v is None else round(v, 9) for v in g] == [
-            None if v is None else round(v, 9) for v in w
-        ], k

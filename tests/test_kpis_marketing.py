@@ -107,9 +107,7 @@ from __future__ import annotations
 import json
 import math
 
-import pg
 import pytest
-import yaml
 from helpers import make_db, write_params
 
 from kpitools.data.sources import connect
@@ -596,109 +594,3 @@ def test_ratios_stay_finite_and_bounded(march):
             assert v is None or math.isfinite(v)
             if r.kpi.unit == "ratio" and v is not None:
                 assert 0 <= v <= 1, r.id
-
-
-# -- PostgreSQL: the same fixture, the same numbers -------------------------------------------
-
-postgres_url = pg.postgres_url  # the session fixture, under its own name
-
-
-def load_pg(server, prefix: str) -> dict:
-    """Load :data:`TABLES` into PostgreSQL under ``<prefix><table>`` (so that other test
-    modules' canonical tables are left alone); returns the ``source.tables`` mapping."""
-    pg.make_pg_db(server, TABLES)
-    with server.connect() as con:
-        for name in TABLES:
-            con.execute(f'DROP TABLE IF EXISTS "{prefix}{name}"')
-            con.execute(f'ALTER TABLE "{name}" RENAME TO "{prefix}{name}"')
-    return {name: {"table": prefix + name} for name in TABLES}
-
-
-def drop_pg(server, prefix: str) -> None:
-    with server.connect() as con:
-        for name in TABLES:
-            con.execute(f'DROP TABLE IF EXISTS "{prefix}{name}"')
-
-
-def pg_params(tmp_path, server, mapping, **overrides):
-    data = {
-        "brand": "acme",
-        "locale": "en",
-        "currency": "EUR",
-        "period": {"grain": "month"},
-        "source": {"kind": "sql", "url": server.url, "tables": mapping},
-    }
-    data.update(overrides)
-    path = tmp_path / "acme-pg.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return load_params(path)
-
-
-@pytest.fixture(scope="module")
-def pg_crm(postgres_url):
-    mapping = load_pg(postgres_url, "mkt_")
-    yield postgres_url, mapping
-    drop_pg(postgres_url, "mkt_")
-
-
-@pytest.fixture()
-def pg_env(pg_crm, monkeypatch):
-    server, mapping = pg_crm
-    for k, v in server.env.items():
-        monkeypatch.setenv(k, v)
-    return server, mapping
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize(
-    "period, overrides",
-    [
-        ("2025-03", {}),
-        ("2025-Q1", {"period": {"grain": "quarter"}, "product_lines": ["b"]}),
-    ],
-    ids=["month", "quarter-line-b"],
-)
-def test_postgres_scorecard_equals_duckdb(tmp_path, pg_env, fixture_db, period, overrides):
-    server, mapping = pg_env
-    params = pg_params(tmp_path, server, mapping, **overrides)
-    with connect(params) as db:
-        got = compute_kpis(db, params, period, kpis=MARKETING)
-    want = _scorecard(tmp_path, fixture_db, period, **overrides)
-    assert got.queries == want.queries
-    diffs = []
-    for kid, w in want.results.items():
-        g = got[kid]
-        if g.status != w.status:
-            diffs.append(f"{kid}.status: {g.status} != {w.status}")
-        pairs = [("value", g.value, w.value), ("previous", g.previous, w.previous)]
-        pairs += [("year_ago", g.year_ago, w.year_ago)]
-        pairs += [
-            (f"trend[{p.label}]", gv, wv) for (p, gv), (_, wv) in zip(g.trend, w.trend, strict=True)
-        ]
-        diffs += [f"{kid}.{what}: {a} != {b}" for what, a, b in pairs if not pg.same_value(a, b)]
-    assert not diffs, "PostgreSQL and DuckDB disagree:\n" + "\n".join(diffs)
-    if period == "2025-03" and not overrides:
-        assert {k: got.value(k) for k in MARCH} == pytest.approx(MARCH)
-
-
-@pytest.mark.postgres
-def test_postgres_breakdown_equals_duckdb(tmp_path, pg_env, fixture_db):
-    """By segment: the breakdown with the most joins (customer periods, lag windows)."""
-    by = "segment"
-    server, mapping = pg_env
-    params = pg_params(tmp_path, server, mapping)
-    with connect(params) as db:
-        got = compute_breakdown(db, params, by, "2025-03", kpis=MARKETING)
-    duck = _params(tmp_path, fixture_db)
-    with connect(duck) as db:
-        want = compute_breakdown(db, duck, by, "2025-03", kpis=MARKETING)
-    assert got.unsupported == want.unsupported
-    key = ["group", "kpi"]
-    g = got.frame.sort_values(key).reset_index(drop=True)
-    w = want.frame.sort_values(key).reset_index(drop=True)
-    assert g[key + ["status"]].equals(w[key + ["status"]])
-    for col in ("value", "previous", "year_ago"):
-        for a, b in zip(g[col], w[col], strict=True):
-            a = None if a is None or (isinstance(a, float) and math.isnan(a)) else a
-            b = None if b is None or (isinstance(b, float) and math.isnan(b)) else b
-            assert pg.same_value(a, b), (col, a, b)

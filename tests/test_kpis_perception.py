@@ -46,7 +46,6 @@ with sentiment 0.3 and no reach: share 1, reach no data.
 
 from __future__ import annotations
 
-import pg
 import pytest
 from helpers import make_db, write_params
 
@@ -289,48 +288,3 @@ def test_quarter_grain(tmp_path, fixture_db):
     assert sc.value("relationship_freshness_30d") == pytest.approx(3 / 5)
     assert sc.value("relationship_freshness_7d") == pytest.approx(2 / 5)
     assert sc.value("csat") == pytest.approx(3.5)
-
-
-# -- PostgreSQL parity -----------------------------------------------------------------------
-
-postgres_url = pg.postgres_url  # the session fixture, under its own name
-
-
-@pytest.fixture()
-def perception_pg(postgres_url, monkeypatch):
-    pg.make_pg_db(postgres_url, TABLES)
-    for k, v in postgres_url.env.items():
-        monkeypatch.setenv(k, v)
-    return postgres_url
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize(
-    "period, overrides",
-    [("2025-03", {}), ("2025-Q1", {"period": {"grain": "quarter"}}), ("2024-08", {})],
-    ids=["month", "quarter", "empty-month"],
-)
-def test_postgres_gives_the_same_values(tmp_path, fixture_db, perception_pg, period, overrides):
-    params = pg.pg_params(tmp_path, perception_pg, **overrides)
-    with connect(params) as db:
-        got = compute_kpis(db, params, period, kpis=PERCEPTION)
-    want = _scorecard(tmp_path, fixture_db, period, **overrides)
-    pg.assert_same_scorecard(got, want)
-    if period == "2025-03":
-        assert got.value("relationship_freshness_30d") == pytest.approx(0.5)
-
-
-@pytest.mark.postgres
-def test_postgres_breakdown_gives_the_same_values(tmp_path, fixture_db, perception_pg):
-    params = pg.pg_params(tmp_path, perception_pg)
-    with connect(params) as db:
-        got = compute_breakdown(db, params, "segment", "2025-03", PERCEPTION).frame
-    params = _params(tmp_path, fixture_db)
-    with connect(params) as db:
-        want = compute_breakdown(db, params, "segment", "2025-03", PERCEPTION).frame
-    key = ["group", "kpi"]
-    got = got.sort_values(key).reset_index(drop=True)
-    want = want.sort_values(key).reset_index(drop=True)
-    assert got[key + ["status"]].equals(want[key + ["status"]])
-    for col in ("value", "previous", "year_ago"):
-        assert got[col].to_numpy() == pytest.approx(want[col].to_numpy(), nan_ok=True)

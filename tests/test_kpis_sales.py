@@ -78,7 +78,6 @@ from __future__ import annotations
 
 import math
 
-import pg
 import pytest
 from helpers import make_db, write_params
 
@@ -562,53 +561,6 @@ def test_demo_sales_calls_match_plain_sql(tmp_path, demo_db):
     assert sc.value("sales_calls") == calls
     assert sc.value("new_sales_amount") == pytest.approx(won[0])
     assert sc.value("average_deal_size") == pytest.approx(won[0] / won[1])
-
-
-# -- PostgreSQL gives the same numbers -----------------------------------------------------------
-
-postgres_url = pg.postgres_url
-
-
-@pytest.fixture(scope="module")
-def sales_pg(postgres_url):
-    pg.make_pg_db(postgres_url, TABLES)
-    yield postgres_url
-    with postgres_url.connect() as con:  # leave the shared server as other modules expect it
-        for name in TABLES:
-            con.execute(f'DROP TABLE IF EXISTS "{name}"')
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize(
-    "report_period, overrides",
-    [
-        ("2025-03", {}),
-        ("2025-04", {}),
-        ("2025-Q1", {"period": {"grain": "quarter"}}),
-        ("2025-03", {"product_lines": ["a"]}),
-    ],
-    ids=["month", "quiet-month", "quarter", "line-a"],
-)
-def test_postgres_equals_duckdb(
-    tmp_path, sales_pg, sales_db, monkeypatch, report_period, overrides
-):
-    for k, v in sales_pg.env.items():
-        monkeypatch.setenv(k, v)
-    want = _scorecard(tmp_path, sales_db, report_period, SALES_KPIS + DIST_KPIS, **overrides)
-    pg_path = tmp_path / "pg.yaml"
-    params = load_params(
-        write_params(pg_path, sales_db, source={"kind": "sql", "url": sales_pg.url}, **overrides)
-    )
-    with connect(params) as db:
-        got = compute_kpis(db, params, report_period, kpis=SALES_KPIS + DIST_KPIS)
-    diffs = []
-    for k in SALES_KPIS + DIST_KPIS:
-        g = [v for _, v in got[k].trend] + [got[k].value]
-        w = [v for _, v in want[k].trend] + [want[k].value]
-        if not all(pg.same_value(a, b) for a, b in zip(g, w, strict=True)):
-            diffs.append(f"{k}: postgres {g} != duckdb {w}")
-    assert not diffs, "\n".join(diffs)
-    assert got.queries == want.queries
 
 
 def test_mean_and_90th_percentile_beside_the_medians(tmp_path, sales_db):

@@ -57,7 +57,6 @@ Q1 2025: 6 answered calls / 90 days.
 from __future__ import annotations
 
 import pandas as pd
-import pg
 import pytest
 from helpers import make_db, write_params
 
@@ -298,49 +297,3 @@ def test_period_with_only_open_breaches_handles_zero_cases(tmp_path):
     assert sc.value("sla_compliance_rate") == pytest.approx(0.0)
     assert sc["avg_resolution_hours"].status == "no_data"
     assert sc["same_day_closure_rate"].status == "no_data"
-
-
-# -- PostgreSQL parity -----------------------------------------------------------------------
-
-postgres_url = pg.postgres_url  # the session fixture, under its own name
-
-
-@pytest.fixture()
-def service_pg(postgres_url, monkeypatch):
-    pg.make_pg_db(postgres_url, TABLES)
-    for k, v in postgres_url.env.items():
-        monkeypatch.setenv(k, v)
-    return postgres_url
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize(
-    "period, overrides",
-    [("2025-03", {}), ("2025-Q1", {"period": {"grain": "quarter"}}), ("2024-08", {})],
-    ids=["month", "quarter", "empty-month"],
-)
-def test_postgres_gives_the_same_values(tmp_path, fixture_db, service_pg, period, overrides):
-    params = pg.pg_params(tmp_path, service_pg, **overrides)
-    with connect(params) as db:
-        got = compute_kpis(db, params, period, kpis=SERVICE)
-    want = _scorecard(tmp_path, fixture_db, period, **overrides)
-    pg.assert_same_scorecard(got, want)
-    if period == "2025-03":
-        assert got.value("p90_resolution_hours") == pytest.approx(44.4)
-        assert got.value("customer_callbacks") == 3
-
-
-@pytest.mark.postgres
-def test_postgres_breakdown_gives_the_same_values(tmp_path, fixture_db, service_pg):
-    params = pg.pg_params(tmp_path, service_pg)
-    with connect(params) as db:
-        got = compute_breakdown(db, params, "segment", "2025-03", SERVICE).frame
-    params = _params(tmp_path, fixture_db)
-    with connect(params) as db:
-        want = compute_breakdown(db, params, "segment", "2025-03", SERVICE).frame
-    key = ["group", "kpi"]
-    got = got.sort_values(key).reset_index(drop=True)
-    want = want.sort_values(key).reset_index(drop=True)
-    assert got[key + ["status"]].equals(want[key + ["status"]])
-    for col in ("value", "previous", "year_ago"):
-        assert got[col].to_numpy() == pytest.approx(want[col].to_numpy(), nan_ok=True)

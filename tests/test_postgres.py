@@ -1,75 +1,334 @@
-"""The ``sql`` source on a real PostgreSQL server: same rows as ``test_kpis.py``, same numbers.
+"""The ``sql`` source on a real PostgreSQL server: every computation gives DuckDB's numbers.
+
+ONE parametrised parity test, :func:`test_postgres_equals_duckdb`, runs each case of
+:data:`CASES` (a name, a data set, a computation) on the same rows loaded into a DuckDB file and
+into a PostgreSQL database, and compares the results value for value (floats to 1e-9). The
+data sets are the hand-built fixtures of the test modules that compute them (``test_kpis``,
+``test_kpis_marketing``, ...), each in its own database of the one session server, so that the
+edge cases those modules work out by hand (NULLs, midnight boundaries, other brands' rows) are
+exercised on both engines. Cases may add a hand-computed check on the PostgreSQL result.
 
 The server is a throwaway cluster started by ``pg.postgres_url`` (skipped without PostgreSQL
-binaries, unless ``KPITOOLS_REQUIRE_POSTGRES=1``). Its password only ever lives in the
-environment variable ``KPI_TEST_PGPASSWORD``; the params file holds ``${KPI_TEST_PGPASSWORD}``.
+binaries, unless ``KPITOOLS_REQUIRE_POSTGRES=1``, as in CI: then they fail). Its password only
+ever lives in the environment variable ``KPI_TEST_PGPASSWORD``; the params file holds
+``${KPI_TEST_PGPASSWORD}``. The tests after the parity test check the source itself: types,
+contracts and that the credential is never shown.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pg
 import pytest
 from helpers import make_db, write_params
-from test_kpis import LEADS, SURVEYS, _orders
 
 from kpitools.data.sources import connect
 from kpitools.errors import DataSourceError
-from kpitools.kpis.compute import compute_kpis
+from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.params import load_params
 
 pytestmark = pytest.mark.postgres
 
-
-postgres_url = pg.postgres_url  # the session fixture, under its own name
-
-TABLES = {"orders": _orders(), "leads": LEADS, "surveys": SURVEYS}
+#: The ``orders`` table of the ``kpis`` data set under a user's own table and column names.
 MAPPING = {
     "table": "sales_orders",
     "columns": {"revenue": "amount_net", "ordered_at": "order_date"},
 }
 
 
-@pytest.fixture(scope="module")
-def crm(postgres_url):
-    """The test_kpis fixture rows in PostgreSQL, plus ``sales_orders``: the orders under a
-    user's own table and column names."""
-    pg.make_pg_db(postgres_url, TABLES)
-    with postgres_url.connect() as con:
-        con.execute("DROP TABLE IF EXISTS sales_orders")
-        con.execute(
-            "CREATE TABLE sales_orders AS SELECT order_id, customer_id, brand, product_line, "
-            "ordered_at AS order_date, revenue AS amount_net, cost, channel FROM orders"
-        )
-    return postgres_url
+# -- the data sets: the test modules' own hand-built rows --------------------------------------
+
+
+def _module(name: str):
+    return importlib.import_module(name)
+
+
+def _kpis_tables() -> dict[str, list[dict]]:
+    m = _module("test_kpis")
+    return {"orders": m._orders(), "leads": m.LEADS, "surveys": m.SURVEYS}
+
+
+def _curves_tables() -> dict[str, list[dict]]:
+    m = _module("test_curves")
+    leads = m.TOUCH_LEADS + [{**r, "lead_id": 100 + r["lead_id"]} for r in m.RESPONSE_LEADS]
+    return {"leads": leads, "activities": m.TOUCHES}
+
+
+DATASETS: dict[str, Callable[[], dict[str, list[dict]]]] = {
+    "kpis": _kpis_tables,
+    "marketing": lambda: _module("test_kpis_marketing").TABLES,
+    "adoption": lambda: _module("test_kpis_adoption").TABLES,
+    "sales": lambda: _module("test_kpis_sales").TABLES,
+    "perception": lambda: _module("test_kpis_perception").TABLES,
+    "service": lambda: _module("test_kpis_service").TABLES,
+    "curves": _curves_tables,
+    "roi": lambda: _module("test_roi_outcomes")._tables(),
+}
+
+#: Extra tables of a data set in PostgreSQL only (SQL run after loading).
+PG_EXTRA_SQL = {
+    "kpis": [
+        "CREATE TABLE sales_orders AS SELECT order_id, customer_id, brand, product_line, "
+        "ordered_at AS order_date, revenue AS amount_net, cost, channel FROM orders"
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def pg_datasets(postgres_url):
+    """``get(name)``: the server pointed at database ``ds_<name>`` holding data set ``name``
+    (loaded once per session)."""
+    loaded: dict[str, pg.PostgresServer] = {}
+
+    def get(name: str) -> pg.PostgresServer:
+        if name not in loaded:
+            server = postgres_url.database_named(f"ds_{name}")
+            pg.make_pg_db(server, DATASETS[name]())
+            with server.connect() as con:
+                for statement in PG_EXTRA_SQL.get(name, []):
+                    con.execute(statement)
+            loaded[name] = server
+        return loaded[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def duck_datasets(tmp_path_factory):
+    """``get(name)``: a DuckDB file holding data set ``name`` (written once per session)."""
+    folder = tmp_path_factory.mktemp("parity")
+    written: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in written:
+            written[name] = make_db(folder / f"{name}.duckdb", DATASETS[name]())
+        return written[name]
+
+    return get
+
+
+# -- the computations -------------------------------------------------------------------------
+
+
+def _kpis(period: str, kpis: Callable[[], list[str]] | None = None):
+    def run(db, params):
+        return compute_kpis(db, params, period, kpis=kpis() if kpis else None)
+
+    return run
+
+
+def _breakdown(by: str, period: str, kpis: Callable[[], list[str]]):
+    def run(db, params):
+        return compute_breakdown(db, params, by, period, kpis=kpis())
+
+    return run
+
+
+def _funnel(period: str, by: str):
+    def run(db, params):
+        from kpitools.kpis.funnel import compute_funnel
+
+        return compute_funnel(db, params, period, by=by)
+
+    return run
+
+
+def _touch_response(db, params):
+    from kpitools.kpis.curves import compute_touch_response
+
+    return compute_touch_response(db, params, "2025-03", periods=2).frame
+
+
+def _response_time_conversion(db, params):
+    from kpitools.kpis.curves import compute_response_time_conversion
+
+    return compute_response_time_conversion(db, params, "2025-03", periods=2).frame
+
+
+def _roi_outcomes(db, params):
+    from kpitools.roi.outcomes import load_campaign_outcomes
+
+    return load_campaign_outcomes(db, params)
+
+
+def _department(dept: str) -> Callable[[], list[str]]:
+    def ids() -> list[str]:
+        from kpitools.kpis.registry import get_registry
+
+        return [k for k, v in get_registry().items() if v.department == dept]
+
+    return ids
+
+
+def _attr(module: str, *names: str) -> Callable[[], list[str]]:
+    return lambda: [k for n in names for k in getattr(_module(module), n)]
+
+
+MARKETING = _department("marketing")
+PERCEPTION = _department("perception")
+SERVICE = _department("service")
+ADOPTION = _attr("test_kpis_adoption", "ADOPTION_KPIS")
+SALES = _attr("test_kpis_sales", "SALES_KPIS", "DIST_KPIS")
+QUARTER = {"period": {"grain": "quarter"}}
+
+
+# -- hand-computed checks on the PostgreSQL result ---------------------------------------------
+
+
+def _kpis_march(sc):
+    assert sc.value("revenue") == pytest.approx(160)
+    assert sc["revenue"].previous == pytest.approx(330)
+
+
+def _marketing_march(sc):
+    march = _module("test_kpis_marketing").MARCH
+    assert {k: sc.value(k) for k in march} == pytest.approx(march)
+
+
+def _perception_march(sc):
+    assert sc.value("relationship_freshness_30d") == pytest.approx(0.5)
+
+
+def _service_march(sc):
+    assert sc.value("p90_resolution_hours") == pytest.approx(44.4)
+    assert sc.value("customer_callbacks") == 3
+
+
+def _roi_expected(df):
+    _module("test_roi_outcomes")._check_expected(df)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One computation on one data set, run on both engines."""
+
+    dataset: str
+    compute: Callable[[Any, Any], Any]
+    overrides: dict = field(default_factory=dict)
+    pg_source_tables: dict | None = None  # a table/column mapping on the PostgreSQL side only
+    check: Callable[[Any], None] | None = None  # hand-computed values, on the PostgreSQL result
+    exact_dtypes: bool = True  # frames: also compare dtypes
+
+
+CASES: dict[str, Case] = {
+    # every KPI of the params' default list on the test_kpis rows
+    "kpis-month": Case("kpis", _kpis("2025-03"), check=_kpis_march),
+    "kpis-quarter": Case("kpis", _kpis("2025-Q1"), QUARTER),
+    "kpis-product-line-b": Case("kpis", _kpis("2025-03"), {"product_lines": ["b"]}),
+    "kpis-empty-month": Case("kpis", _kpis("2024-08")),
+    "kpis-column-mapping": Case(
+        "kpis", _kpis("2025-03"), pg_source_tables={"orders": MAPPING}, check=_kpis_march
+    ),
+    # marketing: campaigns, members, leads, web, referrals, subscriptions
+    "marketing-month": Case("marketing", _kpis("2025-03", MARKETING), check=_marketing_march),
+    "marketing-quarter-line-b": Case(
+        "marketing", _kpis("2025-Q1", MARKETING), {**QUARTER, "product_lines": ["b"]}
+    ),
+    "marketing-breakdown-segment": Case("marketing", _breakdown("segment", "2025-03", MARKETING)),
+    "funnel-by-campaign": Case("marketing", _funnel("2025-03", "campaign"), exact_dtypes=False),
+    # CRM adoption
+    "adoption-month": Case("adoption", _kpis("2025-03", ADOPTION)),
+    "adoption-april": Case("adoption", _kpis("2025-04", ADOPTION)),
+    "adoption-quarter": Case("adoption", _kpis("2025-Q1", ADOPTION), QUARTER),
+    "adoption-line-a": Case("adoption", _kpis("2025-03", ADOPTION), {"product_lines": ["a"]}),
+    # sales pipeline, with the means and 90th percentiles
+    "sales-month": Case("sales", _kpis("2025-03", SALES)),
+    "sales-quiet-month": Case("sales", _kpis("2025-04", SALES)),
+    "sales-quarter": Case("sales", _kpis("2025-Q1", SALES), QUARTER),
+    "sales-line-a": Case("sales", _kpis("2025-03", SALES), {"product_lines": ["a"]}),
+    # perception
+    "perception-month": Case("perception", _kpis("2025-03", PERCEPTION), check=_perception_march),
+    "perception-quarter": Case("perception", _kpis("2025-Q1", PERCEPTION), QUARTER),
+    "perception-empty-month": Case("perception", _kpis("2024-08", PERCEPTION)),
+    "perception-breakdown-segment": Case(
+        "perception", _breakdown("segment", "2025-03", PERCEPTION)
+    ),
+    # service
+    "service-month": Case("service", _kpis("2025-03", SERVICE), check=_service_march),
+    "service-quarter": Case("service", _kpis("2025-Q1", SERVICE), QUARTER),
+    "service-empty-month": Case("service", _kpis("2024-08", SERVICE)),
+    "service-breakdown-segment": Case("service", _breakdown("segment", "2025-03", SERVICE)),
+    # response curves
+    "touch-response": Case("curves", _touch_response),
+    "response-time-conversion": Case("curves", _response_time_conversion),
+    # campaign outcomes per member (windows, segments)
+    "roi-outcomes": Case("roi", _roi_outcomes, check=_roi_expected),
+}
+
+
+# -- comparing ---------------------------------------------------------------------------------
+
+
+def _missing_to_none(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def assert_same_result(got, want, *, exact_dtypes: bool = True) -> None:
+    """``got`` (PostgreSQL) equals ``want`` (DuckDB): scorecards KPI by KPI (status, value,
+    previous, year-ago, trend) and query count; breakdowns group by group; frames cell by
+    cell."""
+    if hasattr(want, "results") and hasattr(want, "queries"):  # a scorecard
+        pg.assert_same_scorecard(got, want)
+        assert got.queries == want.queries
+    elif hasattr(want, "unsupported") and hasattr(want, "frame"):  # a breakdown
+        assert got.unsupported == want.unsupported
+        key = ["group", "kpi"]
+        g = got.frame.sort_values(key).reset_index(drop=True)
+        w = want.frame.sort_values(key).reset_index(drop=True)
+        assert g[key + ["status"]].equals(w[key + ["status"]])
+        for col in ("value", "previous", "year_ago"):
+            for a, b in zip(g[col], w[col], strict=True):
+                a, b = _missing_to_none(a), _missing_to_none(b)
+                assert pg.same_value(a, b), (col, a, b)
+    elif isinstance(want, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, want, check_dtype=exact_dtypes)
+    else:  # pragma: no cover - a new kind of result needs its comparison here
+        raise TypeError(f"no comparison for {type(want).__name__}")
+
+
+@pytest.mark.parametrize("case_id", list(CASES))
+def test_postgres_equals_duckdb(case_id, tmp_path, pg_datasets, duck_datasets, monkeypatch):
+    case = CASES[case_id]
+    server = pg_datasets(case.dataset)
+    for k, v in server.env.items():
+        monkeypatch.setenv(k, v)
+    pg_par = pg.pg_params(tmp_path, server, source_tables=case.pg_source_tables, **case.overrides)
+    duck_par = load_params(
+        write_params(tmp_path / "acme.yaml", duck_datasets(case.dataset), **case.overrides)
+    )
+    with connect(pg_par) as db:
+        got = case.compute(db, pg_par)
+    with connect(duck_par) as db:
+        want = case.compute(db, duck_par)
+    assert_same_result(got, want, exact_dtypes=case.exact_dtypes)
+    if case.check:
+        case.check(got)
+
+
+# -- the source itself ----------------------------------------------------------------------
 
 
 @pytest.fixture()
-def pg_env(crm, monkeypatch):
-    for k, v in crm.env.items():
+def pg_env(pg_datasets, monkeypatch):
+    """The ``kpis`` data set's database, its password in the environment."""
+    server = pg_datasets("kpis")
+    for k, v in server.env.items():
         monkeypatch.setenv(k, v)
-    return crm
-
-
-def _pg_scorecard(tmp_path, server, report_period="2025-03", source_tables=None, **overrides):
-    params = pg.pg_params(tmp_path, server, source_tables=source_tables, **overrides)
-    with connect(params) as db:
-        return compute_kpis(db, params, report_period)
-
-
-def _duckdb_scorecard(tmp_path, report_period="2025-03", **overrides):
-    db_path = make_db(tmp_path / "fx.duckdb", TABLES)
-    params = load_params(write_params(tmp_path / "acme.yaml", db_path, **overrides))
-    with connect(params) as db:
-        return compute_kpis(db, params, report_period)
-
-
-# -- the numbers ---------------------------------------------------------------------------------
+    return server
 
 
 def test_march_values_match_the_hand_computation(tmp_path, pg_env):
-    sc = _pg_scorecard(tmp_path, pg_env)
+    params = pg.pg_params(tmp_path, pg_env)
+    with connect(params) as db:
+        sc = compute_kpis(db, params, "2025-03")
     assert sc.value("new_customers") == 1
     assert sc.value("revenue") == pytest.approx(160)
     assert sc.value("avg_margin_per_customer") == pytest.approx(25.25)
@@ -84,36 +343,14 @@ def test_march_values_match_the_hand_computation(tmp_path, pg_env):
 
 
 def test_quarter_values_match_the_hand_computation(tmp_path, pg_env):
-    sc = _pg_scorecard(tmp_path, pg_env, "2025-Q1", period={"grain": "quarter"})
+    params = pg.pg_params(tmp_path, pg_env, period={"grain": "quarter"})
+    with connect(params) as db:
+        sc = compute_kpis(db, params, "2025-Q1")
     assert sc.period.label == "2025-Q1"
     assert sc.value("revenue") == pytest.approx(590)
     assert sc.value("new_customers") == 4
     assert sc["retention_rate"].status == "no_data"
     assert sc["revenue"].year_ago == pytest.approx(70)
-
-
-@pytest.mark.parametrize(
-    "period, overrides",
-    [
-        ("2025-03", {}),
-        ("2025-Q1", {"period": {"grain": "quarter"}}),
-        ("2025-03", {"product_lines": ["b"]}),
-        ("2024-08", {}),  # an empty period: no data on both
-    ],
-    ids=["month", "quarter", "product-line-b", "empty-month"],
-)
-def test_scorecard_equals_duckdb(tmp_path, pg_env, period, overrides):
-    got = _pg_scorecard(tmp_path, pg_env, period, **overrides)
-    want = _duckdb_scorecard(tmp_path, period, **overrides)
-    pg.assert_same_scorecard(got, want)
-    assert got.queries == want.queries
-
-
-def test_column_mapping_gives_the_same_revenue(tmp_path, pg_env):
-    sc = _pg_scorecard(tmp_path, pg_env, source_tables={"orders": MAPPING})
-    assert sc.value("revenue") == pytest.approx(160)
-    assert sc["revenue"].previous == pytest.approx(330)
-    pg.assert_same_scorecard(sc, _duckdb_scorecard(tmp_path))
 
 
 def test_sql_source_reads_canonical_tables_and_types(tmp_path, pg_env):
@@ -126,7 +363,8 @@ def test_sql_source_reads_canonical_tables_and_types(tmp_path, pg_env):
         assert schema["revenue"].is_float64()
         assert schema["customer_id"].is_int64()
         assert db.check() == []
-        assert db.table("orders").count().execute() == len(TABLES["orders"]) - 1  # brand filter
+        orders = DATASETS["kpis"]()["orders"]
+        assert db.table("orders").count().execute() == len(orders) - 1  # brand filter
 
 
 def test_deep_contract_check_runs_on_postgres(tmp_path, pg_env):
@@ -141,7 +379,7 @@ def test_deep_contract_check_runs_on_postgres(tmp_path, pg_env):
 def test_password_is_never_shown(tmp_path, pg_env):
     params = pg.pg_params(tmp_path, pg_env)
     with connect(params) as db:
-        assert db.description == f"postgres://127.0.0.1:{pg_env.port}/crm"
+        assert db.description == f"postgres://127.0.0.1:{pg_env.port}/{pg_env.database}"
         for text in (db.description, repr(db), str(params.source), repr(params)):
             assert pg_env.password not in text
 
@@ -153,7 +391,7 @@ def test_wrong_password_error_does_not_echo_it(tmp_path, pg_env, monkeypatch):
     with pytest.raises(DataSourceError) as info:
         connect(params)
     shown = str(info.value) + "".join(traceback.format_exception(info.value))
-    assert f"127.0.0.1:{pg_env.port}/crm" in str(info.value)
+    assert f"127.0.0.1:{pg_env.port}/{pg_env.database}" in str(info.value)
     assert wrong not in shown
     assert pg_env.password not in shown
     assert "password" in str(info.value).lower()  # says why, e.g. "password authentication failed"

@@ -46,9 +46,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
-import pg
 import pytest
-import yaml
 from helpers import make_db, write_params
 
 from kpitools.data.sources import connect
@@ -61,8 +59,6 @@ from kpitools.roi.outcomes import (
     load_campaigns,
     programme_window,
 )
-
-postgres_url = pg.postgres_url  # the session fixture (skipped without PostgreSQL binaries)
 
 CAMPAIGNS = [
     dict(
@@ -204,21 +200,6 @@ def _check_expected(df: pd.DataFrame) -> None:
 
 def test_members_windows_and_segments_by_hand(tmp_path, roi_db):
     params = _params(tmp_path, roi_db)
-    with connect(params) as db:
-        _check_expected(load_campaign_outcomes(db, params))
-
-
-@pytest.mark.postgres
-def test_same_outcomes_on_postgresql(tmp_path, postgres_url, monkeypatch):
-    """The query is portable: PostgreSQL gives the hand-computed rows too."""
-    pg.make_pg_db(postgres_url, _tables())
-    for k, v in postgres_url.env.items():
-        monkeypatch.setenv(k, v)
-    path = tmp_path / "acme-pg.yaml"
-    path.write_text(
-        yaml.safe_dump({"brand": "acme", "source": {"kind": "sql", "url": postgres_url.url}})
-    )
-    params = load_params(path)
     with connect(params) as db:
         _check_expected(load_campaign_outcomes(db, params))
 
