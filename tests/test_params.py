@@ -372,3 +372,40 @@ def test_params_are_frozen(project):
     p = load_params(write(BASE))
     with pytest.raises(ValidationError, match="frozen"):
         p.brand = "other"
+
+
+# --------------------------------------------------------------------------------------
+# The package: one public surface, and validation without the engine
+# --------------------------------------------------------------------------------------
+
+
+def test_public_names_of_the_params_package():
+    import kpitools.params as params
+    from kpitools.locales import LOCALES
+    from kpitools.params.objectives import Objective
+
+    for name in params.__all__:
+        assert hasattr(params, name), name
+    assert params.LOCALES == LOCALES
+    assert params.Objective is Objective
+    # the objectives' declarations are params models like the others
+    assert Objective.model_config == BrandParams.model_config
+
+
+def test_validating_a_params_file_loads_neither_ibis_pandas_nor_the_kpi_engine():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    heavy = ("ibis", "pandas", "kpitools.kpis", "kpitools.objectives", "kpitools.data")
+    code = (
+        "import sys\n"
+        "from kpitools.params import load_params\n"
+        "p = load_params('params/aurora.yaml')\n"
+        "assert p.objectives\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
