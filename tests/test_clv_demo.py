@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from kpitools.clv.analysis import analyse_clv
-from kpitools.data.demo import DEMO_BRANDS, generate_demo
+from kpitools.data.demo import DEMO_BRANDS
 from kpitools.data.sources import connect
 from kpitools.params import parse_params
 
@@ -36,10 +36,8 @@ CALIBRATION_TOLERANCE = 0.10
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clv-demo") / "demo.duckdb"
-    generate_demo(path, customers=20_000, seed=42)
-    return path
+def demo_db(demo_database) -> Path:
+    return demo_database  # the session's shared default demo (conftest.py)
 
 
 def _params(brand: str, db_path: Path):

@@ -40,7 +40,6 @@ import pytest
 from helpers import make_db, write_params
 
 from kpitools.data import demo
-from kpitools.data.demo import generate_demo
 from kpitools.data.sources import connect
 from kpitools.errors import KpitoolsError, MissingTableError
 from kpitools.kpis.curves import (
@@ -238,10 +237,8 @@ def test_the_brands_target_is_always_a_bound(tmp_path, response_db):
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    generate_demo(path, customers=20_000, seed=9)
-    return path
+def demo_db(demo_database):
+    return demo_database  # the session's shared default demo (conftest.py)
 
 
 @pytest.mark.slow

@@ -76,10 +76,8 @@ def con(small):
 
 
 @pytest.fixture(scope="module")
-def big(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "big.duckdb"
-    generate_demo(path, customers=20_000, seed=5)
-    c = duckdb.connect(str(path), read_only=True)
+def big(demo_database):
+    c = duckdb.connect(str(demo_database), read_only=True)  # the shared default demo
     yield c
     c.close()
 

@@ -26,7 +26,6 @@ import duckdb
 import pytest
 from helpers import write_params
 
-from kpitools.data.demo import generate_demo
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_kpis
 from kpitools.params import load_params
@@ -40,10 +39,9 @@ CHURN_BIAS_ALLOWANCE = 0.005  # campaign-driven orders, see the module docstring
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_database):
     """A 20 000-customer demo, the truth per brand, and each brand's 2025 monthly scorecard."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    generate_demo(path, customers=20_000, seed=2024)
+    path = demo_database  # the session's shared default demo (conftest.py)
     con = duckdb.connect(str(path), read_only=True)
     truth = {
         r[0]: dict(zip(("churn", "nps", "promoters", "detractors"), r[1:], strict=True))

@@ -39,7 +39,6 @@ import pytest
 from helpers import make_db, write_params
 
 from kpitools.data import demo
-from kpitools.data.demo import generate_demo
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_kpi
@@ -207,10 +206,8 @@ def test_declarations():
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    generate_demo(path, customers=20_000, seed=8)
-    return path
+def demo_db(demo_database):
+    return demo_database  # the session's shared default demo (conftest.py)
 
 
 @pytest.mark.slow

@@ -881,12 +881,8 @@ DEMO_BRANDS = ["aurora", "bellevue", "castello", "castello-machines"]
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    from kpitools.data.demo import generate_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    generate_demo(path, customers=20_000, seed=42)  # as `make demo`
-    return path
+def demo_db(demo_database) -> Path:
+    return demo_database  # the session's shared default demo, as `make demo` (conftest.py)
 
 
 @pytest.mark.slow

@@ -29,7 +29,6 @@ import duckdb
 import pytest
 from scipy import stats
 
-from kpitools.data.demo import generate_demo
 from kpitools.data.sources import connect
 from kpitools.params import parse_params
 from kpitools.roi.analysis import analyse_campaigns
@@ -47,9 +46,8 @@ TO_DEMO_SEGMENT = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("roi_demo") / "demo.duckdb"
-    generate_demo(path, customers=20_000, seed=42)
+def demo(demo_database):
+    path = demo_database  # the session's shared default demo (conftest.py)
     con = duckdb.connect(str(path), read_only=True)
     try:
         truth = con.sql("SELECT * FROM demo_truth_campaigns").df()
