@@ -519,3 +519,34 @@ def test_orders_after_the_period_are_ignored(acme, report):
     con.close()
     assert late > 0
     assert (report.customers["last_purchase"] <= pd.Timestamp(END)).all()
+
+
+def test_kpis_json_reasons_keep_their_english_wording(report):
+    """The reason codes of the result give kpis.json the English reasons it always had."""
+    from dataclasses import replace
+
+    from kpitools.clv import ClvReason, SimpleClv
+
+    cases = {
+        ClvReason.NO_DATA: "no period of the trailing year has both the margin and the churn KPI",
+        ClvReason.ZERO_CHURN: "churn rate is 0: the simple formula would give an infinite lifetime",
+    }
+    for code, text in cases.items():
+        doc = clv_report.clv_document(replace(report, simple=SimpleClv(reason_code=code)))
+        assert doc["simple_clv"]["reason"] == text and doc["simple_clv"]["status"] == "no_data"
+    no_history = replace(
+        report,
+        calibration_status="not_fitted",
+        calibration_reason_code=ClvReason.NO_CUSTOMERS,
+        calibration=None,
+    )
+    doc = clv_report.clv_document(no_history)
+    end = report.calibration_end.isoformat()
+    assert doc["calibration"]["reason"] == (
+        f"no customer bought on or before the calibration end {end}"
+    )
+    # the report words it as too little history, in the report's language
+    assert "too little history" in clv_report.calibration_html(no_history)
+    no_revenue = replace(report, status="not_fitted", reason_code=ClvReason.NO_REVENUE)
+    doc = clv_report.clv_document(no_revenue)
+    assert doc["reason"] == "the orders have no positive revenue: no margin rate"
