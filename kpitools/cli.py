@@ -3,6 +3,10 @@
 ``kpitools demo-data``, ``kpitools validate``, ``kpitools kpis``, ``kpitools run``. Only the CLI
 configures logging. Errors from kpitools print as one clear line per problem, never a stack
 trace (``--debug`` shows it).
+
+Each subcommand imports what it needs when it runs (start-up speed, not cycles: the CLI is the
+top layer and may import anything): ``validate`` loads params and the data sources only,
+never the KPI engine, the report or papermill.
 """
 
 from __future__ import annotations
@@ -10,16 +14,19 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from .errors import KpitoolsError
+from .locales import LOCALES
 
 log = logging.getLogger("kpitools")
 
 
-def _fail(message: str, code: int = 2):
+def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -28,7 +35,7 @@ def _fail(message: str, code: int = 2):
 @click.option("--debug", is_flag=True, help="Show stack traces and debug logs.")
 @click.version_option(package_name="kpitools")
 @click.pass_context
-def main(ctx, debug):
+def main(ctx: click.Context, debug: bool) -> None:
     """kpitools: CRM KPI reports per brand, from params files to HTML and PDF."""
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
@@ -48,7 +55,7 @@ def main(ctx, debug):
 )
 @click.option("--customers", type=click.IntRange(min=100), default=20_000, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-def demo_data(out, customers, seed):
+def demo_data(out: str, customers: int, seed: int) -> None:
     """Generate the demo CRM database (3 brands, 24 months, every table, planted truth)."""
     from .data.demo import generate_demo
 
@@ -60,7 +67,7 @@ def demo_data(out, customers, seed):
     )
 
 
-def _params_files(paths, all_):
+def _params_files(paths: Sequence[str], all_: bool) -> list[Path]:
     files = [Path(p) for p in paths]
     if all_:
         files += sorted(Path("params").glob("*.yaml")) + sorted(Path("params").glob("*.yml"))
@@ -73,7 +80,7 @@ def _params_files(paths, all_):
 @click.argument("params", nargs=-1, type=click.Path())
 @click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
 @click.option("--deep", is_flag=True, help="Also scan the data for out-of-range values.")
-def validate(params, all_, deep):
+def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
     """Check params files and that their data sources open and match the contracts."""
     from .data.sources import connect
     from .params import load_params
@@ -105,15 +112,15 @@ def validate(params, all_, deep):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--locale",
-    type=click.Choice(["all", "en", "fr", "it"]),
+    type=click.Choice(["all", *LOCALES]),
     default="all",
     show_default=True,
     help="Language of names and definitions (all: English, French and Italian).",
 )
-def kpis(fmt, locale):
+def kpis(fmt: str, locale: str) -> None:
     """List the KPI registry by department, with names and definitions in en, fr and it."""
+    from .catalogue import DEPARTMENTS
     from .kpis.registry import get_registry
-    from .locales import LOCALES
     from .report.i18n import kpi_description, kpi_name, t
 
     reg = get_registry()
@@ -135,8 +142,6 @@ def kpis(fmt, locale):
         ]
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    from .catalogue import DEPARTMENTS
-
     langs = list(LOCALES) if locale == "all" else [locale]
     for dept in DEPARTMENTS:
         ks = [k for k in reg.values() if k.department == dept]
@@ -170,13 +175,39 @@ def kpis(fmt, locale):
     default="reports",
     show_default=True,
 )
+@click.option(
+    "--notebooks",
+    "notebooks_dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of the report notebooks [default: ./notebooks when it holds them, else the "
+    "copy shipped with kpitools].",
+)
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
-def run(params, all_, period, jobs, reports_dir, no_pdf):
+def run(
+    params: tuple[str, ...],
+    all_: bool,
+    period: str | None,
+    jobs: int,
+    reports_dir: str,
+    notebooks_dir: str | None,
+    no_pdf: bool,
+) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/."""
     from .runner import run_all
 
     files = _params_files(params, all_)
-    results = run_all(files, period=period, reports_dir=reports_dir, jobs=jobs, pdf=not no_pdf)
+    try:
+        results = run_all(
+            files,
+            period=period,
+            reports_dir=reports_dir,
+            notebooks_dir=notebooks_dir,
+            jobs=jobs,
+            pdf=not no_pdf,
+        )
+    except KpitoolsError as exc:  # no notebooks folder: nothing ran
+        _fail(str(exc))
     width = max(len(r.slug) for r in results)
     click.echo("")
     click.echo(f"{'brand':<{width}}  {'period':<8}  {'status':<6}  {'time':>7}  detail")

@@ -17,19 +17,56 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
+import papermill as pm
+from tqdm.auto import tqdm
+
+from .data.sources import connect
 from .errors import KpitoolsError
-from .params import load_params
+from .kpis.compute import resolve_period
+from .params import ReportParams, load_params
+from .report.export import export_html, export_index, export_pdf
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+#: The report notebooks shipped inside the package (copied from the project's ``notebooks/``
+#: when the wheel is built, see ``setup.py``).
+PACKAGED_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+
+def _holds_report_notebooks(folder: Path) -> bool:
+    """Whether ``folder`` has every notebook a brand runs by default."""
+    return all((folder / f"{name}.ipynb").is_file() for name in ReportParams().notebooks)
+
+
+def default_notebooks_dir(cwd: str | os.PathLike | None = None) -> Path:
+    """Where the report notebooks are read from when no folder is given.
+
+    ``./notebooks`` (relative to ``cwd``, default the working directory) when it holds the
+    report notebooks (a project checkout, where analysts edit them), else the copy shipped in
+    the package.
+
+    Raises
+    ------
+    KpitoolsError
+        When neither holds them (an editable install run outside the project: pass
+        ``--notebooks DIR``).
+    """
+    local = Path(cwd or os.getcwd()) / "notebooks"
+    for folder in (local, PACKAGED_NOTEBOOKS):
+        if _holds_report_notebooks(folder):
+            return folder.resolve()
+    raise KpitoolsError(
+        f"no report notebooks in {local} nor in the package ({PACKAGED_NOTEBOOKS}): "
+        "run from the project folder or pass --notebooks DIR"
+    )
 
 
 @dataclass
@@ -138,7 +175,7 @@ def run_brand(
     reports_dir : path
         Root of the published reports.
     notebooks_dir : path, optional
-        Where the report notebooks live (default: the project's ``notebooks/``).
+        Where the report notebooks live (default: :func:`default_notebooks_dir`).
     pdf : bool
         Render ``report.pdf`` too.
 
@@ -146,21 +183,15 @@ def run_brand(
     -------
     RunResult
     """
-    import papermill as pm
-
-    from .data.sources import connect
-    from .kpis.compute import resolve_period
-    from .report.export import export_html, export_pdf
-
     t0 = time.perf_counter()
     params_path = Path(params_path).resolve()
     reports_dir = Path(reports_dir).resolve()
-    notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
     result = RunResult(params_path=str(params_path), slug=params_path.stem)
     brand_dir = reports_dir / result.slug
     staging = None
     out_nb = None  # the notebook being executed, for the failure record
     try:
+        notebooks_dir = Path(notebooks_dir or default_notebooks_dir()).resolve()
         params = load_params(params_path)
         result.slug = params.slug
         brand_dir = reports_dir / params.slug
@@ -221,7 +252,7 @@ def quiet_third_party_loggers() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _run_brand_kwargs(kwargs: dict) -> dict:
+def _run_brand_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Worker entry point: one brand, its kernel's chatter sent to a log file, not the console."""
     quiet_third_party_loggers()  # a spawned worker does not inherit the CLI's logging setup
     logs = Path(kwargs["reports_dir"]) / "_logs"
@@ -235,10 +266,11 @@ def _run_brand_kwargs(kwargs: dict) -> dict:
 
 
 def run_all(
-    params_paths,
+    params_paths: Iterable[str | os.PathLike],
     *,
     period: str | None = None,
-    reports_dir="reports",
+    reports_dir: str | os.PathLike = "reports",
+    notebooks_dir: str | os.PathLike | None = None,
     jobs: int = 2,
     pdf: bool = True,
     progress: bool = True,
@@ -247,25 +279,43 @@ def run_all(
 
     Parameters
     ----------
-    params_paths : list of path
+    params_paths : iterable of path
+        The brands' params files.
+    period : str, optional
+        As :func:`run_brand`, for every brand.
+    reports_dir : path
+        Root of the published reports.
+    notebooks_dir : path, optional
+        Where the report notebooks live (default: :func:`default_notebooks_dir`, resolved once
+        here so that every brand runs the same notebooks).
     jobs : int
         Brands run at once.
+    pdf : bool
+        Render ``report.pdf`` too.
     progress : bool
         Show a tqdm progress bar on stderr.
 
     Returns
     -------
     list of RunResult, in the order of ``params_paths``.
+
+    Raises
+    ------
+    KpitoolsError
+        When no notebooks folder is given and none is found (before any brand runs).
     """
-    from tqdm.auto import tqdm
-
-    from .report.export import export_index
-
     quiet_third_party_loggers()
     paths = [str(Path(p)) for p in params_paths]
     jobs = max(1, min(jobs, len(paths) or 1))
+    notebooks = str(Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir())
     kwargs = [
-        {"params_path": p, "period": period, "reports_dir": str(reports_dir), "pdf": pdf}
+        {
+            "params_path": p,
+            "period": period,
+            "reports_dir": str(reports_dir),
+            "notebooks_dir": notebooks,
+            "pdf": pdf,
+        }
         for p in paths
     ]
     results: dict[int, RunResult] = {}

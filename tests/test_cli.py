@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 from helpers import make_db, write_params
@@ -67,3 +68,54 @@ def test_demo_data_command_writes_a_database(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.is_file() and "500 customers" in result.output
+
+
+def test_validate_loads_neither_the_kpi_engine_nor_the_report(tmp_path):
+    """``kpitools validate`` needs params and the data sources only: it starts fast."""
+    import subprocess
+    import sys
+
+    db = make_db(tmp_path / "ok.duckdb", {"orders": []})
+    params = write_params(tmp_path / "acme.yaml", db)
+    code = (
+        "import sys\n"
+        "from kpitools.cli import main\n"
+        "try:\n"
+        f"    main(['validate', {str(params)!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "heavy = ('kpitools.kpis', 'kpitools.report', 'kpitools.roi', 'kpitools.clv',\n"
+        "         'kpitools.plots', 'kpitools.runner', 'papermill', 'matplotlib')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kpitools', 'papermill',\n"
+        "      'matplotlib') and m.startswith(heavy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_run_without_notebooks_folder_says_so(tmp_path, monkeypatch):
+    """Outside a project and with no packaged copy (an editable install), ``run`` fails with
+    one line naming ``--notebooks``, before any brand runs."""
+    import kpitools.runner as runner
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "PACKAGED_NOTEBOOKS", tmp_path / "none")
+    db = make_db(tmp_path / "ok.duckdb", {"orders": []})
+    params = write_params(tmp_path / "acme.yaml", db)
+    result = CliRunner().invoke(main, ["run", str(params), "--reports", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "--notebooks DIR" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_default_notebooks_folder_is_the_local_one_when_it_holds_the_reports(tmp_path):
+    from kpitools.runner import PACKAGED_NOTEBOOKS, default_notebooks_dir
+
+    root = Path(__file__).resolve().parent.parent
+    assert default_notebooks_dir(root) == root / "notebooks"
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "10-kpi-report.ipynb").write_text("{}")  # not all of them
+    if PACKAGED_NOTEBOOKS.is_dir():  # a wheel install
+        assert default_notebooks_dir(tmp_path) == PACKAGED_NOTEBOOKS.resolve()
