@@ -2,7 +2,8 @@
 
 :class:`Issue` is a guardrail warning or a remark as a *reason code* with the numbers it is
 made of; the sentence a reader sees is written by :mod:`kpitools.report.roi` from the
-translation catalogue (message ``roi.issue.<code>``). :class:`CampaignResult` holds one
+translation catalogue (messages ``roi.issue.<code>``, ``roi.message.<code>``).
+:class:`CampaignResult` holds one
 campaign, :class:`GroupSummary` the programme by segment or channel (with its
 :class:`GroupTest`), :class:`CampaignReport` the whole window.
 """
@@ -70,8 +71,8 @@ class Issue:
         Further numbers a full sentence quotes (e.g. the chi-square statistic of a sample
         ratio mismatch); not written to ``kpis.json``.
     variant : str or None
-        Refines ``code`` for the sentence (message ``roi.issue.<code>.<variant>``), e.g.
-        ``lift_failed`` / ``group_too_small``.
+        Refines ``code`` for the full English sentence (message
+        ``roi.message.<code>.<variant>``), e.g. ``lift_failed`` / ``group_too_small``.
     """
 
     code: str

@@ -122,14 +122,11 @@ def _has(msgid: str, loc: str) -> bool:
     return msgid in catalogue(loc)
 
 
-def _msgid(issue: Issue) -> str:
-    return f"roi.issue.{issue.code}" + (f".{issue.variant}" if issue.variant else "")
-
-
 def issue_message(issue: Issue) -> str:
     """The plain English sentence of an issue, as written to ``kpis.json``.
 
-    Numbers are written the Python way (``1,234``, ``12%``, ``2025-12-31``), without currency.
+    Message ``roi.message.<code>[.<variant>]``; numbers are written the Python way
+    (``1,234``, ``12%``, ``2025-12-31``), without currency.
     """
     fields: dict[str, Any] = issue.message_fields
     code = issue.code
@@ -144,14 +141,12 @@ def issue_message(issue: Issue) -> str:
     if code == "underpowered":
         required = fields.get("required")
         fields["need"] = (
-            t("roi.issue.underpowered.message_none", "en")
+            t("roi.message.underpowered_none", "en")
             if required is None
-            else t("roi.issue.underpowered.message_need", "en", required=required)
+            else t("roi.message.underpowered_need", "en", required=required)
         )
-        return t("roi.issue.underpowered.message", "en", **fields)
-    if code == "unmeasured":
-        return t("roi.issue.unmeasured.message", "en", **fields)
-    return t(_msgid(issue), "en", **fields)
+    msgid = f"roi.message.{code}" + (f".{issue.variant}" if issue.variant else "")
+    return t(msgid, "en", **fields)
 
 
 def _format_field(key: str, value, loc: str, cur: str) -> str:
@@ -177,7 +172,11 @@ def _format_field(key: str, value, loc: str, cur: str) -> str:
 
 
 def issue_text(issue: Issue, locale: str = "en", currency: str = "EUR") -> str:
-    """An issue's sentence in the report's language (message ``roi.issue.<code>``)."""
+    """An issue's sentence in the report's language (message ``roi.issue.<code>``).
+
+    The English report shows the full English message (:func:`issue_message`), as it always
+    has, except for the codes whose amounts are in the report's currency.
+    """
     if locale == "en" and issue.code not in _FORMATTED_IN_ENGLISH:
         return issue_message(issue)
     values = {k: _format_field(k, v, locale, currency) for k, v in issue.fields.items()}
@@ -188,7 +187,7 @@ def issue_text(issue: Issue, locale: str = "en", currency: str = "EUR") -> str:
             else t("roi.issue.underpowered_need", locale, required=values.get("required"))
         )
     try:
-        return t(_msgid(issue), locale, **values)
+        return t(f"roi.issue.{issue.code}", locale, **values)
     except (KeyError, IndexError):
         return issue_message(issue)
 
