@@ -8,7 +8,7 @@ CUSTOMERS ?= 20000
 JOBS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo demo-data reports test test-fast lint format clean benchmark lab
+.PHONY: help setup demo demo-data reports test test-fast lint typecheck format hooks clean benchmark lab
 
 help: ## List the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -32,17 +32,25 @@ reports: $(DEMO_DB) ## Run every params/*.yaml report into reports/ (JOBS=2)
 demo: setup demo-data reports ## Set up, generate the demo data and produce every demo brand's report
 	@echo "Open reports/index.html"
 
-test: setup demo-data ## Set up and run the whole test suite (lint, unit, notebooks, end to end)
-	$(BIN)/ruff check kpitools tests benchmarks
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
-
-test-fast: setup ## Unit tests only (no notebooks, no end-to-end runs)
-	$(BIN)/python -m pytest tests -m "not slow and not e2e"
-
-lint: setup ## ruff check and format check
+test: setup demo-data ## Set up and run the whole test suite (lint, format, unit, notebooks, end to end)
 	$(BIN)/ruff check kpitools tests benchmarks
 	$(BIN)/ruff format --check kpitools tests benchmarks
+	$(BIN)/python -m pytest tests -n $(JOBS)
+	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
+
+test-fast: setup ## Unit tests only, under a minute (no notebooks, no end-to-end or slow tests)
+	$(BIN)/python -m pytest tests -m "not slow and not e2e" -n $(JOBS) -p no:nbval
+
+lint: setup ## ruff check, ruff format check and the type checker (mypy) on kpitools/
+	$(BIN)/ruff check kpitools tests benchmarks
+	$(BIN)/ruff format --check kpitools tests benchmarks
+	$(BIN)/mypy kpitools
+
+typecheck: setup ## mypy on kpitools/ (config: pyproject.toml [tool.mypy])
+	$(BIN)/mypy kpitools
+
+hooks: setup ## Install the git pre-commit hooks (ruff, ruff format, nbstripout)
+	$(BIN)/pre-commit install
 
 format: setup ## Format the code with ruff
 	$(BIN)/ruff format kpitools tests benchmarks

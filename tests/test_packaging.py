@@ -67,3 +67,42 @@ def test_data_model_doc_lists_every_table_and_column():
         assert f"## {table.name}" in doc
         for col in table.columns:
             assert f"`{col.name}`" in doc, f"{table.name}.{col.name} missing from the doc"
+
+
+def test_pre_commit_runs_ruff_ruff_format_and_nbstripout_from_the_dev_extra():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert {"ruff", "ruff-format", "nbstripout"} <= set(hooks)
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {_normal(s)[0] for s in dev["dev"]}
+    for tool in ("ruff", "nbstripout", "pre-commit", "mypy"):
+        assert tool in names, f"{tool} is not in the dev extra"
+    for hook in hooks.values():  # local hooks: the dev environment's own tools
+        assert hook["entry"].split()[0] in names
+
+
+def _make_recipe(target: str) -> str:
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return "\n".join(recipe)
+
+
+def test_make_test_checks_formatting_and_make_lint_type_checks():
+    assert "ruff format --check kpitools tests benchmarks" in _make_recipe("test")
+    lint = _make_recipe("lint")
+    assert "ruff check" in lint and "ruff format --check" in lint and "mypy kpitools" in lint
+    assert '-m "not slow and not e2e"' in _make_recipe("test-fast")
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert mypy["packages"] == ["kpitools"]
+
+
+def test_wheel_build_ships_the_notebooks():
+    """setup.py copies the analysts' notebooks/ into the wheel (test_wheel builds it)."""
+    setup = (ROOT / "setup.py").read_text()
+    assert "build_py" in setup and '"notebooks"' in setup
+    assert "include notebooks/*.ipynb" in (ROOT / "MANIFEST.in").read_text()
