@@ -79,7 +79,9 @@ def ibis_type(col: Column) -> dt.DataType:
     return _KIND_TYPE[col.kind]
 
 
-def check_schema(table: Table, schema: ibis.Schema, *, source_names: dict[str, str] | None = None):
+def check_schema(
+    table: Table, schema: ibis.Schema, *, source_names: dict[str, str] | None = None
+) -> list[ContractProblem]:
     """Missing columns and wrong types, from the schema alone.
 
     Parameters

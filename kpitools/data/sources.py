@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
 import ibis
+from ibis.backends import BaseBackend
 
 from ..errors import ContractError, DataSourceError, MissingTableError
 from ..params import BrandParams, SourceParams
@@ -37,7 +39,15 @@ class Database:
         Product lines to keep on tables that have a ``product_line`` column.
     """
 
-    def __init__(self, con, source: SourceParams, *, brand=None, product_lines=(), description=""):
+    def __init__(
+        self,
+        con: BaseBackend,
+        source: SourceParams,
+        *,
+        brand: str | None = None,
+        product_lines: Iterable[str] = (),
+        description: str = "",
+    ) -> None:
         self.con = con
         self.source = source
         self.brand = brand
@@ -162,14 +172,14 @@ class Database:
             except Exception:  # pragma: no cover - best effort
                 log.debug("disconnect failed", exc_info=True)
 
-    def __enter__(self):
+    def __enter__(self) -> Database:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _open(source: SourceParams, base_dir: Path):
+def _open(source: SourceParams, base_dir: Path) -> BaseBackend:
     if source.kind == "sql":
         try:
             url = source.resolved_url()
@@ -255,7 +265,13 @@ def _scrub(text: str, source: SourceParams) -> str:
     return text
 
 
-def connect(params: BrandParams | SourceParams, *, brand=None, product_lines=(), base_dir=None):
+def connect(
+    params: BrandParams | SourceParams,
+    *,
+    brand: str | None = None,
+    product_lines: Iterable[str] = (),
+    base_dir: str | os.PathLike | None = None,
+) -> Database:
     """Open a data source as a :class:`Database`.
 
     Parameters
