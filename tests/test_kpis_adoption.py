@@ -40,7 +40,7 @@ from helpers import make_db, write_params
 
 from kpitools.data import demo
 from kpitools.data.sources import connect
-from kpitools.kpis.compute import compute_breakdown, compute_kpis
+from kpitools.kpis.compute import Reason, Unsupported, compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_kpi
 from kpitools.params import load_params
 from kpitools.report.i18n import kpi_name
@@ -161,17 +161,23 @@ def test_product_lines_filter_records_but_not_crm_users(tmp_path, crm_db):
         b = compute_breakdown(db, params, "product_line", "2025-03", kpis=ADOPTION_KPIS)
     assert b.pivot()["data_completeness_rate"].to_dict() == pytest.approx({"a": 0.25, "b": 1.0})
     assert b.unsupported == {
-        "active_crm_users_rate": "no breakdown by product_line",
-        "logins_per_user": "no breakdown by product_line",
+        "active_crm_users_rate": Unsupported(Reason.NO_BREAKDOWN),
+        "logins_per_user": Unsupported(Reason.NO_BREAKDOWN),
     }
 
 
 def test_missing_tables(tmp_path):
     path = make_db(tmp_path / "users_only.duckdb", {"crm_users": USERS})
     sc = _scorecard(tmp_path, path)
-    assert sc["active_crm_users_rate"].reason == "needs table crm_logins"
+    assert (sc["active_crm_users_rate"].reason, sc["active_crm_users_rate"].missing_tables) == (
+        "needs_table",
+        ("crm_logins",),
+    )
     assert sc["logins_per_user"].status == "not_available"
-    assert sc["data_completeness_rate"].reason == "needs table customers"
+    assert (sc["data_completeness_rate"].reason, sc["data_completeness_rate"].missing_tables) == (
+        "needs_table",
+        ("customers",),
+    )
 
 
 def test_empty_period_is_no_data(tmp_path, crm_db):

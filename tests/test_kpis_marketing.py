@@ -111,7 +111,7 @@ import pytest
 from helpers import make_db, write_params
 
 from kpitools.data.sources import connect
-from kpitools.kpis.compute import compute_breakdown, compute_kpis
+from kpitools.kpis.compute import Reason, Unsupported, compute_breakdown, compute_kpis
 from kpitools.kpis.registry import get_kpi, get_registry
 from kpitools.params import load_params
 from kpitools.report.i18n import kpi_name
@@ -506,7 +506,7 @@ def test_breakdown_by_acquisition_channel(tmp_path, fixture_db):
     assert v.loc["web", "web_page_views"] == 3
     assert v.loc["store", "web_page_views"] == 1
     assert v.loc["(unknown)", "web_page_views"] == 5
-    assert b.unsupported == {"campaign_leads": "no breakdown by acquisition_channel"}
+    assert b.unsupported == {"campaign_leads": Unsupported(Reason.NO_BREAKDOWN)}
 
 
 def test_breakdown_by_segment(tmp_path, fixture_db):
@@ -554,12 +554,33 @@ def test_missing_tables_make_only_their_kpis_not_available(tmp_path):
     db_path = make_db(tmp_path / "orders_only.duckdb", {"orders": _orders()})
     sc = _scorecard(tmp_path, db_path)
     assert sc["campaigns_run"].status == "not_available"
-    assert sc["campaigns_run"].reason == "needs table campaigns"
-    assert sc["purchase_rate"].reason == "needs table campaigns, campaign_members"
-    assert sc["web_page_views"].reason == "needs table web_sessions"
-    assert sc["email_list_growth_rate"].reason == "needs table subscriptions"
-    assert sc["referrals"].reason == "needs table referrals"
-    assert sc["campaign_leads"].reason == "needs table leads"
+    assert (sc["campaigns_run"].reason, sc["campaigns_run"].missing_tables) == (
+        "needs_table",
+        ("campaigns",),
+    )
+    assert (sc["purchase_rate"].reason, sc["purchase_rate"].missing_tables) == (
+        "needs_table",
+        (
+            "campaigns",
+            "campaign_members",
+        ),
+    )
+    assert (sc["web_page_views"].reason, sc["web_page_views"].missing_tables) == (
+        "needs_table",
+        ("web_sessions",),
+    )
+    assert (sc["email_list_growth_rate"].reason, sc["email_list_growth_rate"].missing_tables) == (
+        "needs_table",
+        ("subscriptions",),
+    )
+    assert (sc["referrals"].reason, sc["referrals"].missing_tables) == (
+        "needs_table",
+        ("referrals",),
+    )
+    assert (sc["campaign_leads"].reason, sc["campaign_leads"].missing_tables) == (
+        "needs_table",
+        ("leads",),
+    )
     assert sc.value("cross_sell_value") == pytest.approx(55)
     assert sc.queries == 1
 

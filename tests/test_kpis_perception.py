@@ -259,7 +259,7 @@ def test_breakdowns(tmp_path, fixture_db):
     assert c.loc["store", "actions_per_engagement"] == pytest.approx(0.0)
     assert c.loc["(unknown)", "actions_per_engagement"] == pytest.approx(0.5)
     assert c.loc["web", "csat"] == pytest.approx(3.8)  # every answer is c1's
-    assert chan.unsupported["share_of_voice"] == "no breakdown by acquisition_channel"
+    assert chan.unsupported["share_of_voice"].reason == "no_breakdown"
 
 
 def test_missing_tables_make_only_their_kpis_not_available(tmp_path):
@@ -267,10 +267,13 @@ def test_missing_tables_make_only_their_kpis_not_available(tmp_path):
     sc = _scorecard(tmp_path, db_path)
     for kid in ("relationship_freshness_7d", "relationship_freshness_30d"):
         assert sc[kid].status == "not_available"
-        assert sc[kid].reason == "needs table activities"
-    assert sc["actions_per_engagement"].reason == "needs table activities"
+        assert (sc[kid].reason, sc[kid].missing_tables) == ("needs_table", ("activities",))
+    assert (sc["actions_per_engagement"].reason, sc["actions_per_engagement"].missing_tables) == (
+        "needs_table",
+        ("activities",),
+    )
     for kid in ("social_sentiment", "social_reach", "share_of_voice"):
-        assert sc[kid].reason == "needs table social_mentions"
+        assert (sc[kid].reason, sc[kid].missing_tables) == ("needs_table", ("social_mentions",))
     assert sc.value("csat") == pytest.approx(3.8)
 
 

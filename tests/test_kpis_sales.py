@@ -373,7 +373,7 @@ def test_product_line_filter_and_breakdown(tmp_path, sales_db):
     with connect(params) as db:
         seg = compute_breakdown(db, params, "segment", "2025-03", kpis=NEW_KPIS)
     # leads are not customers yet: no segment; the other measures can be split
-    assert seg.unsupported["prospects"] == "no breakdown by segment"
+    assert seg.unsupported["prospects"].reason == "no_breakdown"
     assert "close_rate" not in seg.unsupported
     assert seg.pivot()["open_opportunities"].sum() == 3
 
@@ -406,15 +406,24 @@ def test_missing_tables_make_only_their_kpis_not_available(tmp_path):
     sc = _scorecard(tmp_path, path)
     for k in ("sales_calls", "calls_per_opportunity", "touches_to_convert"):
         assert sc[k].status == "not_available"
-        assert sc[k].reason == "needs table activities"
+        assert (sc[k].reason, sc[k].missing_tables) == ("needs_table", ("activities",))
     assert sc.value("close_rate") == pytest.approx(0.6)
     assert sc.value("prospects") == 6
 
     path = make_db(tmp_path / "orders_only.duckdb", {"orders": _orders()})
     sc = _scorecard(tmp_path, path)
-    assert sc["open_opportunities"].reason == "needs table opportunities"
-    assert sc["calls_per_opportunity"].reason == "needs table opportunities, activities"
-    assert sc["prospects"].reason == "needs table leads"
+    assert (sc["open_opportunities"].reason, sc["open_opportunities"].missing_tables) == (
+        "needs_table",
+        ("opportunities",),
+    )
+    assert (sc["calls_per_opportunity"].reason, sc["calls_per_opportunity"].missing_tables) == (
+        "needs_table",
+        (
+            "opportunities",
+            "activities",
+        ),
+    )
+    assert (sc["prospects"].reason, sc["prospects"].missing_tables) == ("needs_table", ("leads",))
     assert sc.value("loyal_customers") == 2
 
 

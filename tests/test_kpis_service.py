@@ -262,7 +262,7 @@ def test_breakdown_by_acquisition_channel_and_segment(tmp_path, fixture_db):
     assert p.loc["store", "sla_compliance_rate"] == pytest.approx(0.0)
     assert p.loc["(unknown)", "sla_compliance_rate"] == pytest.approx(0.0)
     assert p.loc["web", "avg_resolution_hours"] == pytest.approx((6 + 36 + 0.5) / 3)
-    assert by_channel.unsupported["abandoned_call_rate"] == "no breakdown by acquisition_channel"
+    assert by_channel.unsupported["abandoned_call_rate"].reason == "no_breakdown"
     s = by_segment.pivot()
     assert s.loc["steady", "cases_handled"] == 2
     assert s.loc["new", "complaint_resolution_hours"] == pytest.approx(48.0)
@@ -276,7 +276,7 @@ def test_missing_table_makes_only_its_kpis_not_available(tmp_path):
     sc = _scorecard(tmp_path, db_path)
     for kid in CALL_KPIS:
         assert sc[kid].status == "not_available"
-        assert sc[kid].reason == "needs table calls"
+        assert (sc[kid].reason, sc[kid].missing_tables) == ("needs_table", ("calls",))
     assert sc.value("cases_handled") == 4
     assert sc.queries == 1
 
