@@ -1,9 +1,16 @@
-"""Seaborn figures of the reports, one module per domain (``plots.kpis``, …).
+"""Seaborn figures of the reports, one module per domain.
 
-One signature style: ``plot_x(result, ax=None, *, locale=None, ...)`` returns the matplotlib
-Axes it drew on (a grid of small multiples returns its Figure); text is drawn literally.
+One signature style: ``plot_x(result, ax=None, *, locale=None, ...)`` takes a computed result
+and returns the matplotlib Axes it drew on (a grid of small multiples returns its Figure);
+labels come from the translation catalogue and text is drawn literally (no mathtext).
+
+- :mod:`~kpitools.plots.kpis`: trends, funnel, cohort retention, response by touch;
+- :mod:`~kpitools.plots.roi`: lift by campaign, ROI by segment or channel;
+- :mod:`~kpitools.plots.clv`: CLV distribution, CLV by group, holdout calibration;
+- :mod:`~kpitools.plots.objectives`: the objective → strategy → metric tree.
 """
 
+from .clv import plot_calibration, plot_clv_by, plot_clv_distribution
 from .kpis import (
     PALETTE,
     axis_formatter,
@@ -16,6 +23,8 @@ from .kpis import (
     plot_trend,
     plot_trends,
 )
+from .objectives import plot_objective_tree
+from .roi import plot_lift_forest, plot_roi_by
 
 __all__ = [
     "PALETTE",
@@ -23,8 +32,14 @@ __all__ = [
     "empty_axes",
     "literal",
     "locale_of",
+    "plot_calibration",
+    "plot_clv_by",
+    "plot_clv_distribution",
     "plot_cohort_heatmap",
     "plot_funnel",
+    "plot_lift_forest",
+    "plot_objective_tree",
+    "plot_roi_by",
     "plot_touch_response",
     "plot_trend",
     "plot_trends",

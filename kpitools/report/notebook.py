@@ -36,6 +36,7 @@ from ..locales import DEFAULT_LOCALE
 from ..params import BrandParams
 from ..plots.kpis import plot_cohort_heatmap, plot_funnel, plot_touch_response
 from ..schema import TABLES
+from .display import register_display_hooks
 from .i18n import catalogue, t
 from .roi import roi_summary_html
 from .tables import (
@@ -52,7 +53,8 @@ from .templating import render
 
 
 def setup_notebook(dpi: int = 110) -> None:
-    """Figure style for reports: seaborn theme, PNG figures (embedded in HTML and PDF).
+    """Figure style for reports: seaborn theme, PNG figures (embedded in HTML and PDF), and
+    rich display of kpitools' results (:func:`kpitools.report.display.register_display_hooks`).
 
     Called by the notebook, never on import.
     """
@@ -67,6 +69,7 @@ def setup_notebook(dpi: int = 110) -> None:
         set_matplotlib_formats("png")
     except ImportError:  # pragma: no cover - outside Jupyter
         pass
+    register_display_hooks()
 
 
 def show_header(params: BrandParams, scorecard: Scorecard, *, title: str | None = None) -> Html:
