@@ -31,7 +31,7 @@ from pg import postgres_url  # noqa: E402,F401  (the one session-scoped server)
 DEMO_CUSTOMERS = 20_000
 DEMO_SEED = 42
 #: A test whose recorded setup + call + teardown time reaches this is ``slow``.
-SLOW_SECONDS = 1.0
+SLOW_SECONDS = 0.5
 DURATIONS = TESTS / "durations.json"
 #: Fixtures that make a test slow whatever its recorded time.
 SLOW_FIXTURES = ("demo_database", "postgres_url")
