@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kpitools.locales import LOCALES
 from kpitools.params import parse_params
 from kpitools.report import roi as R
 from kpitools.roi import analyse_outcomes, compute_roi, estimate_lift, test_segment_interaction
@@ -230,3 +231,9 @@ def test_result_tables_escape_column_and_segment_names():
     assert SCRIPT in assert_inert(R.lift_html(lift))
     assert QUOTES in assert_inert(R.roi_result_html(roi))
     assert IMG in assert_inert(R.segment_interaction_html(seg))
+    for locale in LOCALES:
+        assert SCRIPT in assert_inert(R.lift_html(lift, locale))
+        assert QUOTES in assert_inert(R.roi_result_html(roi, locale))
+        texts = assert_inert(R.segment_interaction_html(seg, locale))
+        assert IMG in texts and SCRIPT in texts  # the segment name and the outcome column
+        assert SCRIPT in assert_inert(R.show_lift(lift, locale)._repr_html_())

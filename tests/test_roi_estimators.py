@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from kpitools.errors import CampaignError, FitError, KpitoolsError
-from kpitools.report.roi import lift_html
+from kpitools.report.roi import lift_caption, lift_html, notes_text
 from kpitools.roi import LiftResult, RoiInputError, estimate_lift
 
 # --------------------------------------------------------------------------------------
@@ -155,6 +155,15 @@ def test_cuped_matches_hand_formula():
     adj = y - theta * (x - x.mean())
     a1, a0 = adj[t == 1], adj[t == 0]
     assert res.theta == pytest.approx(theta)
+    assert res.notes == ("cuped_theta",)
+    assert notes_text(res) == [
+        f"CUPED slope theta = {float(f'{theta:.4g}'):g} (pooled over both groups); the standard "
+        "error treats theta as known."
+    ]
+    assert "CUPED" in notes_text(res, "fr")[0] and "CUPED" in notes_text(res, "it")[0]
+    assert (
+        lift_caption(res) == "Lift of 'revenue' (cuped, HC2 SE, 95% CI, covariates: revenue_prev)"
+    )
     assert res.effect == pytest.approx(a1.mean() - a0.mean())
     assert res.se == pytest.approx(math.sqrt(a1.var(ddof=1) / len(a1) + a0.var(ddof=1) / len(a0)))
     # Raw means are reported, not adjusted ones.
@@ -198,13 +207,19 @@ def test_binary_outcome_reported_in_percentage_points():
     assert res.effect == pytest.approx(p1 - p0)
     assert res.effect_pp == pytest.approx(100 * (p1 - p0))
     frame = res.to_frame()
-    assert frame.loc["effect (lift)", "unit"] == "pp"
-    assert frame.loc["effect (lift)", "value"] == pytest.approx(100 * (p1 - p0))
-    assert frame.loc["mean control", "value"] == pytest.approx(100 * p0)
+    assert frame.loc["effect", "unit"] == "pp"
+    assert frame.loc["effect", "value"] == pytest.approx(100 * (p1 - p0))
+    assert frame.loc["mean_control", "value"] == pytest.approx(100 * p0)
+    assert frame.loc["mean_control", "unit"] == "percent"
     html_ = lift_html(res)
-    assert "pp" in html_ and "<table" in html_
+    assert "<th>effect (lift)</th>" in html_ and "<td>pp</td>" in html_ and "<table" in html_
+    assert "<b>Lift of &#39;converted&#39; (diff, HC2 SE, 95% CI)</b>" in html_
+    assert "<th>effet (lift)</th>" in lift_html(res, "fr") and "<td>pt</td>" in lift_html(res, "fr")
+    assert "<td>p.p.</td>" in lift_html(res, "it")
     assert not hasattr(res, "_repr_html_")  # computation returns plain results
-    assert " pp" in str(res)
+    # str() is a short numeric summary, no sentence
+    assert str(res).startswith("LiftResult(outcome='converted', lift=")
+    assert f"{res.effect:.4g}" in str(res)
 
 
 def test_rows_with_missing_values_are_dropped_and_counted(ten_rows):
@@ -218,7 +233,13 @@ def test_rows_with_missing_values_are_dropped_and_counted(ten_rows):
     res = estimate_lift(df, outcome="revenue", treatment="targeted", method="diff")
     assert res.n_dropped == 3
     assert res.effect == pytest.approx(3.0)
-    assert any("3 row(s) dropped" in n for n in res.notes)
+    assert res.notes == ("rows_dropped",)
+    assert notes_text(res) == ["3 row(s) dropped because a used column was missing."]
+    assert notes_text(res, "fr") == [
+        "3 ligne(s) écartée(s) car une colonne utilisée était manquante."
+    ]
+    assert notes_text(res, "it") == ["3 riga/e esclusa/e perché mancava una colonna utilizzata."]
+    assert "<li>3 row(s) dropped" in lift_html(res)
 
 
 @pytest.mark.parametrize(
@@ -328,8 +349,10 @@ def test_categorical_covariate_and_zero_control_mean():
     zero = pd.DataFrame({"y": [0, 0, 0, 1, 2, 3.0], "t": [0, 0, 0, 1, 1, 1]})
     z = estimate_lift(zero, outcome="y", treatment="t", method="diff", cov_type="HC1")
     assert z.relative_lift is None
-    assert "relative lift" not in z.to_frame().index
-    assert any("control mean is 0" in n for n in z.notes)
+    assert "relative_lift" not in z.to_frame().index
+    assert "<th>relative lift</th>" not in lift_html(z)
+    assert z.notes == ("control_mean_zero",)
+    assert any("control mean is 0" in n for n in notes_text(z))
 
 
 # --------------------------------------------------------------------------------------

@@ -8,8 +8,11 @@ import pytest
 from scipy import stats
 
 from kpitools.errors import CampaignError
+from kpitools.locales import LOCALES
+from kpitools.report.roi import control_size_text, issue_text, srm_text
 from kpitools.roi import (
     ControlSizeResult,
+    Issue,
     RoiInputError,
     SRMResult,
     check_groups,
@@ -33,8 +36,14 @@ def test_srm_hand_computed_no_mismatch():
     assert res.statistic == pytest.approx(3.5294118)
     assert res.p_value == pytest.approx(stats.chi2.sf(3.5294118, 1), rel=1e-6)
     assert not res.mismatch
+    assert res.code == "ok"
+    assert res.n_total == 1020
+    assert res.planned_control_share == 0.10
+    assert res.alpha == 0.001
     assert res.observed_control_share == pytest.approx(120 / 1020)
-    assert "No sample ratio mismatch" in res.message
+    text = srm_text(res)
+    assert text.startswith("No sample ratio mismatch")
+    assert "11.76%" in text and "1,020" in text and "p = 0.0603" in text and "≥ 0.001" in text
 
 
 def test_srm_hand_computed_mismatch():
@@ -46,8 +55,28 @@ def test_srm_hand_computed_mismatch():
     res = sample_ratio_mismatch(1000, 50, 0.10)
     assert res.statistic == pytest.approx(32.0105820)
     assert res.mismatch
-    assert res.message.startswith("Sample ratio mismatch")
-    assert "check the assignment" in res.message
+    assert res.code == "mismatch"
+    assert res.expected_control == pytest.approx(105.0)
+    text = srm_text(res)
+    assert text.startswith("Sample ratio mismatch")
+    assert "check the assignment" in text
+    assert "4.76%" in text and "(50)" in text and "chi-square = 32.01" in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "ok", "mismatch", "share"),
+    [
+        ("en", "No sample ratio mismatch", "Sample ratio mismatch", "4.76%"),
+        ("fr", "Pas de déséquilibre", "Déséquilibre de répartition", "4,76"),
+        ("it", "Nessuno squilibrio", "Squilibrio di ripartizione", "4,76%"),
+    ],
+)
+def test_srm_sentences_in_every_locale(locale, ok, mismatch, share):
+    assert srm_text(sample_ratio_mismatch(900, 120, 0.10), locale).startswith(ok)
+    text = srm_text(sample_ratio_mismatch(1000, 50, 0.10), locale)
+    assert text.startswith(mismatch)
+    assert share in text
+    assert "{" not in text
 
 
 @pytest.mark.parametrize(
@@ -114,22 +143,58 @@ def test_required_control_size_impossible():
     res = required_control_size(0.1, 2.0, 1000)
     assert res.n_control == math.inf
     assert not res.feasible
+    assert res.code == "infeasible"
+    assert (res.effect, res.sd, res.n_treated, res.power) == (0.1, 2.0, 1000, 0.8)
     assert res.smallest_detectable == pytest.approx(
         (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * 2 / math.sqrt(1000)
     )
-    assert "Impossible" in res.message
+    text = control_size_text(res)
+    assert text.startswith("Impossible")
+    assert "1,000 customers targeted" in text and "about 0.1772" in text
+    assert control_size_text(res, "fr").startswith("Impossible :")
+    assert "0,1772" in control_size_text(res, "fr")
+    assert control_size_text(res, "it").startswith("Impossibile")
     with pytest.raises(RoiInputError):
         required_control_size(0.0, 2.0, 1000)
 
 
+def test_required_control_size_sentence():
+    res = required_control_size(1.0, 25.0, 10_000)
+    assert res.feasible and res.code == "feasible"
+    text = control_size_text(res)
+    assert text.startswith(f"A control group of {res.n_control:,} customers")
+    assert "80% power" in text
+    for locale in LOCALES:
+        assert "{" not in control_size_text(res, locale)
+    assert "10 000" in control_size_text(res, "fr").replace("\u202f", " ").replace("\xa0", " ")
+    assert "10.000" in control_size_text(res, "it")
+
+
 def test_check_groups():
     assert check_groups(10_000, 2_000) == []
-    (msg,) = check_groups(10_000, 0)
-    assert "No control group" in msg
-    (msg,) = check_groups(10_000, 150)
+    (issue,) = check_groups(10_000, 0)
+    assert isinstance(issue, Issue)
+    assert (issue.code, issue.severity) == ("no_control", "warning")
+    assert "No control group" in issue_text(issue)
+    (issue,) = check_groups(10_000, 150)
+    assert issue.code == "small_control"
+    assert dict(issue.fields) == {"n_treated": 10_000, "n_control": 150, "min": 1000}
+    msg = issue_text(issue)
     assert "small" in msg and "150" in msg
     assert check_groups(10_000, 150, min_control=100) == []
-    (msg,) = check_groups(0, 0)
-    assert "no members" in msg
-    (msg,) = check_groups(0, 500, min_control=100)
-    assert "No customer was targeted" in msg
+    (issue,) = check_groups(0, 0)
+    assert issue.code == "no_members"
+    assert "no members" in issue_text(issue)
+    (issue,) = check_groups(0, 500, min_control=100)
+    assert issue.code == "no_treated"
+    assert "No customer was targeted" in issue_text(issue)
+    assert [i.code for i in check_groups(0, 50, min_control=100)] == [
+        "no_treated",
+        "small_control",
+    ]
+
+
+def test_check_groups_sentences_in_every_locale():
+    (issue,) = check_groups(10_000, 150)
+    assert "150" in issue_text(issue, "fr") and "témoin" in issue_text(issue, "fr")
+    assert "150" in issue_text(issue, "it") and "controllo" in issue_text(issue, "it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -10,7 +11,12 @@ import pytest
 from scipy import stats
 
 from kpitools.errors import CampaignError
-from kpitools.report.roi import roi_result_html, segment_interaction_html
+from kpitools.report.roi import (
+    notes_text,
+    roi_result_html,
+    segment_interaction_html,
+    segment_test_text,
+)
 from kpitools.roi import (
     LiftResult,
     RoiInputError,
@@ -100,6 +106,18 @@ def test_roi_on_margin_lift_hand_worked():
     assert (res.roi, res.roi_ci_low, res.roi_ci_high) == pytest.approx((2.0, 1.0, 3.0))
     assert verdict(res) == "profitable"
     assert "incremental_revenue" not in res.to_frame().columns
+    assert res.notes == ("margin_lift",)
+    assert notes_text(res) == ["The lift on 'margin' is taken as a margin lift."]
+    assert notes_text(res, "fr") == ["L'effet sur « margin » est pris comme un effet sur la marge."]
+    assert notes_text(res, "it") == ["L'effetto su «margin» è considerato un effetto sul margine."]
+    # fewer customers targeted than analysed (the lift was measured on 1 000)
+    small = compute_roi(_lift(1.5, 0.25, 1.0, 2.0), n_treated_total=500, cost=100, margin_rate=0.5)
+    assert small.notes == ("n_below_analysed",)
+    assert notes_text(small) == [
+        "The customers targeted (500) are fewer than the targeted customers analysed (1,000)."
+    ]
+    assert str(res).startswith("RoiResult(name='campaign', margin=12000,")
+    assert "verdict='profitable'" in str(res)
 
 
 def test_verdict_not_profitable():
@@ -179,8 +197,26 @@ def test_combine_programme_variances_add():
     frame = prog.to_frame()
     assert list(frame.index) == ["A", "B", "programme"]
     assert frame["cost"].tolist() == pytest.approx([5_000, 4_000, 9_000])
-    assert "independent" in prog.notes[0]
+    assert prog.notes == ("independent", "revenue_not_reported")
+    assert prog.correlation == 0.0
+    assert notes_text(prog) == [
+        "Campaign estimates assumed independent (disjoint customers and control groups).",
+        "Programme revenue not reported: some lifts were measured on margin.",
+    ]
+    assert "indépendantes" in notes_text(prog, "fr")[0]
+    assert "indipendenti" in notes_text(prog, "it")[0]
     assert "<table" in roi_result_html(prog)
+    assert "<li>Campaign estimates assumed independent" in roi_result_html(prog)
+    assert "<b>ROI of programme (95% intervals; money in currency units)</b>" in roi_result_html(
+        prog
+    )
+    assert "<b>ROI de programme (intervalles à 95" in roi_result_html(prog, "fr")
+    correlated = combine_programme([a, b], correlation=0.5)
+    assert correlated.notes[0] == "correlated" and correlated.correlation == 0.5
+    assert notes_text(correlated)[0] == (
+        "Campaign estimates assumed correlated (common correlation 0.5)."
+    )
+    assert "0,5" in notes_text(correlated, "fr")[0] and "0,5" in notes_text(correlated, "it")[0]
 
     assert combine_programme([a, b], correlation=1.0).margin_se == pytest.approx(4_000)
 
@@ -193,6 +229,8 @@ def test_combine_programme_revenue_and_errors():
     assert prog.incremental_revenue == pytest.approx(4_000)
     half = stats.norm.ppf(0.975) * math.sqrt(500**2 + 600**2)
     assert prog.revenue_ci_high == pytest.approx(4_000 + half)
+    assert prog.notes == ("independent",)
+    assert a.notes == b.notes == ()
     with pytest.raises(RoiInputError):
         combine_programme([])
     c = compute_roi(_lift(2.0, 0.5, 1.0, 3.0, alpha=0.1), n_treated_total=1_000, cost=500)
@@ -225,7 +263,13 @@ def test_segment_interaction_detects_planted_interaction():
     assert isinstance(res, SegmentInteractionResult)
     assert res.p_value < 1e-3
     assert res.differs
-    assert "differs" in res.message
+    assert res.code == "differs"
+    text = segment_test_text(res)
+    assert text.startswith("The lift differs between the values of 'segment'")
+    assert f"on 2 and {1_500 - 7:,} df" in text
+    assert segment_test_text(res, "fr").startswith("L'effet diffère")
+    assert segment_test_text(res, "it").startswith("L'effetto differisce")
+    assert text in html.unescape(str(segment_interaction_html(res)))
     assert list(res.table.index) == ["new", "reactivated", "steady"]
     assert (res.df_num, res.df_denom) == (2, 1_500 - 7)
     for seg, planted in zip(SEGMENTS, (0.0, 2.0, 5.0), strict=True):

@@ -15,14 +15,22 @@ returns a :class:`CampaignReport` (plain result objects: the HTML, the sentences
 figures are in :mod:`kpitools.report.roi` and :mod:`kpitools.plots.roi`).
 
 Modules: ``estimators`` (lifts), ``guardrails`` (control-group checks), ``programme`` (ROI
-arithmetic), ``outcomes`` (member-level data from the database), ``results`` (result
-classes), ``campaign`` (one campaign), ``views`` (segments and channels), ``analysis`` (the
-window of campaigns).
+arithmetic), ``outcomes`` (member-level data from the database), ``issues`` (reason codes,
+:class:`Issue`), ``results`` (result classes), ``campaign`` (one campaign), ``views``
+(segments and channels), ``analysis`` (the window of campaigns). Results hold numbers and
+reason codes, never sentences.
 """
 
 from kpitools.roi.analysis import analyse_campaigns, analyse_outcomes, find_campaign
 from kpitools.roi.campaign import OUTCOMES, POWER, analyse_campaign
-from kpitools.roi.estimators import COV_TYPES, METHODS, LiftResult, RoiInputError, estimate_lift
+from kpitools.roi.estimators import (
+    COV_TYPES,
+    LIFT_NOTES,
+    METHODS,
+    LiftResult,
+    RoiInputError,
+    estimate_lift,
+)
 from kpitools.roi.guardrails import (
     ControlSizeResult,
     SRMResult,
@@ -32,6 +40,7 @@ from kpitools.roi.guardrails import (
     sample_ratio_mismatch,
 )
 from kpitools.roi.programme import (
+    ROI_NOTES,
     RoiResult,
     SegmentInteractionResult,
     combine_programme,
@@ -51,9 +60,11 @@ from kpitools.roi.views import heterogeneity_test
 
 __all__ = [
     "COV_TYPES",
+    "LIFT_NOTES",
     "METHODS",
     "OUTCOMES",
     "POWER",
+    "ROI_NOTES",
     "CampaignReport",
     "CampaignResult",
     "ControlSizeResult",

@@ -20,6 +20,7 @@ from kpitools.numbers import finite_or_none
 from kpitools.params import BrandParams, RoiParams
 from kpitools.roi.estimators import LiftResult, RoiInputError, estimate_lift
 from kpitools.roi.guardrails import (
+    check_groups,
     minimum_detectable_effect,
     required_control_size,
     sample_ratio_mismatch,
@@ -154,14 +155,7 @@ def analyse_campaign(
     product_line = _text_or_none(meta.get("product_line"))
 
     # -- group sizes ------------------------------------------------------------------------
-    sizes = {"n_treated": n1, "n_control": n0, "min": roi_p.min_control}
-    if n1 + n0 == 0:
-        codes = ["no_members"]
-    else:
-        codes = (["no_treated"] if n1 == 0 else []) + (
-            ["no_control"] if n0 == 0 else (["small_control"] if n0 < roi_p.min_control else [])
-        )
-    issues.extend(Issue(code, fields=sizes) for code in codes)
+    issues.extend(check_groups(n1, n0, min_control=roi_p.min_control))
     if n1 > 0 and n_contacted == 0:
         n_contacted = n1
         issues.append(Issue("not_contacted", severity="info", fields={"n_treated": n1}))

@@ -51,6 +51,8 @@ from kpitools.errors import CampaignError, FitError, KpitoolsError
 
 __all__ = [
     "COV_TYPES",
+    "LIFT_NOTES",
+    "LIFT_QUANTITIES",
     "METHODS",
     "LiftResult",
     "RoiInputError",
@@ -66,6 +68,27 @@ METHODS = ("diff", "ols", "lin", "cuped")
 
 COV_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
 """Covariance types accepted by :func:`estimate_lift` (statsmodels names)."""
+
+LIFT_NOTES = ("cuped_theta", "rows_dropped", "control_mean_zero")
+"""Codes of :attr:`LiftResult.notes` (the numbers they quote are fields of the result):
+``cuped_theta`` (CUPED slope ``theta``, pooled over both groups; the standard error treats it
+as known), ``rows_dropped`` (``n_dropped`` rows had a missing value), ``control_mean_zero``
+(the relative lift is not defined)."""
+
+LIFT_QUANTITIES = (
+    "effect",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "relative_lift",
+    "mean_treated",
+    "mean_control",
+    "n_treated",
+    "n_control",
+    "n_dropped",
+)
+"""Row codes of :meth:`LiftResult.to_frame`, in order (``relative_lift`` only when defined)."""
 
 
 class RoiInputError(KpitoolsError, ValueError):
@@ -86,8 +109,10 @@ class LiftResult:
 
     All amounts are in the unit of the outcome per customer (e.g. EUR of revenue per customer
     over the measurement window). For a 0/1 outcome they are proportions (0.02 = 2 percentage
-    points); :meth:`to_frame` and ``str`` show them in percentage points (the HTML rendering is
-    :func:`kpitools.report.roi.lift_html`).
+    points); :meth:`to_frame` shows them in percentage points. ``str`` is a short numeric
+    summary; the words (caption, notes, the HTML table) are in :mod:`kpitools.report.roi`
+    (:func:`~kpitools.report.roi.lift_caption`, :func:`~kpitools.report.roi.notes_text`,
+    :func:`~kpitools.report.roi.lift_html`).
 
     Parameters
     ----------
@@ -123,7 +148,7 @@ class LiftResult:
     theta : float or None
         CUPED slope (outcome units per covariate unit); None for other methods.
     notes : tuple of str
-        Plain-language remarks about the estimate (rows dropped, caveats).
+        Remarks about the estimate as codes (:data:`LIFT_NOTES`), in order.
     """
 
     method: str
@@ -170,49 +195,48 @@ class LiftResult:
         Returns
         -------
         pandas.DataFrame
-            Index ``quantity``; columns ``value`` (float) and ``unit`` (str). For a 0/1
-            outcome the effect and its interval are in percentage points (``pp``) and the
-            group means in percent.
+            Index ``quantity`` (codes of :data:`LIFT_QUANTITIES`: ``effect``, ``se``,
+            ``ci_low``, ``ci_high`` of the ``confidence`` interval, ``p_value``,
+            ``relative_lift`` when defined, ``mean_treated``, ``mean_control``,
+            ``n_treated``, ``n_control``, ``n_dropped``); columns ``value`` (float) and
+            ``unit`` (a unit code: ``outcome`` = outcome units per customer, ``pp``
+            = percentage points, ``percent``, ``percent_of_control`` = % of the control
+            mean, ``customers``, ``rows``, ``""`` for the p-value). For a 0/1 outcome the
+            effect and its interval are in percentage points and the group means in percent.
+            Labels in a language: :func:`kpitools.report.roi.lift_html`.
         """
-        level = f"{100 * self.confidence:g}%"
         if self.is_binary:
-            scale, eff_unit, mean_unit = 100.0, "pp", "%"
+            scale, eff_unit, mean_unit = 100.0, "pp", "percent"
         else:
-            scale, eff_unit, mean_unit = 1.0, "outcome units / customer", "outcome units / customer"
+            scale, eff_unit, mean_unit = 1.0, "outcome", "outcome"
         rows: list[tuple[str, float, str]] = [
-            ("effect (lift)", scale * self.effect, eff_unit),
-            ("standard error", scale * self.se, eff_unit),
-            (f"{level} CI low", scale * self.ci_low, eff_unit),
-            (f"{level} CI high", scale * self.ci_high, eff_unit),
-            ("p-value", self.p_value, ""),
+            ("effect", scale * self.effect, eff_unit),
+            ("se", scale * self.se, eff_unit),
+            ("ci_low", scale * self.ci_low, eff_unit),
+            ("ci_high", scale * self.ci_high, eff_unit),
+            ("p_value", self.p_value, ""),
         ]
         rel = self.relative_lift
         if rel is not None:
-            rows.append(("relative lift", 100.0 * rel, "% of control mean"))
+            rows.append(("relative_lift", 100.0 * rel, "percent_of_control"))
         rows += [
-            ("mean treated", scale * self.mean_treated, mean_unit),
-            ("mean control", scale * self.mean_control, mean_unit),
-            ("n treated", float(self.n_treated), "customers"),
-            ("n control", float(self.n_control), "customers"),
-            ("n dropped (missing values)", float(self.n_dropped), "rows"),
+            ("mean_treated", scale * self.mean_treated, mean_unit),
+            ("mean_control", scale * self.mean_control, mean_unit),
+            ("n_treated", float(self.n_treated), "customers"),
+            ("n_control", float(self.n_control), "customers"),
+            ("n_dropped", float(self.n_dropped), "rows"),
         ]
         frame = pd.DataFrame(rows, columns=["quantity", "value", "unit"]).set_index("quantity")
         return frame
 
-    def caption(self) -> str:
-        cov = f", covariates: {', '.join(self.covariates)}" if self.covariates else ""
-        return (
-            f"Lift of '{self.outcome or 'outcome'}' ({self.method}, {self.cov_type} SE, "
-            f"{100 * self.confidence:g}% CI{cov})"
-        )
-
     def __str__(self) -> str:
-        frame = self.to_frame()
-        lines = [self.caption()]
-        for name, row in frame.iterrows():
-            lines.append(f"  {name:<28} {row['value']:>14,.4g} {row['unit']}")
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        """A short numeric summary (no sentence; see :mod:`kpitools.report.roi`)."""
+        return (
+            f"LiftResult(outcome={self.outcome!r}, lift={self.effect:.4g}, "
+            f"ci=[{self.ci_low:.4g}, {self.ci_high:.4g}], p={self.p_value:.4g}, "
+            f"method={self.method!r}, cov_type={self.cov_type!r}, alpha={self.alpha:g}, "
+            f"n=({self.n_treated}, {self.n_control}), notes={self.notes!r})"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -540,10 +564,7 @@ def estimate_lift(
             raise FitError(f"CUPED covariate '{covs[0]}' is constant in the data analysed")
         theta = float(((y - y.mean()) * (x - x.mean())).sum() / (len(x) - 1) / var_x)
         y = (y - theta * (x - x.mean())).rename(f"{outcome} (CUPED-adjusted)")
-        notes.append(
-            f"CUPED slope theta = {theta:.4g} (pooled over both groups); the standard error "
-            "treats theta as known."
-        )
+        notes.append("cuped_theta")
 
     res = fit_ols(y, X, cov_type, covs)
     effect, se, lo, hi, p = _extract(res, treatment, alpha, outcome)
@@ -553,9 +574,9 @@ def estimate_lift(
     mean1 = float(y_raw[t == 1.0].mean())
     mean0 = float(y_raw[t == 0.0].mean())
     if n_dropped:
-        notes.append(f"{n_dropped} row(s) dropped because a used column was missing.")
+        notes.append("rows_dropped")
     if mean0 == 0:
-        notes.append("The control mean is 0: the relative lift is not defined.")
+        notes.append("control_mean_zero")
 
     return LiftResult(
         method=method,

@@ -9,6 +9,10 @@ Before reading a lift, check that:
   (:func:`minimum_detectable_effect`, :func:`required_control_size`);
 * both groups exist at all (:func:`check_groups`).
 
+The results are numbers and reason codes (``SRMResult.code``, ``ControlSizeResult.code``,
+:class:`~kpitools.roi.issues.Issue` codes); their sentences are written by
+:mod:`kpitools.report.roi` (``srm_text``, ``control_size_text``, ``issue_text``).
+
 Power calculations use the normal approximation (:class:`statsmodels.stats.power.NormalIndPower`)
 with a common outcome standard deviation ``sd`` in both groups; for the group sizes of CRM
 campaigns (hundreds of customers or more) the difference with a t-test is negligible.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -26,6 +31,7 @@ from statsmodels.stats.power import NormalIndPower
 
 from kpitools.errors import CampaignError
 from kpitools.roi.estimators import RoiInputError
+from kpitools.roi.issues import Issue
 
 __all__ = [
     "ControlSizeResult",
@@ -89,8 +95,9 @@ class SRMResult:
         Threshold below which a mismatch is declared.
     mismatch : bool
         ``p_value < alpha``.
-    message : str
-        Plain-language conclusion.
+
+    The conclusion is :attr:`code` (``"mismatch"`` or ``"ok"``); its sentence is
+    :func:`kpitools.report.roi.srm_text`.
     """
 
     n_treated: int
@@ -102,15 +109,22 @@ class SRMResult:
     p_value: float
     alpha: float
     mismatch: bool
-    message: str
+
+    @property
+    def code(self) -> Literal["mismatch", "ok"]:
+        """``"mismatch"`` when the split is not the planned one (``p_value < alpha``), else
+        ``"ok"``."""
+        return "mismatch" if self.mismatch else "ok"
+
+    @property
+    def n_total(self) -> int:
+        """Customers in both groups."""
+        return self.n_treated + self.n_control
 
     @property
     def observed_control_share(self) -> float:
         """Observed share of customers in the control group."""
         return self.n_control / (self.n_treated + self.n_control)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def sample_ratio_mismatch(
@@ -135,7 +149,8 @@ def sample_ratio_mismatch(
     -------
     SRMResult
         ``statistic = sum((observed - expected)² / expected)`` over the two groups, computed
-        with :func:`scipy.stats.chisquare`, its p-value (chi-square, 1 df) and a message.
+        with :func:`scipy.stats.chisquare`, its p-value (chi-square, 1 df) and the
+        conclusion as a code (``"mismatch"`` / ``"ok"``).
 
     Raises
     ------
@@ -152,19 +167,6 @@ def sample_ratio_mismatch(
     exp1, exp0 = total * (1.0 - share), total * share
     stat, p = stats.chisquare([n1, n0], f_exp=[exp1, exp0])
     stat, p = float(stat), float(p)
-    mismatch = p < alpha
-    observed = n0 / total
-    detail = (
-        f"control group holds {observed:.2%} of {total:,} customers ({n0:,}), planned "
-        f"{share:.2%} (expected {exp0:,.0f}); chi-square = {stat:.2f}, p = {p:.3g}"
-    )
-    if mismatch:
-        message = (
-            f"Sample ratio mismatch: the {detail} < {alpha:g}. The split is not the one "
-            "planned: check the assignment and the data extraction before trusting any lift."
-        )
-    else:
-        message = f"No sample ratio mismatch: the {detail} >= {alpha:g}."
     return SRMResult(
         n_treated=n1,
         n_control=n0,
@@ -174,8 +176,7 @@ def sample_ratio_mismatch(
         statistic=stat,
         p_value=p,
         alpha=alpha,
-        mismatch=mismatch,
-        message=message,
+        mismatch=p < alpha,
     )
 
 
@@ -275,8 +276,9 @@ class ControlSizeResult:
     smallest_detectable : float
         Smallest effect detectable with an unlimited control group (limit of the minimum
         detectable effect as the control group grows), outcome units.
-    message : str
-        Plain-language conclusion.
+
+    The conclusion is :attr:`code` (``"feasible"`` or ``"infeasible"``); its sentence is
+    :func:`kpitools.report.roi.control_size_text`.
     """
 
     n_control: int | float
@@ -287,10 +289,12 @@ class ControlSizeResult:
     alpha: float
     power: float
     smallest_detectable: float
-    message: str
 
-    def __str__(self) -> str:
-        return self.message
+    @property
+    def code(self) -> Literal["feasible", "infeasible"]:
+        """``"feasible"`` when a finite control group detects the effect, else
+        ``"infeasible"``."""
+        return "feasible" if self.feasible else "infeasible"
 
 
 def required_control_size(
@@ -306,7 +310,8 @@ def required_control_size(
     ``n_control / n_treated`` (two-sided test). Because the variance of the difference never
     falls below ``sd² / n_treated``, effects smaller than about
     ``(z_{1-alpha/2} + z_{power}) * sd / sqrt(n_treated)`` cannot be detected whatever the
-    control size: the result is then ``math.inf`` with ``feasible=False`` and a message.
+    control size: the result is then ``math.inf`` with ``feasible=False`` (code
+    ``"infeasible"``).
 
     Parameters
     ----------
@@ -324,7 +329,7 @@ def required_control_size(
     Returns
     -------
     ControlSizeResult
-        ``n_control`` (customers, rounded up) or ``math.inf``, with a message.
+        ``n_control`` (customers, rounded up) or ``math.inf``, and ``smallest_detectable``.
 
     Raises
     ------
@@ -357,12 +362,6 @@ def required_control_size(
         return ControlSizeResult(
             n_control=math.inf,
             feasible=False,
-            message=(
-                f"Impossible: with {n1:,} customers targeted, even an unlimited control group "
-                f"cannot detect an effect of {abs(effect):.4g} with {power:.0%} power at "
-                f"alpha = {alpha:g}; the smallest detectable effect is about {limit:.4g}. "
-                "Target more customers or aim at a larger effect."
-            ),
             **common,
         )
     with warnings.catch_warnings():
@@ -382,10 +381,6 @@ def required_control_size(
     return ControlSizeResult(
         n_control=n0,
         feasible=True,
-        message=(
-            f"A control group of {n0:,} customers (for {n1:,} targeted) detects an effect of "
-            f"{abs(effect):.4g} with {power:.0%} power at alpha = {alpha:g}."
-        ),
         **common,
     )
 
@@ -395,8 +390,8 @@ def required_control_size(
 # --------------------------------------------------------------------------------------
 
 
-def check_groups(n_treated: int, n_control: int, *, min_control: int = 1000) -> list[str]:
-    """Plain-language warnings about the sizes of the targeted and control groups.
+def check_groups(n_treated: int, n_control: int, *, min_control: int = 1000) -> list[Issue]:
+    """Problems with the sizes of the targeted and control groups, as reason codes.
 
     Parameters
     ----------
@@ -409,25 +404,21 @@ def check_groups(n_treated: int, n_control: int, *, min_control: int = 1000) -> 
 
     Returns
     -------
-    list of str
-        One sentence per problem; empty when nothing is wrong.
+    list of Issue
+        Severity ``warning``, codes ``no_members`` (neither group has a customer; then the
+        only issue), ``no_treated``, ``no_control`` or ``small_control`` (fewer than
+        ``min_control`` control customers), each with ``fields`` ``n_treated``,
+        ``n_control`` and ``min`` (customers). Empty when nothing is wrong. The sentences
+        are :func:`kpitools.report.roi.issue_text`.
     """
     n1 = _count(n_treated, "n_treated")
     n0 = _count(n_control, "n_control")
     min_control = _count(min_control, "min_control")
-    warnings_: list[str] = []
     if n1 + n0 == 0:
-        return ["The campaign has no members: neither targeted nor control customers."]
-    if n1 == 0:
-        warnings_.append("No customer was targeted: there is nothing to measure.")
-    if n0 == 0:
-        warnings_.append(
-            "No control group: without customers held out of the campaign its return cannot "
-            "be measured, only guessed."
+        codes = ["no_members"]
+    else:
+        codes = (["no_treated"] if n1 == 0 else []) + (
+            ["no_control"] if n0 == 0 else (["small_control"] if n0 < min_control else [])
         )
-    elif n0 < min_control:
-        warnings_.append(
-            f"The control group is small ({n0:,} customers, fewer than {min_control:,}): the "
-            "lift will be imprecise; check the minimum detectable effect."
-        )
-    return warnings_
+    sizes = {"n_treated": n1, "n_control": n0, "min": min_control}
+    return [Issue(code, fields=dict(sizes)) for code in codes]

@@ -20,6 +20,10 @@ campaign, analysed with :func:`~kpitools.roi.estimators.estimate_lift`.
 
 :func:`test_segment_interaction` tests whether the lift differs between segments
 (e.g. new, reactivated and steady customers, or channels).
+
+Results hold numbers and reason codes (:data:`ROI_NOTES`, ``SegmentInteractionResult.code``);
+their sentences are written by :mod:`kpitools.report.roi` (``notes_text``,
+``segment_test_text``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -46,6 +50,7 @@ from kpitools.roi.estimators import (
 from kpitools.vocab import Verdict
 
 __all__ = [
+    "ROI_NOTES",
     "RoiResult",
     "SegmentInteractionResult",
     "combine_programme",
@@ -75,6 +80,19 @@ def _money(value, name: str, *, positive: bool = False) -> float:
 # --------------------------------------------------------------------------------------
 # ROI
 # --------------------------------------------------------------------------------------
+
+#: Codes of :attr:`RoiResult.notes` (the numbers they quote are fields of the result):
+#: ``margin_lift`` (the lift on ``lift.outcome`` is taken as a margin lift, no margin rate),
+#: ``n_below_analysed`` (``n_treated_total`` is below ``lift.n_treated``),
+#: ``independent`` / ``correlated`` (programme: how the campaign estimates were combined,
+#: ``correlation``), ``revenue_not_reported`` (programme: some lifts were on margin).
+ROI_NOTES = (
+    "margin_lift",
+    "n_below_analysed",
+    "independent",
+    "correlated",
+    "revenue_not_reported",
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +136,11 @@ class RoiResult:
     components : tuple of RoiResult
         Campaigns of a programme (empty for a single campaign).
     notes : tuple of str
-        Plain-language remarks and assumptions.
+        Remarks and assumptions as codes (:data:`ROI_NOTES`), in order; their sentences are
+        :func:`kpitools.report.roi.notes_text`.
+    correlation : float or None
+        Programme: the common correlation assumed between the campaign margin estimates
+        (0 = independent); None for a single campaign.
     """
 
     name: str
@@ -139,6 +161,7 @@ class RoiResult:
     lift: LiftResult | None = field(default=None, repr=False, compare=False)
     components: tuple[RoiResult, ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()
+    correlation: float | None = None
 
     @property
     def net_margin(self) -> float:
@@ -184,12 +207,13 @@ class RoiResult:
         return frame
 
     def __str__(self) -> str:
-        level = f"{100 * (1 - self.alpha):g}%"
+        """A short numeric summary (no sentence; see :mod:`kpitools.report.roi`)."""
         return (
-            f"{self.name}: incremental margin {self.incremental_margin:,.0f} "
-            f"[{self.margin_ci_low:,.0f}; {self.margin_ci_high:,.0f}], cost {self.cost:,.0f}, "
-            f"ROI {self.roi:.1%} [{self.roi_ci_low:.1%}; {self.roi_ci_high:.1%}] ({level}) "
-            f"-> {self.verdict}"
+            f"RoiResult(name={self.name!r}, margin={self.incremental_margin:.6g}, "
+            f"margin_ci=[{self.margin_ci_low:.6g}, {self.margin_ci_high:.6g}], "
+            f"cost={self.cost:.6g}, roi={self.roi:.4g}, "
+            f"roi_ci=[{self.roi_ci_low:.4g}, {self.roi_ci_high:.4g}], alpha={self.alpha:g}, "
+            f"verdict={str(self.verdict)!r})"
         )
 
 
@@ -283,7 +307,7 @@ def compute_roi(
     if margin_rate is None:
         rate = 1.0
         revenue = rev_lo = rev_hi = None
-        notes.append(f"The lift on '{lift.outcome or 'outcome'}' is taken as a margin lift.")
+        notes.append("margin_lift")
     else:
         rate = _money(margin_rate, "margin_rate", positive=True)
         if rate > 1:
@@ -295,9 +319,7 @@ def compute_roi(
     margin = lift.effect * n * rate
     m_lo, m_hi = lift.ci_low * n * rate, lift.ci_high * n * rate
     if n < lift.n_treated:
-        notes.append(
-            f"n_treated_total ({n:,}) is below the treated customers analysed ({lift.n_treated:,})."
-        )
+        notes.append("n_below_analysed")
     return RoiResult(
         name=name,
         n_treated_total=n,
@@ -382,11 +404,7 @@ def combine_programme(
     cost = float(sum(r.cost for r in results))
     m_lo, m_hi = margin - z * se, margin + z * se
     revenue = rev_lo = rev_hi = None
-    notes = [
-        "Campaign estimates assumed independent (disjoint customers and control groups)."
-        if correlation == 0
-        else f"Campaign estimates assumed correlated (common correlation {correlation:g})."
-    ]
+    notes = ["independent" if correlation == 0 else "correlated"]
     if all(r.incremental_revenue is not None for r in results):
         revenue = float(sum(r.incremental_revenue for r in results))
         # Revenue se per campaign = margin se / margin rate.
@@ -396,7 +414,7 @@ def combine_programme(
         )
         rev_lo, rev_hi = revenue - z * math.sqrt(rev_var), revenue + z * math.sqrt(rev_var)
     else:
-        notes.append("Programme revenue not reported: some lifts were measured on margin.")
+        notes.append("revenue_not_reported")
     return RoiResult(
         name=name,
         n_treated_total=int(sum(r.n_treated_total for r in results)),
@@ -416,6 +434,7 @@ def combine_programme(
         lift=None,
         components=tuple(results),
         notes=tuple(notes),
+        correlation=float(correlation),
     )
 
 
@@ -466,9 +485,8 @@ class SegmentInteractionResult:
     alpha : float
         Level used for the verdict and the per-segment intervals.
     differs : bool
-        ``p_value < alpha``.
-    message : str
-        Plain-language verdict.
+        ``p_value < alpha``; the verdict is :attr:`code` (``"differs"`` or ``"same"``), its
+        sentence :func:`kpitools.report.roi.segment_test_text`.
     segment, outcome, treatment : str
         Columns used.
     cov_type : str
@@ -486,7 +504,6 @@ class SegmentInteractionResult:
     p_value: float
     alpha: float
     differs: bool
-    message: str
     segment: str
     outcome: str
     treatment: str
@@ -498,8 +515,19 @@ class SegmentInteractionResult:
         """The per-segment table (a copy)."""
         return self.table.copy()
 
+    @property
+    def code(self) -> Literal["differs", "same"]:
+        """``"differs"`` when the test rejects equal lifts (``p_value < alpha``), else
+        ``"same"`` (no evidence of a difference, which does not prove equality)."""
+        return "differs" if self.differs else "same"
+
     def __str__(self) -> str:
-        return f"{self.table.to_string()}\n{self.message}"
+        """A short numeric summary (no sentence; see :mod:`kpitools.report.roi`)."""
+        return (
+            f"SegmentInteractionResult(segment={self.segment!r}, outcome={self.outcome!r}, "
+            f"F={self.statistic:.4g}, df=({self.df_num}, {self.df_denom}), "
+            f"p={self.p_value:.4g}, code={self.code!r})"
+        )
 
 
 def test_segment_interaction(
@@ -543,7 +571,7 @@ def test_segment_interaction(
     Returns
     -------
     SegmentInteractionResult
-        Per-segment table, the Wald statistic, p-value and a plain-language verdict.
+        Per-segment table, the Wald statistic, p-value and the verdict as a code.
 
     Raises
     ------
@@ -640,19 +668,6 @@ def test_segment_interaction(
     if not (math.isfinite(stat) and math.isfinite(p)):
         raise FitError(f"the interaction test on '{segment}' could not be computed")
     df_denom = int(round(float(res.df_resid)))
-    differs = p < alpha
-    detail = f"robust Wald F = {stat:.3g} on {k - 1} and {df_denom} df, p = {p:.3g}"
-    if differs:
-        message = (
-            f"The lift differs between the values of '{segment}' ({detail} < {alpha:g}): "
-            "report and decide on the lift segment by segment."
-        )
-    else:
-        message = (
-            f"No evidence that the lift differs between the values of '{segment}' ({detail} "
-            f">= {alpha:g}). This does not prove the lifts are equal: small segments give the "
-            "test little power."
-        )
     return SegmentInteractionResult(
         table=table,
         statistic=stat,
@@ -660,8 +675,7 @@ def test_segment_interaction(
         df_denom=df_denom,
         p_value=p,
         alpha=float(alpha),
-        differs=differs,
-        message=message,
+        differs=p < alpha,
         segment=segment,
         outcome=outcome,
         treatment=treatment,

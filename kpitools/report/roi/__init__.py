@@ -7,7 +7,7 @@ wrappers return :class:`~kpitools.report.tables.Html` objects for a notebook cel
 goes through :mod:`kpitools.report.formatting` (Babel), every word through the catalogue
 (``roi.*`` messages). Figures are in :mod:`kpitools.plots.roi`.
 
-Modules: ``text`` (formatters, issue sentences), ``tables`` (campaigns, groups, guardrails,
+Modules: ``text`` (formatters; sentences of issues, guardrails, lifts, notes), ``tables`` (campaigns, groups, guardrails,
 verdicts, result tables), ``sections`` (header, summary, method), ``show`` (notebook
 display), ``export`` (``kpis.json``).
 """
@@ -37,18 +37,29 @@ from .tables import (
     segment_interaction_html,
     verdicts_html,
 )
-from .text import issue_message, issue_text
+from .text import (
+    control_size_text,
+    issue_message,
+    issue_text,
+    lift_caption,
+    notes_text,
+    segment_test_text,
+    srm_text,
+)
 
 __all__ = [
     "campaigns_table_html",
     "channel_name",
+    "control_size_text",
     "export_roi_json",
     "groups_html",
     "guardrails_html",
     "issue_message",
     "issue_text",
+    "lift_caption",
     "lift_html",
     "method_html",
+    "notes_text",
     "report_html",
     "roi_header_html",
     "roi_json",
@@ -56,6 +67,7 @@ __all__ = [
     "roi_summary_html",
     "segment_interaction_html",
     "segment_name",
+    "segment_test_text",
     "show_campaign_report",
     "show_campaigns_table",
     "show_guardrails",
@@ -67,5 +79,6 @@ __all__ = [
     "show_roi_summary",
     "show_segment_interaction",
     "show_verdicts",
+    "srm_text",
     "verdicts_html",
 ]

@@ -73,16 +73,16 @@ def show_campaign_report(report: CampaignReport) -> Html:
     return Html(report_html(report))
 
 
-def show_lift(result: LiftResult) -> Html:
+def show_lift(result: LiftResult, locale: str = "en") -> Html:
     """A lift estimate as a small table."""
-    return Html(lift_html(result))
+    return Html(lift_html(result, locale))
 
 
-def show_roi_result(result: RoiResult) -> Html:
+def show_roi_result(result: RoiResult, locale: str = "en") -> Html:
     """A campaign's or a programme's ROI as a table."""
-    return Html(roi_result_html(result))
+    return Html(roi_result_html(result, locale))
 
 
-def show_segment_interaction(result: SegmentInteractionResult) -> Html:
+def show_segment_interaction(result: SegmentInteractionResult, locale: str = "en") -> Html:
     """Lift per segment and the interaction test."""
-    return Html(segment_interaction_html(result))
+    return Html(segment_interaction_html(result, locale))

@@ -20,12 +20,20 @@ from .text import (
     group_name,
     interval_separator,
     issue_text,
+    lift_caption,
+    lift_quantity,
+    lift_unit,
     locale_of,
     money,
     money0,
+    notes_text,
     p_value,
     pct,
+    roi_result_caption,
+    segment_caption,
+    segment_test_text,
     short_issues,
+    significant,
 )
 
 __all__ = [
@@ -233,62 +241,70 @@ def verdicts_html(
 # --------------------------------------------------------------------------------------
 
 
-def _g4(v) -> str:
-    return f"{v:,.4g}" if isinstance(v, int | float) else str(v)
+def _cell(v, loc: str) -> str:
+    return significant(v, loc) if isinstance(v, int | float) else str(v)
 
 
-def lift_html(result: LiftResult) -> Markup:
-    """A :class:`~kpitools.roi.LiftResult` as a small table (one quantity per row)."""
+def lift_html(result: LiftResult, locale: str = "en") -> Markup:
+    """A :class:`~kpitools.roi.LiftResult` as a small table (one quantity per row), with its
+    caption and notes in ``locale``."""
     frame = result.to_frame()
-    rows = [(name, [_g4(r["value"]), r["unit"]]) for name, r in frame.iterrows()]
+    rows = [
+        (
+            lift_quantity(str(code), result, locale),
+            [_cell(r["value"], locale), lift_unit(r["unit"], locale)],
+        )
+        for code, r in frame.iterrows()
+    ]
     return render(
         "roi/table.html",
-        caption=result.caption(),
+        caption=lift_caption(result, locale),
         css_class="kpitools-lift",
-        index_name=frame.index.name,
-        columns=list(frame.columns),
+        index_name=t("roi.lift_column.quantity", locale),
+        columns=[t("roi.lift_column.value", locale), t("roi.lift_column.unit", locale)],
         rows=rows,
-        notes=list(result.notes),
+        notes=notes_text(result, locale),
         footer="",
     )
 
 
-def roi_result_html(result: RoiResult) -> Markup:
-    """A :class:`~kpitools.roi.RoiResult`: one row per campaign and the programme total."""
+def roi_result_html(result: RoiResult, locale: str = "en") -> Markup:
+    """A :class:`~kpitools.roi.RoiResult`: one row per campaign and the programme total
+    (money in currency units, ROI in percent), with its caption and notes in ``locale``."""
     frame = result.to_frame()
-    level = f"{100 * (1 - result.alpha):g}%"
 
     def fmt(column: str, v) -> str:
         if column == "verdict":
-            return str(v)
+            return t(f"roi.{v}", locale)
         if column in ("roi", "roi_ci_low", "roi_ci_high"):
-            return f"{100 * v:,.1f}%"
-        return f"{v:,.0f}"
+            return format_value(v, "ratio", locale)
+        return format_value(v, "count", locale)
 
     rows = [(name, [fmt(c, r[c]) for c in frame.columns]) for name, r in frame.iterrows()]
     return render(
         "roi/table.html",
-        caption=f"ROI of {result.name} ({level} intervals; money in currency units)",
+        caption=roi_result_caption(result, locale),
         css_class="kpitools-roi",
         index_name=frame.index.name,
         columns=list(frame.columns),
         rows=rows,
-        notes=list(result.notes),
+        notes=notes_text(result, locale),
         footer="",
     )
 
 
-def segment_interaction_html(result: SegmentInteractionResult) -> Markup:
-    """A :class:`~kpitools.roi.SegmentInteractionResult`: lift per segment and the test."""
+def segment_interaction_html(result: SegmentInteractionResult, locale: str = "en") -> Markup:
+    """A :class:`~kpitools.roi.SegmentInteractionResult`: lift per segment and the test's
+    verdict in ``locale``."""
     frame = result.table
-    rows = [(name, [_g4(v) for v in r]) for name, r in frame.iterrows()]
+    rows = [(name, [_cell(v, locale) for v in r]) for name, r in frame.iterrows()]
     return render(
         "roi/table.html",
-        caption=f"Lift of '{result.outcome}' by '{result.segment}'",
+        caption=segment_caption(result, locale),
         css_class="kpitools-segments",
         index_name=frame.index.name,
         columns=list(frame.columns),
         rows=rows,
         notes=[],
-        footer=result.message,
+        footer=segment_test_text(result, locale),
     )

@@ -1,4 +1,11 @@
-"""Words and numbers of the campaign ROI report: formatters and the sentences of issues.
+"""Words and numbers of the campaign ROI report: formatters and the sentences of results.
+
+The computation (:mod:`kpitools.roi`) returns numbers and reason codes; this module writes
+their sentences: issues (:func:`issue_text`, and :func:`issue_message` for ``kpis.json``), the
+sample ratio check (:func:`srm_text`), the control size needed (:func:`control_size_text`),
+the segment interaction test (:func:`segment_test_text`), a lift's caption and table labels
+(:func:`lift_caption`, :func:`lift_quantity`, :func:`lift_unit`) and the notes of a lift or a
+ROI (:func:`notes_text`).
 
 Every phrase comes from the translation catalogue (``roi.*`` messages, :func:`~kpitools.report.i18n.t`),
 every number from :mod:`kpitools.report.formatting` (Babel), so a French report reads
@@ -7,12 +14,24 @@ every number from :mod:`kpitools.report.formatting` (Babel), so a French report 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from babel.numbers import format_currency, format_decimal
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
 
 from kpitools.numbers import finite_or_none, is_missing
-from kpitools.roi import OUTCOMES, CampaignReport, CampaignResult, Issue
+from kpitools.roi import (
+    OUTCOMES,
+    CampaignReport,
+    CampaignResult,
+    ControlSizeResult,
+    Issue,
+    LiftResult,
+    RoiResult,
+    SegmentInteractionResult,
+    SRMResult,
+)
 
 from ..formatting import babel_locale, currency_pattern, format_change, format_date, format_value
 from ..i18n import catalogue, channel_name, segment_name, t
@@ -21,19 +40,29 @@ __all__ = [
     "BLOCKING_CODES",
     "blocking_reason",
     "confidence_level",
+    "control_size_text",
     "currency_of",
     "group_name",
     "interval",
     "interval_separator",
     "issue_message",
     "issue_text",
+    "lift_caption",
+    "lift_quantity",
+    "lift_unit",
     "locale_of",
     "method_name",
     "money",
     "money0",
+    "notes_text",
     "p_value",
     "pct",
+    "roi_result_caption",
+    "segment_caption",
+    "segment_test_text",
     "short_issues",
+    "significant",
+    "srm_text",
 ]
 
 #: Issues that explain why a campaign is not measured, most telling first.
@@ -209,3 +238,164 @@ def blocking_reason(campaign: CampaignResult, loc: str, cur: str) -> str:
         key=lambda i: BLOCKING_CODES.index(i.code) if i.code in BLOCKING_CODES else 99,
     )
     return issue_text(warn[0], loc, cur) if warn else "–"
+
+
+# --------------------------------------------------------------------------------------
+# Result objects of kpitools.roi (guardrails, lifts, ROI, segment test)
+# --------------------------------------------------------------------------------------
+
+
+def significant(v, loc: str, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits in the locale's format (``0.0603``,
+    ``1,234``, ``3,53``); below 0.001 in scientific notation (``1.5E-8``); ``–`` if missing."""
+    f = finite_or_none(v)
+    if f is None:
+        return "–"
+    bl = babel_locale(loc)
+    if f != 0 and abs(f) < 1e-3:
+        return format_scientific(f, format="0." + "#" * (digits - 1) + "E0", locale=bl)
+    r = float(f"{f:.{digits}g}")
+    decimals = 0 if r == 0 else max(0, digits - 1 - math.floor(math.log10(abs(r))))
+    return format_decimal(r, format="#,##0" + ("." + "#" * decimals if decimals else ""), locale=bl)
+
+
+def _percent(v, loc: str, decimals: int) -> str:
+    """A share as a percentage with at most ``decimals`` decimals (``80%``, ``11,76 %``)."""
+    if is_missing(v):
+        return "–"
+    bl = babel_locale(loc)
+    pattern = Locale.parse(bl).percent_formats[None].pattern.split(";")[0]
+    if decimals:
+        pattern = pattern.replace("#,##0", "#,##0." + "#" * decimals, 1)
+    return format_percent(float(v), format=pattern, locale=bl)
+
+
+def _level(alpha: float, loc: str) -> str:
+    """The confidence level ``1 - alpha`` as a percentage (``95%``, ``99,5 %``)."""
+    return _percent(1 - alpha, loc, 1)
+
+
+def srm_text(result: SRMResult, locale: str = "en") -> str:
+    """The conclusion of a sample ratio check (message ``roi.srm.<code>``).
+
+    Quotes the observed and planned control shares, the counts, the chi-square statistic,
+    its p-value and the threshold ``alpha``.
+    """
+    return t(
+        f"roi.srm.{result.code}",
+        locale,
+        observed=_percent(result.observed_control_share, locale, 2),
+        total=format_value(result.n_total, "count", locale),
+        n_control=format_value(result.n_control, "count", locale),
+        planned=_percent(result.planned_control_share, locale, 2),
+        expected=format_value(result.expected_control, "count", locale),
+        statistic=significant(result.statistic, locale),
+        p_value=significant(result.p_value, locale, 3),
+        alpha=significant(result.alpha, locale, 3),
+    )
+
+
+def control_size_text(result: ControlSizeResult, locale: str = "en") -> str:
+    """The control size needed to detect an effect, or why none suffices (message
+    ``roi.control_size.<code>``); the effect in outcome units, as a magnitude."""
+    fields = {
+        "n_treated": format_value(result.n_treated, "count", locale),
+        "effect": significant(abs(result.effect), locale),
+        "power": _percent(result.power, locale, 1),
+        "alpha": significant(result.alpha, locale, 3),
+    }
+    if result.feasible:
+        fields["n_control"] = format_value(result.n_control, "count", locale)
+    else:
+        fields["smallest"] = significant(result.smallest_detectable, locale)
+    return t(f"roi.control_size.{result.code}", locale, **fields)
+
+
+def segment_test_text(result: SegmentInteractionResult, locale: str = "en") -> str:
+    """The verdict of the segment interaction test (message ``roi.segment_test.<code>``)."""
+    return t(
+        f"roi.segment_test.{result.code}",
+        locale,
+        segment=str(result.segment),
+        statistic=significant(result.statistic, locale, 3),
+        df_num=format_value(result.df_num, "count", locale),
+        df_denom=format_value(result.df_denom, "count", locale),
+        p_value=significant(result.p_value, locale, 3),
+        alpha=significant(result.alpha, locale, 3),
+    )
+
+
+def lift_caption(result: LiftResult, locale: str = "en") -> str:
+    """Title of a lift table: outcome, estimator, standard errors, confidence level and the
+    covariates (messages ``roi.lift_caption``, ``roi.lift_caption_covariates``)."""
+    fields = {
+        "outcome": result.outcome or t("roi.lift_outcome", locale),
+        "method": result.method,
+        "cov_type": result.cov_type,
+        "level": _level(result.alpha, locale),
+    }
+    if result.covariates:
+        return t(
+            "roi.lift_caption_covariates", locale, covariates=", ".join(result.covariates), **fields
+        )
+    return t("roi.lift_caption", locale, **fields)
+
+
+def lift_quantity(code: str, result: LiftResult, locale: str = "en") -> str:
+    """The label of a row of :meth:`LiftResult.to_frame` (message ``roi.lift_row.<code>``)."""
+    if code in ("ci_low", "ci_high"):
+        return t(f"roi.lift_row.{code}", locale, level=_level(result.alpha, locale))
+    return t(f"roi.lift_row.{code}", locale)
+
+
+def lift_unit(code: str, locale: str = "en") -> str:
+    """A unit code of :meth:`LiftResult.to_frame` in words (message ``roi.lift_unit.<code>``;
+    ``""`` stays empty)."""
+    return t(f"roi.lift_unit.{code}", locale) if code else ""
+
+
+def _lift_note(code: str, result: LiftResult, locale: str) -> str:
+    if code == "cuped_theta":
+        return t("roi.note.cuped_theta", locale, theta=significant(result.theta, locale))
+    if code == "rows_dropped":
+        return t("roi.note.rows_dropped", locale, n=format_value(result.n_dropped, "count", locale))
+    return t(f"roi.note.{code}", locale)
+
+
+def _roi_note(code: str, result: RoiResult, locale: str) -> str:
+    lift = result.lift
+    if code == "margin_lift":
+        outcome = (lift.outcome if lift is not None else "") or t("roi.lift_outcome", locale)
+        return t("roi.note.margin_lift", locale, outcome=outcome)
+    if code == "n_below_analysed":
+        return t(
+            "roi.note.n_below_analysed",
+            locale,
+            n=format_value(result.n_treated_total, "count", locale),
+            analysed=format_value(lift.n_treated if lift is not None else None, "count", locale),
+        )
+    if code == "correlated":
+        return t(
+            "roi.note.correlated", locale, correlation=significant(result.correlation, locale, 3)
+        )
+    return t(f"roi.note.{code}", locale)
+
+
+def notes_text(result: LiftResult | RoiResult, locale: str = "en") -> list[str]:
+    """The sentences of the notes of a lift or of a ROI (messages ``roi.note.<code>``), in
+    order; the numbers they quote come from the result's fields."""
+    if isinstance(result, LiftResult):
+        return [_lift_note(code, result, locale) for code in result.notes]
+    return [_roi_note(code, result, locale) for code in result.notes]
+
+
+def roi_result_caption(result: RoiResult, locale: str = "en") -> str:
+    """Title of a ROI table (message ``roi.result_caption``)."""
+    return t("roi.result_caption", locale, name=result.name, level=_level(result.alpha, locale))
+
+
+def segment_caption(result: SegmentInteractionResult, locale: str = "en") -> str:
+    """Title of a per-segment lift table (message ``roi.segment_caption``)."""
+    return t(
+        "roi.segment_caption", locale, outcome=str(result.outcome), segment=str(result.segment)
+    )
