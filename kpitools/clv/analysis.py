@@ -59,6 +59,7 @@ import datetime as _dt
 import math
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -370,7 +371,7 @@ def analyse_clv(
     # -- values ---------------------------------------------------------------------------
     value_frame = fit_frame.copy()
     value_frame["monetary_value"] = value_frame["monetary_value"].clip(lower=0.0)
-    kwargs = {"time_unit": time_unit, "margin_rate": 1.0}
+    kwargs: dict[str, Any] = {"time_unit": time_unit, "margin_rate": 1.0}
     revenue_value = customer_lifetime_value(
         bg,
         gg,

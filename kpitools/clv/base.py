@@ -80,6 +80,7 @@ class FittedModel:
     MODEL = "model"
     params_: dict | None = None
     standard_errors_: dict | None = None
+    log_likelihood_: float | None = None
 
     def _params(self) -> tuple[float, ...]:
         if self.params_ is None:
@@ -92,7 +93,7 @@ class FittedModel:
         se = self.standard_errors_ or {}
         return pd.DataFrame(
             {
-                "estimate": [self.params_[k] for k in self.PARAMS],
+                "estimate": list(self._params()),
                 "standard_error": [se.get(k, np.nan) for k in self.PARAMS],
             },
             index=pd.Index(self.PARAMS, name="parameter"),

@@ -179,7 +179,8 @@ def _ll_and_grad(r, alpha, a, b, d: _Data, *, grad: bool):
 def _objective(theta, data: _Data, penalizer):
     """Penalised mean negative log-likelihood and its gradient in log-parameters."""
     params = np.exp(theta)
-    ll, g = _ll_and_grad(*params, data, grad=True)
+    r, alpha, a, b = params
+    ll, g = _ll_and_grad(r, alpha, a, b, data, grad=True)
     total = data.w.sum()
     value = -(data.w * ll).sum() / total + penalizer * np.sum(params**2)
     gradient = -g / total * params + 2.0 * penalizer * params**2
@@ -425,7 +426,8 @@ class BetaGeoModel(FittedModel):
         params = scaled.copy()
         params[1] *= scale
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
-        self.log_likelihood_ = float(bgnbd_log_likelihood(*params, x, tx, t_obs).sum())
+        r, alpha, a, b = params
+        self.log_likelihood_ = float(bgnbd_log_likelihood(r, alpha, a, b, x, tx, t_obs).sum())
         se = standard_errors(_objective, res.x, args, n, params)
         self.standard_errors_ = dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
         self.n_customers_ = int(n)

@@ -263,7 +263,8 @@ class GammaGammaModel(FittedModel):
         params = np.exp(res.x)
         params[2] *= scale
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
-        self.log_likelihood_ = float(gamma_gamma_log_likelihood(*params, x, m).sum())
+        p, q, gamma = params
+        self.log_likelihood_ = float(gamma_gamma_log_likelihood(p, q, gamma, x, m).sum())
         se = standard_errors(_objective, res.x, args, n_rep, params)
         self.standard_errors_ = dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
         self.n_customers_ = n_rep

@@ -521,7 +521,7 @@ def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods: list[Period]
 
 def _selected(params: BrandParams, kpis: Sequence[str] | None) -> list[Kpi]:
     if kpis or params.kpis:
-        ids = list(kpis or params.kpis)
+        ids = list(kpis or params.kpis or ())
         if not kpis:
             # the KPIs that objectives track and the report's headline are always computed
             extra = list(getattr(getattr(params, "report", None), "headline", []) or [])

@@ -45,13 +45,13 @@ def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard
     k = get_declaration(m.kpi)
     lo, hi = m.bounds()
     end = scorecard.period.end
+    f: float | None = None
+    elo, ehi = lo, hi
     if m.baseline is not None:
-        f: float | None = pacing_fraction(end, m.baseline.date, objective.deadline)
+        f = fraction = pacing_fraction(end, m.baseline.date, objective.deadline)
         b = m.baseline.value
-        elo = lo if lo is None or b >= lo else paced_value(b, lo, f)
-        ehi = hi if hi is None or b <= hi else paced_value(b, hi, f)
-    else:
-        f, elo, ehi = None, lo, hi
+        elo = lo if lo is None or b >= lo else paced_value(b, lo, fraction)
+        ehi = hi if hi is None or b <= hi else paced_value(b, hi, fraction)
     tol = parse_tolerance(m.tolerance if m.tolerance is not None else objective.tolerance)
     value, kpi_status, reason, missing_tables = _lookup(scorecard, m.kpi)
     status, gap, rel = assess(value, elo, ehi, tol, k.unit)

@@ -55,10 +55,13 @@ def assess(
         gap = 0.0 if ref is None else value - ref
     else:
         gap_ref = low if low is not None else high
+        if gap_ref is None:
+            raise ValueError("a target needs a lower or an upper bound")
         gap = value - gap_ref
     rel = gap / abs(gap_ref) if gap_ref not in (None, 0) else (0.0 if gap == 0 else None)
     if miss is None:
         return Status.ON_TRACK, gap, rel
+    assert ref is not None  # a bound was missed
     band = tolerance_band(tolerance, ref, unit)
     status = Status.AT_RISK if (miss <= band or _close(miss, band)) else Status.OFF_TRACK
     return status, gap, rel

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
@@ -32,6 +32,10 @@ from .objectives import ObjectiveList
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_PARTS = re.compile(r"^(?P<scheme>[^:/]+)://(?:[^@/?#]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)")
 _SECRET_QUERY_KEYS = {"password", "pass", "pwd", "passwd", "secret", "token", "sslpassword"}
+
+
+#: The dimensions a breakdown table can group by.
+BreakdownBy = Literal["segment", "product_line", "acquisition_channel"]
 
 
 class TableMapping(_Strict):
@@ -209,9 +213,7 @@ class ReportParams(_Strict):
         default_factory=lambda: ["revenue", "new_customers", "retention_rate", "nps"],
         description="KPIs shown as tiles on the first page and as trend figures",
     )
-    breakdowns: list[Literal["segment", "product_line", "acquisition_channel"]] = Field(
-        default_factory=lambda: ["segment", "product_line", "acquisition_channel"]
-    )
+    breakdowns: list[BreakdownBy] = Field(default_factory=lambda: list(get_args(BreakdownBy)))
     breakdown_kpis: list[str] = Field(
         default_factory=lambda: [
             "new_customers",

@@ -229,6 +229,7 @@ class ObjectiveTarget(_Strict):
         """The final target for this baseline and KPI unit."""
         if self.value is not None:
             return float(self.value)
+        assert self.change is not None  # the validator requires a value or a change
         kind, amount = parse_change(self.change)
         if kind == "relative":
             return baseline + abs(baseline) * amount
@@ -306,7 +307,7 @@ class MetricTarget(_Strict):
             raise ValueError("a relative change needs a non-zero baseline value; give min/max")
         lo, hi = v.resolve(k, baseline)
         final = lo if lo is not None else hi
-        if _worse_than_baseline(k, final, baseline.value):
+        if final is not None and _worse_than_baseline(k, final, baseline.value):
             raise ValueError(
                 f"the change {v.change!r} moves {kpi_id} away from better ({k.direction} is "
                 "better); check the sign"

@@ -9,6 +9,7 @@ from the data is never read as mathtext).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -54,7 +55,7 @@ def axis_formatter(unit: str, locale: str, currency: str = "EUR") -> FuncFormatt
 
 def empty_axes(ax: Axes, text: str = "–", *, color: str | None = "grey") -> Axes:
     """An axes with only ``text`` in its middle (no data to draw)."""
-    kwargs = {"color": color} if color else {}
+    kwargs: dict[str, Any] = {"color": color} if color else {}
     ax.text(0.5, 0.5, literal(text), ha="center", va="center", transform=ax.transAxes, **kwargs)
     ax.set_axis_off()
     return ax

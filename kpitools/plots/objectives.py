@@ -8,9 +8,11 @@ page. Words and numbers come from :mod:`kpitools.report.objectives`; text is dra
 from __future__ import annotations
 
 import textwrap
+from typing import cast
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
 from ..objectives import ObjectiveReport
@@ -137,7 +139,7 @@ def plot_objective_tree(
         )
         return ax
     ax.set_ylim(-total, 0)
-    fig = ax.figure
+    fig = cast(Figure, ax.figure)
     box = ax.get_position()
     width_in, height_in = fig.get_size_inches()
     scale = (box.width * width_in, box.height * height_in / total)

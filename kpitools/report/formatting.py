@@ -51,7 +51,7 @@ def format_number(value: object, locale: str = "en", decimals: int = 0) -> str:
     """A plain number with grouping, e.g. ``12,345`` / ``12 345`` / ``12.345``."""
     if is_missing(value):
         return "–"
-    value = float(value)  # type: ignore[arg-type]  (a number: not missing)
+    value = float(value)  # type: ignore[arg-type]  # a number: not missing
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=fmt, locale=babel_locale(locale))
 
@@ -76,7 +76,7 @@ def format_value(value: object, unit: str, locale: str = "en", currency: str = "
     """
     if is_missing(value):
         return "–"
-    value = float(value)  # type: ignore[arg-type]  (a number: not missing)
+    value = float(value)  # type: ignore[arg-type]  # a number: not missing
     loc = babel_locale(locale)
     if unit == "count":
         return format_decimal(round(value), format="#,##0", locale=loc)
@@ -138,8 +138,11 @@ def change_kind(unit: str) -> str:
     return "relative"
 
 
-def format_date(d: date, locale: str = "en") -> str:
-    """A date in the locale's long form: ``1 December 2025`` / ``1 décembre 2025``."""
+def format_date(d: date | None, locale: str = "en") -> str:
+    """A date in the locale's long form: ``1 December 2025`` / ``1 décembre 2025``; ``–``
+    when there is none."""
+    if d is None:
+        return "–"
     return babel_format_date(d, format="long", locale=babel_locale(locale))
 
 

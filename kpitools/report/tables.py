@@ -117,7 +117,8 @@ def served_objectives(objectives: Any) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-STATUS_CLASS = {
+#: CSS class of each status (by its value, so a status read back from kpis.json works too).
+STATUS_CLASS: dict[str, str] = {
     Status.ON_TRACK: "good",
     Status.AT_RISK: "warn",
     Status.OFF_TRACK: "bad",
@@ -298,14 +299,16 @@ def breakdown_html(
     }
     if not ids:
         # in the order of the reasons' English wording, as the report always listed them
-        whys = sorted(
-            set(breakdown.unsupported.values()),
-            key=lambda u: (
-                ("needs table " + ", ".join(u.missing_tables))
-                if u.reason == Reason.NEEDS_TABLE
-                else f"no breakdown by {breakdown.by}"
-            ),
-        ) or [None]
+        whys: list[Unsupported | None] = [
+            *sorted(
+                set(breakdown.unsupported.values()),
+                key=lambda u: (
+                    ("needs table " + ", ".join(u.missing_tables))
+                    if u.reason == Reason.NEEDS_TABLE
+                    else f"no breakdown by {breakdown.by}"
+                ),
+            )
+        ] or [None]
         reasons = [unsupported_text(u, breakdown.by, loc) for u in whys]
         return render("kpis/breakdown.html", kpis=[], reasons=reasons, rows=[], **ctx)
     pivot = breakdown.pivot("value")
