@@ -1,5 +1,5 @@
 """Response curves of :mod:`kpitools.kpis.curves` on hand-built leads (expected values worked
-out below), on the demo data against the planted truth, and on PostgreSQL against DuckDB.
+out below), on the demo data against the planted truth (the same fixture on PostgreSQL: tests/test_postgres.py).
 
 Touch response (report period March 2025)
 -----------------------------------------

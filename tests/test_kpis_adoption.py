@@ -1,5 +1,5 @@
 """CRM adoption KPIs on a tiny hand-built fixture (expected values worked out by hand below),
-on the demo data against the planted truth, and on PostgreSQL against DuckDB.
+on the demo data against the planted truth (the same fixture on PostgreSQL: tests/test_postgres.py).
 
 Brand ``acme``, monthly, report period March 2025; rows of brand ``other`` never count.
 
