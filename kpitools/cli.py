@@ -213,7 +213,11 @@ def run(
     click.echo(f"{'brand':<{width}}  {'period':<8}  {'status':<6}  {'time':>7}  detail")
     indent = " " * (width + 30)
     for r in results:
-        lines = [r.report_dir] if r.status == "ok" else (r.error or "").splitlines() or ["?"]
+        lines: list[str]
+        if r.status == "ok" and r.report_dir is not None:  # an ok run always has its folder
+            lines = [r.report_dir]
+        else:
+            lines = (r.error or "").splitlines() or ["?"]
         if r.failed_notebook:
             lines.append(f"failed notebook: {r.failed_notebook}")
         click.echo(

@@ -179,11 +179,11 @@ def check_values(table: Table, t: ibis.Table, *, sample: int = 3) -> list[Contra
     dup = t.group_by(key).aggregate(n=t.count()).filter(lambda x: x.n > 1).count()
     counts = t.aggregate(**aggs).execute().iloc[0].to_dict()
     problems = []
-    for name, (col, text, pred) in checks.items():
+    for name, (col_name, text, pred) in checks.items():
         n = int(counts.get(name) or 0)
         if n:
             rows = t.filter(pred).limit(sample).execute().to_dict("records")
-            problems.append(ContractProblem(table.name, col, text, rows, n))
+            problems.append(ContractProblem(table.name, col_name, text, rows, n))
     n_dup = int(dup.execute())
     if n_dup:
         rows = (

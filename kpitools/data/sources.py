@@ -195,6 +195,8 @@ def _open(source: SourceParams, base_dir: Path) -> BaseBackend:
                 f"cannot connect to {source.redacted()}: {type(exc).__name__}: "
                 f"{_scrub(str(exc), source)}"
             ) from None
+    if source.path is None:  # SourceParams validation requires it for every non-sql kind
+        raise DataSourceError(f"a {source.kind} source needs a path")
     path = Path(os.path.expandvars(source.path)).expanduser()
     if not path.is_absolute():
         path = (base_dir / path).resolve()

@@ -56,21 +56,20 @@ def plot_lift_forest(
     matplotlib.axes.Axes
     """
     loc, cur = locale_of(report, locale), currency_of(report, currency)
-    items = [c for c in report.campaigns if c.revenue_lift is not None]
-    items.sort(key=lambda c: c.revenue_lift.effect)
+    items = [(c, c.revenue_lift) for c in report.campaigns if c.revenue_lift is not None]
+    items.sort(key=lambda item: item[1].effect)
     if ax is None:
         _, ax = plt.subplots(figsize=(8.5, 0.38 * max(len(items), 3) + 1.3))
     ax.set_title(literal(t("roi.forest_title", loc)), fontsize=10, loc="left")
     if not items:
         return empty_axes(ax)
-    for y, c in enumerate(items):
-        lift = c.revenue_lift
+    for y, (c, lift) in enumerate(items):
         colour = VERDICT_COLOUR.get(c.verdict, _DEFAULT_COLOUR)
         ax.plot([lift.ci_low, lift.ci_high], [y, y], color=colour, lw=2, solid_capstyle="butt")
         ax.scatter([lift.effect], [y], color=colour, s=36, zorder=3)
     ax.axvline(0, color="#374151", lw=1, ls="--")
     ax.set_yticks(range(len(items)))
-    labels = [literal(c.name if len(c.name) <= 48 else c.name[:46] + "…") for c in items]
+    labels = [literal(c.name if len(c.name) <= 48 else c.name[:46] + "…") for c, _ in items]
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_ylim(-0.7, len(items) - 0.3)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: literal(money0(v, loc, cur))))
@@ -81,7 +80,7 @@ def plot_lift_forest(
     )
     ax.grid(axis="x", color="#e5e8ef")
     ax.grid(axis="y", visible=False)
-    present = list(dict.fromkeys(c.verdict for c in items))
+    present = list(dict.fromkeys(c.verdict for c, _ in items))
     handles = [
         Line2D(
             [0], [0], color=VERDICT_COLOUR[v], marker="o", lw=2, label=literal(t(f"roi.{v}", loc))
@@ -124,7 +123,7 @@ def plot_roi_by(
         _, ax = plt.subplots(figsize=(6.5, 0.5 * max(n, 2) + 1.2))
     title = t("roi.roi_by_title", loc, by=t(f"roi.{by}_word", loc))
     ax.set_title(literal(title), fontsize=10, loc="left")
-    if not n:
+    if table is None or not n:
         return empty_axes(ax)
     rows = list(table.iterrows())[::-1]  # first group on top
     for y, (_, r) in enumerate(rows):

@@ -167,11 +167,19 @@ def analyse_outcomes(
     programme = None
     prog_rev = prog_lo = prog_hi = None
     if measured:
-        programme = combine_programme([r.roi for r in measured], name="programme")
-        with_rev = [r for r in measured if r.revenue_lift is not None]
+        programme = combine_programme(
+            [r.roi for r in measured if r.roi is not None], name="programme"
+        )
+        # (incremental revenue, its se) of the campaigns with a revenue lift; the revenue
+        # figure is set whenever the lift is
+        with_rev = [
+            (r.incremental_revenue, r.revenue_lift.se * r.n_treated)
+            for r in measured
+            if r.revenue_lift is not None and r.incremental_revenue is not None
+        ]
         if with_rev:
-            prog_rev = float(sum(r.incremental_revenue for r in with_rev))
-            se = math.sqrt(sum((r.revenue_lift.se * r.n_treated) ** 2 for r in with_rev))
+            prog_rev = float(sum(rev for rev, _ in with_rev))
+            se = math.sqrt(sum(rev_se**2 for _, rev_se in with_rev))
             z = float(stats.norm.ppf(1 - alpha / 2))
             prog_lo, prog_hi = prog_rev - z * se, prog_rev + z * se
     if unmeasured and results:

@@ -244,7 +244,8 @@ def analyse_campaign(
     )
     break_even = cost / n1 if cost > 0 else None
     required = None
-    if mde_margin is not None and break_even is not None and mde_margin > break_even:
+    # mde_margin is set only when sd_margin is (non-zero): the sd_margin test narrows its type
+    if sd_margin and mde_margin is not None and break_even is not None and mde_margin > break_even:
         required = required_control_size(break_even, sd_margin, n1, alpha=alpha, power=POWER)
 
     # -- lifts and ROI ---------------------------------------------------------------------------

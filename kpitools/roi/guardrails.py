@@ -350,19 +350,17 @@ def required_control_size(
     limit = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / math.sqrt(n1) * sd
     # Power with an (almost) unlimited control group: if it is still short, give up.
     max_power = analysis.power(effect_size=d, nobs1=n1, alpha=alpha, ratio=1e9)
-    common = dict(
-        effect=float(effect),
-        sd=sd,
-        n_treated=n1,
-        alpha=alpha,
-        power=power,
-        smallest_detectable=float(limit),
-    )
+    smallest = float(limit)
     if max_power <= power:
         return ControlSizeResult(
             n_control=math.inf,
             feasible=False,
-            **common,
+            effect=float(effect),
+            sd=sd,
+            n_treated=n1,
+            alpha=alpha,
+            power=power,
+            smallest_detectable=smallest,
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -381,7 +379,12 @@ def required_control_size(
     return ControlSizeResult(
         n_control=n0,
         feasible=True,
-        **common,
+        effect=float(effect),
+        sd=sd,
+        n_treated=n1,
+        alpha=alpha,
+        power=power,
+        smallest_detectable=smallest,
     )
 
 

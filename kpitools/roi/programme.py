@@ -379,7 +379,8 @@ def combine_programme(
     ------
     RoiInputError
         Empty list, non-RoiResult items, different ``alpha`` values, ``correlation`` out of
-        range.
+        range, a result with a revenue figure but no ``margin_rate`` (a programme total) when
+        every result has a revenue figure.
     """
     results = list(results)
     if not results:
@@ -405,10 +406,20 @@ def combine_programme(
     m_lo, m_hi = margin - z * se, margin + z * se
     revenue = rev_lo = rev_hi = None
     notes = ["independent" if correlation == 0 else "correlated"]
-    if all(r.incremental_revenue is not None for r in results):
-        revenue = float(sum(r.incremental_revenue for r in results))
+    revenues = [r.incremental_revenue for r in results if r.incremental_revenue is not None]
+    if len(revenues) == len(results):
+        revenue = float(sum(revenues))
         # Revenue se per campaign = margin se / margin rate.
-        rev_ses = np.array([r.margin_se / r.margin_rate for r in results], dtype=float)
+        se_list = []
+        for r in results:
+            if r.margin_rate is None:
+                # a programme total has a revenue figure but no margin rate
+                raise RoiInputError(
+                    f"{r.name!r} has an incremental revenue but no margin_rate (a programme "
+                    "total?): combine_programme takes the campaign results themselves"
+                )
+            se_list.append(r.margin_se / r.margin_rate)
+        rev_ses = np.array(se_list, dtype=float)
         rev_var = float(
             (rev_ses**2).sum() + correlation * (rev_ses.sum() ** 2 - (rev_ses**2).sum())
         )

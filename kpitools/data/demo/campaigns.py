@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, cast
+
 import numpy as np
 import pyarrow as pa
 
@@ -33,10 +35,28 @@ from .planted import (
 )
 
 
+class _Funnel(TypedDict):
+    """One channel of :data:`CHANNEL_FUNNEL`: funnel rates, cost, effect and duration ranges."""
+
+    delivered: float
+    opened: float
+    clicked: float
+    unsubscribed: float
+    cost: tuple[float, float]
+    fixed: tuple[int, int]
+    effect: tuple[float, float]
+    days: tuple[int, int]
+    weight: float
+
+
+#: ``CHANNEL_FUNNEL`` is a plain dict of dicts (its values infer as ``object``): its shape.
+_FUNNEL = cast(dict[str, _Funnel], CHANNEL_FUNNEL)
+
+
 def campaigns(gen: DemoGenerator) -> None:
     rng = gen.rng
-    chans = list(CHANNEL_FUNNEL)
-    ch_weight = np.array([CHANNEL_FUNNEL[c]["weight"] for c in chans])
+    chans = list(_FUNNEL)
+    ch_weight = np.array([_FUNNEL[c]["weight"] for c in chans])
     ch_weight = ch_weight / ch_weight.sum()
     plan = []
     for b in range(gen.nb):
@@ -57,7 +77,7 @@ def campaigns(gen: DemoGenerator) -> None:
         with_line = rng.random(k) < 0.5
         line = rng.integers(0, 2, size=k)
         for j in range(k):
-            f = CHANNEL_FUNNEL[chans[channel[j]]]
+            f = _FUNNEL[chans[channel[j]]]
             obj = OBJECTIVES[objective[j]]
             has_line = bool(with_line[j]) or obj == "cross_sell"
             days = int(rng.integers(f["days"][0], f["days"][1] + 1))
@@ -83,7 +103,7 @@ def campaigns(gen: DemoGenerator) -> None:
     # campaign to show. Its outcome window runs past the end of the data; the planted truth
     # is the part of the effect inside the data (the window is "still open").
     late = gen.late_rng
-    f = CHANNEL_FUNNEL["email"]
+    f = _FUNNEL["email"]
     for b in range(gen.nb):
         start = int(late.integers((gen.T_END - 26 * DAY) // DAY, (gen.T_END - 12 * DAY) // DAY))
         plan.append(
@@ -109,8 +129,10 @@ def campaigns(gen: DemoGenerator) -> None:
 
     base = gen.base_orders
     index = SortedTimes((base["cust"].astype(np.int64) << 32) | (base["t"] - gen.T0))
-    extras = {k: [] for k in ("cust", "t", "code", "revenue", "cost", "channel")}
-    members = {
+    extras: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("cust", "t", "code", "revenue", "cost", "channel")
+    }
+    members: dict[str, list[np.ndarray]] = {
         k: []
         for k in (
             "cid",
@@ -124,7 +146,7 @@ def campaigns(gen: DemoGenerator) -> None:
             "responded",
         )
     }
-    truth_m = {
+    truth_m: dict[str, list[np.ndarray]] = {
         k: [] for k in ("cid", "cust", "control", "segment", "exp_rev", "exp_margin", "real_rev")
     }
     truth_c = []
@@ -133,7 +155,7 @@ def campaigns(gen: DemoGenerator) -> None:
     for cid, c in enumerate(plan, start=1):
         rng = gen.late_rng if c.get("late") else gen.rng
         b = c["brand"]
-        f = CHANNEL_FUNNEL[c["channel"]]
+        f = _FUNNEL[c["channel"]]
         t0 = c["starts_at"]
         sm = int(np.searchsorted(gen.mstart, t0, side="right") - 1)
         pool = gen.brand_members[b]
@@ -190,12 +212,12 @@ def campaigns(gen: DemoGenerator) -> None:
         exp_rev = c["effect"] * mult
         exp_margin = exp_rev * gen.line_margin[code]
         lam = np.where(delivered, exp_rev / (f["delivered"] * gen.line_mean[code]), 0.0)
-        k = rng.poisson(lam)
-        g, _ = expand(k)
+        n_extra = rng.poisson(lam)
+        g, _ = expand(n_extra)
         w_end = c["ends_at"] + ATTRIBUTION_DAYS * DAY
         et = uniform_between(rng, sent[g], np.full(len(g), w_end))
         inside = et < gen.T_END  # no order after the end of the data
-        g, et, k = g[inside], et[inside], np.bincount(g[inside], minlength=m)
+        g, et, n_extra = g[inside], et[inside], np.bincount(g[inside], minlength=m)
         # the planted truth is the expected effect inside the data: extra orders are uniform
         # over [sent, window end), so a window cut by the end of the data keeps that share
         seen = np.clip((gen.T_END - sent) / np.maximum(w_end - sent, 1), 0.0, 1.0)
@@ -216,7 +238,7 @@ def campaigns(gen: DemoGenerator) -> None:
         real_margin = np.bincount(g, weights=vals["revenue"] - vals["cost"], minlength=m)
         first_buy = np.full(m, np.iinfo(np.int64).max)
         np.minimum.at(first_buy, g, et)
-        bought = k > 0
+        bought = n_extra > 0
         talk = clicked & (rng.random(m) < 0.10)
         talk_t = click_t + np.round(np.exp(np.log(2 * HOUR) + rng.standard_normal(m))).astype(
             np.int64
@@ -313,8 +335,12 @@ def _write_campaigns(gen: DemoGenerator, plan, members, truth_m, truth_c, truth_
                 np.where(line >= 0, cbrand * 2 + line, 0), gen.line_names, mask=line < 0
             ),
             "name": pa.array(names, type=pa.string()),
-            "channel": categorical([CHANNELS.index(c["channel"]) for c in plan], CHANNELS),
-            "objective": categorical([OBJECTIVES.index(c["objective"]) for c in plan], OBJECTIVES),
+            "channel": categorical(
+                np.array([CHANNELS.index(c["channel"]) for c in plan]), CHANNELS
+            ),
+            "objective": categorical(
+                np.array([OBJECTIVES.index(c["objective"]) for c in plan]), OBJECTIVES
+            ),
             "starts_at": timestamps(gen.campaign_start),
             "ends_at": timestamps(gen.campaign_end),
             "fixed_cost": column(np.array([c["fixed_cost"] for c in plan], dtype=float)),

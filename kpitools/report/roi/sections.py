@@ -120,7 +120,7 @@ def method_html(report: CampaignReport, locale: str | None = None) -> Markup:
         days=s.get("attribution_days"),
         pre=s.get("pre_period_days"),
         lapse=s.get("lapse_days"),
-        method=method_name(s.get("method"), loc),
+        method=method_name(str(s.get("method")), loc),
         cov=s.get("cov_type"),
         level=confidence_level(report, loc),
     )

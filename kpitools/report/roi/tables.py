@@ -70,6 +70,8 @@ def campaigns_table_html(
             if rl is not None
             else _NONE
         )
+        margin: tuple[str, str | None, str | None]
+        roi_cell: tuple[str, str | None, str | None]
         if roi is not None:
             margin = (
                 money0(roi.incremental_margin, loc, cur),
