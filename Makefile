@@ -32,9 +32,10 @@ reports: $(DEMO_DB) ## Run every params/*.yaml report into reports/ (JOBS=2)
 demo: setup demo-data reports ## Set up, generate the demo data and produce every demo brand's report
 	@echo "Open reports/index.html"
 
-test: setup demo-data ## Set up and run the whole test suite (lint, format, unit, notebooks, end to end)
+test: setup demo-data ## Set up and run the whole test suite (lint, format, types, unit, notebooks, end to end)
 	$(BIN)/ruff check kpitools tests benchmarks
 	$(BIN)/ruff format --check kpitools tests benchmarks
+	$(BIN)/mypy kpitools
 	$(BIN)/python -m pytest tests -n $(JOBS)
 	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 
