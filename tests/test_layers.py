@@ -1,5 +1,7 @@
-"""The layers import one way (docs/architecture.md): a module imports only its own layer or the
-layers above it, at module level or inside a function alike, and no import circle exists."""
+"""The layers import one way (docs/architecture.md): a module imports only the layers above it,
+at module level or inside a function alike; within a layer, only the folder pairs of
+:data:`WITHIN_LAYER` (kpis before the analyses built on it, report's words and fragments before
+the figures, both before the notebook display); and no import circle exists."""
 
 from __future__ import annotations
 
@@ -32,6 +34,33 @@ LAYERS: dict[str, int] = {
     "kpitools.runner": 6,
     "kpitools.cli": 6,
 }
+
+#: The folders (a top-level module or package of kpitools) a module of the same layer may
+#: import: ``(importer, imported)``. Any other import within a layer fails the test.
+WITHIN_LAYER: set[tuple[str, str]] = {
+    ("periods", "errors"),
+    ("catalogue", "errors"),
+    ("catalogue", "vocab"),
+    ("objectives", "kpis"),
+    ("roi", "kpis"),
+    ("clv", "kpis"),
+    ("plots", "report"),
+    ("report.display", "report"),
+    ("report.display", "plots"),
+    ("cli", "runner"),
+}
+
+#: Report modules that show results in a notebook (tables and figures): they sit below plots.
+NOTEBOOK_DISPLAY = ("kpitools.report.notebook", "kpitools.report.display")
+
+
+def folder(module: str) -> str:
+    """The folder a module belongs to for the within-layer rule: ``roi``, ``report``,
+    ``report.display`` (the notebook display modules), ``errors`` …"""
+    if module in NOTEBOOK_DISPLAY:
+        return "report.display"
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "kpitools"
 
 
 def _module_name(path: Path) -> str:
@@ -95,6 +124,32 @@ def test_no_upward_import():
         if layer(d) > layer(m)
     ]
     assert not upward, "\n".join(upward)
+
+
+def test_within_a_layer_only_the_declared_folders_import_each_other():
+    sideways = [
+        f"{m} imports {d}: ({folder(m)!r}, {folder(d)!r}) is not in WITHIN_LAYER"
+        for m, deps in graph().items()
+        for d in sorted(deps)
+        if folder(m) != folder(d)
+        and layer(d) == layer(m)
+        and (folder(m), folder(d)) not in WITHIN_LAYER
+    ]
+    assert not sideways, "\n".join(sideways)
+
+
+def test_the_layer_rules_have_no_circle_between_folders():
+    edges = WITHIN_LAYER
+    seen = {a for a, _ in edges} | {b for _, b in edges}
+    for start in seen:
+        stack, reached = [start], set()
+        while stack:
+            node = stack.pop()
+            for a, b in edges:
+                if a == node and b not in reached:
+                    reached.add(b)
+                    stack.append(b)
+        assert start not in reached, f"WITHIN_LAYER lets {start} import itself through others"
 
 
 def test_no_import_cycle():
