@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from markupsafe import Markup
 
 from kpitools.kpis.compute import (
     Breakdown,
@@ -41,6 +42,7 @@ from kpitools.report.notebook import (
     show_summary,
 )
 from kpitools.report.tables import (
+    Html,
     breakdown_html,
     glossary_html,
     header_html,
@@ -202,7 +204,7 @@ def test_header_footer_and_headings(payload):
         header_html(params, sc),
         header_html(params, sc, title=payload),
         show_header(params, sc),
-        show_footer(params, db, sc),
+        show_footer(params, db),
         show_section(payload, "en"),
         heading_html(payload, level=3),
         not_available_html([payload], "fr"),
@@ -246,7 +248,12 @@ def test_not_available_sections(payload):
 
 
 def test_page(payload):
-    assert_inert(page(f"<p>{len(payload)}</p>", title=payload, lang=payload))
+    assert_inert(page(Markup(f"<p>{len(payload)}</p>"), title=payload, lang=payload))
+
+
+def test_trusted_html_helpers_refuse_plain_text(payload):
+    with pytest.raises(TypeError):
+        Html(payload)  # type: ignore[arg-type]
 
 
 def test_sparkline_is_numbers_only():

@@ -13,7 +13,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from babel.numbers import format_currency
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
@@ -25,9 +24,9 @@ from ..report.clv.text import (
     money,
     not_fitted_text,
 )
-from ..report.formatting import babel_locale, currency_pattern, format_date, format_value
-from ..report.i18n import t
-from .kpis import literal, locale_of
+from ..report.formatting import format_date, format_money_whole, format_value
+from ..report.i18n import locale_of, t
+from .kpis import literal
 
 __all__ = ["plot_calibration", "plot_clv_by", "plot_clv_distribution"]
 
@@ -38,13 +37,7 @@ def _money_tick(report: ClvReport, value: float, locale: str) -> str:
     """An axis tick in the report's currency, without cents (``£1,200``, ``1 200 €``)."""
     if abs(value) >= 100_000:
         return format_value(value / 1000, "number", locale) + "k"
-    return format_currency(
-        round(value),
-        report.currency,
-        format=currency_pattern(locale, False),
-        locale=babel_locale(locale),
-        currency_digits=False,
-    )
+    return format_money_whole(value, locale, report.currency)
 
 
 def _money_formatter(report: ClvReport, locale: str) -> FuncFormatter:

@@ -22,9 +22,8 @@ from ..kpis.cohorts import CohortRetention
 from ..kpis.compute import Scorecard
 from ..kpis.curves import TouchResponse
 from ..kpis.funnel import STEPS, Funnel
-from ..locales import DEFAULT_LOCALE
 from ..report.formatting import format_value
-from ..report.i18n import channel_name, kpi_name, t
+from ..report.i18n import channel_name, kpi_name, locale_of, t
 
 PALETTE = {"line": "#4a6fa5", "current": "#1f3b63", "grid": "#e5e8ef"}
 
@@ -35,11 +34,6 @@ FUNNEL_STEPS = STEPS
 def literal(text: object) -> str:
     """``text`` as matplotlib draws it literally: a ``$`` is not the start of mathtext."""
     return str(text).replace("$", r"\$")
-
-
-def locale_of(result: object, locale: str | None = None) -> str:
-    """``locale`` when given, else the result's ``locale`` attribute, else English."""
-    return locale or getattr(result, "locale", None) or DEFAULT_LOCALE
 
 
 def axis_formatter(unit: str, locale: str, currency: str = "EUR") -> FuncFormatter:
@@ -298,7 +292,6 @@ __all__ = [
     "empty_axes",
     "funnel_shares",
     "literal",
-    "locale_of",
     "plot_cohort_heatmap",
     "plot_funnel",
     "plot_touch_response",

@@ -17,11 +17,11 @@ from matplotlib.patches import FancyBboxPatch, Patch
 
 from ..objectives import ObjectiveReport
 from ..report.formatting import format_value
-from ..report.i18n import kpi_name, t
+from ..report.i18n import kpi_name, locale_of, t
 from ..report.objectives.colours import COLOURS
 from ..report.objectives.text import bounds_text, function_name, objective_bounds, status_label
 from ..vocab import Status
-from .kpis import literal, locale_of
+from .kpis import literal
 
 _ROW_INCHES = 0.62
 _WIDTH_INCHES = 7.4  # A4 width less the page margins

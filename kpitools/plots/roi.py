@@ -13,8 +13,9 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from ..report.i18n import t
-from ..report.roi.text import confidence_level, currency_of, group_name, locale_of, money0, pct
+from ..report.formatting import format_money_whole
+from ..report.i18n import locale_of, t
+from ..report.roi.text import confidence_level, currency_of, group_name, pct
 from ..roi import CampaignReport
 from ..vocab import Verdict
 from .kpis import empty_axes, literal
@@ -72,7 +73,9 @@ def plot_lift_forest(
     labels = [literal(c.name if len(c.name) <= 48 else c.name[:46] + "…") for c, _ in items]
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_ylim(-0.7, len(items) - 0.3)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: literal(money0(v, loc, cur))))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda v, _p: literal(format_money_whole(v, loc, cur)))
+    )
     ax.tick_params(axis="x", labelsize=8)
     level = confidence_level(report, loc)
     ax.set_xlabel(
@@ -94,9 +97,9 @@ def plot_lift_forest(
 
 def plot_roi_by(
     report: CampaignReport,
-    by: str = "segment",
     ax: Axes | None = None,
     *,
+    by: str = "segment",
     locale: str | None = None,
 ) -> Axes:
     """ROI of the programme by segment or channel, with intervals and the break-even line.
@@ -104,8 +107,9 @@ def plot_roi_by(
     Parameters
     ----------
     report : CampaignReport
-    by : {"segment", "channel"}
     ax : matplotlib Axes, optional
+        Default: a new figure.
+    by : {"segment", "channel"}
     locale : str, optional
         Default: the report's.
 

@@ -13,19 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..locales import DEFAULT_LOCALE
 from .clv import clv_summary_html
+from .i18n import locale_of
 from .objectives import objectives_html
 from .roi import lift_html, report_html, roi_result_html, segment_interaction_html
 from .tables import breakdown_html, funnel_html, not_available_html, scorecard_html
 
 
 def _not_available(result: Any) -> str:
-    return not_available_html(result.missing_tables, getattr(result, "locale", DEFAULT_LOCALE))
+    return not_available_html(result.missing_tables, locale_of(result))
 
 
 def _funnel(result: Any) -> str:
-    return funnel_html(result, locale=getattr(result, "locale", DEFAULT_LOCALE))
+    return funnel_html(result, locale=locale_of(result))
 
 
 #: ``(module, class name) → function(result) -> HTML`` for every result with a rich display.

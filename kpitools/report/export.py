@@ -22,10 +22,23 @@ from markupsafe import Markup
 from ..errors import ReportError
 from ..kpis.registry import get_registry
 from .formatting import format_value
-from .i18n import kpi_name
+from .i18n import kpi_name, t
 from .templating import render
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a reader sees the old file or the new
+    one, never half of it (written beside it, then renamed over it)."""
+    out = Path(path)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 def _stylesheet() -> Markup:
@@ -33,9 +46,9 @@ def _stylesheet() -> Markup:
     return Markup(files("kpitools.report").joinpath("report.css").read_text(encoding="utf-8"))
 
 
-def page(body: str, *, title: str, lang: str = "en") -> str:
+def page(body: Markup, *, title: str, lang: str = "en") -> str:
     """A complete HTML page around ``body`` (already rendered HTML) with the report stylesheet."""
-    html = render("page.html", body=Markup(body), title=title, lang=lang, stylesheet=_stylesheet())
+    html = render("page.html", body=body, title=title, lang=lang, stylesheet=_stylesheet())
     return str(html) + "\n"
 
 
@@ -86,15 +99,14 @@ def notebook_to_html(nb_path: str | os.PathLike, *, title: str, lang: str = "en"
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
-    return page(body, title=title, lang=lang)
+    # Trusted: nbconvert's export of kpitools' own executed notebook, whose outputs are
+    # fragments rendered by kpitools' autoescaped templates (and its figures).
+    return page(Markup(body), title=title, lang=lang)
 
 
 def export_html(nb_path, html_path, *, title: str, lang: str = "en") -> Path:
     """Write the code-free HTML of an executed notebook."""
-    html = notebook_to_html(nb_path, title=title, lang=lang)
-    out = Path(html_path)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_text_atomic(html_path, notebook_to_html(nb_path, title=title, lang=lang))
 
 
 def export_pdf(html_path, pdf_path) -> Path:
@@ -114,23 +126,29 @@ def export_pdf(html_path, pdf_path) -> Path:
     return out
 
 
-#: The objective statuses shown in the index: (key in kpis.json, badge class, label).
+#: The language of the index page (its words are the ``index.*`` messages).
+INDEX_LOCALE = "en"
+
+#: The objective statuses shown in the index: (key in kpis.json, badge class); the label is
+#: the message ``index.<key>``.
 INDEX_GOALS = (
-    ("on_track", "ok", "on track"),
-    ("at_risk", "risk", "at risk"),
-    ("off_track", "failed", "off track"),
-    ("unknown", "unknown", "unknown"),
+    ("on_track", "ok"),
+    ("at_risk", "risk"),
+    ("off_track", "failed"),
+    ("unknown", "unknown"),
 )
 
 
 def _index_links(slug: str, period: str, folder: Path) -> list[list[dict[str, str]]]:
     """The documents of one report folder, two per line (``Report · PDF``), present ones only."""
-    docs = [("report.html", "Report"), ("report.pdf", "PDF")]
+    loc = INDEX_LOCALE
+    pdf = t("index.pdf", loc)
+    docs = [("report.html", t("index.report", loc)), ("report.pdf", pdf)]
     for extra in sorted(folder.glob("*.html")):
         if extra.name != "report.html":
             label = extra.stem.replace("-", " ").capitalize().replace("roi", "ROI")
-            docs += [(extra.name, label), (extra.with_suffix(".pdf").name, "PDF")]
-    docs.append(("kpis.json", "JSON"))
+            docs += [(extra.name, label), (extra.with_suffix(".pdf").name, pdf)]
+    docs.append(("kpis.json", t("index.json", loc)))
     return [
         [
             {"href": f"{slug}/{period}/{name}", "label": label}
@@ -180,8 +198,8 @@ def export_index(
                 "name": doc.get("name", slug),
                 "period": period,
                 "goals": [
-                    {"n": n, "cls": cls, "label": label}
-                    for key, cls, label in INDEX_GOALS
+                    {"n": n, "cls": cls, "label": t(f"index.{key}", INDEX_LOCALE)}
+                    for key, cls in INDEX_GOALS
                     if (n := counts.get(key))
                 ],
                 "cells": [
@@ -204,19 +222,15 @@ def export_index(
     ]
     body = render(
         "index.html",
-        heads=[kpi_name(reg[h].id, "en") for h in shown],
+        heads=[kpi_name(reg[h].id, INDEX_LOCALE) for h in shown],
         rows=rows,
         failed=failed,
         blank_cells=1 + len(shown),
         stamp=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        locale=INDEX_LOCALE,
     )
-    html = page(body, title="CRM reports")
-    out = root / "index.html"
     root.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_text_atomic(root / "index.html", page(body, title=t("index.title", INDEX_LOCALE)))
 
 
 __all__ = [
@@ -226,4 +240,5 @@ __all__ = [
     "export_pdf",
     "notebook_to_html",
     "page",
+    "write_text_atomic",
 ]

@@ -99,6 +99,34 @@ def format_value(value: object, unit: str, locale: str = "en", currency: str = "
     return format_decimal(value, format="#,##0.##", locale=loc)
 
 
+def format_money_whole(value: object, locale: str = "en", currency: str = "EUR") -> str:
+    """An amount in whole currency units, ``£929`` / ``929 €`` / ``£12,345``; ``–`` if missing."""
+    if is_missing(value):
+        return "–"
+    return format_currency(
+        round(float(value)),  # type: ignore[arg-type]  # a number: not missing
+        currency,
+        format=currency_pattern(locale, False),
+        locale=babel_locale(locale),
+        currency_digits=False,
+    )
+
+
+@lru_cache(maxsize=32)
+def _short_percent_pattern(locale: str) -> str:
+    """The locale's percent pattern with an optional decimal: ``#,##0.#%`` / ``#,##0.# %``."""
+    return _percent_pattern(locale).replace("#,##0.0", "#,##0.#", 1)
+
+
+def format_percent_short(value: object, locale: str = "en") -> str:
+    """A ratio as a percentage with one decimal, none when it is zero: ``95%``, ``12.5%``,
+    ``1,000%`` (``95 %``, ``12,5 %`` in French); ``–`` if missing."""
+    if is_missing(value):
+        return "–"
+    value = float(value)  # type: ignore[arg-type]  # a number: not missing
+    return format_percent(value, format=_short_percent_pattern(locale), locale=babel_locale(locale))
+
+
 def format_change(change: object, kind: str, locale: str = "en") -> str:
     """A change with its sign: ``+1.2 pp`` for points (ratios, scores), ``−3.4%`` relative.
 
@@ -162,7 +190,9 @@ __all__ = [
     "currency_pattern",
     "format_change",
     "format_date",
+    "format_money_whole",
     "format_number",
+    "format_percent_short",
     "format_value",
     "period_title",
 ]

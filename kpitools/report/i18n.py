@@ -53,9 +53,14 @@ def catalogue(locale: str) -> dict[str, str]:
     return out
 
 
-def has_message(msgid: str) -> bool:
-    """Whether ``msgid`` is in the catalogue (of the default locale)."""
-    return msgid in catalogue(DEFAULT_LOCALE)
+def has_message(msgid: str, locale: str = DEFAULT_LOCALE) -> bool:
+    """Whether ``msgid`` is in the catalogue of ``locale``."""
+    return msgid in catalogue(locale)
+
+
+def locale_of(result: object, locale: str | None = None) -> str:
+    """``locale`` if given, else the result's ``locale`` attribute, else English."""
+    return locale or getattr(result, "locale", None) or DEFAULT_LOCALE
 
 
 def t(msgid: str, locale: str = DEFAULT_LOCALE, /, **fields: object) -> str:
@@ -98,7 +103,7 @@ def label(prefix: str, code: object, locale: str = DEFAULT_LOCALE) -> str:
     know is shown as it is spelled in the data.
     """
     msgid = f"{prefix}.{code}"
-    return t(msgid, locale) if msgid in catalogue(locale) else str(code)
+    return t(msgid, locale) if has_message(msgid, locale) else str(code)
 
 
 def channel_name(channel: object, locale: str = DEFAULT_LOCALE) -> str:
@@ -118,5 +123,7 @@ __all__ = [
     "has_message",
     "kpi_description",
     "kpi_name",
+    "label",
+    "locale_of",
     "t",
 ]

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from ..data.sources import Database
@@ -33,11 +34,13 @@ from ..kpis.compute import Breakdown, NotAvailable, Scorecard
 from ..kpis.curves import TouchResponse
 from ..kpis.funnel import Funnel
 from ..locales import DEFAULT_LOCALE
+from ..objectives import ObjectiveReport
 from ..params import BrandParams
 from ..plots.kpis import plot_cohort_heatmap, plot_funnel, plot_touch_response
+from ..roi import CampaignReport
 from ..schema import TABLES
 from .display import register_display_hooks
-from .i18n import catalogue, t
+from .i18n import has_message, locale_of, t
 from .roi import roi_summary_html
 from .tables import (
     Html,
@@ -93,7 +96,9 @@ def show_scorecard(
     return Html(scorecard_html(scorecard, kpis=ids, title=title))
 
 
-def show_department(scorecard: Scorecard, department: str, objectives: Any = None) -> Html:
+def show_department(
+    scorecard: Scorecard, department: str, objectives: ObjectiveReport | None = None
+) -> Html:
     """A department's section: heading and its scorecard (nothing if it has no KPI).
 
     With ``objectives`` (an ObjectiveReport), each KPI that an objective tracks names it,
@@ -101,7 +106,7 @@ def show_department(scorecard: Scorecard, department: str, objectives: Any = Non
     """
     ids = [r.id for r in scorecard if r.kpi.department == department]
     if not ids:
-        return Html("")
+        return Html(Markup())
     table = scorecard_html(scorecard, kpis=ids, objectives=objectives)
     return Html(heading_html(t(f"department.{department}", scorecard.locale), body=table))
 
@@ -120,15 +125,12 @@ def show_glossary(scorecard: Scorecard) -> Html:
 def show_section(title_key_or_text: str, locale: str = DEFAULT_LOCALE) -> Html:
     """A section heading: the report phrase ``report.<key>`` in ``locale``, else the text."""
     msgid = f"report.{title_key_or_text}"
-    text = t(msgid, locale) if msgid in catalogue(locale) else title_key_or_text
+    text = t(msgid, locale) if has_message(msgid, locale) else title_key_or_text
     return Html(heading_html(text))
 
 
-def show_footer(params: BrandParams, db: Database, result: Any = None) -> Html:
-    """Where the numbers come from: data source (never a credential), tables absent, time.
-
-    ``result`` (the report's scorecard or analysis) is accepted for symmetry and not used.
-    """
+def show_footer(params: BrandParams, db: Database) -> Html:
+    """Where the numbers come from: data source (never a credential), tables absent, time."""
     brand_wide: list[str] = []
     if params.product_lines:
         brand_wide = [n for n in db.available_tables if not TABLES[n].product_line]
@@ -145,12 +147,12 @@ def show_footer(params: BrandParams, db: Database, result: Any = None) -> Html:
     )
 
 
-def _locale(result: object, locale: str | None) -> str:
-    return locale or getattr(result, "locale", None) or DEFAULT_LOCALE
-
-
 def _figure(
-    draw: Callable[..., Any], result: Any, *, figsize: tuple[float, float] = (7.2, 3.2), **kwargs
+    draw: Callable[..., Any],
+    result: pd.DataFrame | Funnel | CohortRetention | TouchResponse,
+    *,
+    figsize: tuple[float, float] = (7.2, 3.2),
+    **kwargs: Any,
 ) -> Figure:
     """Draw on a new figure and return it closed, so Jupyter shows it exactly once."""
     import matplotlib.pyplot as plt
@@ -181,7 +183,7 @@ def show_funnel(
         :func:`~kpitools.kpis.compute.unless_missing`.
     locale : str, optional
     """
-    loc = _locale(funnel, locale)
+    loc = locale_of(funnel, locale)
     _section(t("report.funnel", loc), 3)
     if isinstance(funnel, NotAvailable):
         return Html(not_available_html(funnel.missing_tables, loc))
@@ -192,7 +194,7 @@ def show_cohort_retention(
     cohorts: CohortRetention | NotAvailable, locale: str | None = None
 ) -> Figure | Html:
     """Heading and cohort retention heatmap (or a note when orders are absent)."""
-    loc = _locale(cohorts, locale)
+    loc = locale_of(cohorts, locale)
     _section(t("report.cohort_retention", loc), 2)
     if isinstance(cohorts, NotAvailable):
         return Html(not_available_html(cohorts.missing_tables, loc))
@@ -204,14 +206,14 @@ def show_touch_response(
     touch: TouchResponse | NotAvailable, locale: str | None = None
 ) -> Figure | Html:
     """Heading and response-by-touch figure for the sales section (or a note)."""
-    loc = _locale(touch, locale)
+    loc = locale_of(touch, locale)
     _section(t("report.touch_response", loc), 3)
     if isinstance(touch, NotAvailable):
         return Html(not_available_html(touch.missing_tables, loc))
     return _figure(plot_touch_response, touch, locale=loc, figsize=(7.2, 2.8))
 
 
-def show_roi_headline(roi: Any, locale: str | None = None) -> Html:
+def show_roi_headline(roi: CampaignReport | NotAvailable, locale: str | None = None) -> Html:
     """The campaign programme's ROI against control groups, in a few tiles (or a note).
 
     Parameters
@@ -221,7 +223,7 @@ def show_roi_headline(roi: Any, locale: str | None = None) -> Html:
         analysis, campaign by campaign, is the ``campaign-roi`` report.
     locale : str, optional
     """
-    loc = _locale(roi, locale)
+    loc = locale_of(roi, locale)
     if isinstance(roi, NotAvailable):
         body = not_available_html(roi.missing_tables, loc)
     else:

@@ -17,11 +17,14 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
+from ..clv.results import ClvReport
 from ..kpis.compute import Breakdown, KpiResult, Reason, Scorecard, Unsupported
 from ..kpis.funnel import Funnel
 from ..kpis.registry import Kpi, get_registry
+from ..objectives import ObjectiveReport
 from ..params import BrandParams
 from ..periods import Period
+from ..roi import CampaignReport
 from ..vocab import UNKNOWN_GROUP, Segment, Status
 from .formatting import change_kind
 from .i18n import kpi_description, kpi_name, t
@@ -31,7 +34,9 @@ from .templating import render
 class Html:
     """Rich-display wrapper: Jupyter shows ``_repr_html_``; ``str()`` gives the HTML."""
 
-    def __init__(self, html: str):
+    def __init__(self, html: Markup):
+        if not isinstance(html, Markup):
+            raise TypeError(f"Html wraps rendered Markup, not {type(html).__name__}")
         self.html = html
 
     def _repr_html_(self) -> str:
@@ -104,7 +109,7 @@ def status_text(result: KpiResult, locale: str) -> Markup:
     )
 
 
-def served_objectives(objectives: Any) -> dict[str, list[tuple[str, str]]]:
+def served_objectives(objectives: ObjectiveReport | None) -> dict[str, list[tuple[str, str]]]:
     """KPI id → [(objective title, status of the metric or outcome)] from an ObjectiveReport."""
     out: dict[str, list[tuple[str, str]]] = {}
     if objectives is None:
@@ -162,7 +167,7 @@ def scorecard_html(
     kpis: Sequence[str] | None = None,
     locale: str | None = None,
     title: str | None = None,
-    objectives: Any = None,
+    objectives: ObjectiveReport | None = None,
 ) -> Markup:
     """The scorecard table: value, previous, change, a year before, change, sparkline.
 
@@ -237,13 +242,19 @@ def summary_html(
     )
 
 
-def header_html(params: BrandParams, result: Any, *, title: str | None = None) -> Markup:
+def header_html(
+    params: BrandParams,
+    result: Scorecard | CampaignReport | ClvReport,
+    *,
+    title: str | None = None,
+) -> Markup:
     """Report title block: brand, report title and period.
 
-    ``result`` is anything with a ``period`` (a Scorecard, a CampaignReport, a CLV report).
+    The period is ``result``'s (a ROI report of campaigns picked by id may have none: the
+    period line is then empty).
     """
     loc = params.locale
-    period: Period = result.period
+    period: Period | None = result.period
     return render(
         "kpis/header.html",
         brand=params.display_name,
@@ -325,9 +336,9 @@ def breakdown_html(
     return render("kpis/breakdown.html", kpis=[reg[k] for k in ids], reasons=[], rows=rows, **ctx)
 
 
-def heading_html(text: str, *, level: int = 2, body: Markup | str = "") -> Markup:
+def heading_html(text: str, *, level: int = 2, body: Markup | None = None) -> Markup:
     """A section heading (``h2``) or sub-heading (``h3``), then an optional rendered fragment."""
-    return render("kpis/heading.html", text=text, level=int(level), body=Markup(body))
+    return render("kpis/heading.html", text=text, level=int(level), body=body or Markup())
 
 
 def not_available_html(missing_tables: Sequence[str], locale: str) -> Markup:

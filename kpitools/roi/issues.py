@@ -15,7 +15,17 @@ from typing import Any, Literal
 
 from kpitools.numbers import json_safe
 
-__all__ = ["Issue", "Severity"]
+__all__ = ["BLOCKING_CODES", "Issue", "Severity"]
+
+#: The issue codes that block a verdict: the campaign cannot be measured when one of them is
+#: raised. In order, most telling first (a report explains an unmeasured campaign by the first).
+BLOCKING_CODES: tuple[str, ...] = (
+    "no_members",
+    "no_treated",
+    "no_control",
+    "lift_failed",
+    "zero_cost",
+)
 
 Severity = Literal["warning", "info"]
 

@@ -13,7 +13,7 @@ from kpitools.clv.results import ClvReason, ClvReport
 from kpitools.vocab import Segment
 
 from ..formatting import format_change, format_date, format_value
-from ..i18n import segment_name, t
+from ..i18n import locale_of, segment_name, t
 
 __all__ = [
     "CALIBRATION_TOLERANCE",
@@ -41,23 +41,19 @@ _CALIBRATION_SHORT = (
 _SEGMENTS = frozenset(Segment)
 
 
-def _locale(report: ClvReport, locale: str | None) -> str:
-    return locale or report.locale
-
-
 def money(report: ClvReport, value, locale: str | None = None) -> str:
     """An amount in the report's currency (``£1,234.56``; ``–`` when missing)."""
-    return format_value(value, "currency", _locale(report, locale), report.currency)
+    return format_value(value, "currency", locale_of(report, locale), report.currency)
 
 
 def pct(report: ClvReport, value, locale: str | None = None) -> str:
     """A share as a percentage (``12.3%``)."""
-    return format_value(value, "ratio", _locale(report, locale))
+    return format_value(value, "ratio", locale_of(report, locale))
 
 
 def count(report: ClvReport, value, locale: str | None = None) -> str:
     """A whole number (``1,234``)."""
-    return format_value(value, "count", _locale(report, locale))
+    return format_value(value, "count", locale_of(report, locale))
 
 
 def group_label(group: object, by: str, locale: str) -> str:
@@ -74,7 +70,7 @@ def group_label(group: object, by: str, locale: str) -> str:
 
 def reason_text(report: ClvReport, locale: str | None = None) -> str:
     """Why the models could not be fitted, in plain words (no final full stop)."""
-    loc = _locale(report, locale)
+    loc = locale_of(report, locale)
     d = report.reason_details or {}
     code = report.reason_code
     if code == ClvReason.TOO_FEW_REPEAT_BUYERS:
@@ -95,13 +91,13 @@ def reason_text(report: ClvReport, locale: str | None = None) -> str:
 def not_fitted_text(report: ClvReport, locale: str | None = None) -> str:
     """The whole not-fitted sentence ("The customer lifetime value could not be estimated:
     …")."""
-    loc = _locale(report, locale)
+    loc = locale_of(report, locale)
     return t("clv.not_fitted", loc, reason=reason_text(report, loc))
 
 
 def simple_sentence(report: ClvReport, locale: str | None = None) -> str:
     """The simple formula against the models, and why they differ (or why it is missing)."""
-    loc = _locale(report, locale)
+    loc = locale_of(report, locale)
     s = report.simple
     if s.status != "ok" or s.clv is None:
         if s.reason_code in (ClvReason.NO_DATA, ClvReason.ZERO_CHURN):
@@ -128,7 +124,7 @@ def simple_sentence(report: ClvReport, locale: str | None = None) -> str:
 
 def calibration_text(report: ClvReport, locale: str | None = None) -> str:
     """The holdout forecast against what happened, and what it means for the CLV."""
-    loc = _locale(report, locale)
+    loc = locale_of(report, locale)
     totals = report.calibration_totals
     if report.calibration_status != "ok" or not totals:
         if report.calibration_reason_code in _CALIBRATION_SHORT:

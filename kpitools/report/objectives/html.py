@@ -11,6 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ...objectives import ObjectiveReport, ObjectiveResult
+from ...objectives.results import SLIPPING
 from ...vocab import Status
 from ..i18n import kpi_name
 from ..tables import Html
@@ -27,8 +28,6 @@ from .text import (
     status_label,
     summary_text,
 )
-
-_SLIPPING = (Status.AT_RISK, Status.OFF_TRACK)
 
 
 def badge_html(status: str, locale: str = "en") -> Markup:
@@ -60,11 +59,11 @@ def _todo_items(o: ObjectiveResult, loc: str) -> list[dict[str, str]]:
         )
     covered = {(a.level, a.source) for a in o.actions}
     lacking = []
-    if o.outcome_status in _SLIPPING and not o.objective.actions and not o.actions:
+    if o.outcome_status in SLIPPING and not o.objective.actions and not o.actions:
         lacking.append((kpi_name(o.kpi.id, loc), o.outcome_status))
     for s in o.strategies:
         for m in s.metrics:
-            if m.status in _SLIPPING and ("metric", m.kpi_id) not in covered:
+            if m.status in SLIPPING and ("metric", m.kpi_id) not in covered:
                 if ("strategy", s.title) not in covered:
                     lacking.append((kpi_name(m.kpi.id, loc), m.status))
     for name, status in lacking:

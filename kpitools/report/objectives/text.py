@@ -10,7 +10,13 @@ from __future__ import annotations
 from ...locales import DEFAULT_LOCALE, LOCALES
 from ...objectives import ObjectiveReport, ObjectiveResult
 from ...vocab import Direction, Status
-from ..formatting import format_change, format_date, format_value, period_title
+from ..formatting import (
+    format_change,
+    format_date,
+    format_percent_short,
+    format_value,
+    period_title,
+)
 from ..i18n import t
 
 
@@ -68,7 +74,7 @@ def gap_text(gap: float | None, rel: float | None, unit: str, locale: str, curre
 
 
 def _percent(x: float, locale: str) -> str:
-    return format_value(x, "ratio", locale).replace(",0", "").replace(".0", "")
+    return format_percent_short(x, locale)
 
 
 def plan_text(o: ObjectiveResult, locale: str, currency: str) -> str:

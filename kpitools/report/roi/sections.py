@@ -11,14 +11,13 @@ from kpitools.roi import CampaignReport
 from kpitools.vocab import Verdict
 
 from ..formatting import format_date, format_value, period_title
-from ..i18n import t
+from ..i18n import locale_of, t
 from ..templating import render
 from .tables import campaigns_table_html, guardrails_html
 from .text import (
     confidence_level,
     currency_of,
     interval,
-    locale_of,
     method_name,
     money0,
     pct,

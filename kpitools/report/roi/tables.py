@@ -11,7 +11,7 @@ from markupsafe import Markup
 from kpitools.roi import CampaignReport, LiftResult, RoiResult, SegmentInteractionResult
 
 from ..formatting import format_change, format_date, format_value
-from ..i18n import channel_name, t
+from ..i18n import channel_name, locale_of, t
 from ..templating import render
 from .text import (
     blocking_reason,
@@ -23,7 +23,6 @@ from .text import (
     lift_caption,
     lift_quantity,
     lift_unit,
-    locale_of,
     money,
     money0,
     notes_text,

@@ -18,7 +18,8 @@ import math
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
+from babel.lists import format_list
+from babel.numbers import format_decimal, format_percent, format_scientific
 
 from kpitools.numbers import finite_or_none, is_missing
 from kpitools.roi import (
@@ -32,12 +33,19 @@ from kpitools.roi import (
     SegmentInteractionResult,
     SRMResult,
 )
+from kpitools.roi.issues import BLOCKING_CODES
 
-from ..formatting import babel_locale, currency_pattern, format_change, format_date, format_value
-from ..i18n import catalogue, channel_name, segment_name, t
+from ..formatting import (
+    babel_locale,
+    format_change,
+    format_date,
+    format_money_whole,
+    format_percent_short,
+    format_value,
+)
+from ..i18n import channel_name, has_message, segment_name, t
 
 __all__ = [
-    "BLOCKING_CODES",
     "blocking_reason",
     "confidence_level",
     "control_size_text",
@@ -50,7 +58,6 @@ __all__ = [
     "lift_caption",
     "lift_quantity",
     "lift_unit",
-    "locale_of",
     "method_name",
     "money",
     "money0",
@@ -65,17 +72,9 @@ __all__ = [
     "srm_text",
 ]
 
-#: Issues that explain why a campaign is not measured, most telling first.
-BLOCKING_CODES = ("no_members", "no_treated", "no_control", "lift_failed", "zero_cost")
-
 #: Codes whose English report sentence formats its amounts in the report's currency (the other
 #: English sentences are the plain English message of kpis.json).
 _FORMATTED_IN_ENGLISH = frozenset({"underpowered", "unmeasured"})
-
-
-def locale_of(report: CampaignReport, locale: str | None = None) -> str:
-    """``locale``, else the report's locale, else English."""
-    return locale or getattr(report, "locale", "en") or "en"
 
 
 def currency_of(report: CampaignReport, currency: str | None = None) -> str:
@@ -89,18 +88,8 @@ def money(v, loc: str, cur: str) -> str:
 
 
 def money0(v, loc: str, cur: str) -> str:
-    """A total in whole currency units: ``£929`` / ``929 €`` (Babel, no decimals)."""
-    if is_missing(v):
-        return "–"
-    if abs(float(v)) >= 1000:
-        return format_value(v, "currency", loc, cur)
-    return format_currency(
-        round(float(v)),
-        cur,
-        format=currency_pattern(loc, False),
-        locale=babel_locale(loc),
-        currency_digits=False,
-    )
+    """A total in whole currency units: ``£929`` / ``929 €`` (:func:`format_money_whole`)."""
+    return format_money_whole(v, loc, cur)
 
 
 def pct(v, loc: str) -> str:
@@ -112,12 +101,13 @@ def pct(v, loc: str) -> str:
 
 def confidence_level(report: CampaignReport, loc: str) -> str:
     """The confidence level of the intervals: ``95%`` / ``95 %``."""
-    return format_value(1 - report.alpha, "ratio", loc).replace(",0", "").replace(".0", "")
+    return format_percent_short(1 - report.alpha, loc)
 
 
 def interval_separator(loc: str) -> str:
-    """Between the bounds of an interval: ``; `` (`` ; `` in French)."""
-    return " ; " if loc == "fr" else "; "
+    """Between the bounds of an interval: ``; `` (`` ; `` in French; message
+    ``roi.interval_separator``)."""
+    return t("roi.interval_separator", loc)
 
 
 def interval(lo: str, hi: str, loc: str) -> str:
@@ -142,13 +132,10 @@ def group_name(by: str, group: str, loc: str) -> str:
 
 
 def method_name(method: str, loc: str) -> str:
-    """The lift estimator's name in ``loc`` (``ols`` → ``regression adjustment …``)."""
-    names = dict(part.split(":", 1) for part in t("roi.method_names", loc).split("|"))
-    return names.get(method, method)
-
-
-def _has(msgid: str, loc: str) -> bool:
-    return msgid in catalogue(loc)
+    """The lift estimator's name in ``loc`` (message ``roi.method.<method>``: ``ols`` →
+    ``regression adjustment …``); an unknown estimator as it is spelled."""
+    msgid = f"roi.method.{method}"
+    return t(msgid, loc) if has_message(msgid, loc) else method
 
 
 def issue_message(issue: Issue) -> str:
@@ -163,7 +150,8 @@ def issue_message(issue: Issue) -> str:
         fields["what"] = t(f"roi.outcome.{fields['outcome']}", "en")
         fields.setdefault("covariate", OUTCOMES.get(fields["outcome"], ""))
     if code == "cost_missing":
-        fields["column_list"] = " and ".join(str(fields.get("columns", "")).split(", "))
+        columns = str(fields.get("columns", "")).split(", ")
+        fields["column_list"] = format_list(columns, locale=babel_locale("en"))
     if code == "cells_skipped":
         detail = fields.get("detail") or {}
         fields["detail_list"] = ", ".join(f"{g}: {n:,}" for g, n in detail.items())
@@ -191,10 +179,10 @@ def _format_field(key: str, value, loc: str, cur: str) -> str:
         return format_date(value, loc)
     if key == "outcome":
         msgid = f"roi.outcome.{value}"
-        return t(msgid, loc) if _has(msgid, loc) else str(value)
+        return t(msgid, loc) if has_message(msgid, loc) else str(value)
     if key == "by":
         msgid = f"roi.{value}_word"
-        return t(msgid, loc) if _has(msgid, loc) else str(value)
+        return t(msgid, loc) if has_message(msgid, loc) else str(value)
     if key in ("n", "n_control", "n_treated", "min", "total", "required"):
         return format_value(value, "count", loc)
     return str(value)
@@ -215,10 +203,7 @@ def issue_text(issue: Issue, locale: str = "en", currency: str = "EUR") -> str:
             if issue.fields.get("required") is None
             else t("roi.issue.underpowered_need", locale, required=values.get("required"))
         )
-    try:
-        return t(f"roi.issue.{issue.code}", locale, **values)
-    except (KeyError, IndexError):
-        return issue_message(issue)
+    return t(f"roi.issue.{issue.code}", locale, **values)
 
 
 def short_issues(campaign: CampaignResult, loc: str) -> str:
@@ -226,7 +211,7 @@ def short_issues(campaign: CampaignResult, loc: str) -> str:
     labels = [
         t(f"roi.issue_short.{i.code}", loc)
         for i in campaign.warnings
-        if _has(f"roi.issue_short.{i.code}", loc)
+        if has_message(f"roi.issue_short.{i.code}", loc)
     ]
     return ", ".join(dict.fromkeys(labels))
 
