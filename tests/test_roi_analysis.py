@@ -318,7 +318,7 @@ def test_report_blocks_render_in_every_locale(params, window_report, locale):
     assert t("roi.title", locale) in blocks[0]
     ax = plot_lift_forest(report, locale=locale)
     assert len(ax.get_yticklabels()) == 3  # A, B, E have a lift
-    ax2 = plot_roi_by(report, "channel", locale=locale)
+    ax2 = plot_roi_by(report, by="channel", locale=locale)
     assert len(ax2.get_yticklabels()) == 3
     assert "<table" in R.report_html(report)
     assert not hasattr(report, "_repr_html_")  # display comes from report/, not the result
