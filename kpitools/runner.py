@@ -9,7 +9,6 @@ untouched; its executed notebook (with the failing cell marked by papermill) is 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -31,6 +30,7 @@ from tqdm.auto import tqdm
 from .data.sources import connect
 from .errors import KpitoolsError
 from .kpis.compute import resolve_period
+from .numbers import write_json
 from .params import ReportParams, load_params
 from .report.export import export_html, export_index, export_pdf
 
@@ -147,12 +147,9 @@ def _record_failure(
             if failing is None or nb.name == failing.name:
                 result.failed_notebook = str(target)
         shutil.rmtree(staging, ignore_errors=True)
-    (failed_dir / "last.json").write_text(
-        json.dumps(
-            {"period": result.period, "error": result.error, "notebook": result.failed_notebook},
-            indent=2,
-        ),
-        encoding="utf-8",
+    write_json(
+        failed_dir / "last.json",
+        {"period": result.period, "error": result.error, "notebook": result.failed_notebook},
     )
 
 

@@ -87,11 +87,62 @@ class Direction(StrEnum):
     LOWER = "lower"
 
 
+class ResultStatus(StrEnum):
+    """Whether a KPI has a value: ``ok``, ``no_data`` (no rows in the period, or an undefined
+    ratio) or ``not_available`` (a table it needs is absent from the source)."""
+
+    OK = "ok"
+    NO_DATA = "no_data"
+    NOT_AVAILABLE = "not_available"
+
+
+class Reason(StrEnum):
+    """Why a KPI (or a KPI's breakdown) has no value; the report words it from the catalogue
+    (``report.no_data``, ``report.needs_table``, ``report.no_breakdown``)."""
+
+    NO_DATA = "no_data"
+    NEEDS_TABLE = "needs_table"
+    NO_BREAKDOWN = "no_breakdown"
+
+
+class KpiStatus(StrEnum):
+    """The state of the KPI an objective's metric reads from the scorecard: a
+    :class:`ResultStatus` value, or ``missing`` (the KPI is not in the scorecard)."""
+
+    OK = "ok"
+    NO_DATA = "no_data"
+    NOT_AVAILABLE = "not_available"
+    MISSING = "missing"
+
+
+class FitStatus(StrEnum):
+    """Whether a model was fitted: ``ok``, ``not_fitted`` (tried, failed: a reason code says
+    why) or ``not_run`` (not tried, e.g. a holdout check with no calibration window)."""
+
+    OK = "ok"
+    NOT_FITTED = "not_fitted"
+    NOT_RUN = "not_run"
+
+
+class CalibrationQuality(StrEnum):
+    """How a holdout forecast compares with what happened: ``good`` (within the tolerance),
+    ``over`` (forecast too high) or ``under`` (forecast too low)."""
+
+    GOOD = "good"
+    OVER = "over"
+    UNDER = "under"
+
+
 __all__ = [
     "ESTIMATE_VERDICTS",
     "UNKNOWN_GROUP",
+    "CalibrationQuality",
     "Department",
     "Direction",
+    "FitStatus",
+    "KpiStatus",
+    "Reason",
+    "ResultStatus",
     "Segment",
     "Status",
     "Unit",

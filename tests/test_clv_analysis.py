@@ -34,7 +34,11 @@ from helpers import make_db, write_params
 from scipy import integrate, stats
 
 from kpitools.clv import (
+    CALIBRATION_TOLERANCE,
     BetaGeoModel,
+    CalibrationQuality,
+    ClvReport,
+    FitStatus,
     calibration_holdout_expr,
     calibration_holdout_split,
     rfm_summary,
@@ -332,6 +336,34 @@ def test_calibration_check(report):
     totals = report.calibration_totals
     assert totals["customers"] == table["n_customers"].sum()
     assert totals["relative_error"] == pytest.approx(totals["expected"] / totals["actual"] - 1)
+    error = totals["relative_error"]
+    expected_quality = (
+        "good" if abs(error) <= CALIBRATION_TOLERANCE else "over" if error > 0 else "under"
+    )
+    assert report.calibration_quality == expected_quality
+
+
+def test_calibration_quality_judges_the_holdout_error(report):
+    from dataclasses import replace
+
+    def with_error(error: float | None) -> ClvReport:
+        actual = 100.0
+        expected = actual * (1 + error) if error is not None else 5.0
+        table = pd.DataFrame(
+            {"n_customers": [10], "expected": [expected / 10], "actual": [actual / 10]}
+        )
+        if error is None:
+            table["actual"] = 0.0
+        return replace(report, calibration=table, calibration_status=FitStatus.OK)
+
+    assert CALIBRATION_TOLERANCE == 0.10
+    assert with_error(0.0).calibration_quality == CalibrationQuality.GOOD
+    assert with_error(-0.09).calibration_quality == "good"
+    assert with_error(0.25).calibration_quality == "over"
+    assert with_error(-0.25).calibration_quality == "under"
+    assert with_error(None).calibration_quality is None  # no holdout purchase
+    assert replace(report, calibration_status=FitStatus.NOT_FITTED).calibration_quality is None
+    assert replace(report, calibration=None).calibration_quality is None
 
 
 def test_simple_formula_uses_the_scorecard_kpis(report, acme):

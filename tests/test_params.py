@@ -143,6 +143,14 @@ def test_wrong_locale(project):
     ]
 
 
+def test_params_accept_exactly_the_declared_locales(project):
+    from kpitools.locales import BABEL_LOCALE, LOCALES
+
+    assert set(BABEL_LOCALE) == set(LOCALES)
+    for code in LOCALES:
+        assert load_params(write(with_(locale=code))).locale == code
+
+
 @pytest.mark.parametrize("currency", ["eur", "EURO", "E1R", ""])
 def test_wrong_currency(project, currency):
     (line,) = problems(with_(currency=currency))

@@ -45,7 +45,14 @@ from kpitools.clv.gamma_gamma import (
     gamma_gamma_log_likelihood,
     simulate_gamma_gamma,
 )
-from kpitools.clv.results import ClvReason, ClvReport, SimpleClv
+from kpitools.clv.results import (
+    CALIBRATION_TOLERANCE,
+    CalibrationQuality,
+    ClvReason,
+    ClvReport,
+    FitStatus,
+    SimpleClv,
+)
 from kpitools.clv.summary import (
     TIME_UNIT_DAYS,
     ClvInputError,
@@ -63,14 +70,17 @@ from kpitools.clv.value import (
 )
 
 __all__ = [
+    "CALIBRATION_TOLERANCE",
     "PENALIZERS",
     "TIME_UNIT_DAYS",
     "BetaGeoModel",
+    "CalibrationQuality",
     "ClvFitWarning",
     "ClvInputError",
     "ClvReason",
     "ClvReport",
     "ConvergenceError",
+    "FitStatus",
     "GammaGammaModel",
     "ParameterAtBoundWarning",
     "SimpleClv",

@@ -88,7 +88,7 @@ from kpitools.errors import FitError, MissingTableError
 from kpitools.kpis.compute import compute_kpis, resolve_period
 from kpitools.params import BrandParams
 from kpitools.periods import MONTHS_PER, Period, add_months
-from kpitools.vocab import Segment
+from kpitools.vocab import FitStatus, ResultStatus, Segment
 
 __all__ = [
     "PENALIZERS",
@@ -145,7 +145,7 @@ def _simple(
         discount_rate_per_period=monthly_discount,
         horizon_periods=horizon_months,
     )
-    out.status = "ok"
+    out.status = ResultStatus.OK
     return out
 
 
@@ -200,14 +200,14 @@ def _calibration(report: ClvReport, orders, period, penalizers, time_unit) -> No
         )
         frame.attrs["time_unit"] = time_unit
         if frame.empty:
-            report.calibration_status = "not_fitted"
+            report.calibration_status = FitStatus.NOT_FITTED
             report.calibration_reason_code = ClvReason.NO_CUSTOMERS
             return
         model, pen = fit_bgnbd_with_fallback(
             frame, penalizers, report.notes, what="BG/NBD (calibration)"
         )
     except (FitError, ClvInputError) as exc:
-        report.calibration_status = "not_fitted"
+        report.calibration_status = FitStatus.NOT_FITTED
         report.calibration_error = str(exc)
         if isinstance(exc, TooFewRepeatBuyersError):
             report.calibration_reason_code = ClvReason.TOO_FEW_REPEAT_BUYERS
@@ -218,7 +218,7 @@ def _calibration(report: ClvReport, orders, period, penalizers, time_unit) -> No
         return
     report.calibration_penalizer = pen
     report.calibration = calibration_table(model, frame)
-    report.calibration_status = "ok"
+    report.calibration_status = FitStatus.OK
 
 
 def _reason_code(exc: Exception, report: ClvReport) -> ClvReason:
@@ -403,7 +403,7 @@ def analyse_clv(
         report.discount_rate_annual,
         time_unit,
     )
-    report.status = "ok"
+    report.status = FitStatus.OK
 
     short = at_risk_customers(
         customers, top=report.at_risk_top, alive_threshold=report.alive_threshold
@@ -423,7 +423,7 @@ def analyse_clv(
 def _not_fitted(
     report: ClvReport, code: ClvReason, t_start: float, db, params, period
 ) -> ClvReport:
-    report.status = "not_fitted"
+    report.status = FitStatus.NOT_FITTED
     report.reason_code = code
     report.seconds = time.perf_counter() - t_start
     _safe_simple(report, db, params, period)

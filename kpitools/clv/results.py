@@ -20,9 +20,21 @@ from kpitools.clv.gamma_gamma import GammaGammaModel
 from kpitools.clv.summary import ClvInputError
 from kpitools.numbers import finite_or_none
 from kpitools.periods import Period
-from kpitools.vocab import Segment
+from kpitools.vocab import CalibrationQuality, FitStatus, ResultStatus, Segment
 
-__all__ = ["ClvReason", "ClvReport", "SimpleClv", "model_dict"]
+__all__ = [
+    "CALIBRATION_TOLERANCE",
+    "CalibrationQuality",
+    "ClvReason",
+    "ClvReport",
+    "FitStatus",
+    "SimpleClv",
+    "model_dict",
+]
+
+#: Relative error of the holdout forecast (expected / actual - 1) within which the
+#: calibration is called good (:attr:`ClvReport.calibration_quality`).
+CALIBRATION_TOLERANCE = 0.10
 
 
 class ClvReason(StrEnum):
@@ -51,7 +63,7 @@ class SimpleClv:
 
     Attributes
     ----------
-    status : str
+    status : ResultStatus
         ``ok`` or ``no_data``; when not ok, ``reason_code`` says why: ``no_data`` (no period
         of the trailing year with both KPIs), ``zero_churn`` (an infinite lifetime) or
         ``error`` (the KPIs could not be computed; ``error`` holds the exception's message).
@@ -71,7 +83,7 @@ class SimpleClv:
         The KPI values of the report's period itself, for reference.
     """
 
-    status: str = "no_data"
+    status: ResultStatus = ResultStatus.NO_DATA
     reason_code: ClvReason | None = None
     error: str | None = None
     grain: str = "month"
@@ -107,7 +119,7 @@ class ClvReport:
 
     Attributes
     ----------
-    status : str
+    status : FitStatus
         ``ok`` when the models were fitted; ``not_fitted`` otherwise, with ``reason_code``
         (:class:`ClvReason`: ``no_orders``, ``too_few_repeat_buyers``, ``no_revenue``,
         ``no_convergence`` or ``error``), ``reason_details`` (numbers for the message) and
@@ -152,7 +164,7 @@ class ClvReport:
     at_risk_top: int
     calibration_months: int
     time_unit: str = "W"
-    status: str = "not_fitted"
+    status: FitStatus = FitStatus.NOT_FITTED
     reason_code: ClvReason | None = None
     reason_details: dict = field(default_factory=dict)
     error: str | None = None
@@ -171,7 +183,7 @@ class ClvReport:
     by_product_line: pd.DataFrame = field(default_factory=pd.DataFrame)
     simple: SimpleClv = field(default_factory=SimpleClv)
     calibration: pd.DataFrame | None = None
-    calibration_status: str = "not_run"
+    calibration_status: FitStatus = FitStatus.NOT_RUN
     calibration_reason_code: ClvReason | None = None
     calibration_error: str | None = None
     calibration_end: _dt.date | None = None
@@ -184,7 +196,7 @@ class ClvReport:
     # -- headline numbers ------------------------------------------------------------------
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == FitStatus.OK
 
     @property
     def n_customers(self) -> int:
@@ -246,6 +258,21 @@ class ClvReport:
             "actual": actual,
             "relative_error": expected / actual - 1.0 if actual > 0 else None,
         }
+
+    @property
+    def calibration_quality(self) -> CalibrationQuality | None:
+        """The holdout check's judgement: ``good`` when ``|relative_error|`` is at most
+        :data:`CALIBRATION_TOLERANCE`, else ``over`` (forecast above what happened) or
+        ``under``; None when the check did not run, failed, or had no holdout purchase."""
+        if self.calibration_status != FitStatus.OK:
+            return None
+        totals = self.calibration_totals
+        error = totals["relative_error"] if totals else None
+        if error is None:
+            return None
+        if abs(error) <= CALIBRATION_TOLERANCE:
+            return CalibrationQuality.GOOD
+        return CalibrationQuality.OVER if error > 0 else CalibrationQuality.UNDER
 
     def by(self, dimension: str) -> pd.DataFrame:
         """``by_segment`` or ``by_product_line``."""

@@ -49,9 +49,14 @@ import pandas as pd
 
 from kpitools.errors import KpitoolsError
 
+#: A day: a date, a datetime or timestamp (reduced to its calendar day) or its ISO text,
+#: e.g. ``"2024-03-31"`` (anything :class:`pandas.Timestamp` reads).
+DateLike = _dt.date | str | np.datetime64
+
 __all__ = [
     "TIME_UNIT_DAYS",
     "ClvInputError",
+    "DateLike",
     "calibration_holdout_expr",
     "calibration_holdout_split",
     "rfm_arrays",
@@ -144,7 +149,7 @@ def rfm_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return x, tx, t_obs
 
 
-def _day(value, name: str) -> pd.Timestamp:
+def _day(value: DateLike, name: str) -> pd.Timestamp:
     """Reduce a date-like scalar to a naive midnight timestamp (its local calendar day)."""
     try:
         ts = pd.Timestamp(value)
@@ -235,7 +240,7 @@ def rfm_summary(
     customer_id: str = "customer_id",
     date: str = "ordered_at",
     amount: str = "revenue",
-    observation_end,
+    observation_end: DateLike,
     time_unit: str = "W",
 ) -> pd.DataFrame:
     """Summarise a transaction log into one RFM row per customer (pandas).
@@ -294,8 +299,8 @@ def calibration_holdout_split(
     customer_id: str = "customer_id",
     date: str = "ordered_at",
     amount: str = "revenue",
-    calibration_end,
-    observation_end,
+    calibration_end: DateLike,
+    observation_end: DateLike,
     time_unit: str = "W",
 ) -> pd.DataFrame:
     """RFM summary of a calibration window plus the customers' purchases in a holdout window.
@@ -360,14 +365,14 @@ def calibration_holdout_split(
 
 
 def rfm_summary_expr(
-    table,
+    table: ibis.Table,
     *,
     customer_id: str = "customer_id",
     date: str = "ordered_at",
     amount: str = "revenue",
-    observation_end,
+    observation_end: DateLike,
     time_unit: str = "W",
-):
+) -> ibis.Table:
     """The RFM summary of :func:`rfm_summary` as an Ibis expression (computed by the database).
 
     The expression groups by customer and calendar day first (merging same-day
@@ -449,15 +454,15 @@ def _daily_expr(table, *, customer_id: str, date: str, amount: str, end, start=N
 
 
 def calibration_holdout_expr(
-    table,
+    table: ibis.Table,
     *,
     customer_id: str = "customer_id",
     date: str = "ordered_at",
     amount: str = "revenue",
-    calibration_end,
-    observation_end,
+    calibration_end: DateLike,
+    observation_end: DateLike,
     time_unit: str = "W",
-):
+) -> ibis.Table:
     """:func:`calibration_holdout_split` as an Ibis expression (computed by the database).
 
     Executing it gives the columns of :func:`calibration_holdout_split` (same numbers, with

@@ -12,17 +12,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from ..catalogue import DEPARTMENTS
 from ..data.sources import Database
 from ..errors import KpitoolsError, MissingTableError, PeriodError
 from ..numbers import finite_or_none
-from ..params import BrandParams, objective_kpi_ids
+from ..params import BrandParams, RoiParams, Settings, objective_kpi_ids
 from ..periods import (
     MONTHS_PER,
     TREND_LENGTH,
@@ -32,31 +32,15 @@ from ..periods import (
     parse_period,
 )
 from ..schema import TABLES
-from ..vocab import UNKNOWN_GROUP, Segment
+
+# Reason and ResultStatus are declared in vocab; report/ imports them from here too.
+from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus, Segment
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 
 _TRUNC = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
-class ResultStatus(StrEnum):
-    """Whether a KPI has a value: ``ok``, ``no_data`` (no rows in the period, or an undefined
-    ratio) or ``not_available`` (a table it needs is absent from the source)."""
-
-    OK = "ok"
-    NO_DATA = "no_data"
-    NOT_AVAILABLE = "not_available"
-
-
 OK, NO_DATA, NOT_AVAILABLE = ResultStatus.OK, ResultStatus.NO_DATA, ResultStatus.NOT_AVAILABLE
-
-
-class Reason(StrEnum):
-    """Why a KPI (or a KPI's breakdown) has no value; the report words it from the catalogue
-    (``report.no_data``, ``report.needs_table``, ``report.no_breakdown``)."""
-
-    NO_DATA = "no_data"
-    NEEDS_TABLE = "needs_table"
-    NO_BREAKDOWN = "no_breakdown"
 
 
 #: Dimensions a breakdown can be by.
@@ -94,14 +78,14 @@ class QueryContext:
     db: Database
     grain: str
     periods: list[Period]
-    settings: Any
+    settings: Settings
     by: str | None = None
     params: BrandParams | None = None
 
     @property
-    def roi(self):
+    def roi(self) -> RoiParams | None:
         """The brand's ROI settings (attribution window for campaign KPIs)."""
-        return getattr(self.params, "roi", None)
+        return self.params.roi if self.params is not None else None
 
     @property
     def start(self) -> datetime:
@@ -114,22 +98,26 @@ class QueryContext:
         return self.periods[-1].end_ts()
 
     @property
-    def step(self):
+    def step(self) -> ir.IntervalScalar:
         """One period as an Ibis interval."""
         return ibis.interval(months=MONTHS_PER[self.grain])
 
-    def table(self, name: str):
+    def table(self, name: str) -> ibis.Table:
+        """The canonical table ``name`` of the brand's source."""
         return self.db.table(name)
 
-    def bucket(self, col):
+    def bucket(self, col: ir.TimestampValue) -> ir.TimestampValue:
         """Start of the period that holds timestamp ``col``."""
         return col.truncate(_TRUNC[self.grain]).cast("timestamp")
 
-    def in_window(self, col):
+    def in_window(self, col: ir.TimestampValue) -> ir.BooleanValue:
+        """Whether timestamp ``col`` falls in the window ``[start, end)``."""
         return (col >= self.start) & (col < self.end)
 
     # -- breakdowns ------------------------------------------------------------------------
-    def grouped(self, t, time_col: str, *, customer_col: str | None = "customer_id"):
+    def grouped(
+        self, t: ibis.Table, time_col: str, *, customer_col: str | None = "customer_id"
+    ) -> tuple[ibis.Table, dict[str, ir.Value]]:
         """Group keys for a measure: the period, plus the breakdown dimension ``dim``.
 
         Parameters
@@ -183,7 +171,7 @@ class QueryContext:
             raise BreakdownUnsupported(self.by)
         return t, {"period": self.bucket(t[time_col]), "dim": t.dim}
 
-    def customer_periods(self, *, first_period: bool = False, by_line: bool = False):
+    def customer_periods(self, *, first_period: bool = False, by_line: bool = False) -> ibis.Table:
         """Orders rolled up per customer and period, with each customer's segment.
 
         Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders``,
@@ -233,7 +221,7 @@ class QueryContext:
         )
         return cp.mutate(segment=segment)
 
-    def customer_segments(self):
+    def customer_segments(self) -> ibis.Table:
         """``customer_periods`` restricted to the window."""
         cp = self.customer_periods()
         return cp.filter(cp.period >= self.start)
@@ -260,12 +248,12 @@ class KpiResult:
     """
 
     kpi: Kpi
-    status: str
+    status: ResultStatus
     value: float | None = None
     previous: float | None = None
     year_ago: float | None = None
     trend: list[tuple[Period, float | None]] = field(default_factory=list)
-    reason: str | None = None
+    reason: Reason | None = None
     missing_tables: tuple[str, ...] = ()
 
     @property

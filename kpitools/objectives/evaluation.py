@@ -13,7 +13,7 @@ from ..params.objectives import (
     parse_objectives,
     parse_tolerance,
 )
-from ..vocab import Status
+from ..vocab import KpiStatus, ResultStatus, Status
 from .pacing import is_review_point, next_review, paced_value, pacing_fraction
 from .results import (
     SLIPPING,
@@ -25,7 +25,7 @@ from .results import (
 )
 from .status import assess, rollup
 
-_Lookup = tuple[float | None, str, str | None, tuple[str, ...]]
+_Lookup = tuple[float | None, KpiStatus, str | None, tuple[str, ...]]
 
 
 def _lookup(scorecard: Scorecard, kpi_id: str) -> _Lookup:
@@ -33,12 +33,12 @@ def _lookup(scorecard: Scorecard, kpi_id: str) -> _Lookup:
     :class:`MetricResult`)."""
     r = scorecard.results.get(kpi_id)
     if r is None:
-        return None, "missing", None, ()
+        return None, KpiStatus.MISSING, None, ()
     value = finite_or_none(r.value)
-    if r.status != "ok" or value is None:
-        status = r.status if r.status != "ok" else "no_data"
+    if r.status != ResultStatus.OK or value is None:
+        status = KpiStatus(r.status) if r.status != ResultStatus.OK else KpiStatus.NO_DATA
         return None, status, r.reason or None, tuple(r.missing_tables)
-    return value, "ok", None, ()
+    return value, KpiStatus.OK, None, ()
 
 
 def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard) -> MetricResult:

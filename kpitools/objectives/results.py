@@ -17,7 +17,7 @@ from typing import Any
 from ..catalogue import KpiDeclaration
 from ..params.objectives import MetricTarget, Objective, Strategy
 from ..periods import Period
-from ..vocab import Status
+from ..vocab import KpiStatus, Status
 
 #: statuses that call for corrective actions
 SLIPPING = (Status.AT_RISK, Status.OFF_TRACK)
@@ -45,10 +45,10 @@ class Action:
 class MetricResult:
     """A metric against its (paced) target.
 
-    ``kpi_status`` says why a value may be missing: ``ok``, ``no_data``, ``not_available``
+    ``kpi_status`` (:class:`~kpitools.vocab.KpiStatus`) says why a value may be missing: ``ok``, ``no_data``, ``not_available``
     (as the scorecard's KPI result) or ``missing`` (the KPI is not in the scorecard);
     ``reason`` and ``missing_tables`` are the KPI result's (a
-    :class:`~kpitools.kpis.compute.Reason` code such as ``no_data`` or ``needs_table``, and
+    :class:`~kpitools.vocab.Reason` code such as ``no_data`` or ``needs_table``, and
     the tables absent from the source), when it gave them.
     """
 
@@ -60,7 +60,7 @@ class MetricResult:
     expected_max: float | None
     fraction: float | None  # pacing share, None without a baseline
     value: float | None
-    kpi_status: str  # ok | no_data | not_available | missing
+    kpi_status: KpiStatus
     reason: str | None
     missing_tables: tuple[str, ...]
     status: Status
@@ -144,7 +144,7 @@ class ObjectiveResult:
     expected: float  # paced target for the period
     fraction: float
     value: float | None
-    kpi_status: str
+    kpi_status: KpiStatus
     reason: str | None
     missing_tables: tuple[str, ...]
     outcome_status: Status  # the outcome KPI alone

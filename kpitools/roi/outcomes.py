@@ -47,14 +47,22 @@ Campaigns of a report period: see :func:`programme_window`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import ibis
 import pandas as pd
 
+from kpitools.data.sources import Database
 from kpitools.errors import CampaignError, MissingTableError
+from kpitools.params import BrandParams
 from kpitools.periods import MONTHS_PER, Period
 from kpitools.vocab import Segment
+
+#: A date or timestamp, or its ISO text (anything :class:`pandas.Timestamp` reads).
+DateLike = date | str
+
+#: A campaign id (the ``campaigns.campaign_id`` column: an integer or a text key).
+CampaignId = int | str
 
 __all__ = [
     "OUTCOME_COLUMNS",
@@ -154,7 +162,10 @@ def _window_of(period) -> tuple[datetime, datetime] | None:
 
 
 def load_campaigns(
-    db, *, campaign_ids: Sequence | None = None, period: Period | tuple | None = None
+    db: Database,
+    *,
+    campaign_ids: Sequence[CampaignId] | None = None,
+    period: Period | tuple[DateLike, DateLike] | None = None,
 ) -> pd.DataFrame:
     """The campaigns selected, one row each (the ``campaigns`` table is small).
 
@@ -262,11 +273,11 @@ def _outcome_expr(db, params, c):
 
 
 def load_campaign_outcomes(
-    db,
-    params,
+    db: Database,
+    params: BrandParams,
     *,
-    campaign_ids: Sequence | None = None,
-    period: Period | tuple | None = None,
+    campaign_ids: Sequence[CampaignId] | None = None,
+    period: Period | tuple[DateLike, DateLike] | None = None,
 ) -> pd.DataFrame:
     """One row per campaign member with its outcome, pre-period covariates and segment.
 
