@@ -9,8 +9,8 @@ Both the HTML blocks (:mod:`kpitools.report.clv.sections`) and the figures
 
 from __future__ import annotations
 
-from kpitools.clv.results import ClvReason, ClvReport
-from kpitools.vocab import Segment
+from kpitools.clv.results import CALIBRATION_TOLERANCE, ClvReason, ClvReport
+from kpitools.vocab import FitStatus, Segment
 
 from ..formatting import format_change, format_date, format_value
 from ..i18n import locale_of, segment_name, t
@@ -26,9 +26,6 @@ __all__ = [
     "reason_text",
     "simple_sentence",
 ]
-
-#: Relative error of the holdout forecast below which the calibration is called good.
-CALIBRATION_TOLERANCE = 0.10
 
 #: Calibration failures that mean "too little history before the check period".
 _CALIBRATION_SHORT = (
@@ -126,7 +123,7 @@ def calibration_text(report: ClvReport, locale: str | None = None) -> str:
     """The holdout forecast against what happened, and what it means for the CLV."""
     loc = locale_of(report, locale)
     totals = report.calibration_totals
-    if report.calibration_status != "ok" or not totals:
+    if report.calibration_status != FitStatus.OK or not totals:
         if report.calibration_reason_code in _CALIBRATION_SHORT:
             reason = t("clv.calibration_short", loc)
         else:
@@ -143,12 +140,9 @@ def calibration_text(report: ClvReport, locale: str | None = None) -> str:
         actual=count(report, totals["actual"], loc),
         error=format_change(error, "relative", loc),
     )
-    if error is None:
-        verdict = ""
-    elif abs(error) <= CALIBRATION_TOLERANCE:
-        verdict = t("clv.calibration_good", loc, tolerance=pct(report, CALIBRATION_TOLERANCE, loc))
-    elif error > 0:
-        verdict = t("clv.calibration_over", loc)
-    else:
-        verdict = t("clv.calibration_under", loc)
+    quality = report.calibration_quality
+    verdict = ""
+    if quality is not None:
+        tolerance = pct(report, CALIBRATION_TOLERANCE, loc)
+        verdict = t(f"clv.calibration_{quality}", loc, tolerance=tolerance)
     return f"{text} {verdict}".strip()
