@@ -101,7 +101,7 @@ def make_spec(args) -> dict:
     if params.brand != args.brand:
         sys.exit(f"{params_path} is for brand {params.brand!r}, not {args.brand!r}")
     grain = params.period.grain
-    period = params.resolve_period(args.period)
+    period = params.requested_period(args.period)
     step = MONTHS_PER[grain]
     lag = 12 // step  # periods back to "a year ago"
     back = max(TREND, lag) + 1  # one more period for the 'previous' side of ratios
@@ -202,7 +202,7 @@ def kpitools_method(spec: dict):
     params = params.model_copy(
         update={"source": params.source.model_copy(update={"path": spec["db"]})}
     )
-    period = params.resolve_period(spec["period"])
+    period = params.requested_period(spec["period"])
 
     def run() -> tuple[dict, dict]:
         db = connect(params)

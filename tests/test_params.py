@@ -94,14 +94,14 @@ def test_absolute_source_path_is_kept(project, tmp_path):
     assert p.source_path() == target
 
 
-def test_resolve_period_uses_argument_then_current(project):
+def test_requested_period_uses_argument_then_current(project):
     p = load_params(write(with_(period={"grain": "quarter", "current": "2025-11"})))
-    assert p.resolve_period() == Period("quarter", date(2025, 10, 1))
-    assert p.resolve_period("2024-Q1").label == "2024-Q1"
+    assert p.requested_period() == Period("quarter", date(2025, 10, 1))
+    assert p.requested_period("2024-Q1").label == "2024-Q1"
     latest = load_params(write(BASE))
-    assert latest.resolve_period() is None
+    assert latest.requested_period() is None
     with pytest.raises(PeriodError):
-        latest.resolve_period("2025-Q1")  # a quarter for a monthly report
+        latest.requested_period("2025-Q1")  # a quarter for a monthly report
 
 
 # --------------------------------------------------------------------------------------

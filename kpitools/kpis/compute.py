@@ -29,7 +29,6 @@ from ..periods import (
     YEAR_LAG,
     Period,
     last_complete_period,
-    parse_period,
 )
 from ..schema import TABLES
 
@@ -543,10 +542,8 @@ def resolve_period(db: Database, params: BrandParams, period: Period | str | Non
         When the period's grain is not the params' grain, or the data have no dated rows.
     """
     grain = params.period.grain
-    if not period:
-        period = params.period.current or None
-    if isinstance(period, str):
-        period = parse_period(period, grain)
+    if not isinstance(period, Period):
+        period = params.requested_period(period)
     if period is None:
         period = latest_period(db, grain)
     if period.grain != grain:

@@ -294,8 +294,10 @@ class BrandParams(_Strict):
         p = Path(os.path.expandvars(self.source.path)).expanduser()
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
-    def resolve_period(self, text: str | None = None) -> Period | None:
-        """The period asked for (argument, else ``period.current``), or None for 'latest'."""
+    def requested_period(self, text: str | None = None) -> Period | None:
+        """The period asked for (argument, else ``period.current``), or None for "the latest
+        complete period in the data", which only :func:`kpitools.kpis.compute.resolve_period`
+        can tell (it reads the database)."""
         text = text or self.period.current
         return parse_period(text, self.period.grain) if text else None
 
