@@ -12,7 +12,6 @@ verdicts, result tables), ``sections`` (header, summary, method), ``show`` (note
 display), ``export`` (``kpis.json``).
 """
 
-from ..i18n import channel_name, segment_name
 from .export import export_roi_json, roi_json
 from .sections import method_html, report_html, roi_header_html, roi_summary_html
 from .show import (
@@ -49,7 +48,6 @@ from .text import (
 
 __all__ = [
     "campaigns_table_html",
-    "channel_name",
     "control_size_text",
     "export_roi_json",
     "groups_html",
@@ -66,7 +64,6 @@ __all__ = [
     "roi_result_html",
     "roi_summary_html",
     "segment_interaction_html",
-    "segment_name",
     "segment_test_text",
     "show_campaign_report",
     "show_campaigns_table",
