@@ -37,6 +37,11 @@ class KpiDeclaration:
         Which way is better.
     measure : str
         The measure group (one database query) whose columns the formula reads.
+    matures : str, optional
+        For a rate that needs time to happen (a lead converting, a renewal being won): the
+        setting that holds its window in days (``"conversion_window_days"``). A period's value
+        is final only once that window has closed after the period; see
+        :mod:`kpitools.kpis.compute`. None for KPIs that are final at the end of the period.
     """
 
     id: str
@@ -44,6 +49,7 @@ class KpiDeclaration:
     unit: Unit
     direction: Direction
     measure: str
+    matures: str | None = None
 
     @property
     def name_msgid(self) -> str:
@@ -56,8 +62,18 @@ class KpiDeclaration:
         return f"kpi.{self.id}.description"
 
 
-def _k(id: str, department: str, unit: str, direction: str, measure: str) -> KpiDeclaration:
-    return KpiDeclaration(id, Department(department), Unit(unit), Direction(direction), measure)
+def _k(
+    id: str,
+    department: str,
+    unit: str,
+    direction: str,
+    measure: str,
+    *,
+    matures: str | None = None,
+) -> KpiDeclaration:
+    return KpiDeclaration(
+        id, Department(department), Unit(unit), Direction(direction), measure, matures
+    )
 
 
 #: Every KPI, by id, in report order.

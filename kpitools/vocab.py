@@ -80,6 +80,13 @@ class Unit(StrEnum):
     NUMBER = "number"
 
 
+class Scope(StrEnum):
+    """What a KPI's value covers in a product-line report: the line, or the whole brand."""
+
+    LINE = "line"
+    BRAND = "brand"
+
+
 class Direction(StrEnum):
     """Which way a KPI is better."""
 
@@ -142,6 +149,7 @@ __all__ = [
     "FitStatus",
     "KpiStatus",
     "Reason",
+    "Scope",
     "ResultStatus",
     "Segment",
     "Status",

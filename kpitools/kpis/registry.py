@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..catalogue import DEPARTMENTS, KPIS, KpiDeclaration, get_declaration, unknown_kpi_message
 from ..errors import UnknownKpiError
-from ..vocab import Department, Direction, Unit
+from ..schema import TABLES
+from ..vocab import Department, Direction, Scope, Unit
 
 UNITS: tuple[Unit, ...] = tuple(Unit)
 DIRECTIONS: tuple[Direction, ...] = tuple(Direction)
@@ -94,6 +95,18 @@ class Kpi:
     @property
     def measure(self) -> str:
         return self.declaration.measure
+
+    @property
+    def matures(self) -> str | None:
+        return self.declaration.matures
+
+    @property
+    def scope(self) -> Scope:
+        """``line`` when every table the KPI reads carries a product line in the canonical
+        model (so a product-line report can filter it), else ``brand`` (brand-wide)."""
+        if all(TABLES[t].product_line for t in self.tables):
+            return Scope.LINE
+        return Scope.BRAND
 
 
 MEASURES: dict[str, Measure] = {}
