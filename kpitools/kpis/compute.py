@@ -33,7 +33,7 @@ from ..periods import (
 from ..schema import TABLES
 
 # Reason and ResultStatus are declared in vocab; report/ imports them from here too.
-from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus, Segment
+from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus, Scope, Segment
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 
 _TRUNC = {"month": "M", "quarter": "Q", "year": "Y"}
@@ -244,6 +244,9 @@ class KpiResult:
         Why there is no value: ``no_data`` or ``needs_table`` (None when ``ok``).
     missing_tables : tuple of str
         For ``needs_table``: the tables absent from the source.
+    scope : Scope or None
+        In a product-line report: ``line`` when the value covers the line only, ``brand`` when
+        it is brand-wide (a table it reads cannot be filtered by line). None in a brand report.
     """
 
     kpi: Kpi
@@ -254,6 +257,7 @@ class KpiResult:
     trend: list[tuple[Period, float | None]] = field(default_factory=list)
     reason: Reason | None = None
     missing_tables: tuple[str, ...] = ()
+    scope: Scope | None = None
 
     @property
     def id(self) -> str:
