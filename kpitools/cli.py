@@ -109,7 +109,13 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    help="markdown: the KPI reference docs/kpis.md (names, definitions, populations, windows).",
+)
 @click.option(
     "--locale",
     type=click.Choice(["all", *LOCALES]),
@@ -117,20 +123,51 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
     show_default=True,
     help="Language of names and definitions (all: English, French and Italian).",
 )
-def kpis(fmt: str, locale: str) -> None:
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of the terminal (e.g. docs/kpis.md).",
+)
+def kpis(fmt: str, locale: str, out: Path | None) -> None:
     """List the KPI registry by department, with names and definitions in en, fr and it."""
     from .catalogue import DEPARTMENTS
     from .kpis.registry import get_registry
     from .report.i18n import kpi_description, kpi_name, t
 
     reg = get_registry()
+    if fmt == "markdown" or out is not None:
+        if fmt == "markdown":
+            from .report.kpi_docs import kpis_markdown
+
+            text = kpis_markdown()
+        else:
+            text = _kpis_listing(fmt, locale)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {out} ({len(reg)} KPIs)")
+        return
+    click.echo(_kpis_listing(fmt, locale), nl=False)
+
+
+def _kpis_listing(fmt: str, locale: str) -> str:
+    """``kpitools kpis`` as text or JSON (ends with a newline)."""
+    from .catalogue import DEPARTMENTS
+    from .kpis.registry import get_registry
+    from .report.i18n import kpi_description, kpi_name, t
+
+    reg = get_registry()
     if fmt == "json":
-        out = [
+        doc = [
             {
                 "id": k.id,
                 "department": k.department,
                 "unit": k.unit,
                 "direction": k.direction,
+                "scope": k.scope,
+                "matures": k.matures,
                 "tables": list(k.tables),
                 "labels": {
                     lang: {"name": kpi_name(k.id, lang), "definition": kpi_description(k.id, lang)}
@@ -140,21 +177,30 @@ def kpis(fmt: str, locale: str) -> None:
             }
             for k in reg.values()
         ]
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
-        return
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     langs = list(LOCALES) if locale == "all" else [locale]
+    lines: list[str] = []
     for dept in DEPARTMENTS:
         ks = [k for k in reg.values() if k.department == dept]
         if not ks:
             continue
-        click.secho(" / ".join(t(f"department.{dept}", lang) for lang in langs), bold=True)
+        lines.append(
+            click.style(" / ".join(t(f"department.{dept}", lang) for lang in langs), bold=True)
+        )
         for k in ks:
             better = "higher is better" if k.direction == "higher" else "lower is better"
-            click.echo(f"  {k.id}  [{k.unit}, {better}; tables: {', '.join(k.tables)}]")
+            scope = "brand-wide in a product-line report" if k.scope == "brand" else "by line"
+            final = f"; final after {k.matures}" if k.matures else ""
+            lines.append(
+                f"  {k.id}  [{k.unit}, {better}; {scope}{final}; tables: {', '.join(k.tables)}]"
+            )
             for lang in langs:
-                click.echo(f"    {lang}: {kpi_name(k.id, lang)}: {kpi_description(k.id, lang)}")
-    click.echo(f"\n{len(reg)} KPIs. Exact definitions: kpitools kpis --format json")
-
+                lines.append(f"    {lang}: {kpi_name(k.id, lang)}: {kpi_description(k.id, lang)}")
+    lines.append(
+        f"\n{len(reg)} KPIs. Exact definitions: kpitools kpis --format json; "
+        "reference: docs/kpis.md (kpitools kpis --format markdown)"
+    )
+    return "\n".join(lines) + "\n"
 
 @main.command()
 @click.argument("params", nargs=-1, type=click.Path())

@@ -117,9 +117,32 @@ def show_breakdown(breakdown: Breakdown, *, kpis: Sequence[str] | None = None) -
     return Html(heading_html(title, level=3, body=breakdown_html(breakdown, kpis=kpis)))
 
 
-def show_glossary(scorecard: Scorecard) -> Html:
-    """Definitions of the KPIs in the scorecard."""
-    return Html(glossary_html([r.kpi for r in scorecard], locale=scorecard.locale))
+def show_glossary(
+    scorecard: Scorecard,
+    params: BrandParams | None = None,
+    *,
+    kpis: Sequence[str] | None = None,
+) -> Html:
+    """The glossary of the KPIs the report shows, in plain words.
+
+    Parameters
+    ----------
+    scorecard : Scorecard
+        Its results are the KPIs the report's department tables and headline show (the
+        headline's and the objectives' KPIs are always computed into it), in report order.
+    params : BrandParams, optional
+        The brand's params: the windows the texts name and "final N days after the period"
+        take their values from its settings (without it, the defaults and no number of days).
+    kpis : list of str, optional
+        Only these KPI ids (in scorecard order), e.g. when the report shows a selection.
+
+    Each entry: name, definition, who is counted, which dates count, when the value is final,
+    and "brand-wide" for a result whose ``scope`` is brand (a product-line report's KPI that
+    the data cannot split by line).
+    """
+    wanted = set(kpis) if kpis is not None else None
+    shown = [r for r in scorecard if wanted is None or r.id in wanted]
+    return Html(glossary_html(shown, locale=scorecard.locale, params=params))
 
 
 def show_section(title_key_or_text: str, locale: str = DEFAULT_LOCALE) -> Html:

@@ -27,6 +27,7 @@ from ..periods import Period
 from ..roi import CampaignReport
 from ..vocab import UNKNOWN_GROUP, Segment, Status
 from .formatting import change_kind
+from .glossary import glossary_entries
 from .i18n import kpi_description, kpi_name, t
 from .templating import render
 
@@ -264,14 +265,25 @@ def header_html(
     )
 
 
-def glossary_html(kpis: Iterable[Kpi], *, locale: str = "en") -> Markup:
-    """Definition list of the KPIs shown: name, one-line definition, exact definition, unit."""
+def glossary_html(
+    kpis: Iterable[Any], *, locale: str = "en", params: BrandParams | None = None
+) -> Markup:
+    """Definition list of the KPIs shown, in plain words: name, definition, population,
+    window, a "brand-wide" mark and when the value is final (see
+    :func:`kpitools.report.glossary.glossary_entries`).
+
+    Parameters
+    ----------
+    kpis : iterable of KpiResult or Kpi
+        The KPIs the report shows, in report order; a result's ``scope`` marks brand-wide ones.
+    locale : {"en", "fr", "it"}
+    params : BrandParams, optional
+        The brand's settings, for the windows the texts and maturity phrases name.
+    """
     return render(
         "kpis/glossary.html",
-        kpis=list(kpis),
+        entries=glossary_entries(kpis, locale=locale, params=params),
         locale=locale,
-        kpi_name=kpi_name,
-        kpi_description=kpi_description,
     )
 
 
