@@ -131,9 +131,7 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
 )
 def kpis(fmt: str, locale: str, out: Path | None) -> None:
     """List the KPI registry by department, with names and definitions in en, fr and it."""
-    from .catalogue import DEPARTMENTS
     from .kpis.registry import get_registry
-    from .report.i18n import kpi_description, kpi_name, t
 
     reg = get_registry()
     if fmt == "markdown" or out is not None:
@@ -146,7 +144,7 @@ def kpis(fmt: str, locale: str, out: Path | None) -> None:
         if out is None:
             click.echo(text, nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            out.write_text(click.unstyle(text), encoding="utf-8")
             click.echo(f"wrote {out} ({len(reg)} KPIs)")
         return
     click.echo(_kpis_listing(fmt, locale), nl=False)
@@ -201,6 +199,7 @@ def _kpis_listing(fmt: str, locale: str) -> str:
         "reference: docs/kpis.md (kpitools kpis --format markdown)"
     )
     return "\n".join(lines) + "\n"
+
 
 @main.command()
 @click.argument("params", nargs=-1, type=click.Path())

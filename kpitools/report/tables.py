@@ -20,7 +20,7 @@ from markupsafe import Markup
 from ..clv.results import ClvReport
 from ..kpis.compute import Breakdown, KpiResult, Reason, Scorecard, Unsupported
 from ..kpis.funnel import Funnel
-from ..kpis.registry import Kpi, get_registry
+from ..kpis.registry import get_registry
 from ..objectives import ObjectiveReport
 from ..params import BrandParams
 from ..periods import Period
