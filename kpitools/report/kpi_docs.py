@@ -103,8 +103,9 @@ def kpis_markdown() -> str:
         f"{len(reg)} KPIs by department, in report order. For each: its names in every report "
         "language, its definition, who or what it counts (population), which dates place it in "
         "a period (window), its unit, its scope in a product-line report and when its value is "
-        "final. Values in braces in the texts are settings of the params file, shown here with "
-        "their default values. Where to add a KPI: "
+        "final. A number that comes from a setting of the params file (a window, a target) is "
+        "shown with the setting's default; the report shows the brand's value. Where to add a "
+        "KPI: "
         "[architecture.md](architecture.md#where-to-add-).",
         "",
     ]
