@@ -58,6 +58,11 @@ def test_lists_only_the_kpis_the_scorecard_shows():
     assert html.index(kpi_name("revenue")) < html.index(kpi_name("sla_compliance_rate"))
     only = str(show_glossary(sc, kpis=["sla_compliance_rate"]))
     assert only.count("<dt>") == 1 and kpi_name("revenue") not in only
+    # a breakdown's KPI that the scorecard lacks, once, after the scorecard's
+    more = str(show_glossary(sc, extra=["revenue", "nps"]))
+    assert more.count("<dt>") == 3 and more.index(kpi_name("sla_compliance_rate")) < more.index(
+        kpi_name("nps")
+    )
 
 
 @pytest.mark.parametrize("locale", ["en", "fr", "it"])

@@ -33,6 +33,7 @@ from ..kpis.cohorts import CohortRetention
 from ..kpis.compute import Breakdown, NotAvailable, Scorecard
 from ..kpis.curves import TouchResponse
 from ..kpis.funnel import Funnel
+from ..kpis.registry import get_kpi
 from ..locales import DEFAULT_LOCALE
 from ..objectives import ObjectiveReport
 from ..params import BrandParams
@@ -122,6 +123,7 @@ def show_glossary(
     params: BrandParams | None = None,
     *,
     kpis: Sequence[str] | None = None,
+    extra: Sequence[str] = (),
 ) -> Html:
     """The glossary of the KPIs the report shows, in plain words.
 
@@ -135,13 +137,17 @@ def show_glossary(
         take their values from its settings (without it, the defaults and no number of days).
     kpis : list of str, optional
         Only these KPI ids (in scorecard order), e.g. when the report shows a selection.
+    extra : list of str
+        KPIs the report shows elsewhere but the scorecard lacks (a breakdown's KPIs when the
+        params select the scorecard's), added after the scorecard's.
 
     Each entry: name, definition, who is counted, which dates count, when the value is final,
     and "brand-wide" for a result whose ``scope`` is brand (a product-line report's KPI that
     the data cannot split by line).
     """
     wanted = set(kpis) if kpis is not None else None
-    shown = [r for r in scorecard if wanted is None or r.id in wanted]
+    shown: list[Any] = [r for r in scorecard if wanted is None or r.id in wanted]
+    shown += [get_kpi(i) for i in dict.fromkeys(extra) if i not in scorecard.results]
     return Html(glossary_html(shown, locale=scorecard.locale, params=params))
 
 
