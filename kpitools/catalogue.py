@@ -157,6 +157,10 @@ KPIS: dict[str, KpiDeclaration] = {
 }
 
 
+#: Ratio KPIs that are growth rates rather than shares: a fraction that can fall below 0 (a
+#: shrinking list) or exceed 1 (a list that more than doubled); every other ratio is in [0, 1].
+SIGNED_RATIOS: frozenset[str] = frozenset({"email_list_growth_rate"})
+
 #: The kpitools version in which the ids of :data:`RENAMED` and :data:`REMOVED` changed.
 CHANGED_IN = "0.2"
 
@@ -237,6 +241,7 @@ __all__ = [
     "REMOVED",
     "RENAMED",
     "RESCALED",
+    "SIGNED_RATIOS",
     "check_kpi_ids",
     "get_declaration",
     "unknown_kpi_message",

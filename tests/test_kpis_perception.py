@@ -290,7 +290,7 @@ def test_empty_period_gives_no_data(tmp_path, fixture_db):
 def test_quarter_grain(tmp_path, fixture_db):
     """Q1 2025 (ends 04-01): active c1..c5; fresh 30 days: c1 (03-28), c2 (03-10), c5 (03-30)
     -> 3 / 5; 7 days: c1 and c5 -> 2 / 5. CSAT over the quarter: satisfied 3 + 1 + 1 of 8
-answers = 0.625; mean (19 + 5 + 4) / 8 = 3.5."""
+    answers = 0.625; mean (19 + 5 + 4) / 8 = 3.5."""
     sc = _scorecard(tmp_path, fixture_db, "2025-Q1", period={"grain": "quarter"})
     assert sc.value("relationship_freshness_30d") == pytest.approx(3 / 5)
     assert sc.value("relationship_freshness_7d") == pytest.approx(2 / 5)

@@ -71,7 +71,14 @@ from pydantic import (
     model_validator,
 )
 
-from ..catalogue import KPIS, RESCALED, KpiDeclaration, check_kpi_ids, get_declaration
+from ..catalogue import (
+    KPIS,
+    RESCALED,
+    SIGNED_RATIOS,
+    KpiDeclaration,
+    check_kpi_ids,
+    get_declaration,
+)
 from ..errors import ParamsError
 from .base import _Strict, format_validation_error
 
@@ -169,10 +176,6 @@ def points_to_unit(amount: float, unit: str) -> float:
 def _check_kpi(v: str) -> str:
     check_kpi_ids([v])  # ValueError listing close matches
     return v
-
-
-#: Ratio KPIs that are growth rates rather than shares: they can be negative.
-SIGNED_RATIOS = frozenset({"email_list_growth_rate"})
 
 
 def ratio_range_problem(kpi_id: str | None, value: float, what: str) -> str | None:
@@ -536,7 +539,6 @@ __all__ = [
     "FUNCTIONS",
     "REVIEWS",
     "ROLLUPS",
-    "SIGNED_RATIOS",
     "Baseline",
     "Function",
     "MetricBounds",

@@ -561,4 +561,3 @@ def cross_sell_value(m):
     line before (their first order ever is earlier); the acquisition order is never
     cross-sell (currency units). History covers every product line of the brand."""
     return m["cross_sell_value"]
-
