@@ -426,17 +426,16 @@ def campaign_response_rate(m):
 
 @kpi("attributed_campaign_revenue")
 def attributed_campaign_revenue(m):
-    """Campaign-attributed revenue (last touch). Sum of orders.revenue over the orders attributed to campaigns whose starts_at falls in
+    """Sum of orders.revenue over the orders attributed to campaigns whose starts_at falls in
     the period (currency units). An order is attributed when its customer was a contacted
     member (treatment group, sent_at set) and it was placed in the campaign's outcome window,
     from starts_at (inclusive) to ends_at + roi.attribution_days (default 30) days (exclusive);
     an order in the windows of several such campaigns goes whole to the one that started last
     (last touch, ties to the highest campaign_id), so it is never counted twice. This is
     attributed, not incremental, revenue: it counts every order of a contacted customer,
-    including those they would have placed without the campaign (on the demo, aurora's
-    December campaign: 52.9 k attributed, -12.8 k incremental). Incremental revenue, the treatment
-    group's revenue above the control group's, comes from the ROI analysis. It grows until the
-    campaigns' outcome windows have closed. Renamed from ``campaign_revenue`` in 0.2."""
+    including those they would have placed without the campaign. Incremental revenue, the
+    treatment group's revenue above the control group's, comes from the ROI analysis. It grows
+    until the campaigns' outcome windows have closed."""
     return m["attributed_revenue"]
 
 
@@ -534,8 +533,8 @@ def email_list_growth_rate(m):
     """(Subscriptions with subscribed_at in the period - subscriptions with unsubscribed_at in
     the period) / subscriptions on the list at the period start (subscribed_at before it,
     unsubscribed_at NULL or not before it), a ratio like every other rate: 0.075 means the list
-    grew by 7.5 % over the period; negative when it shrank, above 1 when it more than doubled
-    (until 0.2 it was in percent, 7.5). Subscriptions are rows of subscriptions (customer x list), summed over all mailing lists;
+    grew by 7.5 % over the period; negative when it shrank, above 1 when it more than doubled.
+    Subscriptions are rows of subscriptions (customer x list), summed over all mailing lists;
     a row unsubscribed before it subscribed is ignored. No data when the list was empty at the
     period start."""
     growth = m["new_subscriptions"] - m["unsubscriptions"]

@@ -145,8 +145,8 @@ def nps(m):
 def csat(m):
     """CSAT as the trade defines it: the share of satisfied answers. Survey answers of the
     period (placed by ``responded_at``) with ``csat_score`` 4 or 5, divided by answers of the
-    period with a ``csat_score`` (1 to 5); a ratio in [0, 1]. Until 0.2 ``csat`` was the mean
-    score (now ``csat_mean_score``) and this share was ``csat_satisfied_rate``."""
+    period with a ``csat_score`` (1 to 5); a ratio in [0, 1]. The mean score is
+    ``csat_mean_score``."""
     return safe_div(m["csat_satisfied"], m["csat_responses"])
 
 
@@ -179,8 +179,7 @@ def actions_per_engagement(m):
     outbound ``activities`` of the period (calls, e-mails, meetings, SMS, ... to customers,
     leads or opportunities), divided by those of them with ``responded`` true (placed by
     ``occurred_at``); a number, lower is better (3.7: one response every 3.7 actions). No data
-    when no action got a response. Its inverse is the response rate; until 0.2 this id held
-    that inverse (responses per action)."""
+    when no action got a response. Its inverse is the response rate."""
     return safe_div(m["outbound_actions"], m["responses"])
 
 

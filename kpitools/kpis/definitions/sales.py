@@ -325,7 +325,7 @@ def new_sales_amount(m):
     """New business: sum of ``opportunities.amount`` over the opportunities won with
     ``closed_at`` in the period that are not renewals (``is_renewal`` false or unknown; every
     won deal when the source has no ``is_renewal``); currency units, a won deal without amount
-    adds nothing. Until 0.2 renewals were included; they are now ``renewal_amount``."""
+    adds nothing. Renewals are ``renewal_amount``."""
     return m["new_business_amount"]
 
 
@@ -393,5 +393,5 @@ def won_amount_per_rep(m):
     reps, the distinct ``owner_id`` of the opportunities open at some time in the period
     (created before its end, not won or lost before its start), whether or not they won
     anything (currency units). It is the value of the deals won, not revenue: order revenue is
-    not attributed to reps. Renamed from ``revenue_per_salesperson`` in 0.2, same formula."""
+    not attributed to reps."""
     return safe_div(m["won_amount"], m["active_reps"])

@@ -166,8 +166,7 @@ def first_response_hours(m):
     """Median of ``first_response_at - opened_at`` in hours (interpolated) over the cases opened
     in the period (``opened_at``) that have a first response, resolved or not. Cases not
     answered yet are left out; they are few and recent (a first response comes within hours),
-    so the latest period's figure can still move a little as late answers are logged. Until
-    0.2 the cases were placed by ``resolved_at``, which mixed cases opened long before."""
+    so the latest period's figure can still move a little as late answers are logged."""
     return m["first_response_hours_median"]
 
 
