@@ -125,7 +125,7 @@ def params_with(payload: str):
             {
                 "id": "quiet",
                 "title": f"quiet {payload}",
-                "kpi": "csat",
+                "kpi": "csat_mean_score",
                 "baseline": {"value": 3.5, "date": "2025-01-01"},
                 "target": {"value": 4},
                 "deadline": "2025-12-31",
@@ -147,7 +147,7 @@ def report_with(payload: str, locale: str = "en") -> ObjectiveReport:
     # NPS missing (unknown); churn 0.2 > 0.1: off track with no action of its own
     values = {"revenue": 120, "average_deal_size": 1900, "close_rate": 0.4, "churn_rate": 0.2}
     results = {k: KpiResult(get_kpi(k), "ok", value=float(v)) for k, v in values.items()}
-    results["csat"] = KpiResult(get_kpi("csat"), "no_data")
+    results["csat_mean_score"] = KpiResult(get_kpi("csat_mean_score"), "no_data")
     sc = Scorecard(
         brand="acme",
         period=parse_period("2025-01", "month"),

@@ -71,7 +71,7 @@ def test_counts_per_campaign(march_by_campaign):
     counts += ["unsubscribed", "responded"]
     assert f.loc[0, counts].tolist() == [6, 1, 4, 3, 3, 2, 2, 1, 1]
     assert f.loc[1, counts].tolist() == [3, 1, 2, 2, 0, 0, 2, 0, 1]
-    assert f.campaign_revenue.tolist() == pytest.approx([100, 85])
+    assert f.attributed_revenue.tolist() == pytest.approx([100, 85])
     assert f.attributed_orders.tolist() == [1, 2]
     assert f.loc[0, "name"] == "campaign 1"
     assert f.loc[0, "starts_at"] == pd.Timestamp("2025-03-01")
@@ -87,12 +87,14 @@ def test_rates_per_campaign(march_by_campaign):
 
 def test_totals_equal_the_funnel_kpis(duck, march_by_campaign):
     db, params = duck
-    sc = compute_kpis(db, params, "2025-03", kpis=list(FUNNEL_KPIS.values()) + ["campaign_revenue"])
+    sc = compute_kpis(
+        db, params, "2025-03", kpis=list(FUNNEL_KPIS.values()) + ["attributed_campaign_revenue"]
+    )
     total = Funnel(march_by_campaign, resolve_period(db, params, "2025-03"), "campaign").total()
     for rate, kid in FUNNEL_KPIS.items():
         assert total[rate] == pytest.approx(sc.value(kid)), rate
         assert sc.value(kid) == pytest.approx(MARCH[kid])
-    assert total["campaign_revenue"] == pytest.approx(sc.value("campaign_revenue"))
+    assert total["attributed_revenue"] == pytest.approx(sc.value("attributed_campaign_revenue"))
     assert total["campaigns"] == 2
     assert total["sent"] == 6
 
@@ -103,7 +105,7 @@ def test_by_channel(duck):
     assert f.channel.tolist() == ["print"]  # campaign 7 (e-mail) has no members
     row = f.iloc[0]
     assert (row.campaigns, row.sent, row.delivered, row.opened, row.purchased) == (1, 3, 3, 1, 2)
-    assert row.campaign_revenue == pytest.approx(25)
+    assert row.attributed_revenue == pytest.approx(25)
     assert row.purchase_rate == pytest.approx(2 / 3)
     march = compute_funnel(db, params, "2025-03", by="channel")
     assert march.channel.tolist() == ["email", "sms"]
@@ -139,7 +141,7 @@ def test_empty_period(duck):
     db, params = duck
     f = compute_funnel(db, params, "2025-01")
     assert f.empty
-    assert {"campaign_id", "sent", "purchase_rate", "campaign_revenue"} <= set(f.columns)
+    assert {"campaign_id", "sent", "purchase_rate", "attributed_revenue"} <= set(f.columns)
     fun = Funnel.compute(db, params, "2025-01", by="channel")
     assert fun.empty and "no campaign" in funnel_html(fun)
     assert fun.steps().empty

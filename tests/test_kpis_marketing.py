@@ -66,7 +66,7 @@ id    cust  ordered_at        rev  attribution (last touch = the latest-starting
 March cohort (campaigns 1 and 2): sent 4 + 2 = 6; delivered c1 c2 c4 + c1 c7 = 5; opened c1 c2
 c4 = 3; clicked c1 c4 = 2; unsubscribed c2 = 1; responded c1 (1) + c1 (2) = 2; purchased: camp 1
 c1 (orders 2, 3), c2 (order 7); camp 2 c1 (3), c7 (4) -> 4. Rates: delivery 5/6, open 3/5,
-click-to-open 2/3, purchase 4/6, unsubscribe 1/5, response 2/6. Campaign revenue: camp 1 100 +
+click-to-open 2/3, purchase 4/6, unsubscribe 1/5, response 2/6. Attributed campaign revenue: camp 1 100 +
 camp 2 (55 + 30) = 185; by line: a 100, (unknown) 85.
 February cohort (campaign 3): sent 3, delivered 3, opened 1, clicked 0, purchased c1 (orders 2,
 3 are in its window), c9 (11) -> 2; revenue 25 (order 11; 2 and 3 go to later campaigns).
@@ -75,9 +75,8 @@ March 2024: campaign 4, c3 bought 70 -> revenue 70, purchase rate 1. Q1 2025: 10
 210. April (campaign 6): 40.
 
 Basket history, March orders 2 (c1, a, 100), 3 (c1, b, 55), 6 (c5, a, 70), 10 (c6, a, 60):
-cross-sell: order 3 (c1's first line-b order, after their first order in 2024) -> 55. Up-sell:
-order 2 100 - mean(80) = 20; order 10 60 - mean(40, 20) = 30 -> 50 (3 and 6 have no earlier
-order on their line). Tenure to 2025-04-01: c1 295 days (from 2024-06-10), c5 29, c6 76 ->
+cross-sell: order 3 (c1's first line-b order, after their first order in 2024) -> 55
+(up-sell was removed in 0.2: orders carry no product or price tier). Tenure to 2025-04-01: c1 295 days (from 2024-06-10), c5 29, c6 76 ->
 400 / 3. By line: cross-sell a 0, b 55.
 February orders 8 (c3), 11 (c9), 14 (c6): no cross-sell (11 is c9's first order); up-sell
 20 < 70 and 20 < 40 -> 0; tenure to 2025-03-01: c3 351, c9 7.5, c6 45 -> 403.5 / 3 = 134.5.
@@ -97,8 +96,8 @@ Subscriptions (customer, list, subscribed, unsubscribed): (c1, news, 2024-05-01,
 (c2, news, 2024-06-01, 2025-03-10), (c3, news, 2025-01-10, 2025-03-01 00:00), (c4, news,
 2025-03-05, -), (c5, promo, 2025-03-15, 2025-04-02), (c6, promo, 2025-02-05, -), (c1, promo,
 2025-03-31, -). March: on the list at the start c1-news, c2, c3 (leaves at the first instant of
-March), c6 = 4; joined c4, c5, c1-promo = 3; left c2, c3 = 2 -> growth 100 x (3 - 2) / 4 = 25
-(percent). February: at start c1-news, c2, c3 = 3; joined c6 -> 100 / 3. A row unsubscribed
+March), c6 = 4; joined c4, c5, c1-promo = 3; left c2, c3 = 2 -> growth (3 - 2) / 4 = 0.25
+(a ratio, 25 %). February: at start c1-news, c2, c3 = 3; joined c6 -> 1 / 3. A row unsubscribed
 before it subscribed (c7) is ignored.
 """
 
@@ -360,7 +359,7 @@ MARKETING = [k.id for k in get_registry().values() if k.department == "marketing
 MARCH = {
     "campaigns_run": 3,
     "campaign_response_rate": 2 / 6,
-    "campaign_revenue": 185,
+    "attributed_campaign_revenue": 185,
     "campaign_leads": 3,
     "campaign_new_customers": 2,
     "delivery_rate": 5 / 6,
@@ -372,16 +371,15 @@ MARCH = {
     "web_page_views": 9,
     "web_goal_completion_rate": 1 / 3,
     "time_per_visit": 150,
-    "email_list_growth_rate": 25.0,
+    "email_list_growth_rate": 0.25,
     "customer_tenure_days": 400 / 3,
     "cross_sell_value": 55,
-    "up_sell_value": 50,
 }
 
 FEBRUARY = {
     "campaigns_run": 2,
     "campaign_response_rate": 0,
-    "campaign_revenue": 25,
+    "attributed_campaign_revenue": 25,
     "campaign_leads": 1,
     "campaign_new_customers": 0,
     "delivery_rate": 1,
@@ -393,10 +391,9 @@ FEBRUARY = {
     "web_page_views": 2,
     "web_goal_completion_rate": 1,
     "time_per_visit": 60,
-    "email_list_growth_rate": 100 / 3,
+    "email_list_growth_rate": 1 / 3,
     "customer_tenure_days": 134.5,
     "cross_sell_value": 0,
-    "up_sell_value": 0,
 }
 
 
@@ -441,13 +438,13 @@ def test_previous_period_values(march):
     assert {k: sc[k].previous for k in FEBRUARY} == pytest.approx(FEBRUARY)
     # a ratio changes in points, a count relatively
     assert sc["purchase_rate"].change_previous == pytest.approx(4 / 6 - 2 / 3)
-    assert sc["campaign_revenue"].change_previous == pytest.approx((185 - 25) / 25)
+    assert sc["attributed_campaign_revenue"].change_previous == pytest.approx((185 - 25) / 25)
 
 
 def test_year_ago_values(march):
     sc = march
     assert sc["campaigns_run"].year_ago == 1
-    assert sc["campaign_revenue"].year_ago == pytest.approx(70)
+    assert sc["attributed_campaign_revenue"].year_ago == pytest.approx(70)
     assert sc["purchase_rate"].year_ago == pytest.approx(1.0)
     assert sc["referrals"].year_ago == 1
     assert sc["web_page_views"].year_ago is None  # no session in March 2024: no data, not 0
@@ -456,23 +453,29 @@ def test_year_ago_values(march):
 def test_campaign_values_do_not_depend_on_the_report_period(tmp_path, fixture_db):
     """February's campaign 3 and April's campaign 6 compete for last touch with campaigns that
     start later or earlier; their values are the same whichever period the report is for."""
-    kpis = ["campaign_revenue", "purchase_rate", "campaigns_run"]
+    kpis = ["attributed_campaign_revenue", "purchase_rate", "campaigns_run"]
     feb = _scorecard(tmp_path, fixture_db, "2025-02", kpis)
-    assert feb.value("campaign_revenue") == pytest.approx(25)
+    assert feb.value("attributed_campaign_revenue") == pytest.approx(25)
     assert feb.value("purchase_rate") == pytest.approx(2 / 3)
     apr = _scorecard(tmp_path, fixture_db, "2025-04", kpis)
-    assert apr.value("campaign_revenue") == pytest.approx(40)  # order 7: last touch is 6
+    assert apr.value("attributed_campaign_revenue") == pytest.approx(40)  # order 7: last touch is 6
     assert apr.value("campaigns_run") == 1
-    assert apr["campaign_revenue"].previous == pytest.approx(185)
+    assert apr["attributed_campaign_revenue"].previous == pytest.approx(185)
 
 
 def test_quarter_grain(tmp_path, fixture_db):
     """Q1 2025: campaigns 1, 2, 3, 7 ran; revenue 100 + 85 + 25; sent 6 + 3, delivered 5 + 3,
     purchased 4 + 2 -> 6 / 9; referrals 3 (March 2 + February 1)."""
-    kpis = ["campaigns_run", "campaign_revenue", "delivery_rate", "purchase_rate", "referrals"]
+    kpis = [
+        "campaigns_run",
+        "attributed_campaign_revenue",
+        "delivery_rate",
+        "purchase_rate",
+        "referrals",
+    ]
     sc = _scorecard(tmp_path, fixture_db, "2025-Q1", kpis, period={"grain": "quarter"})
     assert sc.value("campaigns_run") == 4
-    assert sc.value("campaign_revenue") == pytest.approx(210)
+    assert sc.value("attributed_campaign_revenue") == pytest.approx(210)
     assert sc.value("delivery_rate") == pytest.approx(8 / 9)
     assert sc.value("purchase_rate") == pytest.approx(6 / 9)
     assert sc.value("referrals") == 3
@@ -480,19 +483,18 @@ def test_quarter_grain(tmp_path, fixture_db):
 
 def test_breakdown_by_product_line(tmp_path, fixture_db):
     params = _params(tmp_path, fixture_db)
-    kpis = ["campaigns_run", "campaign_revenue", "cross_sell_value", "up_sell_value"]
+    kpis = ["campaigns_run", "attributed_campaign_revenue", "cross_sell_value"]
     with connect(params) as db:
         b = compute_breakdown(db, params, "product_line", "2025-03", kpis=kpis)
     v = b.pivot("value")
     assert v.loc["a", "campaigns_run"] == 1
     assert v.loc["b", "campaigns_run"] == 1
     assert v.loc["(unknown)", "campaigns_run"] == 1
-    assert v.loc["a", "campaign_revenue"] == pytest.approx(100)
-    assert v.loc["(unknown)", "campaign_revenue"] == pytest.approx(85)
+    assert v.loc["a", "attributed_campaign_revenue"] == pytest.approx(100)
+    assert v.loc["(unknown)", "attributed_campaign_revenue"] == pytest.approx(85)
     assert v.loc["a", "cross_sell_value"] == 0
     assert v.loc["b", "cross_sell_value"] == pytest.approx(55)
-    assert v.loc["a", "up_sell_value"] == pytest.approx(50)
-    assert b.pivot("previous").loc["b", "campaign_revenue"] == pytest.approx(25)
+    assert b.pivot("previous").loc["b", "attributed_campaign_revenue"] == pytest.approx(25)
     assert not b.unsupported
 
 
@@ -515,7 +517,11 @@ def test_breakdown_by_segment(tmp_path, fixture_db):
     params = _params(tmp_path, fixture_db)
     with connect(params) as db:
         b = compute_breakdown(
-            db, params, "segment", "2025-03", kpis=["customer_tenure_days", "campaign_revenue"]
+            db,
+            params,
+            "segment",
+            "2025-03",
+            kpis=["customer_tenure_days", "attributed_campaign_revenue"],
         )
     v = b.pivot("value")
     assert v.loc["new", "customer_tenure_days"] == pytest.approx(29)
@@ -523,8 +529,8 @@ def test_breakdown_by_segment(tmp_path, fixture_db):
     assert v.loc["returning", "customer_tenure_days"] == pytest.approx(295)
     # campaign members grouped by their segment in the start period: c1 returning (orders 2,
     # 3 -> 100 + 55), c7 inactive in March (30)
-    assert v.loc["returning", "campaign_revenue"] == pytest.approx(155)
-    assert v.loc["inactive", "campaign_revenue"] == pytest.approx(30)
+    assert v.loc["returning", "attributed_campaign_revenue"] == pytest.approx(155)
+    assert v.loc["inactive", "attributed_campaign_revenue"] == pytest.approx(30)
 
 
 def test_product_line_selection(tmp_path, fixture_db):
@@ -532,21 +538,18 @@ def test_product_line_selection(tmp_path, fixture_db):
     campaign 1 (a) is dropped. Attribution sees campaigns 2 and 3 and line-b orders only: order
     3 (c1, b, 55, March 20) lies in the windows of 3 and 2, c1 is a member of both, and 2 starts
     later -> campaign 2, a March campaign: 55; order 11 (25) -> February's campaign 3: 25.
-    Cross-sell still sees c1's line-a history: order 3 (55) is cross-sell; up-sell 0 (no earlier
-    line-b order); tenure: c1 only, 295 days."""
+    Cross-sell still sees c1's line-a history: order 3 (55) is cross-sell; tenure: c1 only, 295 days."""
     kpis = [
         "campaigns_run",
-        "campaign_revenue",
+        "attributed_campaign_revenue",
         "cross_sell_value",
-        "up_sell_value",
         "customer_tenure_days",
     ]
     sc = _scorecard(tmp_path, fixture_db, "2025-03", kpis, product_lines=["b"])
     assert sc.value("campaigns_run") == 2
-    assert sc.value("campaign_revenue") == pytest.approx(55)
-    assert sc["campaign_revenue"].previous == pytest.approx(25)
+    assert sc.value("attributed_campaign_revenue") == pytest.approx(55)
+    assert sc["attributed_campaign_revenue"].previous == pytest.approx(25)
     assert sc.value("cross_sell_value") == pytest.approx(55)
-    assert sc.value("up_sell_value") == 0
     assert sc.value("customer_tenure_days") == pytest.approx(295)
 
 

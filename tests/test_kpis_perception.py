@@ -7,9 +7,9 @@ March), c5 2025-02-02. Active in March: c1 c2 c3 c4 (c1 and c2 new); in February
 Acquisition channels: c1 c3 c5 ``web``, c2 c4 ``store``.
 
 Surveys (NPS, CSAT): March (10, 5) (9, 4) (6, 2) (-, 3) (-, 5) (8, -): NPS answers 10 9 6 8 ->
-100 x (2 - 1) / 4 = 25; CSAT 5 4 2 3 5 -> 19 / 5 = 3.8, satisfied (4-5) 3 / 5 = 0.6.
-February (7, 4) (3, 1): NPS -50, CSAT 2.5, satisfied 0.5. January: one CSAT-only answer (-, 4):
-CSAT 4.0 and no NPS (no data, not zero).
+100 x (2 - 1) / 4 = 25; CSAT 5 4 2 3 5 -> satisfied (4-5) 3 / 5 = 0.6 (``csat``), mean
+19 / 5 = 3.8 (``csat_mean_score``). February (7, 4) (3, 1): NPS -50, CSAT 0.5, mean 2.5.
+January: one CSAT-only answer (-, 4): CSAT 1.0, mean 4.0, and no NPS (no data, not zero).
 
 Activities (direction, responded):
 
@@ -34,8 +34,9 @@ is fresh on both; c2 (03-10) on 30 days only; c3's last contact (02-27) is too o
 February (ends 03-01; 7 days back: from 02-22, 30 days back: from 01-30): c5 (02-25; its 03-30
 activity is after the period) is fresh on both, c4 (01-31, in the previous month) on 30 days:
 7 days 1 / 2 = 0.5, 30 days 2 / 2 = 1.0.
-Actions per engagement, March: outbound 1 3 4 5 6 = 5, responded 1 4 = 2 -> 0.4 (5 has no
-answer recorded: not a response); February: 7 -> 1 / 1 = 1.0; January: 9 -> 0 / 1 = 0.
+Actions per engagement (actions per response), March: outbound 1 3 4 5 6 = 5, responded 1 4 =
+2 -> 5 / 2 = 2.5 (5 has no answer recorded: not a response); February: 7 -> 1 / 1 = 1.0;
+January: 9 -> 1 action, no response: no data (not infinite).
 
 Social mentions (own brand or competitor, sentiment, reach): March: own 0.5 / 100, own -0.1 / -,
 own - / 300, competitor 0.9 / 1000, competitor - / 50 (and one of brand ``other``'s monitoring):
@@ -46,6 +47,7 @@ with sentiment 0.3 and no reach: share 1, reach no data.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from helpers import make_db, write_params
 
@@ -58,7 +60,7 @@ from kpitools.report.i18n import kpi_name
 PERCEPTION = [k for k, v in get_registry().items() if v.department == "perception"]
 NEW = [
     "csat",
-    "csat_satisfied_rate",
+    "csat_mean_score",
     "relationship_freshness_7d",
     "relationship_freshness_30d",
     "actions_per_engagement",
@@ -196,11 +198,11 @@ def test_catalogue_perception_kpis_are_declared():
 
 def test_march_values_match_the_hand_computation(march):
     sc = march
-    assert sc.value("csat") == pytest.approx(3.8)
-    assert sc.value("csat_satisfied_rate") == pytest.approx(0.6)
+    assert sc.value("csat") == pytest.approx(0.6)
+    assert sc.value("csat_mean_score") == pytest.approx(3.8)
     assert sc.value("relationship_freshness_7d") == pytest.approx(0.25)
     assert sc.value("relationship_freshness_30d") == pytest.approx(0.5)
-    assert sc.value("actions_per_engagement") == pytest.approx(0.4)
+    assert sc.value("actions_per_engagement") == pytest.approx(2.5)
     assert sc.value("social_sentiment") == pytest.approx(0.2)
     assert sc.value("social_reach") == pytest.approx(400)
     assert sc.value("share_of_voice") == pytest.approx(0.6)
@@ -219,8 +221,8 @@ def test_existing_perception_kpis_keep_their_values(march):
 
 def test_previous_period_and_trend(march):
     sc = march
-    assert sc["csat"].previous == pytest.approx(2.5)
-    assert sc["csat_satisfied_rate"].previous == pytest.approx(0.5)
+    assert sc["csat"].previous == pytest.approx(0.5)
+    assert sc["csat_mean_score"].previous == pytest.approx(2.5)
     assert sc["relationship_freshness_7d"].previous == pytest.approx(0.5)
     assert sc["relationship_freshness_30d"].previous == pytest.approx(1.0)
     assert sc["actions_per_engagement"].previous == pytest.approx(1.0)
@@ -228,9 +230,10 @@ def test_previous_period_and_trend(march):
     assert sc["social_reach"].previous == 0
     assert sc["social_sentiment"].previous is None  # no own mention in February
     january = {k: dict((p.label, v) for p, v in sc[k].trend)["2025-01"] for k in NEW + ["nps"]}
-    assert january["csat"] == pytest.approx(4.0)
+    assert january["csat"] == pytest.approx(1.0)
+    assert january["csat_mean_score"] == pytest.approx(4.0)
     assert january["nps"] is None  # CSAT-only answers: no NPS
-    assert january["actions_per_engagement"] == pytest.approx(0.0)
+    assert january["actions_per_engagement"] is None  # an action, no response: no data
     assert january["share_of_voice"] == pytest.approx(1.0)
     assert january["social_sentiment"] == pytest.approx(0.3)
     assert january["social_reach"] is None  # the brand's only mention has no reach
@@ -240,8 +243,8 @@ def test_previous_period_and_trend(march):
 def test_breakdowns(tmp_path, fixture_db):
     """March by segment: new c1 (fresh 7 and 30 days) and c2 (30 days): 0.5 and 1.0;
     reactivated c3 and steady c4: 0 and 0. By acquisition channel: web c1 c3 -> 0.5 and 0.5,
-    store c2 c4 -> 0 and 0.5; actions per engagement web 1 6 -> 1 / 2, store 5 -> 0 / 1,
-    (unknown) the leads' 3 4 -> 1 / 2. Social mentions have no customer: no breakdown."""
+    store c2 c4 -> 0 and 0.5; actions per engagement web 1 6 -> 2 actions / 1 response, store
+    5 -> 1 / 0 (no data), (unknown) the leads' 3 4 -> 2 / 1. Social mentions have no customer: no breakdown."""
     params = _params(tmp_path, fixture_db)
     with connect(params) as db:
         seg = compute_breakdown(db, params, "segment", "2025-03", FRESHNESS)
@@ -255,10 +258,10 @@ def test_breakdowns(tmp_path, fixture_db):
     assert c.loc["web", "relationship_freshness_7d"] == pytest.approx(0.5)
     assert c.loc["store", "relationship_freshness_7d"] == pytest.approx(0.0)
     assert c.loc["store", "relationship_freshness_30d"] == pytest.approx(0.5)
-    assert c.loc["web", "actions_per_engagement"] == pytest.approx(0.5)
-    assert c.loc["store", "actions_per_engagement"] == pytest.approx(0.0)
-    assert c.loc["(unknown)", "actions_per_engagement"] == pytest.approx(0.5)
-    assert c.loc["web", "csat"] == pytest.approx(3.8)  # every answer is c1's
+    assert c.loc["web", "actions_per_engagement"] == pytest.approx(2.0)
+    assert pd.isna(c.loc["store", "actions_per_engagement"])
+    assert c.loc["(unknown)", "actions_per_engagement"] == pytest.approx(2.0)
+    assert c.loc["web", "csat"] == pytest.approx(0.6)  # every answer is c1's
     assert chan.unsupported["share_of_voice"].reason == "no_breakdown"
 
 
@@ -274,7 +277,7 @@ def test_missing_tables_make_only_their_kpis_not_available(tmp_path):
     )
     for kid in ("social_sentiment", "social_reach", "share_of_voice"):
         assert (sc[kid].reason, sc[kid].missing_tables) == ("needs_table", ("social_mentions",))
-    assert sc.value("csat") == pytest.approx(3.8)
+    assert sc.value("csat") == pytest.approx(0.6)
 
 
 def test_empty_period_gives_no_data(tmp_path, fixture_db):
@@ -286,8 +289,10 @@ def test_empty_period_gives_no_data(tmp_path, fixture_db):
 
 def test_quarter_grain(tmp_path, fixture_db):
     """Q1 2025 (ends 04-01): active c1..c5; fresh 30 days: c1 (03-28), c2 (03-10), c5 (03-30)
-    -> 3 / 5; 7 days: c1 and c5 -> 2 / 5. CSAT over the quarter: (19 + 5 + 4) / 8 = 3.5."""
+    -> 3 / 5; 7 days: c1 and c5 -> 2 / 5. CSAT over the quarter: satisfied 3 + 1 + 1 of 8
+    answers = 0.625; mean (19 + 5 + 4) / 8 = 3.5."""
     sc = _scorecard(tmp_path, fixture_db, "2025-Q1", period={"grain": "quarter"})
     assert sc.value("relationship_freshness_30d") == pytest.approx(3 / 5)
     assert sc.value("relationship_freshness_7d") == pytest.approx(2 / 5)
-    assert sc.value("csat") == pytest.approx(3.5)
+    assert sc.value("csat") == pytest.approx(0.625)
+    assert sc.value("csat_mean_score") == pytest.approx(3.5)

@@ -7,7 +7,8 @@ another brand, and unique keys. Whatever the data, a scorecard must:
 
 - give every KPI the status ``ok``, ``no_data`` or ``not_available``, never raise;
 - give no NaN or infinite value (for the period, the previous one, the year-ago one, the trend);
-- keep every ``ratio`` within [0, 1] and every ``count`` at 0 or more.
+- keep every ``ratio`` within [0, 1] (a growth rate at -1 or more) and every ``count`` at 0
+  or more.
 
 Amounts, durations, reach, page views and other unbounded numbers are drawn non-negative and to
 the thousandth (as they are in a CRM); bounded columns (NPS 0-10, CSAT 1-5, sentiment -1..1,
@@ -27,6 +28,7 @@ from helpers import make_db, write_params
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from kpitools.catalogue import SIGNED_RATIOS
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import NO_DATA, NOT_AVAILABLE, OK, compute_kpis
 from kpitools.kpis.registry import get_registry
@@ -124,6 +126,9 @@ def _problems(r, tables) -> list[str]:
             continue
         if not math.isfinite(v):
             out.append(f"{where} = {v}")
+        elif k.unit == "ratio" and k.id in SIGNED_RATIOS:
+            if v < -1.0 - 1e-12:  # a growth rate: a list cannot lose more than all of it
+                out.append(f"{where}: growth rate {v} below -1")
         elif k.unit == "ratio" and not 0.0 <= v <= 1.0 + 1e-12:
             out.append(f"{where}: ratio {v} outside [0, 1]")
         elif k.unit == "count" and v < 0:

@@ -56,11 +56,14 @@ o11     a     10     03-02        03-31 23:59  lost    400     1       no
 o8 is won without a close date: left out everywhere. March: alive o1 o2 o3 o4 o5 o7 o10 o11;
 open at the end o4 o5 o10 = **3**; decided o1 o2 o7 (won) o3 o11 (lost): close rate 3 / 5 =
 **0.6**; renewals decided o2 o3 o7, won o2 o7: **2/3**; won amount 1000 + (o2 unknown) + 700 =
-**1700**, mean over the 2 known amounts **850**; win cycles 54, 19.5, 23.75 days: median
-**23.75**; quotes of opportunities created in March o2 1 + o4 3 + o7 (unknown) + o10 2 + o11 1
-= **7**; owners of alive opportunities 10 11 12 15: 1700 / 4 = **425**.
+1700, of which new business (not renewals) o1 **1000** (``new_sales_amount``, mean over its 1
+known amount, ``average_deal_size``, **1000**) and renewals o2 (unknown) + o7 **700**
+(``renewal_amount``); win cycles o1 54, o2 19.5, o7 23.75 days, new business o1 only: median
+**54**; quotes of opportunities created in March o2 1 + o4 3 + o7 (unknown) + o10 2 + o11 1
+= **7**; owners of alive opportunities 10 11 12 15: every won amount 1700 / 4 = **425**
+(``won_amount_per_rep``).
 February: alive o1 o3 o5 o6, open at the end o1 o3 o5 = 3; o6 won: close rate 1, amount 300,
-cycle 19 days; no renewal decided (no data); quotes o3 0 + o6 1 = 1; owners 10 11 13: 100.
+cycle 19 days; no renewal decided (no data), renewal amount 0; quotes o3 0 + o6 1 = 1; owners 10 11 13: 100.
 January: alive o1 o5; nothing decided: close rate no data, new sales amount 0; quotes 2.
 April (no opportunity created or decided): o4 o5 o10 still open: 3; quotes 0.
 
@@ -102,11 +105,12 @@ SALES_KPIS = [
     "close_rate",
     "renewal_rate",
     "new_sales_amount",
+    "renewal_amount",
     "average_deal_size",
     "sales_cycle_days",
     "sales_calls",
     "calls_per_opportunity",
-    "revenue_per_salesperson",
+    "won_amount_per_rep",
 ]
 NEW_KPIS = SALES_KPIS[3:]
 DIST_KPIS = [
@@ -281,12 +285,13 @@ def test_march_values_match_the_hand_computation(tmp_path, sales_db):
         "quotes": 7,
         "close_rate": 0.6,
         "renewal_rate": 2 / 3,
-        "new_sales_amount": 1700.0,
-        "average_deal_size": 850.0,
-        "sales_cycle_days": 23.75,
+        "new_sales_amount": 1000.0,
+        "renewal_amount": 700.0,
+        "average_deal_size": 1000.0,
+        "sales_cycle_days": 54.0,
         "sales_calls": 6,
         "calls_per_opportunity": 0.8,
-        "revenue_per_salesperson": 425.0,
+        "won_amount_per_rep": 425.0,
     }
     got = {k: sc.value(k) for k in expected}
     assert got == pytest.approx(expected)
@@ -308,11 +313,12 @@ def test_february_values_and_undefined_ratios(tmp_path, sales_db):
             "close_rate": 1.0,
             "renewal_rate": None,  # no renewal decided: no data, not 0
             "new_sales_amount": 300.0,
+            "renewal_amount": 0.0,  # renewals are tracked, none won in February
             "average_deal_size": 300.0,
             "sales_cycle_days": 19.0,
             "sales_calls": 4,
             "calls_per_opportunity": 0.0,  # o6 was decided in February without any call
-            "revenue_per_salesperson": 100.0,
+            "won_amount_per_rep": 100.0,
         }
     )
     trend = {p.label: v for p, v in sc["close_rate"].trend}
@@ -357,7 +363,8 @@ def test_product_line_filter_and_breakdown(tmp_path, sales_db):
     sc = _scorecard(tmp_path, sales_db, product_lines=["a"])
     assert sc.value("close_rate") == pytest.approx(0.75)
     assert sc.value("open_opportunities") == 2
-    assert sc.value("new_sales_amount") == pytest.approx(1700)
+    assert sc.value("new_sales_amount") == pytest.approx(1000)  # o1; o2 and o7 are renewals
+    assert sc.value("renewal_amount") == pytest.approx(700)
     assert sc.value("prospects") == 3
     assert sc.value("lead_response_minutes") == pytest.approx(15.0)
 
@@ -435,10 +442,14 @@ def test_optional_columns_absent_give_no_data(tmp_path):
         for o in OPPORTUNITIES
     ]
     path = make_db(tmp_path / "bare.duckdb", {"opportunities": opps})
-    sc = _scorecard(tmp_path, path, kpis=["quotes", "renewal_rate", "close_rate"])
+    kpis = ["quotes", "renewal_rate", "close_rate", "renewal_amount", "new_sales_amount"]
+    sc = _scorecard(tmp_path, path, kpis=kpis)
     assert sc["quotes"].status == "no_data"
     assert sc["renewal_rate"].status == "no_data"
+    assert sc["renewal_amount"].status == "no_data"
     assert sc.value("close_rate") == pytest.approx(0.6)
+    # without is_renewal every won deal is new business: o1 1000 + o7 700 (o2 has no amount)
+    assert sc.value("new_sales_amount") == pytest.approx(1700)
 
 
 def test_empty_period_is_no_data_everywhere(tmp_path, sales_db):
@@ -551,8 +562,13 @@ def test_demo_sales_calls_match_plain_sql(tmp_path, demo_db):
     ).fetchone()[0]
     won = con.execute(
         """SELECT sum(amount), count(amount) FROM opportunities WHERE brand = 'aurora'
-           AND status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2026-01-01'"""
+           AND status = 'won' AND NOT coalesce(is_renewal, false)
+           AND closed_at >= '2025-01-01' AND closed_at < '2026-01-01'"""
     ).fetchone()
+    renewals = con.execute(
+        """SELECT sum(amount) FROM opportunities WHERE brand = 'aurora' AND status = 'won'
+           AND is_renewal AND closed_at >= '2025-01-01' AND closed_at < '2026-01-01'"""
+    ).fetchone()[0]
     loyal = con.execute(
         """SELECT count(DISTINCT customer_id) FROM orders o WHERE brand = 'aurora'
            AND (SELECT count(DISTINCT date_trunc('month', ordered_at)) FROM orders p
@@ -567,15 +583,17 @@ def test_demo_sales_calls_match_plain_sql(tmp_path, demo_db):
     assert sc.value("sales_calls") == calls
     assert sc.value("new_sales_amount") == pytest.approx(won[0])
     assert sc.value("average_deal_size") == pytest.approx(won[0] / won[1])
+    assert sc.value("renewal_amount") == pytest.approx(renewals) and renewals > 0
 
 
 def test_mean_and_90th_percentile_beside_the_medians(tmp_path, sales_db):
     """Contacted March leads answered in 10, 20, 30, 60 minutes: mean 30; 90th percentile by
-    linear interpolation at rank 0.9 x 3 = 2.7: 30 + 0.7 x (60 - 30) = 51. March win cycles
-    19.5, 23.75, 54 days: mean 97.25 / 3; 90th percentile at rank 0.9 x 2 = 1.8:
-    23.75 + 0.8 x (54 - 23.75) = 47.95."""
+    linear interpolation at rank 0.9 x 3 = 2.7: 30 + 0.7 x (60 - 30) = 51. March new-business
+    win cycles: o1 alone, 54 days (the renewals o2 19.5 and o7 23.75 are left out): mean and
+    90th percentile 54. February: o6, 19 days."""
     sc = _scorecard(tmp_path, sales_db, kpis=DIST_KPIS)
     assert sc.value("avg_lead_response_minutes") == pytest.approx(30.0)
     assert sc.value("p90_lead_response_minutes") == pytest.approx(51.0)
-    assert sc.value("avg_sales_cycle_days") == pytest.approx(97.25 / 3)
-    assert sc.value("p90_sales_cycle_days") == pytest.approx(47.95)
+    assert sc.value("avg_sales_cycle_days") == pytest.approx(54.0)
+    assert sc.value("p90_sales_cycle_days") == pytest.approx(54.0)
+    assert sc["avg_sales_cycle_days"].previous == pytest.approx(19.0)

@@ -21,8 +21,9 @@ case  cust  opened_at           1st resp. h  resolved_at         SLA  complaint 
 March 2025, cases placed by ``resolved_at``: 1, 2, 3 (opened in February), 4 -> cases handled 4
 (10 resolves in April). Same day: 1 and 4 -> 2 / 4 = 0.5. Resolution hours 6, 48, 36, 0.5:
 mean 90.5 / 4 = 22.625, median (6 + 36) / 2 = 21, 90th percentile at rank 0.9 x 3 = 2.7 of
-[0.5, 6, 36, 48]: 36 + 0.7 x 12 = 44.4. First response 0.5, 2, 12, 0.1: median
-(0.5 + 2) / 2 = 1.25. Complaints resolved: case 2 only -> 48 h. Cost per interaction: cases
+[0.5, 6, 36, 48]: 36 + 0.7 x 12 = 44.4. First response, by opening date: cases opened in
+March 1, 2, 4, 5, 6, 10, answered 1 (0.5 h), 2 (2 h), 4 (0.1 h): median 0.5 (3 is February's:
+opened on 02-27, 12 h; February 3, 7, 8: 12, 1, 1 -> median 1). Complaints resolved: case 2 only -> 48 h. Cost per interaction: cases
 1, 2, 3 have a cost (4 has none): (10 + 30 + 16) / (1 + 3 + 1) = 56 / 5 = 11.2. SLA: 1 met
 (6 <= 24), 2 breached (48 > 24), 3 met (36 <= 48), 4 has no SLA, 5 is still open and its
 deadline 2025-03-21 00:00 passed in March (a breach), 6's deadline is 2025-04-01 12:00 (April):
@@ -195,7 +196,7 @@ def test_catalogue_service_kpis_are_declared():
         k = reg[kid]
         assert k.department == "service"
         assert k.definition and all(kpi_name(k.id, loc) for loc in ("en", "fr", "it"))
-    assert {reg[k].measure for k in SERVICE} == {"cases", "calls"}
+    assert {reg[k].measure for k in SERVICE} == {"cases", "cases_opened", "calls"}
 
 
 def test_case_kpis_match_the_hand_computation(march):
@@ -205,12 +206,13 @@ def test_case_kpis_match_the_hand_computation(march):
     assert sc.value("avg_resolution_hours") == pytest.approx(22.625)
     assert sc.value("median_resolution_hours") == pytest.approx(21.0)
     assert sc.value("p90_resolution_hours") == pytest.approx(44.4)
-    assert sc.value("first_response_hours") == pytest.approx(1.25)
+    assert sc.value("first_response_hours") == pytest.approx(0.5)
+    assert sc["first_response_hours"].previous == pytest.approx(1.0)
     assert sc.value("complaint_resolution_hours") == pytest.approx(48.0)
     assert sc.value("cost_per_interaction") == pytest.approx(11.2)
     assert sc.value("sla_compliance_rate") == pytest.approx(0.5)
     assert sc.value("first_contact_resolution_rate") == pytest.approx(0.75)
-    assert sc.queries == 2
+    assert sc.queries == 3  # cases by resolution, cases by opening, calls
 
 
 def test_call_kpis_match_the_hand_computation(march):
@@ -278,7 +280,7 @@ def test_missing_table_makes_only_its_kpis_not_available(tmp_path):
         assert sc[kid].status == "not_available"
         assert (sc[kid].reason, sc[kid].missing_tables) == ("needs_table", ("calls",))
     assert sc.value("cases_handled") == 4
-    assert sc.queries == 1
+    assert sc.queries == 2  # cases by resolution and by opening
 
 
 def test_empty_period_gives_no_data(tmp_path, fixture_db):

@@ -62,7 +62,7 @@ objectives:
         metrics:
           - kpi: average_deal_size
             target: {min: 2500}
-          - kpi: revenue_per_salesperson
+          - kpi: won_amount_per_rep
             target: {min: 2000}
 """
 
@@ -305,18 +305,22 @@ def test_one_sided_metric_without_baseline_compares_with_the_bound():
 
 
 def test_range_targets():
-    # CSAT between 3.8 and 4.6: bands 5 % of 3.8 = 0.19 below, 5 % of 4.6 = 0.23 above
-    m = metric("csat", target={"min": 3.8, "max": 4.6})
-    r = metric_result(m, card(revenue=150, csat=4.0))
+    # CSAT mean score between 3.8 and 4.6: bands 5 % of 3.8 = 0.19 below, 5 % of 4.6 = 0.23 above
+    m = metric("csat_mean_score", target={"min": 3.8, "max": 4.6})
+
+    def at(v):
+        return metric_result(m, card(revenue=150, csat_mean_score=v))
+
+    r = at(4.0)
     assert r.status == Status.ON_TRACK and r.gap == 0.0
-    r = metric_result(m, card(revenue=150, csat=3.7))
+    r = at(3.7)
     assert r.status == Status.AT_RISK and r.gap == pytest.approx(-0.1)
-    assert metric_result(m, card(revenue=150, csat=3.62)).status == Status.AT_RISK  # 0.18 <= 0.19
-    assert metric_result(m, card(revenue=150, csat=3.6)).status == Status.OFF_TRACK  # 0.2 > 0.19
-    r = metric_result(m, card(revenue=150, csat=4.7))
+    assert at(3.62).status == Status.AT_RISK  # 0.18 <= 0.19
+    assert at(3.6).status == Status.OFF_TRACK  # 0.2 > 0.19
+    r = at(4.7)
     assert r.status == Status.AT_RISK and r.gap == pytest.approx(0.1)
-    assert metric_result(m, card(revenue=150, csat=4.9)).status == Status.OFF_TRACK
-    assert metric_result(m, card(revenue=150, csat=4.6)).status == Status.ON_TRACK  # on the bound
+    assert at(4.9).status == Status.OFF_TRACK
+    assert at(4.6).status == Status.ON_TRACK  # on the bound
 
 
 def test_metric_with_baseline_is_paced_towards_the_objectives_deadline():
@@ -590,7 +594,10 @@ def test_counts_to_dict_and_rule_text():
         id="off", kpi="nps", baseline={"value": 30, "date": "2025-01-01"}, target={"value": 40}
     )
     unknown = objective(
-        id="unknown", kpi="csat", baseline={"value": 3.5, "date": "2025-01-01"}, target={"value": 4}
+        id="unknown",
+        kpi="csat_mean_score",
+        baseline={"value": 3.5, "date": "2025-01-01"},
+        target={"value": 4},
     )
     rep = evaluate_objectives([on, off, unknown], card(revenue=150, nps=10))
     assert rep.counts() == {
@@ -687,14 +694,14 @@ def test_evaluate_accepts_params_and_dicts(project):
         "2025-12",
         new_customer_revenue=100_000,
         average_deal_size=2600,
-        revenue_per_salesperson=2100,
+        won_amount_per_rep=2100,
     )
     rep = evaluate_objectives(p, sc)
     assert rep.objectives[0].status == Status.ON_TRACK
     assert objective_kpi_ids(p) == [
         "new_customer_revenue",
         "average_deal_size",
-        "revenue_per_salesperson",
+        "won_amount_per_rep",
     ]
     again = evaluate_objectives(yaml.safe_load(SEED_YAML)["objectives"], sc)
     assert again.to_dict() == rep.to_dict()
@@ -751,7 +758,7 @@ def test_the_seeds_example_is_expressible_as_written(project):
     assert o.deadline == date(2025, 12, 31) and o.review == "quarterly" and o.rollup == "worst"
     (s,) = o.strategies
     assert s.function == "sales"
-    assert [m.kpi for m in s.metrics] == ["average_deal_size", "revenue_per_salesperson"]
+    assert [m.kpi for m in s.metrics] == ["average_deal_size", "won_amount_per_rep"]
     assert isinstance(s.metrics[0], MetricTarget)
 
 

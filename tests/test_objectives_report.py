@@ -47,7 +47,7 @@ OBJECTIVES = [
                         "target": {"min": 2500},
                         "actions": ["Review the bundle price list"],
                     },
-                    {"kpi": "revenue_per_salesperson", "target": {"min": 2000}},
+                    {"kpi": "won_amount_per_rep", "target": {"min": 2000}},
                     {"kpi": "close_rate", "target": {"min": 0.3, "max": 0.8}},
                 ],
             }
@@ -70,7 +70,7 @@ OBJECTIVES = [
                         "target": {"min": 0.7},
                         "actions": ["Update the knowledge base"],
                     },
-                    {"kpi": "csat", "target": {"min": 4}},
+                    {"kpi": "csat_mean_score", "target": {"min": 4}},
                 ],
             }
         ],
@@ -110,11 +110,11 @@ def report(locale="en", **extra):
         # after it: expected 88 000 + 8 800 * 304 / 364 = 95 349.45
         "new_customer_revenue": 99_000,  # on track
         "average_deal_size": 2300,  # off track (200 > 125)
-        "revenue_per_salesperson": 2100,  # on track
+        "won_amount_per_rep": 2100,  # on track
         "close_rate": 0.45,  # inside the range
         "avg_resolution_hours": 40,  # off track
         "first_contact_resolution_rate": 0.68,  # at risk (0.02 <= 0.035)
-        "csat": None,  # unknown
+        "csat_mean_score": None,  # unknown
         "nps": None,  # unknown
     }
     values.update(extra)
@@ -157,8 +157,8 @@ def test_html_in_english_reads_as_expected():
     assert "between reviews, next review 31 December 2025" in html
     assert "£99,000" in html  # numbers through format_value, in the report's currency
     assert "\u2265\u00a0£95,349" in html  # the expected value for October
-    assert "no value for the period" in html  # the unknown CSAT and NPS
-    assert "Customer satisfaction" in html
+    assert "no value for the period" in html  # the unknown CSAT mean score and NPS
+    assert "Mean satisfaction score" in html
 
 
 def test_html_in_french_uses_french_words_and_numbers():

@@ -12,7 +12,8 @@ outcome windows (``starts_at`` to ``ends_at`` + ``roi.attribution_days``, defaul
 have closed. The funnel totals of a
 period equal the period's values of the funnel KPIs (``delivery_rate``, ``open_rate``,
 ``click_rate``, ``purchase_rate``, ``unsubscribe_rate``, ``campaign_response_rate``,
-``campaign_revenue``).
+``attributed_campaign_revenue``, the ``attributed_revenue`` column: last-touch attributed,
+not incremental, revenue; incremental revenue comes from the ROI analysis).
 
 This module computes numbers only; report tables and plots format them.
 """
@@ -108,7 +109,7 @@ def compute_funnel(
         The keys, then counts of members: ``members`` (treatment and control), ``control``,
         ``sent`` (contacted treatment members), ``delivered``, ``opened``, ``clicked``,
         ``purchased`` (ordered in the outcome window), ``unsubscribed``, ``responded``;
-        ``attributed_orders`` and ``campaign_revenue`` (last touch, currency units); and the
+        ``attributed_orders`` and ``attributed_revenue`` (last touch, currency units); and the
         rates of :data:`RATES` (fractions; NaN when the denominator is 0). Campaigns without
         members are absent. ``frame.attrs`` holds ``period`` (label) and ``by``. Empty (with
         these columns) when no campaign started in the period.
@@ -140,13 +141,13 @@ def compute_funnel(
     df = t.group_by(list(keys)).aggregate(**aggs).execute()
 
     counts = (["campaigns"] if by == "channel" else []) + list(COUNTS)
-    columns = list(keys) + counts + ["campaign_revenue"] + list(RATES)
+    columns = list(keys) + counts + ["attributed_revenue"] + list(RATES)
     if df.empty:
         df = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
     else:
         for c in counts:
             df[c] = df[c].fillna(0).astype("int64")
-        df["campaign_revenue"] = df["campaign_revenue"].astype("float64")
+        df["attributed_revenue"] = df["attributed_revenue"].astype("float64")
     df = add_rates(df)
     sort = ["starts_at", "campaign_id"] if by == "campaign" else ["channel"]
     df = df[columns].sort_values(sort, kind="stable").reset_index(drop=True)
@@ -196,7 +197,7 @@ class Funnel:
 
     def total(self) -> pd.Series:
         """Counts summed over the rows, with the rates recomputed (not averaged)."""
-        cols = [c for c in ("campaigns", *COUNTS, "campaign_revenue") if c in self.frame]
+        cols = [c for c in ("campaigns", *COUNTS, "attributed_revenue") if c in self.frame]
         sums = self.frame[cols].sum().to_frame().T
         if "campaigns" not in sums:
             sums.insert(0, "campaigns", len(self.frame))

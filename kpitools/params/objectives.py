@@ -30,10 +30,13 @@ A brand's params file lists them under ``objectives:``::
               - kpi: average_deal_size
                 target: {min: 2500}
                 actions: [Review the bundle price list]
-              - kpi: revenue_per_salesperson
+              - kpi: won_amount_per_rep
                 target: {min: 2000}
 
-**Values** are in the KPI's own scale: a ratio is a fraction (``0.62`` for 62 %).
+**Values** are in the KPI's own scale: a ratio is a fraction (``0.62`` for 62 %), and an
+absolute value of a ratio KPI (a baseline, a target value, a min or a max) outside [0, 1] is
+refused (outside [-1, 1] for a growth rate, which can be negative), so that a target left on an
+old scale (``csat: {min: 4}`` from the 1-5 mean) is caught.
 
 **Changes** (``target.change``): ``"+10%"`` is relative to the baseline (baseline + 10 % of
 its magnitude, so it also works for a negative NPS); ``"+3 pts"`` (or ``pt``, ``points``,
@@ -68,7 +71,14 @@ from pydantic import (
     model_validator,
 )
 
-from ..catalogue import KpiDeclaration, check_kpi_ids, get_declaration
+from ..catalogue import (
+    KPIS,
+    RESCALED,
+    SIGNED_RATIOS,
+    KpiDeclaration,
+    check_kpi_ids,
+    get_declaration,
+)
 from ..errors import ParamsError
 from .base import _Strict, format_validation_error
 
@@ -166,6 +176,35 @@ def points_to_unit(amount: float, unit: str) -> float:
 def _check_kpi(v: str) -> str:
     check_kpi_ids([v])  # ValueError listing close matches
     return v
+
+
+def ratio_range_problem(kpi_id: str | None, value: float, what: str) -> str | None:
+    """Why ``value`` (a ``what``: baseline, target, min, max) cannot be one of ``kpi_id``'s.
+
+    None when the KPI is not a ratio or the value lies in [0, 1] ([-1, 1] for a growth rate
+    of :data:`SIGNED_RATIOS`). The message says the scale, and what changed when the KPI was
+    rescaled (:data:`kpitools.catalogue.RESCALED`).
+    """
+    k = KPIS.get(kpi_id or "")
+    if k is None or k.unit != "ratio":
+        return None
+    lo = -1.0 if k.id in SIGNED_RATIOS else 0.0
+    if lo <= value <= 1.0:
+        return None
+    msg = (
+        f"{what} {_fmt(value)} is outside [{lo:g}, 1] for {k.id}, a ratio written as a "
+        "fraction (0.62 for 62 %)"
+    )
+    if k.id in RESCALED:
+        msg += f"; note: {RESCALED[k.id]}"
+    return msg
+
+
+def _check_ratio(kpi_id: str | None, value: float | None, what: str) -> None:
+    if value is not None:
+        problem = ratio_range_problem(kpi_id, value, what)
+        if problem:
+            raise ValueError(problem)
 
 
 def _check_tolerance(v: float | str | None) -> float | str | None:
@@ -289,9 +328,18 @@ class MetricTarget(_Strict):
     tolerance: Tolerance | None = Field(None, description="default: the objective's")
     actions: list[Text] = Field(default_factory=list)
 
+    @field_validator("baseline")
+    @classmethod
+    def _baseline_on_scale(cls, v: Baseline | None, info: ValidationInfo) -> Baseline | None:
+        if v is not None:
+            _check_ratio(info.data.get("kpi"), v.value, "the baseline value")
+        return v
+
     @field_validator("target")
     @classmethod
     def _change_needs_baseline(cls, v: MetricBounds, info: ValidationInfo) -> MetricBounds:
+        _check_ratio(info.data.get("kpi"), v.min, "min")
+        _check_ratio(info.data.get("kpi"), v.max, "max")
         if v.change is None:
             return v
         baseline = info.data.get("baseline")
@@ -364,9 +412,16 @@ class Objective(_Strict):
             )
         return v
 
+    @field_validator("baseline")
+    @classmethod
+    def _baseline_on_scale(cls, v: Baseline, info: ValidationInfo) -> Baseline:
+        _check_ratio(info.data.get("kpi"), v.value, "the baseline value")
+        return v
+
     @field_validator("target")
     @classmethod
     def _towards_better(cls, v: ObjectiveTarget, info: ValidationInfo) -> ObjectiveTarget:
+        _check_ratio(info.data.get("kpi"), v.value, "the target value")
         kpi_id, baseline = info.data.get("kpi"), info.data.get("baseline")
         if kpi_id is None or baseline is None:
             return v  # reported on their own fields
@@ -500,4 +555,5 @@ __all__ = [
     "parse_objectives",
     "parse_tolerance",
     "points_to_unit",
+    "ratio_range_problem",
 ]

@@ -143,16 +143,18 @@ def nps(m):
 
 @kpi("csat")
 def csat(m):
-    """Mean of ``csat_score`` (1 to 5) over survey answers of the period that have one
-    (placed by ``responded_at``)."""
-    return safe_div(m["csat_sum"], m["csat_responses"])
-
-
-@kpi("csat_satisfied_rate")
-def csat_satisfied_rate(m):
-    """Survey answers of the period with ``csat_score`` 4 or 5, divided by answers of the period
-    with a ``csat_score``."""
+    """CSAT as the trade defines it: the share of satisfied answers. Survey answers of the
+    period (placed by ``responded_at``) with ``csat_score`` 4 or 5, divided by answers of the
+    period with a ``csat_score`` (1 to 5); a ratio in [0, 1]. The mean score is
+    ``csat_mean_score``."""
     return safe_div(m["csat_satisfied"], m["csat_responses"])
+
+
+@kpi("csat_mean_score")
+def csat_mean_score(m):
+    """Mean of ``csat_score`` (1 to 5) over survey answers of the period that have one (placed
+    by ``responded_at``); a score from 1 to 5, not a share (``csat`` is the share satisfied)."""
+    return safe_div(m["csat_sum"], m["csat_responses"])
 
 
 @kpi("relationship_freshness_7d")
@@ -173,10 +175,12 @@ def relationship_freshness_30d(m):
 
 @kpi("actions_per_engagement")
 def actions_per_engagement(m):
-    """Outbound ``activities`` of the period (calls, e-mails, meetings, SMS, ... to customers,
-    leads or opportunities) with ``responded`` true, divided by outbound activities of the
-    period (placed by ``occurred_at``); its inverse is the number of actions per response."""
-    return safe_div(m["responses"], m["outbound_actions"])
+    """How many outbound actions one response costs (seed 002 "actions par l'engagement"):
+    outbound ``activities`` of the period (calls, e-mails, meetings, SMS, ... to customers,
+    leads or opportunities), divided by those of them with ``responded`` true (placed by
+    ``occurred_at``); a number, lower is better (3.7: one response every 3.7 actions). No data
+    when no action got a response. Its inverse is the response rate."""
+    return safe_div(m["outbound_actions"], m["responses"])
 
 
 @kpi("social_sentiment")

@@ -21,6 +21,10 @@ Measure groups (one database query each):
 An opportunity is *decided* when its ``status`` is ``won`` or ``lost`` and it has a
 ``closed_at``; a won or lost opportunity without ``closed_at`` cannot be placed in a period and
 is left out of every KPI below, an ``open`` one is open whatever its ``closed_at`` says.
+*New business* is a won opportunity that is not a renewal (``is_renewal`` false or unknown):
+``new_sales_amount``, ``average_deal_size`` and the sales-cycle KPIs count new business only,
+the figures a sales director reads as "new sales"; renewals have ``renewal_amount`` (and
+``renewal_rate``); ``close_rate`` and ``won_amount_per_rep`` count every won deal.
 Response rates by touch number and conversion by response delay are curves, not single
 numbers: see :mod:`kpitools.kpis.curves`.
 """
@@ -92,8 +96,8 @@ def customer_loyalty(ctx):
 def opportunities_measure(ctx):
     """Opportunities alive in each period (created before its end and not decided before its
     start), joined with the window's periods: open at period end, created, decided, won and
-    lost in the period, renewals, won amounts, quotes, the median win cycle and the distinct
-    owners (active sales reps)."""
+    lost in the period, renewals, won amounts (all, new business, renewals), quotes, the win
+    cycle of new business and the distinct owners (active sales reps)."""
     o = ctx.table("opportunities")
     o = o.filter(
         (o.created_at < ctx.end)
@@ -119,6 +123,7 @@ def opportunities_measure(ctx):
     renewal = t.is_renewal.fill_null(False)
     known_amount = won_in & t.amount.notnull()
     cycle_days = seconds_between(t.created_at, t.closed_at) / 86_400
+    new_win = won_in & ~renewal & (t.closed_at >= t.created_at)  # new business, for the cycle
     return t.group_by(**keys).aggregate(
         n_rows=t.count(),
         open_opportunities=flag(open_at_end),
@@ -128,12 +133,16 @@ def opportunities_measure(ctx):
         renewals_closed=flag(closed_in & renewal),
         renewals_won=flag(won_in & renewal),
         won_amount=ibis.ifelse(known_amount, t.amount, 0.0).sum(),
+        new_business_amount=ibis.ifelse(known_amount & ~renewal, t.amount, 0.0).sum(),
+        new_business_with_amount=flag(known_amount & ~renewal),
+        renewal_amount=ibis.ifelse(known_amount & renewal, t.amount, 0.0).sum(),
+        renewal_rows=flag(t.is_renewal.notnull()),
         won_with_amount=flag(known_amount),
         quotes=ibis.ifelse(created_in & t.quote_count.notnull(), t.quote_count, 0).sum(),
         quote_rows=flag(t.quote_count.notnull()),
-        win_cycle_days_median=cycle_days.median(where=won_in & (t.closed_at >= t.created_at)),
-        win_cycle_days_mean=cycle_days.mean(where=won_in & (t.closed_at >= t.created_at)),
-        win_cycle_days_p90=cycle_days.quantile(0.9, where=won_in & (t.closed_at >= t.created_at)),
+        win_cycle_days_median=cycle_days.median(where=new_win),
+        win_cycle_days_mean=cycle_days.mean(where=new_win),
+        win_cycle_days_p90=cycle_days.quantile(0.9, where=new_win),
         active_reps=t.owner_id.nunique(),
     )
 
@@ -313,36 +322,50 @@ def renewal_rate(m):
 
 @kpi("new_sales_amount")
 def new_sales_amount(m):
-    """Sum of ``opportunities.amount`` over the opportunities won with ``closed_at`` in the
-    period, renewals included (currency units; a won deal without amount adds nothing)."""
-    return m["won_amount"]
+    """New business: sum of ``opportunities.amount`` over the opportunities won with
+    ``closed_at`` in the period that are not renewals (``is_renewal`` false or unknown; every
+    won deal when the source has no ``is_renewal``); currency units, a won deal without amount
+    adds nothing. Renewals are ``renewal_amount``."""
+    return m["new_business_amount"]
+
+
+@kpi("renewal_amount")
+def renewal_amount(m):
+    """Sum of ``opportunities.amount`` over the renewal opportunities (``is_renewal`` true) won
+    with ``closed_at`` in the period (currency units). ``new_sales_amount + renewal_amount``
+    is the amount of every won deal. No data when the source has no ``is_renewal``."""
+    return m["renewal_amount"].where(m["renewal_rows"] > 0)
 
 
 @kpi("average_deal_size")
 def average_deal_size(m):
-    """Mean ``opportunities.amount`` of the opportunities won with ``closed_at`` in the period
-    and a known amount (currency units)."""
-    return safe_div(m["won_amount"], m["won_with_amount"])
+    """Mean ``opportunities.amount`` of the new-business opportunities (not renewals) won with
+    ``closed_at`` in the period and a known amount (currency units). Renewals are left out: a
+    renewal's amount is set by the contract renewed, not by the sale, and a director reads deal
+    size as the size of the new deals (the same deals as ``new_sales_amount``)."""
+    return safe_div(m["new_business_amount"], m["new_business_with_amount"])
 
 
 @kpi("sales_cycle_days")
 def sales_cycle_days(m):
-    """Median of ``closed_at - created_at`` in days (fractional) over the opportunities won
-    with ``closed_at`` in the period."""
+    """Median of ``closed_at - created_at`` in days (fractional) over the new-business
+    opportunities (not renewals) won with ``closed_at`` in the period. Renewals are left out:
+    they are not prospected, and their short, contract-driven cycles would hide the time a new
+    deal takes."""
     return m["win_cycle_days_median"]
 
 
 @kpi("avg_sales_cycle_days")
 def avg_sales_cycle_days(m):
-    """Mean of closed_at - created_at in days over the opportunities won with closed_at in the
-    period (the same deals as sales_cycle_days)."""
+    """Mean of closed_at - created_at in days over the new-business opportunities (not
+    renewals) won with closed_at in the period (the same deals as sales_cycle_days)."""
     return m["win_cycle_days_mean"]
 
 
 @kpi("p90_sales_cycle_days")
 def p90_sales_cycle_days(m):
     """90th percentile (linear interpolation, PERCENTILE_CONT) of closed_at - created_at in days
-    over the opportunities won with closed_at in the period."""
+    over the new-business opportunities (not renewals) won with closed_at in the period."""
     return m["win_cycle_days_p90"]
 
 
@@ -363,9 +386,12 @@ def calls_per_opportunity(m):
     return safe_div(m["opportunity_calls"], m["closed_opportunities"])
 
 
-@kpi("revenue_per_salesperson")
-def revenue_per_salesperson(m):
-    """``new_sales_amount`` divided by the active sales reps: the distinct ``owner_id`` of the
-    opportunities open at some time in the period (created before its end, not won or lost
-    before its start), whether or not they won anything (currency units)."""
+@kpi("won_amount_per_rep")
+def won_amount_per_rep(m):
+    """Won deal value per sales rep: sum of ``opportunities.amount`` over every opportunity won
+    with ``closed_at`` in the period (new business and renewals), divided by the active sales
+    reps, the distinct ``owner_id`` of the opportunities open at some time in the period
+    (created before its end, not won or lost before its start), whether or not they won
+    anything (currency units). It is the value of the deals won, not revenue: order revenue is
+    not attributed to reps."""
     return safe_div(m["won_amount"], m["active_reps"])

@@ -1,11 +1,13 @@
 """Service KPIs (seed 003 "Service", seed 000).
 
-Two measure groups, one query each:
+Three measure groups, one query each:
 
 ``cases``
     one pass over ``cases``. A case belongs to the period of its resolution (``resolved_at``);
     a case still unresolved belongs to the period in which its SLA deadline
     (``opened_at + sla_hours``) passed, where it counts as an SLA breach and in nothing else.
+``cases_opened``
+    one pass over ``cases``, by the period of opening (``opened_at``): first response.
 ``calls``
     one pass over ``calls``; a call belongs to the period in which it was offered
     (``offered_at``). Calls carry no customer, so they cannot be broken down by segment,
@@ -25,11 +27,12 @@ HOUR_SECONDS = 3600.0
 @measure("cases", tables=("cases",))
 def cases_measure(ctx):
     """Cases per period of resolution, plus unresolved cases whose SLA deadline passed in the
-    period (SLA breaches), with resolution, first-response and cost figures.
+    period (SLA breaches), with resolution and cost figures.
 
-    A resolution (or first-response) time is ``resolved_at - opened_at`` in hours; cases whose
-    timestamps are in the wrong order (resolved or answered before being opened) are left out
-    of the time statistics as data errors, but still count as handled.
+    A resolution time is ``resolved_at - opened_at`` in hours; cases whose timestamps are in
+    the wrong order (resolved before being opened) are left out of the time statistics as data
+    errors, but still count as handled. First response is measured by opening date, in
+    :func:`cases_opened_measure`.
     """
     c = ctx.table("cases")
     due = c.opened_at + (c.sla_hours * HOUR_SECONDS).round().cast("int64").as_interval("s")
@@ -40,8 +43,6 @@ def cases_measure(ctx):
     resolved = c.resolved_at.notnull()
     res_secs = c.resolved_at.epoch_seconds() - c.opened_at.epoch_seconds()
     res_hours = ibis.ifelse(resolved & (res_secs >= 0), res_secs / HOUR_SECONDS, ibis.null())
-    first_secs = c.first_response_at.epoch_seconds() - c.opened_at.epoch_seconds()
-    first_hours = ibis.ifelse(resolved & (first_secs >= 0), first_secs / HOUR_SECONDS, ibis.null())
     complaint = resolved & c.is_complaint
     costed = resolved & c.handling_cost.notnull() & (c.contacts_to_resolve > 0)
     with_sla = c.sla_hours.notnull()
@@ -53,7 +54,6 @@ def cases_measure(ctx):
         resolution_hours_sum=res_hours.sum(),
         resolution_hours_median=res_hours.median(),
         resolution_hours_p90=res_hours.quantile(0.9),
-        first_response_hours_median=first_hours.median(),
         complaint_resolution_n=flag(complaint & res_hours.notnull()),
         complaint_resolution_hours_sum=ibis.ifelse(complaint, res_hours, ibis.null()).sum(),
         handling_cost=ibis.ifelse(costed, c.handling_cost, ibis.null()).sum(),
@@ -62,6 +62,30 @@ def cases_measure(ctx):
         sla_met=flag(with_sla & resolved & (res_secs <= c.sla_hours * HOUR_SECONDS)),
         fcr_cases=flag(resolved & c.contacts_to_resolve.notnull()),
         fcr_first_contact=flag(resolved & (c.contacts_to_resolve == 1)),
+    )
+
+
+@measure("cases_opened", tables=("cases",))
+def cases_opened_measure(ctx):
+    """Cases per period of opening (``opened_at``): those answered, and the median delay from
+    opening to the first response, in hours, over the answered ones.
+
+    A case is *answered* when its ``first_response_at`` is set and not before ``opened_at`` (a
+    response before the opening is a data error, left out like an unanswered case). A case not
+    answered yet is left out of the delay, whether it is resolved or not: the data say nothing
+    of how long it will wait, and counting it as "0 hours" or "until now" would invent a delay.
+    """
+    c = ctx.table("cases")
+    c = c.filter(ctx.in_window(c.opened_at))
+    c, keys = ctx.grouped(c, "opened_at")
+    first_secs = c.first_response_at.epoch_seconds() - c.opened_at.epoch_seconds()
+    answered = c.first_response_at.notnull() & (first_secs >= 0)
+    first_hours = ibis.ifelse(answered, first_secs / HOUR_SECONDS, ibis.null())
+    return c.group_by(**keys).aggregate(
+        n_rows=c.count(),
+        cases_opened=c.count(),
+        cases_answered=flag(answered),
+        first_response_hours_median=first_hours.median(),
     )
 
 
@@ -139,9 +163,10 @@ def p90_resolution_hours(m):
 
 @kpi("first_response_hours")
 def first_response_hours(m):
-    """Median of ``first_response_at - opened_at`` in hours over cases resolved in the period
-    that have a first response (interpolated). Placed by ``resolved_at`` like the other case
-    KPIs, so that a period's figure no longer changes once its cases are closed."""
+    """Median of ``first_response_at - opened_at`` in hours (interpolated) over the cases opened
+    in the period (``opened_at``) that have a first response, resolved or not. Cases not
+    answered yet are left out; they are few and recent (a first response comes within hours),
+    so the latest period's figure can still move a little as late answers are logged."""
     return m["first_response_hours_median"]
 
 
