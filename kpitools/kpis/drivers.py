@@ -813,14 +813,14 @@ def compute_kpi_drivers(
                 split = _movers(by, k, groups, base, period)
             if split.parts:
                 splits[by] = split
-        lead = (
-            lead_dimension(splits, total)
-            if method != "movers"
-            else _movers_lead(splits)
-        )
+        lead = lead_dimension(splits, total) if method != "movers" else _movers_lead(splits)
         comparisons.append(Comparison(against, base, before, after, splits=splits, lead=lead))
     if not comparisons:
         return None
+    # one dimension for the KPI, so that its words and its table speak of the same groups
+    first = next((c.lead for c in comparisons if c.lead), None)
+    for c in comparisons:
+        c.lead = first if first in c.splits else c.lead
     return KpiDrivers(k, method, period, comparisons)
 
 
@@ -839,7 +839,11 @@ def off_track_kpis(objectives: Any) -> list[str]:
     ``objectives`` is a :class:`kpitools.objectives.ObjectiveReport` (read by its attributes:
     the objectives layer builds on this one).
     """
-    ids = [o.kpi.id for o in getattr(objectives, "objectives", []) or [] if o.status == Status.OFF_TRACK]
+    ids = [
+        o.kpi.id
+        for o in getattr(objectives, "objectives", []) or []
+        if o.status == Status.OFF_TRACK
+    ]
     return list(dict.fromkeys(ids))
 
 

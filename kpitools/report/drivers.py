@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..kpis.compute import NotAvailable
 from ..kpis.drivers import Comparison, GroupSplit, KpiDrivers, Part, WhatChanged
 from ..numbers import finite_or_none
 from .formatting import format_change, format_percent_short, format_value, period_title
@@ -23,6 +24,7 @@ from .templating import render
 
 #: A factor or a group is named only if its effect is at least this share of the largest one.
 MIN_SHARE_NAMED = 0.25
+
 
 def _rows_changed(change: float) -> str:
     return "up" if change > 0 else ("down" if change < 0 else "flat")
@@ -71,7 +73,9 @@ def _head(item: KpiDrivers, c: Comparison, locale: str, currency: str) -> str:
         )
     if unit in ("ratio", "score") or c.relative is None:
         change = format_effect(total, unit if unit != "score" else "number", locale, currency)
-        return t("drivers.kpi.head", locale, kpi=kpi_name(item.id, locale), change=change, period=period)
+        return t(
+            "drivers.kpi.head", locale, kpi=kpi_name(item.id, locale), change=change, period=period
+        )
     return t(
         "drivers.kpi.head_amount",
         locale,
@@ -145,7 +149,10 @@ def _where_clause(item: KpiDrivers, c: Comparison, locale: str, currency: str) -
         if not movers:
             return None
         named = [
-            (_group_phrase(split.by, p.driver, locale), format_effect(p.effect, unit, locale, currency))
+            (
+                _group_phrase(split.by, p.driver, locale),
+                format_effect(p.effect, unit, locale, currency),
+            )
             for p in movers
         ]
         if len(named) == 1:
@@ -305,9 +312,12 @@ def what_changed_html(what_changed: WhatChanged, *, locale: str | None = None) -
     return render("drivers/what_changed.html", blocks=blocks, locale=loc)
 
 
-def what_changed_document(what_changed: WhatChanged) -> dict[str, Any]:
+def what_changed_document(what_changed: WhatChanged | NotAvailable) -> dict[str, Any]:
     """The ``what_changed`` section of ``kpis.json``: the decomposition (:meth:`to_dict`) plus
-    each KPI's sentences in the report's language."""
+    each KPI's sentences in the report's language (``{"status": "not_available", …}`` when
+    the source has no orders)."""
+    if isinstance(what_changed, NotAvailable):
+        return what_changed.to_dict()
     doc = what_changed.to_dict()
     doc["locale"] = what_changed.locale
     for item in what_changed:
