@@ -132,7 +132,10 @@ def opportunities(tmp_path):
             }
         )
 
-    for month, decided in (("11", {"a": (10, 5), "b": (10, 2)}), ("12", {"a": (15, 9), "b": (5, 1)})):
+    for month, decided in (
+        ("11", {"a": (10, 5), "b": (10, 2)}),
+        ("12", {"a": (15, 9), "b": (5, 1)}),
+    ):
         for line, (n, won) in decided.items():
             for k in range(n):
                 opp(line, "won" if k < won else "lost", f"2025-{month}-{k + 1:02d} 12:00")

@@ -18,7 +18,13 @@ from markupsafe import Markup
 from ..kpis.compute import NotAvailable
 from ..kpis.drivers import Comparison, GroupSplit, KpiDrivers, Part, WhatChanged
 from ..numbers import finite_or_none
-from .formatting import format_change, format_percent_short, format_value, period_title
+from .formatting import (
+    format_change,
+    format_money_whole,
+    format_percent_short,
+    format_value,
+    period_title,
+)
 from .i18n import kpi_name, label, t
 from .templating import render
 
@@ -37,7 +43,10 @@ def format_effect(value: float | None, unit: str, locale: str, currency: str) ->
         return "–"
     if unit == "ratio":
         return format_change(value, "points_ratio", locale)
-    body = format_value(abs(value), unit, locale, currency)
+    if unit == "currency":  # whole currency units: a sentence reads "+£190", not "+£190.00"
+        body = format_money_whole(abs(value), locale, currency)
+    else:
+        body = format_value(abs(value), unit, locale, currency)
     if round(value, 2) == 0 or (unit == "count" and round(value) == 0):
         return "\u00b1" + body
     return ("+" if value > 0 else "\u2212") + body
