@@ -32,8 +32,9 @@ Other KPIs (an off-track objective's)
       ``Σ_g s_g · r_g`` with ``s_g`` the group's share of the denominator and ``r_g`` its own
       ratio; the change splits into mix ``Δs_g · (r_g0 + r_g1) / 2`` and rate
       ``Δr_g · (s_g0 + s_g1) / 2`` (exact); the residual (overlapping groups) is reported;
-    - any other KPI: the groups whose value moved most (among groups holding at least
-      :data:`MIN_GROUP_SHARE` of the rows in both periods), with no claim that they add up.
+    - any other KPI: the groups whose value moved most, weighted by their average share of the
+      KPI's rows (among groups holding at least :data:`MIN_GROUP_SHARE` of the rows in both
+      periods), with no claim that they add up.
 
     A declared decomposition is used only when the KPI's formula still equals the declared sum
     or ratio on the brand's numbers (so a KPI whose definition changed is not decomposed with a
@@ -267,6 +268,8 @@ class GroupSplit:
         Total change minus the sum of the parts (None for ``movers``).
     basis : str, optional
         What the shares are of: ``buyers``, ``orders`` or a ratio's denominator column.
+    weights : dict of float, optional
+        For ``movers``: each group's average share of the KPI's rows in the two periods.
     """
 
     by: str
@@ -274,6 +277,7 @@ class GroupSplit:
     parts: list[Part]
     residual: float | None = 0.0
     basis: str | None = None
+    weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def adds_up(self) -> bool:
@@ -732,7 +736,8 @@ def _movers(
 ) -> GroupSplit:
     rows0 = sum(_at(f, base, "n_rows") or 0.0 for f in groups.values())
     rows1 = sum(_at(f, period, "n_rows") or 0.0 for f in groups.values())
-    parts = []
+    parts: list[Part] = []
+    weight: dict[str, float] = {}
     for g, frame in groups.items():
         n0, n1 = _at(frame, base, "n_rows") or 0.0, _at(frame, period, "n_rows") or 0.0
         if not rows0 or not rows1 or n0 / rows0 < MIN_GROUP_SHARE or n1 / rows1 < MIN_GROUP_SHARE:
@@ -740,9 +745,11 @@ def _movers(
         v0, v1 = _value(k, frame, base), _value(k, frame, period)
         if v0 is None or v1 is None:
             continue
+        weight[g] = (n0 / rows0 + n1 / rows1) / 2
         parts.append(Part(g, v1 - v0, before=v0, after=v1))
-    parts.sort(key=lambda p: -abs(p.effect))
-    return GroupSplit(by, "movers", parts, residual=None)
+    # the moves that weigh most: a group's change times its average share of the rows
+    parts.sort(key=lambda p: -abs(p.effect) * weight[p.driver])
+    return GroupSplit(by, "movers", parts, residual=None, weights=weight)
 
 
 def compute_kpi_drivers(
@@ -825,11 +832,12 @@ def compute_kpi_drivers(
 
 
 def _movers_lead(splits: dict[str, GroupSplit]) -> str | None:
-    """The dimension holding the group that moved most."""
+    """The dimension holding the group whose move, weighted by its share, is largest."""
     best, best_move = None, 0.0
     for by, s in splits.items():
-        if s.parts and abs(s.parts[0].effect) > best_move:
-            best, best_move = by, abs(s.parts[0].effect)
+        move = max((abs(p.effect) * s.weights.get(p.driver, 0.0) for p in s.parts), default=0.0)
+        if move > best_move:
+            best, best_move = by, move
     return best
 
 

@@ -25,7 +25,7 @@ from .formatting import (
     format_value,
     period_title,
 )
-from .i18n import kpi_name, label, t
+from .i18n import has_message, kpi_name, label, t
 from .templating import render
 
 #: A factor or a group is named only if its effect is at least this share of the largest one.
@@ -63,6 +63,13 @@ def group_label(by: str, group: str, locale: str) -> str:
 
 
 def _group_phrase(by: str, group: str, locale: str) -> str:
+    """``the machines line``, ``steady customers``, ``the web channel`` …: a known segment
+    has its own words (``drivers.group.segment.<code>``), anything else the dimension's
+    pattern around its name."""
+    if by in ("segment", "customer_type"):
+        own = f"drivers.group.segment.{group}"
+        if has_message(own, locale):
+            return t(own, locale)
     return t(f"drivers.group.{by}", locale, group=group_label(by, group, locale))
 
 
