@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .clv import clv_summary_html
+from .drivers import what_changed_html
 from .i18n import locale_of
 from .objectives import objectives_html
 from .roi import lift_html, report_html, roi_result_html, segment_interaction_html
@@ -34,6 +35,7 @@ DISPLAYS: dict[tuple[str, str], Callable[[Any], str]] = {
     ("kpitools.kpis.compute", "Breakdown"): breakdown_html,
     ("kpitools.kpis.compute", "NotAvailable"): _not_available,
     ("kpitools.kpis.funnel", "Funnel"): _funnel,
+    ("kpitools.kpis.drivers", "WhatChanged"): what_changed_html,
     ("kpitools.objectives.results", "ObjectiveReport"): objectives_html,
     ("kpitools.roi.results", "CampaignReport"): report_html,
     ("kpitools.roi.estimators", "LiftResult"): lift_html,

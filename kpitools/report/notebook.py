@@ -32,6 +32,7 @@ from ..data.sources import Database
 from ..kpis.cohorts import CohortRetention
 from ..kpis.compute import Breakdown, NotAvailable, Scorecard
 from ..kpis.curves import TouchResponse
+from ..kpis.drivers import WhatChanged
 from ..kpis.funnel import Funnel
 from ..kpis.registry import get_kpi
 from ..locales import DEFAULT_LOCALE
@@ -41,6 +42,7 @@ from ..plots.kpis import plot_cohort_heatmap, plot_funnel, plot_touch_response
 from ..roi import CampaignReport
 from ..schema import TABLES
 from .display import register_display_hooks
+from .drivers import what_changed_html
 from .i18n import has_message, locale_of, t
 from .roi import roi_summary_html
 from .tables import (
@@ -86,6 +88,26 @@ def show_summary(
 ) -> Html:
     """Headline tiles and the one-line verdict."""
     return Html(summary_html(scorecard, params, headline=headline))
+
+
+def show_what_changed(what_changed: WhatChanged | NotAvailable, locale: str | None = None) -> Html:
+    """Page one's "what changed and why": heading, each KPI's sentences and driver figures.
+
+    Parameters
+    ----------
+    what_changed : WhatChanged or NotAvailable
+        :func:`kpitools.kpis.drivers.compute_what_changed` (revenue, then the off-track
+        objectives' KPIs), through :func:`~kpitools.kpis.compute.unless_missing`.
+    locale : str, optional
+    """
+    loc = locale_of(what_changed, locale)
+    if isinstance(what_changed, NotAvailable):
+        body = not_available_html(what_changed.missing_tables, loc)
+    elif not what_changed.items:
+        return Html(Markup())
+    else:
+        body = what_changed_html(what_changed, locale=loc)
+    return Html(heading_html(t("drivers.title", loc), level=2, body=body))
 
 
 def show_scorecard(
@@ -274,4 +296,5 @@ __all__ = [
     "show_section",
     "show_summary",
     "show_touch_response",
+    "show_what_changed",
 ]
