@@ -130,6 +130,23 @@ class Database:
         self._cache[name] = t
         return t
 
+    def carries_line(self, name: str) -> bool:
+        """Whether canonical table ``name`` has a product line *in this source*.
+
+        True when the canonical model gives the table a ``product_line`` column and the
+        source's table really has it (under its own name or mapped). An optional column the
+        source lacks is read as NULL and cannot be filtered: the table is then brand-wide
+        in a product-line report. False too when the source lacks the table.
+        """
+        spec = TABLES[name]
+        if not spec.product_line or not self.has(name):
+            return False
+        if not spec.column("product_line").optional:
+            return True
+        mapping = self.source.tables.get(name)
+        theirs = (mapping.columns.get("product_line") if mapping else None) or "product_line"
+        return theirs in self.con.table(self._physical_name(name)).columns
+
     def brand_table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand only (all product lines)."""
         t = self.raw_table(name)
@@ -138,13 +155,15 @@ class Database:
     def table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand and its product lines, in the database.
 
-        Campaigns without a product line are brand-wide: they stay in a product-line report
-        (their outcomes still count only that line's orders).
+        Only tables that carry a line in this source (:meth:`carries_line`) are filtered; the
+        others are the brand's whole table. A row with a NULL line belongs to no line and is
+        left out, except in campaigns, where a campaign without a product line is brand-wide:
+        it stays in a product-line report (its outcomes still count only that line's orders).
         """
         t = self.raw_table(name)
         if self.brand is not None:
             t = t.filter(t.brand == self.brand)
-        if self.product_lines and "product_line" in t.columns:
+        if self.product_lines and self.carries_line(name):
             keep = t.product_line.isin(list(self.product_lines))
             if TABLES[name].null_line_is_brand_wide:
                 keep = keep | t.product_line.isnull()
