@@ -54,6 +54,7 @@ class Database:
         self.product_lines = tuple(product_lines or ())
         self.description = description or source.redacted()
         self._cache: dict[str, ibis.Table] = {}
+        self._carries_line: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"Database({self.description!r}, brand={self.brand!r})"
@@ -136,16 +137,23 @@ class Database:
         True when the canonical model gives the table a ``product_line`` column and the
         source's table really has it (under its own name or mapped). An optional column the
         source lacks is read as NULL and cannot be filtered: the table is then brand-wide
-        in a product-line report. False too when the source lacks the table.
+        in a product-line report. So is an optional column that is NULL in every row of the
+        brand (an export that has the column but never fills it), which one small query checks
+        (once per table). False too when the source lacks the table.
         """
+        if name in self._carries_line:
+            return self._carries_line[name]
         spec = TABLES[name]
-        if not spec.product_line or not self.has(name):
-            return False
-        if not spec.column("product_line").optional:
-            return True
-        mapping = self.source.tables.get(name)
-        theirs = (mapping.columns.get("product_line") if mapping else None) or "product_line"
-        return theirs in self.con.table(self._physical_name(name)).columns
+        carries = spec.product_line and self.has(name)
+        if carries and spec.column("product_line").optional:
+            mapping = self.source.tables.get(name)
+            theirs = (mapping.columns.get("product_line") if mapping else None) or "product_line"
+            carries = theirs in self.con.table(self._physical_name(name)).columns
+            if carries:
+                t = self.brand_table(name)
+                carries = bool(t.product_line.notnull().any().execute())
+        self._carries_line[name] = bool(carries)
+        return self._carries_line[name]
 
     def brand_table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand only (all product lines)."""
