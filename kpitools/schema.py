@@ -83,6 +83,10 @@ class Table:
     #: a NULL product_line means "the whole brand": such rows stay in product-line reports
     #: (otherwise a NULL line is "no line": the row is left out of a product-line report)
     null_line_is_brand_wide: bool = field(default=False)
+    #: tables a row's line comes from when the table has no product_line column of its own
+    #: (a campaign member is on the line of its campaign, or of its customer for a brand-wide
+    #: campaign), see :meth:`kpitools.data.sources.Database.table`
+    line_through: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -234,6 +238,7 @@ TABLES: dict[str, Table] = {
             ),
             time_column="sent_at",
             description="one row per customer targeted by a campaign, treatment or control",
+            line_through=("campaigns", "customers"),
         ),
         Table(
             "cases",

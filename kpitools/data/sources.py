@@ -144,6 +144,10 @@ class Database:
         if name in self._carries_line:
             return self._carries_line[name]
         spec = TABLES[name]
+        if spec.line_through:  # campaign members: through their campaign and customer
+            carries = self.has(name) and all(self.carries_line(t) for t in spec.line_through)
+            self._carries_line[name] = carries
+            return carries
         carries = spec.product_line and self.has(name)
         if carries and spec.column("product_line").optional:
             mapping = self.source.tables.get(name)
@@ -166,17 +170,35 @@ class Database:
         Only tables that carry a line in this source (:meth:`carries_line`) are filtered; the
         others are the brand's whole table. A row with a NULL line belongs to no line and is
         left out, except in campaigns, where a campaign without a product line is brand-wide:
-        it stays in a product-line report (its outcomes still count only that line's orders).
+        it stays in a product-line report (its outcomes still count only that line's orders),
+        with those of its members who are the line's customers (:meth:`_line_members`).
         """
         t = self.raw_table(name)
         if self.brand is not None:
             t = t.filter(t.brand == self.brand)
+        if self.product_lines and name == "campaign_members":
+            return self._line_members(t)
         if self.product_lines and self.carries_line(name):
             keep = t.product_line.isin(list(self.product_lines))
             if TABLES[name].null_line_is_brand_wide:
                 keep = keep | t.product_line.isnull()
             t = t.filter(keep)
         return t
+
+    def _line_members(self, m: ibis.Table) -> ibis.Table:
+        """Campaign members in a product-line report: every member of the line's campaigns,
+        and of a brand-wide campaign (no line) the members who are the line's customers (by
+        ``customers.product_line``), the part of the campaign the line's report counts and
+        pays for. Without a ``customers`` table a brand-wide campaign keeps all its members
+        (its KPIs are then brand-wide)."""
+        if not self.has("campaigns"):
+            return m
+        c = self.table("campaigns")  # the line's campaigns and the brand-wide ones
+        own = m.campaign_id.isin(c.filter(c.product_line.notnull()).campaign_id)
+        shared = m.campaign_id.isin(c.filter(c.product_line.isnull()).campaign_id)
+        if self.has("customers"):
+            shared = shared & m.customer_id.isin(self.table("customers").customer_id)
+        return m.filter(own | shared)
 
     def check(self, *, values: bool = False) -> list[ContractProblem]:
         """Check every available table's contract; with ``values``, scan the data too."""

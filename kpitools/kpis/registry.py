@@ -119,10 +119,15 @@ class Kpi:
         model (so a product-line report can filter it), else ``brand`` (brand-wide).
 
         A table read only through a join to a table with a line (``scoped_through``) does
-        not count. This is the static answer; whether a given source really carries the line
+        not count, nor does one whose line comes from other tables (``Table.line_through``:
+        campaign members). This is the static answer; whether a given source really carries the line
         (an optional column may be absent) is :attr:`kpitools.kpis.compute.KpiResult.scope`.
         """
-        if all(TABLES[t].product_line for t in self.tables if t not in self.scoped_through):
+        if all(
+            TABLES[t].product_line or TABLES[t].line_through
+            for t in self.tables
+            if t not in self.scoped_through
+        ):
             return Scope.LINE
         return Scope.BRAND
 

@@ -240,7 +240,7 @@ def line_cost_shares(db: Database, campaigns: pd.DataFrame) -> pd.DataFrame | No
     if who is None:
         return None
     _need(db, "campaign_members")
-    m = db.table("campaign_members")
+    m = db.brand_table("campaign_members")  # every member, whatever their line
     m = m.filter(m.campaign_id.isin(shared) & (m["group"] == "treatment"))
     on_line = m.customer_id.isin(who.customer_id)
     df = (
@@ -265,7 +265,6 @@ def _outcome_expr(db, params, c):
         c.campaign_id,
         c.channel,
         c.starts_at,
-        c_line=c.product_line,
         win_end=c.ends_at + ibis.interval(days=int(roi.attribution_days)),
         pre_start=c.starts_at - pre,
         prev_start=c.starts_at - pre - pre,
@@ -277,13 +276,9 @@ def _outcome_expr(db, params, c):
         group=m.group,
         sent_at=m.sent_at,
     )
+    # in a product-line report, a brand-wide campaign (no line) has only its members who are
+    # the line's customers (Database.table), the members its share of the cost is for
     mc = m.join(c, m.m_campaign_id == c.campaign_id).drop("m_campaign_id")
-    who = line_customers(db)
-    if who is not None:
-        # a brand-wide campaign (no line) counts in a line's report for the line's customers
-        # only, the members its share of the cost is for (line_cost_shares)
-        mc = mc.filter(mc.c_line.notnull() | mc.customer_id.isin(who.customer_id))
-    mc = mc.drop("c_line")
     o = db.table("orders")
     o = o.select(
         o_customer=o.customer_id,
