@@ -31,6 +31,15 @@ months ending with the period), loads one row per member in the database
   is inconclusive). A campaign whose outcome window runs past the last order in the data is
   flagged ``provisional``.
 
+In a **product-line report** the orders are the line's, and a brand-wide campaign (no
+product line) is analysed on its members who are the line's customers (by
+``customers.product_line``, :meth:`kpitools.data.sources.Database.table`): the line carries
+the contact cost of those members and the share of the fixed cost of its treated members
+(:func:`~kpitools.roi.outcomes.line_cost_shares`, issue ``line_cost_share``), so that the
+lines' costs add up to the campaign's. Without a ``customers`` table the line carries the
+whole cost and the report says so (``line_cost_whole``). A line customer's purchase on
+another line counts in neither line's report (it does in the brand's).
+
 Every problem is an :class:`~kpitools.roi.results.Issue` (a reason code and the numbers it
 is made of; the report writes the sentence); a figure that cannot be computed is ``None``
 together with an issue saying why, never a silent NaN.
