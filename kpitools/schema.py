@@ -63,7 +63,16 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One canonical table: its key, its columns and its time column."""
+    """One canonical table: its key, its columns and its time column.
+
+    ``product_line`` says that the table has a ``product_line`` column, so that a product-line
+    report keeps only the line's rows. A row whose line is NULL belongs to no line: it counts in
+    the brand's report only, unless ``null_line_is_brand_wide`` (campaigns: a campaign without a
+    line is run for the whole brand and stays in every line's report). When the column is
+    ``optional`` and a source lacks it, the table cannot be filtered: its rows all stay, and
+    the KPIs that read it are brand-wide in that source (see
+    :meth:`kpitools.data.sources.Database.carries_line`).
+    """
 
     name: str
     key: tuple[str, ...]
@@ -72,7 +81,12 @@ class Table:
     description: str = ""
     product_line: bool = field(default=False)
     #: a NULL product_line means "the whole brand": such rows stay in product-line reports
+    #: (otherwise a NULL line is "no line": the row is left out of a product-line report)
     null_line_is_brand_wide: bool = field(default=False)
+    #: tables a row's line comes from when the table has no product_line column of its own
+    #: (a campaign member is on the line of its campaign, or of its customer for a brand-wide
+    #: campaign), see :meth:`kpitools.data.sources.Database.table`
+    line_through: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -224,6 +238,7 @@ TABLES: dict[str, Table] = {
             ),
             time_column="sent_at",
             description="one row per customer targeted by a campaign, treatment or control",
+            line_through=("campaigns", "customers"),
         ),
         Table(
             "cases",
@@ -232,6 +247,13 @@ TABLES: dict[str, Table] = {
                 _c("case_id", "id"),
                 _c("brand", "string"),
                 _c("customer_id", "id", nullable=True),
+                _c(
+                    "product_line",
+                    "string",
+                    nullable=True,
+                    optional=True,
+                    description="line the case is about (the product, the order); NULL: no one line",
+                ),
                 _c("channel", "string", nullable=True),
                 _c("opened_at", "timestamp"),
                 _c("first_response_at", "timestamp", nullable=True),
@@ -243,6 +265,7 @@ TABLES: dict[str, Table] = {
             ),
             time_column="opened_at",
             description="one row per service case",
+            product_line=True,
         ),
         Table(
             "calls",
@@ -251,6 +274,13 @@ TABLES: dict[str, Table] = {
                 _c("call_id", "id"),
                 _c("brand", "string"),
                 _c("queue", "string", nullable=True),
+                _c(
+                    "product_line",
+                    "string",
+                    nullable=True,
+                    optional=True,
+                    description="line of the queue or of the linked case; NULL: no one line",
+                ),
                 _c("agent_id", "id", nullable=True),
                 _c("case_id", "id", nullable=True),
                 _c("offered_at", "timestamp"),
@@ -260,6 +290,7 @@ TABLES: dict[str, Table] = {
             ),
             time_column="offered_at",
             description="one row per inbound service call",
+            product_line=True,
         ),
         Table(
             "surveys",
@@ -268,12 +299,20 @@ TABLES: dict[str, Table] = {
                 _c("response_id", "id"),
                 _c("brand", "string"),
                 _c("customer_id", "id", nullable=True),
+                _c(
+                    "product_line",
+                    "string",
+                    nullable=True,
+                    optional=True,
+                    description="line the survey asked about; NULL: a brand-wide (relationship) survey",
+                ),
                 _c("responded_at", "timestamp"),
                 _c("nps_score", "int", nullable=True, between=(0, 10)),
                 _c("csat_score", "int", nullable=True, between=(1, 5)),
             ),
             time_column="responded_at",
             description="one row per survey answer",
+            product_line=True,
         ),
         Table(
             "web_sessions",
@@ -282,6 +321,13 @@ TABLES: dict[str, Table] = {
                 _c("session_id", "id"),
                 _c("brand", "string"),
                 _c("customer_id", "id", nullable=True),
+                _c(
+                    "product_line",
+                    "string",
+                    nullable=True,
+                    optional=True,
+                    description="line of the pages visited (landing section); NULL: no one line",
+                ),
                 _c("started_at", "timestamp"),
                 _c("page_views", "int"),
                 _c("duration_seconds", "float", description="seconds"),
@@ -289,6 +335,7 @@ TABLES: dict[str, Table] = {
             ),
             time_column="started_at",
             description="one row per web visit",
+            product_line=True,
         ),
         Table(
             "subscriptions",
@@ -297,11 +344,19 @@ TABLES: dict[str, Table] = {
                 _c("customer_id", "id"),
                 _c("list", "string"),
                 _c("brand", "string"),
+                _c(
+                    "product_line",
+                    "string",
+                    nullable=True,
+                    optional=True,
+                    description="line of the mailing list; NULL: a brand-wide list",
+                ),
                 _c("subscribed_at", "timestamp"),
                 _c("unsubscribed_at", "timestamp", nullable=True),
             ),
             time_column="subscribed_at",
             description="one row per customer and mailing list",
+            product_line=True,
         ),
         Table(
             "referrals",
@@ -311,10 +366,18 @@ TABLES: dict[str, Table] = {
                 _c("brand", "string"),
                 _c("referrer_customer_id", "id"),
                 _c("referred_customer_id", "id", nullable=True),
+                _c(
+                    "product_line",
+                    "string",
+                    nullable=True,
+                    optional=True,
+                    description="line the referral is for; NULL: no one line",
+                ),
                 _c("created_at", "timestamp"),
             ),
             time_column="created_at",
             description="one row per customer referral",
+            product_line=True,
         ),
         Table(
             "social_mentions",

@@ -535,9 +535,11 @@ def test_breakdown_by_segment(tmp_path, fixture_db):
 
 def test_product_line_selection(tmp_path, fixture_db):
     """Line b only: campaign 3 (b) and the brand-wide campaign 2 (no line) run in March;
-    campaign 1 (a) is dropped. Attribution sees campaigns 2 and 3 and line-b orders only: order
-    3 (c1, b, 55, March 20) lies in the windows of 3 and 2, c1 is a member of both, and 2 starts
-    later -> campaign 2, a March campaign: 55; order 11 (25) -> February's campaign 3: 25.
+    campaign 1 (a) is dropped. A brand-wide campaign keeps only its members who are line-b
+    customers (issue 10: the line counts and pays for those): none here (c1-c6 are line a, c7
+    and c8 unknown), so March's only campaign, 2, has no members -> no campaign revenue. Order
+    3 (c1, b, 55, March 20) and order 11 (c9, b, 25) lie in the window of February's campaign 3
+    (c1, c9 members): 80 in February.
     Cross-sell still sees c1's line-a history: order 3 (55) is cross-sell; tenure: c1 only, 295 days."""
     kpis = [
         "campaigns_run",
@@ -547,8 +549,8 @@ def test_product_line_selection(tmp_path, fixture_db):
     ]
     sc = _scorecard(tmp_path, fixture_db, "2025-03", kpis, product_lines=["b"])
     assert sc.value("campaigns_run") == 2
-    assert sc.value("attributed_campaign_revenue") == pytest.approx(55)
-    assert sc["attributed_campaign_revenue"].previous == pytest.approx(25)
+    assert sc.value("attributed_campaign_revenue") is None
+    assert sc["attributed_campaign_revenue"].previous == pytest.approx(80)
     assert sc.value("cross_sell_value") == pytest.approx(55)
     assert sc.value("customer_tenure_days") == pytest.approx(295)
 

@@ -54,6 +54,7 @@ class Database:
         self.product_lines = tuple(product_lines or ())
         self.description = description or source.redacted()
         self._cache: dict[str, ibis.Table] = {}
+        self._carries_line: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"Database({self.description!r}, brand={self.brand!r})"
@@ -130,6 +131,34 @@ class Database:
         self._cache[name] = t
         return t
 
+    def carries_line(self, name: str) -> bool:
+        """Whether canonical table ``name`` has a product line *in this source*.
+
+        True when the canonical model gives the table a ``product_line`` column and the
+        source's table really has it (under its own name or mapped). An optional column the
+        source lacks is read as NULL and cannot be filtered: the table is then brand-wide
+        in a product-line report. So is an optional column that is NULL in every row of the
+        brand (an export that has the column but never fills it), which one small query checks
+        (once per table). False too when the source lacks the table.
+        """
+        if name in self._carries_line:
+            return self._carries_line[name]
+        spec = TABLES[name]
+        if spec.line_through:  # campaign members: through their campaign and customer
+            carries = self.has(name) and all(self.carries_line(t) for t in spec.line_through)
+            self._carries_line[name] = carries
+            return carries
+        carries = spec.product_line and self.has(name)
+        if carries and spec.column("product_line").optional:
+            mapping = self.source.tables.get(name)
+            theirs = (mapping.columns.get("product_line") if mapping else None) or "product_line"
+            carries = theirs in self.con.table(self._physical_name(name)).columns
+            if carries:
+                t = self.brand_table(name)
+                carries = bool(t.product_line.notnull().any().execute())
+        self._carries_line[name] = bool(carries)
+        return self._carries_line[name]
+
     def brand_table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand only (all product lines)."""
         t = self.raw_table(name)
@@ -138,18 +167,38 @@ class Database:
     def table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand and its product lines, in the database.
 
-        Campaigns without a product line are brand-wide: they stay in a product-line report
-        (their outcomes still count only that line's orders).
+        Only tables that carry a line in this source (:meth:`carries_line`) are filtered; the
+        others are the brand's whole table. A row with a NULL line belongs to no line and is
+        left out, except in campaigns, where a campaign without a product line is brand-wide:
+        it stays in a product-line report (its outcomes still count only that line's orders),
+        with those of its members who are the line's customers (:meth:`_line_members`).
         """
         t = self.raw_table(name)
         if self.brand is not None:
             t = t.filter(t.brand == self.brand)
-        if self.product_lines and "product_line" in t.columns:
+        if self.product_lines and name == "campaign_members":
+            return self._line_members(t)
+        if self.product_lines and self.carries_line(name):
             keep = t.product_line.isin(list(self.product_lines))
             if TABLES[name].null_line_is_brand_wide:
                 keep = keep | t.product_line.isnull()
             t = t.filter(keep)
         return t
+
+    def _line_members(self, m: ibis.Table) -> ibis.Table:
+        """Campaign members in a product-line report: every member of the line's campaigns,
+        and of a brand-wide campaign (no line) the members who are the line's customers (by
+        ``customers.product_line``), the part of the campaign the line's report counts and
+        pays for. Without a ``customers`` table a brand-wide campaign keeps all its members
+        (its KPIs are then brand-wide)."""
+        if not self.has("campaigns"):
+            return m
+        c = self.table("campaigns")  # the line's campaigns and the brand-wide ones
+        own = m.campaign_id.isin(c.filter(c.product_line.notnull()).campaign_id)
+        shared = m.campaign_id.isin(c.filter(c.product_line.isnull()).campaign_id)
+        if self.has("customers"):
+            shared = shared & m.customer_id.isin(self.table("customers").customer_id)
+        return m.filter(own | shared)
 
     def check(self, *, values: bool = False) -> list[ContractProblem]:
         """Check every available table's contract; with ``values``, scan the data too."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -72,6 +72,10 @@ class QueryContext:
     by : str, optional
         The breakdown dimension (one of :data:`DIMENSIONS`), None for the whole brand.
     params : kpitools.params.BrandParams, optional
+    line_filter : bool
+        Whether :meth:`table` keeps only the report's product lines (``Database.table``);
+        False for a brand-wide measure of a product-line report, whose tables are then the
+        brand's whole tables (``Database.brand_table``), see :func:`measure_scope`.
     """
 
     db: Database
@@ -80,6 +84,7 @@ class QueryContext:
     settings: Settings
     by: str | None = None
     params: BrandParams | None = None
+    line_filter: bool = True
 
     @property
     def roi(self) -> RoiParams | None:
@@ -102,8 +107,9 @@ class QueryContext:
         return ibis.interval(months=MONTHS_PER[self.grain])
 
     def table(self, name: str) -> ibis.Table:
-        """The canonical table ``name`` of the brand's source."""
-        return self.db.table(name)
+        """The canonical table ``name`` of the brand's source (its lines, unless the measure
+        is brand-wide: ``line_filter``)."""
+        return self.db.table(name) if self.line_filter else self.db.brand_table(name)
 
     def bucket(self, col: ir.TimestampValue) -> ir.TimestampValue:
         """Start of the period that holds timestamp ``col``."""
@@ -297,6 +303,8 @@ class KpiResult:
             "change_previous": self.change_previous,
             "change_year_ago": self.change_year_ago,
             "change_kind": "points" if k.unit in ("ratio", "score") else "relative",
+            # None in a brand report; "line" or "brand" (brand-wide) in a product-line report
+            "scope": self.scope,
             "trend": [{"period": p.label, "value": v} for p, v in self.trend],
         }
 
@@ -490,6 +498,28 @@ def _fetch_measure(ctx: QueryContext, measure_id: str):
     return out
 
 
+def measure_scope(db: Database, measure_id: str) -> Scope | None:
+    """What a measure group's values cover in this source: None in a brand report, else
+    ``line`` when every table it reads carries a product line in the source
+    (:meth:`Database.carries_line`; tables read through a join to a line table, see
+    :attr:`kpitools.kpis.registry.Measure.scoped_through`, do not count), ``brand`` otherwise.
+
+    A brand-wide measure of a product-line report is computed on the brand's whole tables, so
+    that its value is the brand's (the same as in the brand's report) and marked as such, never
+    a mix of filtered and unfiltered tables. In a line-scoped table a row with a NULL line
+    belongs to no line and is left out (campaigns excepted: a campaign without a line is
+    brand-wide and stays), see :meth:`Database.table`.
+    """
+    if not tuple(getattr(db, "product_lines", ()) or ()):
+        return None
+    tables = MEASURES[measure_id].line_tables()
+    return Scope.LINE if all(db.carries_line(t) for t in tables) else Scope.BRAND
+
+
+def _measure_context(ctx: QueryContext, scope: Scope | None) -> QueryContext:
+    return replace(ctx, line_filter=scope != Scope.BRAND)
+
+
 def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods: list[Period]) -> KpiResult:
     series = k.formula(m).astype("float64")
     series[m["n_rows"] <= 0] = float("nan")
@@ -598,14 +628,16 @@ def compute_kpis(
     )
     frames: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, tuple[str, ...]] = {}  # measure -> tables missing
+    scopes: dict[str, Scope | None] = {}
     queries = 0
     for mid in dict.fromkeys(k.measure for k in selected):
         missing = tuple(t for t in MEASURES[mid].tables if not db.has(t))
         if missing:
             unavailable[mid] = missing
             continue
+        scopes[mid] = measure_scope(db, mid)
         try:
-            frames[mid] = _fetch_measure(ctx, mid)
+            frames[mid] = _fetch_measure(_measure_context(ctx, scopes[mid]), mid)
         except MissingTableError as exc:  # a table the builder reads optionally
             unavailable[mid] = (exc.table,)
             continue
@@ -613,6 +645,7 @@ def compute_kpis(
 
     results: dict[str, KpiResult] = {}
     trend_periods = period.trailing(TREND_LENGTH)
+    line_report = bool(tuple(getattr(db, "product_lines", ()) or ()))
     for k in selected:
         if k.measure in unavailable:
             results[k.id] = KpiResult(
@@ -620,9 +653,11 @@ def compute_kpis(
                 NOT_AVAILABLE,
                 reason=Reason.NEEDS_TABLE,
                 missing_tables=unavailable[k.measure],
+                scope=k.scope if line_report else None,
             )
         else:
             results[k.id] = _result(k, frames[k.measure], period, trend_periods)
+            results[k.id].scope = scopes[k.measure]
     return Scorecard(
         brand=params.brand,
         period=period,
@@ -727,7 +762,7 @@ def compute_breakdown(
         try:
             if missing:
                 raise MissingTableError(missing[0])
-            groups = _fetch_measure(ctx, mid)
+            groups = _fetch_measure(_measure_context(ctx, measure_scope(db, mid)), mid)
             queries += 1
         except MissingTableError as exc:
             why = Unsupported(Reason.NEEDS_TABLE, (exc.table,))

@@ -47,12 +47,21 @@ class Measure:
         ``build(ctx) -> ibis.Table`` with a ``period`` column (period start, timestamp), an
         ``n_rows`` column (rows of the main table in the period: 0 means "no data in period")
         and the measure columns. ``ctx`` is a :class:`kpitools.kpis.compute.QueryContext`.
+    scoped_through : tuple of str
+        Tables without a product line whose rows the query only reads through a join to a
+        table that has one (the activities logged on the line's opportunities): they do not
+        make the measure brand-wide.
     """
 
     id: str
     tables: tuple[str, ...]
     build: Callable
     doc: str = ""
+    scoped_through: tuple[str, ...] = ()
+
+    def line_tables(self) -> tuple[str, ...]:
+        """The tables that must carry a product line for the measure to cover one line."""
+        return tuple(t for t in self.tables if t not in self.scoped_through)
 
 
 @dataclass(frozen=True)
@@ -69,12 +78,16 @@ class Kpi:
         The exact definition (the formula's docstring).
     tables : tuple of str
         Canonical tables its measure group reads.
+    scoped_through : tuple of str
+        Those of ``tables`` read only through a join to a table with a product line
+        (:attr:`Measure.scoped_through`).
     """
 
     declaration: KpiDeclaration
     formula: Callable[[pd.DataFrame], pd.Series]
     definition: str
     tables: tuple[str, ...]
+    scoped_through: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -103,8 +116,18 @@ class Kpi:
     @property
     def scope(self) -> Scope:
         """``line`` when every table the KPI reads carries a product line in the canonical
-        model (so a product-line report can filter it), else ``brand`` (brand-wide)."""
-        if all(TABLES[t].product_line for t in self.tables):
+        model (so a product-line report can filter it), else ``brand`` (brand-wide).
+
+        A table read only through a join to a table with a line (``scoped_through``) does
+        not count, nor does one whose line comes from other tables (``Table.line_through``:
+        campaign members). This is the static answer; whether a given source really carries the line
+        (an optional column may be absent) is :attr:`kpitools.kpis.compute.KpiResult.scope`.
+        """
+        if all(
+            TABLES[t].product_line or TABLES[t].line_through
+            for t in self.tables
+            if t not in self.scoped_through
+        ):
             return Scope.LINE
         return Scope.BRAND
 
@@ -113,13 +136,17 @@ MEASURES: dict[str, Measure] = {}
 FORMULAS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {}
 
 
-def measure(id: str, *, tables: tuple[str, ...]):
-    """Register a measure group builder (decorator)."""
+def measure(id: str, *, tables: tuple[str, ...], scoped_through: tuple[str, ...] = ()):
+    """Register a measure group builder (decorator); see :class:`Measure`."""
+    if not set(scoped_through) <= set(tables):
+        raise ValueError(f"measure {id!r}: scoped_through must be among its tables")
 
     def deco(fn):
         if id in MEASURES:
             raise ValueError(f"measure {id!r} declared twice")
-        MEASURES[id] = Measure(id, tuple(tables), fn, (fn.__doc__ or "").strip())
+        MEASURES[id] = Measure(
+            id, tuple(tables), fn, (fn.__doc__ or "").strip(), tuple(scoped_through)
+        )
         return fn
 
     return deco
@@ -154,6 +181,7 @@ def get_registry() -> dict[str, Kpi]:
                 formula=fn,
                 definition=" ".join((fn.__doc__ or "").replace("``", "").split()),
                 tables=MEASURES[decl.measure].tables,
+                scoped_through=MEASURES[decl.measure].scoped_through,
             )
     return _REGISTRY
 

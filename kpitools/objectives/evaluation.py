@@ -13,7 +13,7 @@ from ..params.objectives import (
     parse_objectives,
     parse_tolerance,
 )
-from ..vocab import KpiStatus, ResultStatus, Status
+from ..vocab import KpiStatus, ResultStatus, Scope, Status
 from .pacing import is_review_point, next_review, paced_value, pacing_fraction
 from .results import (
     SLIPPING,
@@ -39,6 +39,12 @@ def _lookup(scorecard: Scorecard, kpi_id: str) -> _Lookup:
         status = KpiStatus(r.status) if r.status != ResultStatus.OK else KpiStatus.NO_DATA
         return None, status, r.reason or None, tuple(r.missing_tables)
     return value, KpiStatus.OK, None, ()
+
+
+def _scope(scorecard: Scorecard, kpi_id: str) -> Scope | None:
+    """The KPI result's scope (None when absent or in a brand report)."""
+    r = scorecard.results.get(kpi_id)
+    return None if r is None else r.scope
 
 
 def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard) -> MetricResult:
@@ -71,6 +77,7 @@ def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard
         gap=gap,
         relative_gap=rel,
         tolerance=tol,
+        scope=_scope(scorecard, m.kpi),
     )
 
 
@@ -131,6 +138,7 @@ def _evaluate(o: Objective, scorecard: Scorecard) -> ObjectiveResult:
         deadline_passed=period.start > o.deadline,
         strategies=strategies,
         actions=_actions(o, status, strategies),
+        scope=_scope(scorecard, o.kpi),
     )
 
 

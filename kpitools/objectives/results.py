@@ -17,7 +17,7 @@ from typing import Any
 from ..catalogue import KpiDeclaration
 from ..params.objectives import MetricTarget, Objective, Strategy
 from ..periods import Period
-from ..vocab import KpiStatus, Status
+from ..vocab import KpiStatus, Scope, Status
 
 #: statuses that call for corrective actions
 SLIPPING = (Status.AT_RISK, Status.OFF_TRACK)
@@ -67,6 +67,9 @@ class MetricResult:
     gap: float | None
     relative_gap: float | None
     tolerance: tuple[str, float]
+    #: the KPI result's scope: None in a brand report, ``brand`` when it is brand-wide in a
+    #: product-line report (the line's data cannot be told apart), ``line`` otherwise
+    scope: Scope | None = None
 
     @property
     def kpi_id(self) -> str:
@@ -95,6 +98,7 @@ class MetricResult:
             "relative_gap": self.relative_gap,
             "tolerance": {"kind": self.tolerance[0], "amount": self.tolerance[1]},
             "actions": self.actions,
+            "scope": self.scope,
         }
 
 
@@ -157,6 +161,8 @@ class ObjectiveResult:
     deadline_passed: bool
     strategies: list[StrategyResult]
     actions: list[Action] = field(default_factory=list)
+    #: the outcome KPI's scope, as :attr:`MetricResult.scope`
+    scope: Scope | None = None
 
     @property
     def id(self) -> str:
@@ -198,6 +204,7 @@ class ObjectiveResult:
             "deadline_passed": self.deadline_passed,
             "strategies": [s.to_dict() for s in self.strategies],
             "actions": [a.to_dict() for a in self.actions],
+            "scope": self.scope,
         }
 
 

@@ -25,7 +25,7 @@ from ..objectives import ObjectiveReport
 from ..params import BrandParams
 from ..periods import Period
 from ..roi import CampaignReport
-from ..vocab import UNKNOWN_GROUP, Segment, Status
+from ..vocab import UNKNOWN_GROUP, Scope, Segment, Status
 from .formatting import change_kind
 from .glossary import glossary_entries
 from .i18n import kpi_description, kpi_name, t
@@ -142,6 +142,8 @@ def _scorecard_row(r: KpiResult, locale: str, serves: Iterable[tuple[str, str]])
             {"title": title, "cls": STATUS_CLASS.get(st, "muted")}
             for title, st in dict.fromkeys(serves)
         ],
+        # product-line report: the value is the whole brand's (tagged "brand-wide")
+        "brand_wide": r.scope == Scope.BRAND,
     }
     if r.status != "ok":
         row["status_text"] = status_text(r, locale)

@@ -31,6 +31,15 @@ months ending with the period), loads one row per member in the database
   is inconclusive). A campaign whose outcome window runs past the last order in the data is
   flagged ``provisional``.
 
+In a **product-line report** the orders are the line's, and a brand-wide campaign (no
+product line) is analysed on its members who are the line's customers (by
+``customers.product_line``, :meth:`kpitools.data.sources.Database.table`): the line carries
+the contact cost of those members and the share of the fixed cost of its treated members
+(:func:`~kpitools.roi.outcomes.line_cost_shares`, issue ``line_cost_share``), so that the
+lines' costs add up to the campaign's. Without a ``customers`` table the line carries the
+whole cost and the report says so (``line_cost_whole``). A line customer's purchase on
+another line counts in neither line's report (it does in the brand's).
+
 Every problem is an :class:`~kpitools.roi.results.Issue` (a reason code and the numbers it
 is made of; the report writes the sentence); a figure that cannot be computed is ``None``
 together with an issue saying why, never a silent NaN.
@@ -78,7 +87,12 @@ from kpitools.kpis.compute import resolve_period
 from kpitools.params import BrandParams
 from kpitools.periods import Period
 from kpitools.roi.campaign import POWER, analyse_campaign
-from kpitools.roi.outcomes import load_campaign_outcomes, load_campaigns, programme_window
+from kpitools.roi.outcomes import (
+    line_cost_shares,
+    load_campaign_outcomes,
+    load_campaigns,
+    programme_window,
+)
 from kpitools.roi.programme import combine_programme
 from kpitools.roi.results import (
     CAMPAIGN_COLUMNS,
@@ -304,6 +318,17 @@ def analyse_campaigns(
     else:
         window = programme_window(period)
         campaigns = load_campaigns(db, period=window)
+    scope_issues: list[Issue] = []
+    shares = line_cost_shares(db, campaigns) if not campaigns.empty else None
+    if shares is not None and len(shares):
+        campaigns = campaigns.merge(
+            shares.drop(columns="n_treated_brand"), on="campaign_id", how="left"
+        )
+        scope_issues.append(Issue("line_cost_shared", severity="info", fields={"n": len(shares)}))
+    elif shares is None and not campaigns.empty and campaigns["product_line"].isna().any():
+        # a product-line report without customers: brand-wide campaigns carry their full cost
+        n = int(campaigns["product_line"].isna().sum())
+        scope_issues.append(Issue("line_cost_whole", fields={"n": n}))
     if campaigns.empty:
         outcomes = pd.DataFrame(columns=_EMPTY_OUTCOMES)
     else:
@@ -316,6 +341,9 @@ def analyse_campaigns(
         ts = pd.Timestamp(last)
         ts = ts.tz_convert(None) if ts.tzinfo is not None else ts
         data_end = (ts.normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    return analyse_outcomes(
+    report = analyse_outcomes(
         campaigns, outcomes, params, period=period, window=window, data_end=data_end
     )
+    if scope_issues:
+        report = replace(report, issues=(*report.issues, *scope_issues))
+    return report

@@ -151,6 +151,11 @@ def analyse_campaign(
     n_contacted = int(members["contacted"].sum())
     share = finite_or_none(meta.get("planned_control_share"))
     fixed = finite_or_none(meta.get("fixed_cost")) or 0.0
+    # a product-line report carries its share of a brand-wide campaign's set-up cost (the
+    # contact cost is already the line's: only the line's members are analysed)
+    cost_share = finite_or_none(meta.get("cost_share"))
+    if cost_share is not None:
+        fixed *= cost_share
     unit = finite_or_none(meta.get("cost_per_contact")) or 0.0
     product_line = _text_or_none(meta.get("product_line"))
 
@@ -167,6 +172,14 @@ def analyse_campaign(
     if missing_cost:
         issues.append(Issue("cost_missing", fields={"columns": ", ".join(missing_cost)}))
     cost = cost_of(fixed, unit, n_contacted)
+    if cost_share is not None:
+        issues.append(
+            Issue(
+                "line_cost_share",
+                severity="info",
+                fields={"share": cost_share, "n": int(meta.get("n_treated_line") or 0)},
+            )
+        )
 
     # -- sample ratio mismatch ---------------------------------------------------------------
     srm = None

@@ -67,6 +67,8 @@ CampaignId = int | str
 __all__ = [
     "OUTCOME_COLUMNS",
     "PROGRAMME_MONTHS",
+    "line_cost_shares",
+    "line_customers",
     "load_campaign_outcomes",
     "load_campaigns",
     "programme_window",
@@ -195,6 +197,65 @@ def load_campaigns(
     return df.sort_values(["starts_at", "campaign_id"], kind="stable").reset_index(drop=True)
 
 
+def line_customers(db: Database) -> ibis.Table | None:
+    """The customers of the report's product lines (one ``customer_id`` column), by the
+    ``customers.product_line`` they belong to; None in a brand report or when the source has
+    no ``customers`` table (a brand-wide campaign's members cannot then be told apart)."""
+    if not tuple(getattr(db, "product_lines", ()) or ()) or not db.has("customers"):
+        return None
+    c = db.table("customers")
+    return c.select(c.customer_id)
+
+
+def line_cost_shares(db: Database, campaigns: pd.DataFrame) -> pd.DataFrame | None:
+    """The line's share of each brand-wide campaign's targeted members, in a product-line report.
+
+    A campaign without a product line is run for the whole brand: a line's report carries
+    the part of its cost that falls on the line, in proportion to its targeted (treatment)
+    members whose customer belongs to the line (:func:`line_customers`); its outcome is
+    measured on the same members, on the line's orders (:func:`load_campaign_outcomes`).
+
+    Parameters
+    ----------
+    db : Database
+        The brand's data, with its product lines.
+    campaigns : pandas.DataFrame
+        As from :func:`load_campaigns` (``campaign_id``, ``product_line``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per brand-wide campaign: ``campaign_id``, ``n_treated_brand`` (treatment
+        members of the brand), ``n_treated_line`` (of them, the line's customers) and
+        ``cost_share`` (their ratio, 0 to 1; NaN without treatment members). Empty in a
+        brand report or without brand-wide campaigns; None when the share cannot be computed
+        (no ``customers`` table): the line then carries the whole cost.
+    """
+    columns = ["campaign_id", "n_treated_brand", "n_treated_line", "cost_share"]
+    lines = tuple(getattr(db, "product_lines", ()) or ())
+    shared = campaigns.loc[campaigns["product_line"].isna(), "campaign_id"].tolist()
+    if not lines or not shared:
+        return pd.DataFrame(columns=columns)
+    who = line_customers(db)
+    if who is None:
+        return None
+    _need(db, "campaign_members")
+    m = db.brand_table("campaign_members")  # every member, whatever their line
+    m = m.filter(m.campaign_id.isin(shared) & (m["group"] == "treatment"))
+    on_line = m.customer_id.isin(who.customer_id)
+    df = (
+        m.group_by(m.campaign_id)
+        .aggregate(n_treated_brand=m.count(), n_treated_line=on_line.sum())
+        .execute()
+    )
+    df = pd.DataFrame({"campaign_id": shared}).merge(df, on="campaign_id", how="left")
+    df["n_treated_brand"] = df["n_treated_brand"].fillna(0).astype("int64")
+    df["n_treated_line"] = df["n_treated_line"].fillna(0).astype("int64")
+    brand = df["n_treated_brand"].where(df["n_treated_brand"] > 0)
+    df["cost_share"] = (df["n_treated_line"] / brand).astype("float64")
+    return df.loc[:, columns]
+
+
 def _outcome_expr(db, params, c):
     """The Ibis expression of the member-level outcomes for the campaigns in ``c``."""
     roi = params.roi
@@ -215,6 +276,8 @@ def _outcome_expr(db, params, c):
         group=m.group,
         sent_at=m.sent_at,
     )
+    # in a product-line report, a brand-wide campaign (no line) has only its members who are
+    # the line's customers (Database.table), the members its share of the cost is for
     mc = m.join(c, m.m_campaign_id == c.campaign_id).drop("m_campaign_id")
     o = db.table("orders")
     o = o.select(
@@ -317,6 +380,11 @@ def load_campaign_outcomes(
           ``[starts_at - pre_period_days, starts_at)``.
 
         Members without orders get 0, never NULL. Sorted by campaign then customer.
+
+        In a product-line report the orders are the line's, and a brand-wide campaign (no
+        product line) keeps only its members who are the line's customers (when the source has
+        ``customers``), the members the line's share of its cost is for
+        (:func:`line_cost_shares`).
 
     Raises
     ------

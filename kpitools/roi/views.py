@@ -179,7 +179,9 @@ def _summarise(
             )
         )
     test = None
-    ok = table[np.isfinite(table["revenue_lift_se"]) & (table["revenue_lift_se"] > 0)]
+    # a group without a cell has no se (None): the column is then of objects, not floats
+    se = pd.to_numeric(table["revenue_lift_se"], errors="coerce")
+    ok = table[np.isfinite(se) & (se > 0)]
     if len(ok) >= 2:
         test = heterogeneity_test(
             ok["revenue_lift"], ok["revenue_lift_se"], list(ok.index), by=by, alpha=alpha

@@ -36,12 +36,15 @@ def web_sessions(gen: DemoGenerator) -> None:
     duration = np.round(np.exp(np.log(45.0 * views) + 0.6 * rng.standard_normal(n)), 1)
     goal = rng.random(n) < np.array([x.web_goal_completion_probability for x in gen.brands])[brand]
     ids = [x.id for x in gen.brands]
+    # the section of the site visited: a line's pages, or none (home page, account, blog)
+    web_line = gen.draw_lines(brand, customer, own=0.5, other=0.15, anonymous_null=0.4)
     gen.write(
         "web_sessions",
         {
             "session_id": column(row_ids(n)),
             "brand": categorical(brand, ids),
             "customer_id": column(customer + 1, mask=customer < 0),
+            "product_line": gen.line_column(web_line),
             "started_at": timestamps(t),
             "page_views": column(views.astype(np.int64)),
             "duration_seconds": column(duration),
@@ -65,6 +68,10 @@ def subscriptions(gen: DemoGenerator) -> None:
             "customer_id": column(cust.astype(np.int64) + 1),
             "list": categorical(np.zeros(n, dtype=np.int8), ("newsletter",)),
             "brand": categorical(gen.brand[cust], ids),
+            # each line has its newsletter: a customer gets the one of the line they came on
+            "product_line": categorical(
+                gen.brand[cust].astype(np.int64) * 2 + gen.line[cust], gen.line_names
+            ),
             "subscribed_at": timestamps(sub),
             "unsubscribed_at": timestamps(unsub, mask=stays),
         },
@@ -96,6 +103,14 @@ def referrals(gen: DemoGenerator) -> None:
     order = np.argsort(t, kind="stable")
     ref_by, ref_to, t = ref_by[order], ref_to[order], t[order]
     ids = [x.id for x in gen.brands]
+    # a referral is for the line the friend bought on; an open one for the referrer's line
+    # (mostly), the other line or none
+    ref_brand = gen.brand[ref_by].astype(np.int64)
+    ref_line = np.where(
+        ref_to >= 0,
+        ref_brand * 2 + gen.line[np.maximum(ref_to, 0)],
+        gen.draw_lines(ref_brand, ref_by, own=0.8, other=0.15),
+    )
     gen.write(
         "referrals",
         {
@@ -103,6 +118,7 @@ def referrals(gen: DemoGenerator) -> None:
             "brand": categorical(gen.brand[ref_by], ids),
             "referrer_customer_id": column(ref_by + 1),
             "referred_customer_id": column(ref_to + 1, mask=ref_to < 0),
+            "product_line": gen.line_column(ref_line),
             "created_at": timestamps(t),
         },
     )

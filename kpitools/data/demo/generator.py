@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from kpitools.schema import TABLES
 
-from .arrays import SQL_TYPE, lognormal_mu, uniform_between
+from .arrays import SQL_TYPE, categorical, lognormal_mu, uniform_between
 from .brands import DEMO_BRANDS
 
 
@@ -63,6 +63,9 @@ class DemoGenerator:
         # a separate stream for the campaigns of the last month, so that adding them leaves every
         # other table exactly as it was
         self.late_rng = np.random.default_rng([seed, 2])
+        # a separate stream for the product lines of service, survey, web, referral rows
+        # (issue 10), so that adding them leaves every other column exactly as it was
+        self.line_rng = np.random.default_rng([seed, 10])
         self.progress = progress
         self.t_start = time.perf_counter()
         self.rows: dict[str, int] = {}
@@ -170,6 +173,36 @@ class DemoGenerator:
         t = uniform_between(self.rng, lo, self.mstart[month + 1])
         order = np.argsort(t, kind="stable")
         return cust[order], t[order]
+
+    def draw_lines(
+        self,
+        brand: np.ndarray,
+        customer: np.ndarray,
+        *,
+        own: float,
+        other: float,
+        anonymous_null: float = 0.15,
+    ) -> np.ndarray:
+        """Product-line codes (index into ``line_names``; -1: no line, NULL) of rows about
+        customers, drawn from :attr:`line_rng`.
+
+        A row with a customer (index >= 0) is about the line the customer was acquired on
+        with probability ``own``, about the brand's other line with ``other``, and about no
+        line otherwise. A row without a customer (-1) is on a line drawn with the brand's
+        acquisition shares, or about no line with probability ``anonymous_null``.
+        """
+        n = len(brand)
+        u = self.line_rng.random(n)
+        known = customer >= 0
+        line = np.where(known, self.line[np.maximum(customer, 0)], 0).astype(np.int64)
+        anon_line = (self.line_rng.random(n) >= self.p_share0[brand]).astype(np.int64)
+        pick = np.where(u < own, line, np.where(u < own + other, 1 - line, -1))
+        pick = np.where(known, pick, np.where(u < anonymous_null, -1, anon_line))
+        return np.where(pick < 0, -1, brand.astype(np.int64) * 2 + pick)
+
+    def line_column(self, codes: np.ndarray):
+        """A ``product_line`` column from :meth:`draw_lines` codes (-1: NULL)."""
+        return categorical(np.maximum(codes, 0), self.line_names, mask=codes < 0)
 
     def pick_user(self, brand: np.ndarray, roles: tuple[str, ...]) -> np.ndarray:
         """A random CRM user of each row's brand with one of ``roles``."""

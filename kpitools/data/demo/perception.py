@@ -35,12 +35,16 @@ def surveys(gen: DemoGenerator) -> None:
         csat[sel] = rng.choice(5, size=int(sel.sum()), p=CSAT_BY_CLASS[c]) + 1
     kind = rng.choice(3, size=n, p=(0.6, 0.25, 0.15))  # both, NPS only, CSAT only
     ids = [x.id for x in gen.brands]
+    # transactional surveys (after a purchase or a case) are about a line; a quarter of the
+    # answers come from relationship surveys about the brand as a whole (no line)
+    survey_line = gen.draw_lines(brand, cust, own=0.67, other=0.08)
     gen.write(
         "surveys",
         {
             "response_id": column(row_ids(n)),
             "brand": categorical(brand, ids),
             "customer_id": column(cust + 1),
+            "product_line": gen.line_column(survey_line),
             "responded_at": timestamps(t),
             "nps_score": column(nps, mask=kind == 2),
             "csat_score": column(csat, mask=kind == 1),

@@ -56,12 +56,16 @@ def cases_and_calls(gen: DemoGenerator) -> None:
     first_null = first_resp >= gen.T_END
     cost = np.round(contacts * rng.uniform(6.0, 12.0, n) * np.where(complaint, 1.5, 1.0), 2)
     ids = [x.id for x in gen.brands]
+    # the line a case is about: mostly the customer's own line (their machine, their capsule
+    # order), sometimes the other one, sometimes none (an account or billing question)
+    case_line = gen.draw_lines(brand, customer, own=0.82, other=0.1)
     gen.write(
         "cases",
         {
             "case_id": column(row_ids(n)),
             "brand": categorical(brand, ids),
             "customer_id": column(customer + 1, mask=customer < 0),
+            "product_line": gen.line_column(case_line),
             "channel": categorical(channel, CASE_CHANNELS),
             "opened_at": timestamps(opened),
             "first_response_at": timestamps(first_resp, mask=first_null),
@@ -95,6 +99,13 @@ def cases_and_calls(gen: DemoGenerator) -> None:
         offered[order],
     )
     m = len(offered)
+    # a case's calls are about its line; other calls about the caller's line (or none)
+    call_line = np.concatenate(
+        [
+            case_line[g],
+            gen.draw_lines(gen.brand[f_cust].astype(np.int64), f_cust, own=0.8, other=0.1),
+        ]
+    )[order]
     p_ab = np.array([x.call_abandonment_probability for x in gen.brands])[c_brand]
     abandoned = rng.random(m) < p_ab
     answered = offered + np.round(rng.exponential(40.0, m)).astype(np.int64)
@@ -110,6 +121,7 @@ def cases_and_calls(gen: DemoGenerator) -> None:
             "call_id": column(row_ids(m)),
             "brand": categorical(c_brand, ids),
             "queue": categorical(queue, QUEUES),
+            "product_line": gen.line_column(call_line),
             "agent_id": column(agent, mask=no_answer),
             "case_id": column(c_case, mask=c_case < 0),
             "offered_at": timestamps(offered),

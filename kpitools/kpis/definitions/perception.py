@@ -36,7 +36,7 @@ def surveys_measure(ctx):
     )
 
 
-@measure("relationship_freshness", tables=("orders", "activities"))
+@measure("relationship_freshness", tables=("orders", "activities"), scoped_through=("activities",))
 def freshness_measure(ctx):
     """The period's active customers (at least one order in it) and how many of them have a
     logged interaction (any ``activities`` row with their ``customer_id``, whatever its type or

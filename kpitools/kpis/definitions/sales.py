@@ -156,7 +156,9 @@ def _is_sales_call(a):
     )
 
 
-@measure("opportunity_calls", tables=("opportunities", "activities"))
+@measure(
+    "opportunity_calls", tables=("opportunities", "activities"), scoped_through=("activities",)
+)
 def opportunity_calls(ctx):
     """Opportunities decided (won or lost) in the period, and the outbound calls logged on them
     (at any date before the end of the report's period)."""
@@ -192,7 +194,7 @@ def sales_activities(ctx):
     )
 
 
-@measure("lead_touches", tables=("leads", "activities"))
+@measure("lead_touches", tables=("leads", "activities"), scoped_through=("activities",))
 def lead_touches(ctx):
     """Leads converted in the period (``converted_at`` in it, not before ``created_at``), and
     the outbound activities logged on each of them at or before its ``converted_at``."""

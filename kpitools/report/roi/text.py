@@ -138,6 +138,15 @@ def method_name(method: str, loc: str) -> str:
     return t(msgid, loc) if has_message(msgid, loc) else method
 
 
+#: Issue codes worded in the product-line scope catalogue (``scope.issue.<code>``).
+SCOPE_ISSUE_CODES = frozenset({"line_cost_share", "line_cost_shared", "line_cost_whole"})
+
+
+def _area(code: str) -> str:
+    """The catalogue area of an issue's sentences: ``scope`` or ``roi``."""
+    return "scope" if code in SCOPE_ISSUE_CODES else "roi"
+
+
 def issue_message(issue: Issue) -> str:
     """The plain English sentence of an issue, as written to ``kpis.json``.
 
@@ -162,7 +171,7 @@ def issue_message(issue: Issue) -> str:
             if required is None
             else t("roi.message.underpowered_need", "en", required=required)
         )
-    msgid = f"roi.message.{code}" + (f".{issue.variant}" if issue.variant else "")
+    msgid = f"{_area(code)}.message.{code}" + (f".{issue.variant}" if issue.variant else "")
     return t(msgid, "en", **fields)
 
 
@@ -203,7 +212,7 @@ def issue_text(issue: Issue, locale: str = "en", currency: str = "EUR") -> str:
             if issue.fields.get("required") is None
             else t("roi.issue.underpowered_need", locale, required=values.get("required"))
         )
-    return t(f"roi.issue.{issue.code}", locale, **values)
+    return t(f"{_area(issue.code)}.issue.{issue.code}", locale, **values)
 
 
 def short_issues(campaign: CampaignResult, loc: str) -> str:
