@@ -133,7 +133,7 @@ def member_outcomes(table, start, end, attribution, as_of=None):
         ibis.window(group_by=ot.order_id, order_by=[ot.t_start.desc(), ot.t_campaign.desc()])
     )
     ot = ot.mutate(last_touch=last == 0)
-    known = (ot.o_at < as_of) if as_of is not None else ibis.literal(True)
+    known = (ot.o_at < as_of) if as_of is not None else ot.o_at.notnull()
     per_member = ot.group_by(a_campaign=ot.t_campaign, a_customer=ot.t_customer).aggregate(
         window_orders=ot.count(),
         known_orders=flag(known),
