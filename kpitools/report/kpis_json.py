@@ -17,6 +17,7 @@ from typing import Any
 
 from ..kpis.compute import Reason, Scorecard
 from ..numbers import write_json
+from .cohorts import result_cohort_label
 from .i18n import kpi_name
 
 
@@ -34,13 +35,20 @@ def reason_message(reason: str | None, missing_tables: Sequence[str] = ()) -> st
 
 def scorecard_document(scorecard: Scorecard) -> dict[str, Any]:
     """The scorecard part of ``kpis.json``; each KPI carries its English name, and its reason
-    (when it has no value) in English words (:func:`reason_message`)."""
+    (when it has no value) in English words (:func:`reason_message`).
+
+    A matured KPI (a rate that needs time to happen) also carries ``cohort`` (the period its
+    ``value``, ``previous``, ``year_ago`` and ``trend`` describe: the latest final cohort and
+    the cohorts before it), ``cohort_label`` (in English words), ``window_days``, and
+    ``provisional``: the report's own period's value so far, which still grows and is never
+    compared with the final ones. Other KPIs have them null."""
     doc = scorecard.to_dict()
     doc["kpis"] = {
         k: {
             "name": kpi_name(k, "en"),
             **entry,
             "reason": reason_message(scorecard[k].reason, scorecard[k].missing_tables),
+            "cohort_label": result_cohort_label(scorecard[k], "en"),
         }
         for k, entry in doc["kpis"].items()
     }

@@ -26,6 +26,7 @@ from ..params import BrandParams
 from ..periods import Period
 from ..roi import CampaignReport
 from ..vocab import UNKNOWN_GROUP, Segment, Status
+from .cohorts import provisional_text, result_cohort_label
 from .formatting import change_kind
 from .i18n import kpi_description, kpi_name, t
 from .templating import render
@@ -131,7 +132,13 @@ STATUS_CLASS: dict[str, str] = {
 }
 
 
-def _scorecard_row(r: KpiResult, locale: str, serves: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def _scorecard_row(
+    r: KpiResult,
+    locale: str,
+    serves: Iterable[tuple[str, str]],
+    period: Period | None = None,
+    currency: str = "EUR",
+) -> dict[str, Any]:
     k = r.kpi
     row: dict[str, Any] = {
         "status": str(r.status),
@@ -141,6 +148,9 @@ def _scorecard_row(r: KpiResult, locale: str, serves: Iterable[tuple[str, str]])
             {"title": title, "cls": STATUS_CLASS.get(st, "muted")}
             for title, st in dict.fromkeys(serves)
         ],
+        # a matured KPI: the cohort its value describes, and the period's provisional value
+        "cohort": result_cohort_label(r, locale),
+        "provisional": provisional_text(r, period, locale, currency) if period else None,
     }
     if r.status != "ok":
         row["status_text"] = status_text(r, locale)
@@ -186,7 +196,9 @@ def scorecard_html(
     loc = locale or scorecard.locale
     served = served_objectives(objectives)
     rows = [
-        _scorecard_row(scorecard.results[kid], loc, served.get(kid, []))
+        _scorecard_row(
+            scorecard.results[kid], loc, served.get(kid, []), scorecard.period, scorecard.currency
+        )
         for kid in (kpis or list(scorecard.results))
     ]
     return render(
@@ -224,6 +236,7 @@ def summary_html(
         else:
             vs_year = r.year_ago is not None
             tile.update(
+                cohort=result_cohort_label(r, loc),
                 value=r.value,
                 unit=k.unit,
                 kind=change_kind(k.unit),
