@@ -33,9 +33,9 @@ from helpers import make_db, write_params
 from kpitools.catalogue import KPIS
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import (
+    cohort_is_mature,
     compute_breakdown,
     compute_kpis,
-    cohort_is_mature,
     latest_mature_cohort,
     maturity_days,
 )

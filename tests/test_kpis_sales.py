@@ -295,7 +295,7 @@ def test_march_values_match_the_hand_computation(tmp_path, sales_db):
     june = _scorecard(tmp_path, sales_db, "2025-06", kpis=["lead_conversion_rate"])
     assert june["lead_conversion_rate"].cohort.label == "2025-03"
     assert june.value("lead_conversion_rate") == pytest.approx(0.5)
-    # renewal rate is over renewals due: this fixture has no due dates (tests/test_renewals.py)
+    # renewal rate is over renewals due: this fixture has no due dates (tests/test_kpis_renewals.py)
     assert sc["renewal_rate"].missing_tables == ("opportunities.renewal_due_at",)
 
 
