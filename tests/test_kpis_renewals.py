@@ -39,8 +39,10 @@ import pytest
 from helpers import make_db, write_params
 
 from kpitools.data.sources import connect
-from kpitools.kpis.compute import compute_kpis
+from kpitools.kpis.compute import compute_breakdown, compute_kpis
 from kpitools.params import load_params
+from kpitools.report.kpis_json import scorecard_document
+from kpitools.report.tables import scorecard_html
 
 
 def _opp(i, due, closed, status, renewal=True, **kw):
@@ -124,13 +126,24 @@ def test_later_wins_do_not_change_an_old_report(tmp_path, renewals_db):
     assert _renewal_rate(tmp_path, db, "2025-07").previous == pytest.approx(3 / 6)
 
 
-def test_no_due_date_in_the_source_is_not_available_never_a_fallback(tmp_path):
+def test_no_due_date_in_the_source_is_no_data_with_its_reason_never_a_fallback(tmp_path):
     opps = [{k: v for k, v in o.items() if k != "renewal_due_at"} for o in OPPORTUNITIES]
     db = make_db(tmp_path / "no_due.duckdb", {"opportunities": opps})
-    r = _renewal_rate(tmp_path, db)
-    assert r.status == "not_available"
-    assert r.value is None
-    assert r.missing_tables == ("opportunities.renewal_due_at",)
+    params = load_params(write_params(tmp_path / "acme.yaml", db))
+    with connect(params) as con:
+        sc = compute_kpis(con, params, "2025-06", kpis=["renewal_rate", "close_rate"])
+    r = sc["renewal_rate"]
+    assert (r.status, r.value, r.reason) == ("no_data", None, "needs_column")
+    assert r.missing_columns == ("opportunities.renewal_due_at",)
+    assert sc["close_rate"].status == "ok"  # the other opportunity KPIs are unaffected
+    doc = scorecard_document(sc)
+    assert doc["kpis"]["renewal_rate"]["reason"] == "needs column opportunities.renewal_due_at"
+    assert "no data in period (needs column opportunities.renewal_due_at)" in str(
+        scorecard_html(sc)
+    )
+    with connect(params) as con:
+        b = compute_breakdown(con, params, "product_line", "2025-06", kpis=["renewal_rate"])
+    assert b.unsupported["renewal_rate"].reason == "needs_column"
 
 
 @pytest.mark.slow

@@ -296,7 +296,7 @@ def test_march_values_match_the_hand_computation(tmp_path, sales_db):
     assert june["lead_conversion_rate"].cohort.label == "2025-03"
     assert june.value("lead_conversion_rate") == pytest.approx(0.5)
     # renewal rate is over renewals due: this fixture has no due dates (tests/test_kpis_renewals.py)
-    assert sc["renewal_rate"].missing_tables == ("opportunities.renewal_due_at",)
+    assert sc["renewal_rate"].missing_columns == ("opportunities.renewal_due_at",)
 
 
 def test_february_values_and_undefined_ratios(tmp_path, sales_db):
@@ -445,18 +445,15 @@ def test_optional_columns_absent_give_no_data(tmp_path):
     path = make_db(tmp_path / "bare.duckdb", {"opportunities": opps})
     sc = _scorecard(tmp_path, path, kpis=["quotes", "renewal_rate", "close_rate"])
     assert sc["quotes"].status == "no_data"
-    # no renewal due date: not available, naming the column (never the renewals closed)
-    assert sc["renewal_rate"].status == "not_available"
-    assert sc["renewal_rate"].missing_tables == ("opportunities.renewal_due_at",)
+    # no renewal due date: no data, naming the column (never the renewals closed instead)
+    assert (sc["renewal_rate"].status, sc["renewal_rate"].reason) == ("no_data", "needs_column")
+    assert sc["renewal_rate"].missing_columns == ("opportunities.renewal_due_at",)
     assert sc.value("close_rate") == pytest.approx(0.6)
 
 
 def test_empty_period_is_no_data_everywhere(tmp_path, sales_db):
     sc = _scorecard(tmp_path, sales_db, "2024-06")
     for r in sc:
-        if r.id == "renewal_rate":  # the fixture has no renewal due dates
-            assert r.status == "not_available"
-            continue
         assert r.status == "no_data", r.id
         assert r.value is None
 

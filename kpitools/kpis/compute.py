@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..catalogue import DEPARTMENTS
 from ..data.sources import Database
-from ..errors import KpitoolsError, MissingTableError, PeriodError
+from ..errors import KpitoolsError, MissingColumnError, MissingTableError, PeriodError
 from ..numbers import finite_or_none
 from ..params import BrandParams, RoiParams, Settings, objective_kpi_ids
 from ..periods import (
@@ -244,6 +244,9 @@ class KpiResult:
         Why there is no value: ``no_data`` or ``needs_table`` (None when ``ok``).
     missing_tables : tuple of str
         For ``needs_table``: the tables absent from the source.
+    missing_columns : tuple of str
+        For ``needs_column`` (status ``no_data``): the optional columns, as ``table.column``,
+        that the source leaves empty and the KPI needs.
     cohort : Period or None
         For a matured KPI (``kpi.matures``): the cohort ``value`` describes, the latest one
         whose window has closed by the end of the report's period; ``previous`` and
@@ -268,6 +271,7 @@ class KpiResult:
     trend: list[tuple[Period, float | None]] = field(default_factory=list)
     reason: Reason | None = None
     missing_tables: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
     cohort: Period | None = None
     provisional: float | None = None
     window_days: int | None = None
@@ -310,6 +314,7 @@ class KpiResult:
             "direction": k.direction,
             "status": self.status,
             "reason": self.reason,
+            "missing_columns": list(self.missing_columns),
             "value": self.value,
             "previous": self.previous,
             "year_ago": self.year_ago,
@@ -742,6 +747,7 @@ def compute_kpis(
     )
     frames: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, tuple[str, ...]] = {}  # measure -> tables missing
+    empty_columns: dict[str, tuple[str, ...]] = {}  # measure -> optional columns left empty
     queries = 0
     for mid in dict.fromkeys(k.measure for k in selected):
         missing = tuple(t for t in MEASURES[mid].tables if not db.has(t))
@@ -755,6 +761,9 @@ def compute_kpis(
         except MissingTableError as exc:  # a table the builder reads optionally
             unavailable[mid] = (exc.table,)
             continue
+        except MissingColumnError as exc:  # an optional column the measure cannot do without
+            empty_columns[mid] = (exc.qualified,)
+            continue
         queries += 1
 
     results: dict[str, KpiResult] = {}
@@ -766,6 +775,13 @@ def compute_kpis(
                 NOT_AVAILABLE,
                 reason=Reason.NEEDS_TABLE,
                 missing_tables=unavailable[k.measure],
+            )
+        elif k.measure in empty_columns:
+            results[k.id] = KpiResult(
+                k,
+                NO_DATA,
+                reason=Reason.NEEDS_COLUMN,
+                missing_columns=empty_columns[k.measure],
             )
         else:
             results[k.id] = _result(k, frames[k.measure], period, trend_periods, params)
@@ -783,8 +799,10 @@ def compute_kpis(
 
 @dataclass(frozen=True)
 class Unsupported:
-    """Why a KPI has no breakdown: a table is absent (``needs_table``, with the tables) or the
-    KPI's rows cannot be grouped by the dimension (``no_breakdown``)."""
+    """Why a KPI has no breakdown: a table is absent (``needs_table``, with the tables), an
+    optional column it needs is empty (``needs_column``, with ``table.column`` in
+    ``missing_tables``) or the KPI's rows cannot be grouped by the dimension
+    (``no_breakdown``)."""
 
     reason: Reason
     missing_tables: tuple[str, ...] = ()
@@ -878,6 +896,10 @@ def compute_breakdown(
             queries += 1
         except MissingTableError as exc:
             why = Unsupported(Reason.NEEDS_TABLE, (exc.table,))
+            unsupported.update({k.id: why for k in ks})
+            continue
+        except MissingColumnError as exc:
+            why = Unsupported(Reason.NEEDS_COLUMN, (exc.qualified,))
             unsupported.update({k.id: why for k in ks})
             continue
         except BreakdownUnsupported:

@@ -21,13 +21,18 @@ from .cohorts import result_cohort_label
 from .i18n import kpi_name
 
 
-def reason_message(reason: str | None, missing_tables: Sequence[str] = ()) -> str | None:
+def reason_message(
+    reason: str | None, missing_tables: Sequence[str] = (), missing_columns: Sequence[str] = ()
+) -> str | None:
     """A reason code in the stable English words ``kpis.json`` has always used:
-    ``needs table leads``, ``needs table opportunities, activities``, ``no data in period``."""
+    ``needs table leads``, ``needs table opportunities, activities``, ``no data in period``;
+    and ``needs column opportunities.renewal_due_at`` (an optional column left empty)."""
     if reason is None:
         return None
     if reason == Reason.NEEDS_TABLE:
         return "needs table " + ", ".join(missing_tables)
+    if reason == Reason.NEEDS_COLUMN:
+        return "needs column " + ", ".join(missing_columns)
     if reason == Reason.NO_DATA:
         return "no data in period"
     return str(reason)
@@ -47,7 +52,9 @@ def scorecard_document(scorecard: Scorecard) -> dict[str, Any]:
         k: {
             "name": kpi_name(k, "en"),
             **entry,
-            "reason": reason_message(scorecard[k].reason, scorecard[k].missing_tables),
+            "reason": reason_message(
+                scorecard[k].reason, scorecard[k].missing_tables, scorecard[k].missing_columns
+            ),
             "cohort_label": result_cohort_label(scorecard[k], "en"),
         }
         for k, entry in doc["kpis"].items()

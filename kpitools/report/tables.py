@@ -100,12 +100,14 @@ def tone(result: KpiResult, change: float | None) -> str:
 
 
 def status_text(result: KpiResult, locale: str) -> Markup:
-    """Why a KPI has no value, in words: ``not available (needs table leads)``, ``no data``."""
+    """Why a KPI has no value, in words: ``not available (needs table leads)``, ``no data``,
+    ``no data (needs column opportunities.renewal_due_at)``."""
     return render(
         "kpis/status.html",
         status=str(result.status),
         reason=result.reason,
         missing_tables=result.missing_tables,
+        missing_columns=result.missing_columns,
         locale=locale,
     )
 
@@ -304,6 +306,8 @@ def unsupported_text(why: Unsupported | None, by: str, locale: str) -> str:
         return t("report.no_data", locale)
     if why.reason == Reason.NEEDS_TABLE:
         return f"{t('report.needs_table', locale)} {', '.join(why.missing_tables)}"
+    if why.reason == Reason.NEEDS_COLUMN:
+        return f"{t('cohort.needs_column', locale)} {', '.join(why.missing_tables)}"
     return t("report.no_breakdown", locale, by=by)
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ibis
 
-from ...errors import MissingTableError
+from ...errors import MissingColumnError
 from ...periods import MONTHS_PER
 from ..registry import kpi, measure
 from .common import flag, period_grid, safe_div, seconds_between
@@ -153,14 +153,14 @@ def renewals_measure(ctx):
 
     Raises
     ------
-    MissingTableError
-        Naming ``opportunities.renewal_due_at`` when no opportunity of the brand carries a due
-        date (the source lacks it): renewal_rate is then "not available", never computed on
-        the renewals closed in the period instead.
+    MissingColumnError
+        For ``opportunities.renewal_due_at`` when no opportunity of the brand carries a due
+        date (the source lacks it): renewal_rate then has no data and says why, never
+        computed on the renewals closed in the period instead.
     """
     o = ctx.table("opportunities")
-    if int(o.renewal_due_at.notnull().sum().execute() or 0) == 0:
-        raise MissingTableError("opportunities.renewal_due_at", needed_by="renewal_rate")
+    if int(o.renewal_due_at.count().execute() or 0) == 0:
+        raise MissingColumnError("opportunities", "renewal_due_at", needed_by="renewal_rate")
     o = o.filter(
         o.renewal_due_at.notnull() & o.is_renewal.fill_null(True) & ctx.in_window(o.renewal_due_at)
     )
@@ -355,7 +355,7 @@ def renewal_rate(m):
     count in the denominator. A matured cohort KPI: the report shows the latest period whose
     grace window has closed by the end of the report's period, the report's own period as a
     provisional value; wins recorded after the end of the report's period are not counted.
-    Not available when the source carries no renewal due date."""
+    No data (reason: needs column) when the source carries no renewal due date."""
     return safe_div(m["renewals_renewed"], m["renewals_due"])
 
 
