@@ -525,8 +525,9 @@ def _fetch_measure(ctx: QueryContext, measure_id: str):
 WINDOW_CLOSES = "window_closes_at"
 
 #: Extra periods fetched before a matured measure's latest mature cohort, so that a cohort
-#: pushed back by :data:`WINDOW_CLOSES` still has its previous and year-ago cohorts.
-_MATURITY_SLACK = 2
+#: pushed back (by :data:`WINDOW_CLOSES`, or past cohorts without rows, at most a trend's
+#: length) still has its previous and year-ago cohorts and its whole trend.
+_MATURITY_SLACK = TREND_LENGTH
 
 
 def maturity_days(kpi: Kpi, params: BrandParams | None) -> int | None:
