@@ -39,9 +39,12 @@ class KpiDeclaration:
         The measure group (one database query) whose columns the formula reads.
     matures : str, optional
         For a rate that needs time to happen (a lead converting, a renewal being won): the
-        setting that holds its window in days (``"conversion_window_days"``). A period's value
-        is final only once that window has closed after the period; see
-        :mod:`kpitools.kpis.compute`. None for KPIs that are final at the end of the period.
+        setting that holds its window in days: a field of the params' ``settings``
+        (``"conversion_window_days"``) or a dotted path from the params
+        (``"roi.attribution_days"``). A period's value is final only once that window has
+        closed after the period; the report shows the latest such cohort (see
+        :func:`kpitools.kpis.compute.maturity_days`). None for KPIs that are final at the end
+        of the period.
     """
 
     id: str
@@ -85,14 +88,28 @@ KPIS: dict[str, KpiDeclaration] = {
         _k("logins_per_user", "adoption", "number", "higher", "crm_usage"),
         _k("data_completeness_rate", "adoption", "ratio", "higher", "customer_records"),
         _k("campaigns_run", "marketing", "count", "higher", "campaign_calendar"),
-        _k("campaign_response_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k(
+            "campaign_response_rate",
+            "marketing",
+            "ratio",
+            "higher",
+            "campaign_outcomes",
+            matures="roi.attribution_days",
+        ),
         _k("attributed_campaign_revenue", "marketing", "currency", "higher", "campaign_outcomes"),
         _k("campaign_leads", "marketing", "count", "higher", "campaign_leads"),
         _k("campaign_new_customers", "marketing", "count", "higher", "campaign_leads"),
         _k("delivery_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
         _k("open_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
         _k("click_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
-        _k("purchase_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
+        _k(
+            "purchase_rate",
+            "marketing",
+            "ratio",
+            "higher",
+            "campaign_outcomes",
+            matures="roi.attribution_days",
+        ),
         _k("unsubscribe_rate", "marketing", "ratio", "lower", "campaign_outcomes"),
         _k("referrals", "marketing", "count", "higher", "referrals_created"),
         _k("web_page_views", "marketing", "count", "higher", "web_visits"),
@@ -115,7 +132,14 @@ KPIS: dict[str, KpiDeclaration] = {
         _k("share_of_voice", "perception", "ratio", "higher", "social"),
         _k("new_customers", "sales", "count", "higher", "customer_activity"),
         _k("revenue", "sales", "currency", "higher", "customer_activity"),
-        _k("lead_conversion_rate", "sales", "ratio", "higher", "leads"),
+        _k(
+            "lead_conversion_rate",
+            "sales",
+            "ratio",
+            "higher",
+            "leads",
+            matures="conversion_window_days",
+        ),
         _k("prospects", "sales", "count", "higher", "leads"),
         _k("loyal_customers", "sales", "count", "higher", "customer_loyalty"),
         _k("lead_response_minutes", "sales", "minutes", "lower", "leads"),
@@ -126,7 +150,7 @@ KPIS: dict[str, KpiDeclaration] = {
         _k("open_opportunities", "sales", "count", "higher", "opportunities"),
         _k("quotes", "sales", "count", "higher", "opportunities"),
         _k("close_rate", "sales", "ratio", "higher", "opportunities"),
-        _k("renewal_rate", "sales", "ratio", "higher", "opportunities"),
+        _k("renewal_rate", "sales", "ratio", "higher", "renewals", matures="renewal_grace_days"),
         _k("new_sales_amount", "sales", "currency", "higher", "opportunities"),
         _k("renewal_amount", "sales", "currency", "higher", "opportunities"),
         _k("average_deal_size", "sales", "currency", "higher", "opportunities"),

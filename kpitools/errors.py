@@ -57,6 +57,24 @@ class MissingTableError(KpitoolsError):
         super().__init__(f"table '{table}' is not in the data source{who}")
 
 
+class MissingColumnError(KpitoolsError):
+    """A KPI needs an optional column that the source does not fill (absent, or NULL in every
+    row), e.g. ``opportunities.renewal_due_at`` for ``renewal_rate``: the KPI then has no data
+    and says why, rather than falling back on another definition."""
+
+    def __init__(self, table: str, column: str, needed_by: str | None = None):
+        self.table = table
+        self.column = column
+        self.needed_by = needed_by
+        who = f" (needed by {needed_by})" if needed_by else ""
+        super().__init__(f"column '{table}.{column}' is empty or absent in the data source{who}")
+
+    @property
+    def qualified(self) -> str:
+        """``table.column``."""
+        return f"{self.table}.{self.column}"
+
+
 class PeriodError(KpitoolsError):
     """A period is malformed or has no data."""
 

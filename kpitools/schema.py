@@ -177,6 +177,14 @@ TABLES: dict[str, Table] = {
                 _c("amount", "float", nullable=True, description="deal value, currency units"),
                 _c("quote_count", "int", nullable=True, optional=True),
                 _c("is_renewal", "boolean", nullable=True, optional=True),
+                _c(
+                    "renewal_due_at",
+                    "timestamp",
+                    nullable=True,
+                    optional=True,
+                    description="for a renewal: the date the contract being renewed ends "
+                    "(the renewal or expected close date of CRM exports)",
+                ),
             ),
             time_column="created_at",
             description="one row per sales opportunity",

@@ -110,6 +110,9 @@ class Reason(StrEnum):
     NO_DATA = "no_data"
     NEEDS_TABLE = "needs_table"
     NO_BREAKDOWN = "no_breakdown"
+    #: status ``no_data``: an optional column the KPI needs is absent or empty
+    #: (``KpiResult.missing_columns``), e.g. renewal due dates for ``renewal_rate``
+    NEEDS_COLUMN = "needs_column"
 
 
 class KpiStatus(StrEnum):

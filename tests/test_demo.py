@@ -161,6 +161,10 @@ def test_keys_are_unique(con):
         assert dup == 0, name
 
 
+#: A date planned in advance, not an event: a renewal opened in December can be due in February.
+PLANNED_DATES = ("opportunities", "renewal_due_at")
+
+
 def test_every_timestamp_lies_in_the_span(con):
     for name, spec in TABLES.items():
         for c in spec.columns:
@@ -169,6 +173,9 @@ def test_every_timestamp_lies_in_the_span(con):
                     f'SELECT min("{c.name}"), max("{c.name}") FROM "{name}"'
                 ).fetchone()
                 if lo is None:
+                    continue
+                if (name, c.name) == PLANNED_DATES:  # a contract may end after the data do
+                    assert str(lo) >= START, (name, c.name, lo)
                     continue
                 assert str(lo) >= START and str(hi) < END, (name, c.name, lo, hi)
     # and orders cover all 24 months

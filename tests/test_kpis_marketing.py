@@ -408,6 +408,22 @@ def march(tmp_path_factory, fixture_db):
     return _scorecard(tmp_path_factory.mktemp("march"), fixture_db)
 
 
+#: Matured cohort KPIs (purchase, response): March's campaigns are final in the April report
+#: (outcome windows closed 9 and 5 April; April's own campaign 6 is still open).
+MATURED = [k for k in MARKETING if get_kpi(k).matures]
+
+
+@pytest.fixture(scope="module")
+def april(tmp_path_factory, fixture_db):
+    """The April 2025 scorecard of the matured KPIs: it shows March's cohort."""
+    return _scorecard(tmp_path_factory.mktemp("april"), fixture_db, "2025-04", MATURED)
+
+
+def _cohort_card(march, april, kid):
+    """The scorecard whose value of ``kid`` is March's: April's for a matured KPI."""
+    return april if kid in MATURED else march
+
+
 def _params(tmp_path, db_path, **overrides):
     return load_params(write_params(tmp_path / "acme.yaml", db_path, **overrides))
 
@@ -426,26 +442,28 @@ def test_every_catalogue_kpi_is_declared():
         assert k.definition and all(kpi_name(k.id, loc) for loc in ("en", "fr", "it"))
 
 
-def test_march_values_match_the_hand_computation(march):
-    sc = march
-    got = {k: sc.value(k) for k in MARCH}
+def test_march_values_match_the_hand_computation(march, april):
+    assert set(MATURED) == {"purchase_rate", "campaign_response_rate"}
+    got = {k: _cohort_card(march, april, k).value(k) for k in MARCH}
     assert got == pytest.approx(MARCH)
-    assert all(sc[k].status == "ok" for k in MARCH)
+    assert all(_cohort_card(march, april, k)[k].status == "ok" for k in MARCH)
+    assert all(april[k].cohort.label == "2025-03" for k in MATURED)
 
 
-def test_previous_period_values(march):
-    sc = march
-    assert {k: sc[k].previous for k in FEBRUARY} == pytest.approx(FEBRUARY)
+def test_previous_period_values(march, april):
+    assert {k: _cohort_card(march, april, k)[k].previous for k in FEBRUARY} == pytest.approx(
+        FEBRUARY
+    )
     # a ratio changes in points, a count relatively
-    assert sc["purchase_rate"].change_previous == pytest.approx(4 / 6 - 2 / 3)
-    assert sc["attributed_campaign_revenue"].change_previous == pytest.approx((185 - 25) / 25)
+    assert april["purchase_rate"].change_previous == pytest.approx(4 / 6 - 2 / 3)
+    assert march["attributed_campaign_revenue"].change_previous == pytest.approx((185 - 25) / 25)
 
 
-def test_year_ago_values(march):
+def test_year_ago_values(march, april):
     sc = march
     assert sc["campaigns_run"].year_ago == 1
     assert sc["attributed_campaign_revenue"].year_ago == pytest.approx(70)
-    assert sc["purchase_rate"].year_ago == pytest.approx(1.0)
+    assert april["purchase_rate"].year_ago == pytest.approx(1.0)
     assert sc["referrals"].year_ago == 1
     assert sc["web_page_views"].year_ago is None  # no session in March 2024: no data, not 0
 
@@ -456,7 +474,9 @@ def test_campaign_values_do_not_depend_on_the_report_period(tmp_path, fixture_db
     kpis = ["attributed_campaign_revenue", "purchase_rate", "campaigns_run"]
     feb = _scorecard(tmp_path, fixture_db, "2025-02", kpis)
     assert feb.value("attributed_campaign_revenue") == pytest.approx(25)
-    assert feb.value("purchase_rate") == pytest.approx(2 / 3)
+    # purchase_rate is a matured cohort: February's campaigns are final in April's report
+    final = _scorecard(tmp_path, fixture_db, "2025-04", ["purchase_rate"])
+    assert final["purchase_rate"].previous == pytest.approx(2 / 3)
     apr = _scorecard(tmp_path, fixture_db, "2025-04", kpis)
     assert apr.value("attributed_campaign_revenue") == pytest.approx(40)  # order 7: last touch is 6
     assert apr.value("campaigns_run") == 1
@@ -477,7 +497,10 @@ def test_quarter_grain(tmp_path, fixture_db):
     assert sc.value("campaigns_run") == 4
     assert sc.value("attributed_campaign_revenue") == pytest.approx(210)
     assert sc.value("delivery_rate") == pytest.approx(8 / 9)
-    assert sc.value("purchase_rate") == pytest.approx(6 / 9)
+    # purchase_rate is a matured cohort: Q1's campaigns are final in the Q2 report
+    q2 = _scorecard(tmp_path, fixture_db, "2025-Q2", ["purchase_rate"], period={"grain": "quarter"})
+    assert q2["purchase_rate"].cohort.label == "2025-Q1"
+    assert q2.value("purchase_rate") == pytest.approx(6 / 9)
     assert sc.value("referrals") == 3
 
 
@@ -603,6 +626,9 @@ def test_leads_without_campaign_ids_say_no_data(tmp_path):
 def test_empty_period_gives_no_data_never_nan(tmp_path, fixture_db):
     sc = _scorecard(tmp_path, fixture_db, "2024-04")
     for r in sc:
+        if r.kpi.matures:  # a matured KPI shows March 2024's final campaign (campaign 4)
+            assert r.cohort.label == "2024-03", r.id
+            continue
         assert r.status == "no_data", r.id
         assert r.value is None
     text = json.dumps(sc.to_dict())

@@ -279,12 +279,10 @@ def test_march_values_match_the_hand_computation(tmp_path, sales_db):
         "loyal_customers": 2,
         "lead_response_minutes": 25.0,
         "lead_response_target_rate": 1 / 3,
-        "lead_conversion_rate": 0.5,
         "touches_to_convert": 5 / 3,
         "open_opportunities": 3,
         "quotes": 7,
         "close_rate": 0.6,
-        "renewal_rate": 2 / 3,
         "new_sales_amount": 1000.0,
         "renewal_amount": 700.0,
         "average_deal_size": 1000.0,
@@ -296,6 +294,14 @@ def test_march_values_match_the_hand_computation(tmp_path, sales_db):
     got = {k: sc.value(k) for k in expected}
     assert got == pytest.approx(expected)
     assert all(sc[k].status == "ok" for k in expected)
+    # lead conversion is a matured cohort: March's leads (l1 l3 l6: 3 / 6) are final in the
+    # June report; in March only l1 and l3 are known (l6 converts on 5 April): 2 / 6
+    assert sc["lead_conversion_rate"].provisional == pytest.approx(2 / 6)
+    june = _scorecard(tmp_path, sales_db, "2025-06", kpis=["lead_conversion_rate"])
+    assert june["lead_conversion_rate"].cohort.label == "2025-03"
+    assert june.value("lead_conversion_rate") == pytest.approx(0.5)
+    # renewal rate is over renewals due: this fixture has no due dates (tests/test_kpis_renewals.py)
+    assert sc["renewal_rate"].missing_columns == ("opportunities.renewal_due_at",)
 
 
 def test_february_values_and_undefined_ratios(tmp_path, sales_db):
@@ -398,7 +404,9 @@ def test_existing_sales_kpis_keep_their_values(tmp_path):
     sc = _scorecard(tmp_path, path, kpis=["new_customers", "revenue", "lead_conversion_rate"])
     assert sc.value("new_customers") == 1
     assert sc.value("revenue") == pytest.approx(160)
-    assert sc.value("lead_conversion_rate") == pytest.approx(0.5)
+    # a matured cohort: March's leads are final in June's report
+    june = _scorecard(tmp_path, path, "2025-06", kpis=["lead_conversion_rate"])
+    assert june.value("lead_conversion_rate") == pytest.approx(0.5)
     assert sc["revenue"].previous == pytest.approx(330)
 
 
@@ -445,8 +453,10 @@ def test_optional_columns_absent_give_no_data(tmp_path):
     kpis = ["quotes", "renewal_rate", "close_rate", "renewal_amount", "new_sales_amount"]
     sc = _scorecard(tmp_path, path, kpis=kpis)
     assert sc["quotes"].status == "no_data"
-    assert sc["renewal_rate"].status == "no_data"
     assert sc["renewal_amount"].status == "no_data"
+    # no renewal due date: no data, naming the column (never the renewals closed instead)
+    assert (sc["renewal_rate"].status, sc["renewal_rate"].reason) == ("no_data", "needs_column")
+    assert sc["renewal_rate"].missing_columns == ("opportunities.renewal_due_at",)
     assert sc.value("close_rate") == pytest.approx(0.6)
     # without is_renewal every won deal is new business: o1 1000 + o7 700 (o2 has no amount)
     assert sc.value("new_sales_amount") == pytest.approx(1700)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import ibis
@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..catalogue import DEPARTMENTS
 from ..data.sources import Database
-from ..errors import KpitoolsError, MissingTableError, PeriodError
+from ..errors import KpitoolsError, MissingColumnError, MissingTableError, PeriodError
 from ..numbers import finite_or_none
 from ..params import BrandParams, RoiParams, Settings, objective_kpi_ids
 from ..periods import (
@@ -250,6 +250,20 @@ class KpiResult:
         Why there is no value: ``no_data`` or ``needs_table`` (None when ``ok``).
     missing_tables : tuple of str
         For ``needs_table``: the tables absent from the source.
+    missing_columns : tuple of str
+        For ``needs_column`` (status ``no_data``): the optional columns, as ``table.column``,
+        that the source leaves empty and the KPI needs.
+    cohort : Period or None
+        For a matured KPI (``kpi.matures``): the cohort ``value`` describes, the latest one
+        whose window has closed by the end of the report's period; ``previous`` and
+        ``year_ago`` are the cohort before it and the cohort a year before it, and ``trend``
+        holds the 12 cohorts ending with it. None for KPIs final at the end of their period.
+    provisional : float or None
+        For a matured KPI: the report's own period's value as known at its end, before its
+        window has closed (it still grows). Never compared with the mature values.
+    window_days : int or None
+        For a matured KPI: the days its outcomes are given after the cohort (the setting named
+        by ``kpi.matures``).
     scope : Scope or None
         In a product-line report: ``line`` when the value covers the line only, ``brand`` when
         it is brand-wide (a table it reads cannot be filtered by line). None in a brand report.
@@ -263,11 +277,20 @@ class KpiResult:
     trend: list[tuple[Period, float | None]] = field(default_factory=list)
     reason: Reason | None = None
     missing_tables: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    cohort: Period | None = None
+    provisional: float | None = None
+    window_days: int | None = None
     scope: Scope | None = None
 
     @property
     def id(self) -> str:
         return self.kpi.id
+
+    @property
+    def matured(self) -> bool:
+        """Whether the value is a matured cohort's (see :attr:`cohort`)."""
+        return self.cohort is not None
 
     def change(self, other: float | None) -> float | None:
         """Change from ``other``: points for ratios and scores, relative change otherwise."""
@@ -297,6 +320,7 @@ class KpiResult:
             "direction": k.direction,
             "status": self.status,
             "reason": self.reason,
+            "missing_columns": list(self.missing_columns),
             "value": self.value,
             "previous": self.previous,
             "year_ago": self.year_ago,
@@ -306,6 +330,10 @@ class KpiResult:
             # None in a brand report; "line" or "brand" (brand-wide) in a product-line report
             "scope": self.scope,
             "trend": [{"period": p.label, "value": v} for p, v in self.trend],
+            # matured KPIs: the cohort shown, the window, and the immature value of the period
+            "cohort": self.cohort.label if self.cohort is not None else None,
+            "window_days": self.window_days,
+            "provisional": self.provisional,
         }
 
 
@@ -520,7 +548,80 @@ def _measure_context(ctx: QueryContext, scope: Scope | None) -> QueryContext:
     return replace(ctx, line_filter=scope != Scope.BRAND)
 
 
-def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods: list[Period]) -> KpiResult:
+#: Measure column a builder may add for a matured KPI: per period, the latest moment (epoch
+#: seconds) at which an outcome window of the period's cohort closes, when it can close later
+#: than period end + the declared window (a campaign's window runs from its end, and campaigns
+#: last weeks). The cohort is mature only once both have passed.
+WINDOW_CLOSES = "window_closes_at"
+
+#: Extra periods fetched before a matured measure's latest mature cohort, so that a cohort
+#: pushed back (by :data:`WINDOW_CLOSES`, or past cohorts without rows, at most a trend's
+#: length) still has its previous and year-ago cohorts and its whole trend.
+_MATURITY_SLACK = TREND_LENGTH
+
+
+def maturity_days(kpi: Kpi, params: BrandParams | None) -> int | None:
+    """The window in days of a matured KPI (None for a KPI final at the end of its period).
+
+    ``kpi.matures`` names the setting: a plain name is a field of ``params.settings``
+    (``"conversion_window_days"``); a dotted name is a path from the params
+    (``"roi.attribution_days"`` is ``params.roi.attribution_days``).
+
+    Raises
+    ------
+    KpitoolsError
+        When the params have no such setting (a declaration naming a setting that does not
+        exist is a bug, not a brand's choice).
+    """
+    name = kpi.matures
+    if name is None:
+        return None
+    holder: Any = params
+    path = name.split(".") if "." in name else ["settings", name]
+    for part in path:
+        holder = getattr(holder, part, None)
+    if holder is None:
+        raise KpitoolsError(f"KPI {kpi.id!r} matures with {name!r}, which the params lack")
+    return int(holder)
+
+
+def cohort_is_mature(cohort: Period, period: Period, days: int) -> bool:
+    """Whether ``cohort``'s window of ``days`` days has closed by the end of ``period``:
+    ``cohort.end + days <= period.end``."""
+    return cohort.end_ts() + timedelta(days=days) <= period.end_ts()
+
+
+def latest_mature_cohort(period: Period, days: int) -> Period:
+    """The latest period whose window of ``days`` days has closed by the end of ``period``."""
+    c = period
+    while not cohort_is_mature(c, period, days):
+        c = c.previous
+    return c
+
+
+def _measure_periods(period: Period, ks: Sequence[Kpi], params: BrandParams | None) -> list[Period]:
+    """The periods fetched for one measure group: :func:`window_for` the report's period, or,
+    when some of its KPIs mature, from the window of the earliest mature cohort (less
+    :data:`_MATURITY_SLACK`) to the report's period."""
+    days = [d for d in (maturity_days(k, params) for k in ks) if d is not None]
+    if not days:
+        return window_for(period)
+    first = latest_mature_cohort(period, max(days)).shift(-_MATURITY_SLACK)
+    out = window_for(first)
+    while out[-1] < period:
+        out.append(out[-1].shift(1))
+    return out
+
+
+def _result(
+    k: Kpi,
+    m: pd.DataFrame,
+    period: Period,
+    trend_periods: list[Period],
+    params: BrandParams | None = None,
+) -> KpiResult:
+    """A KPI's result from its measure frame ``m``; matured KPIs show their latest mature
+    cohort (see :class:`KpiResult`)."""
     series = k.formula(m).astype("float64")
     series[m["n_rows"] <= 0] = float("nan")
 
@@ -528,15 +629,64 @@ def _result(k: Kpi, m: pd.DataFrame, period: Period, trend_periods: list[Period]
         ts = pd.Timestamp(p.start)
         return finite_or_none(series.get(ts)) if ts in series.index else None
 
-    value = at(period)
+    days = maturity_days(k, params)
+    if days is None:
+        value = at(period)
+        return KpiResult(
+            k,
+            OK if value is not None else NO_DATA,
+            value=value,
+            previous=at(period.previous),
+            year_ago=at(period.year_ago),
+            trend=[(p, at(p)) for p in trend_periods],
+            reason=None if value is not None else Reason.NO_DATA,
+        )
+
+    closes = m[WINDOW_CLOSES] if WINDOW_CLOSES in m.columns else None
+    report_end = pd.Timestamp(period.end_ts()).timestamp()
+
+    def mature(p: Period) -> bool:
+        if not cohort_is_mature(p, period, days):
+            return False
+        if closes is None:
+            return True
+        last = closes.get(pd.Timestamp(p.start))
+        return last is None or pd.isna(last) or float(last) <= report_end
+
+    first = pd.Timestamp(m.index.min()) if len(m.index) else None
+
+    def fetched(p: Period) -> bool:
+        return first is not None and pd.Timestamp(p.start) > first
+
+    cohort = latest_mature_cohort(period, days)
+    while not mature(cohort) and fetched(cohort):
+        cohort = cohort.previous
+    # a mature cohort without rows (no campaign started that month): the latest mature one
+    # with rows within the trend, so that sparse cohorts still show their latest final value
+    latest = cohort
+    for _ in range(len(trend_periods) - 1):
+        if at(cohort) is not None or not fetched(cohort):
+            break
+        cohort = cohort.previous
+    if at(cohort) is None:
+        cohort = latest
+
+    def mature_at(p: Period) -> float | None:
+        return at(p) if mature(p) else None
+
+    value = mature_at(cohort)
+    trend_length = len(trend_periods) or TREND_LENGTH
     return KpiResult(
         k,
         OK if value is not None else NO_DATA,
         value=value,
-        previous=at(period.previous),
-        year_ago=at(period.year_ago),
-        trend=[(p, at(p)) for p in trend_periods],
+        previous=mature_at(cohort.previous),
+        year_ago=mature_at(cohort.year_ago),
+        trend=[(p, mature_at(p)) for p in cohort.trailing(trend_length)],
         reason=None if value is not None else Reason.NO_DATA,
+        cohort=cohort,
+        provisional=at(period) if cohort != period else None,
+        window_days=days,
     )
 
 
@@ -629,6 +779,7 @@ def compute_kpis(
     frames: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, tuple[str, ...]] = {}  # measure -> tables missing
     scopes: dict[str, Scope | None] = {}
+    empty_columns: dict[str, tuple[str, ...]] = {}  # measure -> optional columns left empty
     queries = 0
     for mid in dict.fromkeys(k.measure for k in selected):
         missing = tuple(t for t in MEASURES[mid].tables if not db.has(t))
@@ -636,10 +787,17 @@ def compute_kpis(
             unavailable[mid] = missing
             continue
         scopes[mid] = measure_scope(db, mid)
+        ks = [k for k in selected if k.measure == mid]
+        mctx = replace(
+            _measure_context(ctx, scopes[mid]), periods=_measure_periods(period, ks, params)
+        )
         try:
-            frames[mid] = _fetch_measure(_measure_context(ctx, scopes[mid]), mid)
+            frames[mid] = _fetch_measure(mctx, mid)
         except MissingTableError as exc:  # a table the builder reads optionally
             unavailable[mid] = (exc.table,)
+            continue
+        except MissingColumnError as exc:  # an optional column the measure cannot do without
+            empty_columns[mid] = (exc.qualified,)
             continue
         queries += 1
 
@@ -655,8 +813,16 @@ def compute_kpis(
                 missing_tables=unavailable[k.measure],
                 scope=k.scope if line_report else None,
             )
+        elif k.measure in empty_columns:
+            results[k.id] = KpiResult(
+                k,
+                NO_DATA,
+                reason=Reason.NEEDS_COLUMN,
+                missing_columns=empty_columns[k.measure],
+                scope=scopes.get(k.measure),
+            )
         else:
-            results[k.id] = _result(k, frames[k.measure], period, trend_periods)
+            results[k.id] = _result(k, frames[k.measure], period, trend_periods, params)
             results[k.id].scope = scopes[k.measure]
     return Scorecard(
         brand=params.brand,
@@ -672,8 +838,10 @@ def compute_kpis(
 
 @dataclass(frozen=True)
 class Unsupported:
-    """Why a KPI has no breakdown: a table is absent (``needs_table``, with the tables) or the
-    KPI's rows cannot be grouped by the dimension (``no_breakdown``)."""
+    """Why a KPI has no breakdown: a table is absent (``needs_table``, with the tables), an
+    optional column it needs is empty (``needs_column``, with ``table.column`` in
+    ``missing_tables``) or the KPI's rows cannot be grouped by the dimension
+    (``no_breakdown``)."""
 
     reason: Reason
     missing_tables: tuple[str, ...] = ()
@@ -762,10 +930,18 @@ def compute_breakdown(
         try:
             if missing:
                 raise MissingTableError(missing[0])
-            groups = _fetch_measure(_measure_context(ctx, measure_scope(db, mid)), mid)
+            mctx = replace(
+                _measure_context(ctx, measure_scope(db, mid)),
+                periods=_measure_periods(period, ks, params),
+            )
+            groups = _fetch_measure(mctx, mid)
             queries += 1
         except MissingTableError as exc:
             why = Unsupported(Reason.NEEDS_TABLE, (exc.table,))
+            unsupported.update({k.id: why for k in ks})
+            continue
+        except MissingColumnError as exc:
+            why = Unsupported(Reason.NEEDS_COLUMN, (exc.qualified,))
             unsupported.update({k.id: why for k in ks})
             continue
         except BreakdownUnsupported:
@@ -773,7 +949,7 @@ def compute_breakdown(
             continue
         for group, m in groups.items():
             for k in ks:
-                r = _result(k, m, period, trend_periods)
+                r = _result(k, m, period, trend_periods, params)
                 rows.append(
                     {
                         "group": group,
@@ -782,9 +958,11 @@ def compute_breakdown(
                         "previous": r.previous,
                         "year_ago": r.year_ago,
                         "status": r.status,
+                        "cohort": r.cohort.label if r.cohort is not None else None,
                     }
                 )
-    frame = pd.DataFrame(rows, columns=["group", "kpi", "value", "previous", "year_ago", "status"])
+    columns = ["group", "kpi", "value", "previous", "year_ago", "status", "cohort"]
+    frame = pd.DataFrame(rows, columns=columns)
     return Breakdown(
         by=by,
         period=period,

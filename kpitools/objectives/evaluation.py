@@ -13,6 +13,7 @@ from ..params.objectives import (
     parse_objectives,
     parse_tolerance,
 )
+from ..periods import Period
 from ..vocab import KpiStatus, ResultStatus, Scope, Status
 from .pacing import is_review_point, next_review, paced_value, pacing_fraction
 from .results import (
@@ -45,12 +46,21 @@ def _scope(scorecard: Scorecard, kpi_id: str) -> Scope | None:
     """The KPI result's scope (None when absent or in a brand report)."""
     r = scorecard.results.get(kpi_id)
     return None if r is None else r.scope
+def _cohort(scorecard: Scorecard, kpi_id: str) -> tuple[Period | None, int | None]:
+    """The cohort a matured KPI's value describes, and its window in days ((None, None) for a
+    KPI final at the end of its period). The objective is judged on that cohort, its target
+    paced to the cohort's end."""
+    r = scorecard.results.get(kpi_id)
+    if r is None:
+        return None, None
+    return getattr(r, "cohort", None), getattr(r, "window_days", None)
 
 
 def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard) -> MetricResult:
     k = get_declaration(m.kpi)
     lo, hi = m.bounds()
-    end = scorecard.period.end
+    cohort, window_days = _cohort(scorecard, m.kpi)
+    end = (cohort or scorecard.period).end
     f: float | None = None
     elo, ehi = lo, hi
     if m.baseline is not None:
@@ -78,6 +88,8 @@ def _evaluate_metric(m: MetricTarget, objective: Objective, scorecard: Scorecard
         relative_gap=rel,
         tolerance=tol,
         scope=_scope(scorecard, m.kpi),
+        cohort=cohort,
+        window_days=window_days,
     )
 
 
@@ -104,7 +116,8 @@ def _evaluate(o: Objective, scorecard: Scorecard) -> ObjectiveResult:
     period = scorecard.period
     k = get_declaration(o.kpi)
     target = o.target_value()
-    f = pacing_fraction(period.end, o.baseline.date, o.deadline)
+    cohort, window_days = _cohort(scorecard, o.kpi)
+    f = pacing_fraction((cohort or period).end, o.baseline.date, o.deadline)
     expected = paced_value(o.baseline.value, target, f)
     tol = parse_tolerance(o.tolerance)
     value, kpi_status, reason, missing_tables = _lookup(scorecard, o.kpi)
@@ -139,6 +152,8 @@ def _evaluate(o: Objective, scorecard: Scorecard) -> ObjectiveResult:
         strategies=strategies,
         actions=_actions(o, status, strategies),
         scope=_scope(scorecard, o.kpi),
+        cohort=cohort,
+        window_days=window_days,
     )
 
 

@@ -49,7 +49,10 @@ class MetricResult:
     (as the scorecard's KPI result) or ``missing`` (the KPI is not in the scorecard);
     ``reason`` and ``missing_tables`` are the KPI result's (a
     :class:`~kpitools.vocab.Reason` code such as ``no_data`` or ``needs_table``, and
-    the tables absent from the source), when it gave them.
+    the tables absent from the source), when it gave them. For a matured KPI (a rate that
+    needs time to happen), ``cohort`` is the period its value describes (the latest final
+    cohort, not the report's period) and ``window_days`` its window; the expected value is
+    paced to the cohort's end.
     """
 
     metric: MetricTarget
@@ -70,6 +73,8 @@ class MetricResult:
     #: the KPI result's scope: None in a brand report, ``brand`` when it is brand-wide in a
     #: product-line report (the line's data cannot be told apart), ``line`` otherwise
     scope: Scope | None = None
+    cohort: Period | None = None
+    window_days: int | None = None
 
     @property
     def kpi_id(self) -> str:
@@ -99,6 +104,7 @@ class MetricResult:
             "tolerance": {"kind": self.tolerance[0], "amount": self.tolerance[1]},
             "actions": self.actions,
             "scope": self.scope,
+            "cohort": self.cohort.label if self.cohort is not None else None,
         }
 
 
@@ -138,8 +144,8 @@ class StrategyResult:
 class ObjectiveResult:
     """An objective for the report's period: outcome, strategies, roll-up, review, actions.
 
-    ``kpi_status``, ``reason`` and ``missing_tables`` are those of the outcome KPI, as in
-    :class:`MetricResult`.
+    ``kpi_status``, ``reason``, ``missing_tables``, ``cohort`` and ``window_days`` are those
+    of the outcome KPI, as in :class:`MetricResult`.
     """
 
     objective: Objective
@@ -163,6 +169,8 @@ class ObjectiveResult:
     actions: list[Action] = field(default_factory=list)
     #: the outcome KPI's scope, as :attr:`MetricResult.scope`
     scope: Scope | None = None
+    cohort: Period | None = None
+    window_days: int | None = None
 
     @property
     def id(self) -> str:
@@ -202,6 +210,7 @@ class ObjectiveResult:
             "review_point": self.review_point,
             "next_review": self.next_review.isoformat() if self.next_review else None,
             "deadline_passed": self.deadline_passed,
+            "cohort": self.cohort.label if self.cohort is not None else None,
             "strategies": [s.to_dict() for s in self.strategies],
             "actions": [a.to_dict() for a in self.actions],
             "scope": self.scope,

@@ -177,6 +177,9 @@ class Settings(_Strict):
     conversion_window_days: Annotated[int, Field(gt=0)] = 90
     lead_response_target_minutes: Annotated[float, Field(gt=0)] = 20.0
     loyal_periods: Annotated[int, Field(ge=2)] = 3
+    #: days after a renewal's due date (the end of the contract) in which winning it still
+    #: counts as renewed (``renewal_rate``)
+    renewal_grace_days: Annotated[int, Field(ge=0)] = 30
 
 
 class RoiParams(_Strict):

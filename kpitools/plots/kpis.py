@@ -60,6 +60,9 @@ def plot_trend(
 ) -> Axes:
     """Line of one KPI over the last 12 periods, the report's period highlighted.
 
+    A matured KPI (``result.cohort`` set) draws its 12 final cohorts ending with the one its
+    value describes, and says so under its name; its provisional value is never drawn.
+
     Parameters
     ----------
     scorecard : kpitools.kpis.Scorecard
@@ -83,7 +86,10 @@ def plot_trend(
             "value": [v for _, v in r.trend],
         }
     )
-    ax.set_title(literal(kpi_name(r.kpi.id, loc)), fontsize=10, loc="left")
+    title = kpi_name(r.kpi.id, loc)
+    if r.cohort is not None:  # a matured KPI: its trend is of final cohorts, by cohort
+        title = f"{title}\n{t('cohort.trend_note', loc)}"
+    ax.set_title(literal(title), fontsize=10, loc="left")
     if df["value"].notna().sum() == 0:
         ax.text(0.5, 0.5, "–", ha="center", va="center", transform=ax.transAxes, color="grey")
         ax.set_xticks([])

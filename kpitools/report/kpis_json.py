@@ -17,16 +17,22 @@ from typing import Any
 
 from ..kpis.compute import Reason, Scorecard
 from ..numbers import write_json
+from .cohorts import result_cohort_label
 from .i18n import kpi_name
 
 
-def reason_message(reason: str | None, missing_tables: Sequence[str] = ()) -> str | None:
+def reason_message(
+    reason: str | None, missing_tables: Sequence[str] = (), missing_columns: Sequence[str] = ()
+) -> str | None:
     """A reason code in the stable English words ``kpis.json`` has always used:
-    ``needs table leads``, ``needs table opportunities, activities``, ``no data in period``."""
+    ``needs table leads``, ``needs table opportunities, activities``, ``no data in period``;
+    and ``needs column opportunities.renewal_due_at`` (an optional column left empty)."""
     if reason is None:
         return None
     if reason == Reason.NEEDS_TABLE:
         return "needs table " + ", ".join(missing_tables)
+    if reason == Reason.NEEDS_COLUMN:
+        return "needs column " + ", ".join(missing_columns)
     if reason == Reason.NO_DATA:
         return "no data in period"
     return str(reason)
@@ -34,13 +40,22 @@ def reason_message(reason: str | None, missing_tables: Sequence[str] = ()) -> st
 
 def scorecard_document(scorecard: Scorecard) -> dict[str, Any]:
     """The scorecard part of ``kpis.json``; each KPI carries its English name, and its reason
-    (when it has no value) in English words (:func:`reason_message`)."""
+    (when it has no value) in English words (:func:`reason_message`).
+
+    A matured KPI (a rate that needs time to happen) also carries ``cohort`` (the period its
+    ``value``, ``previous``, ``year_ago`` and ``trend`` describe: the latest final cohort and
+    the cohorts before it), ``cohort_label`` (in English words), ``window_days``, and
+    ``provisional``: the report's own period's value so far, which still grows and is never
+    compared with the final ones. Other KPIs have them null."""
     doc = scorecard.to_dict()
     doc["kpis"] = {
         k: {
             "name": kpi_name(k, "en"),
             **entry,
-            "reason": reason_message(scorecard[k].reason, scorecard[k].missing_tables),
+            "reason": reason_message(
+                scorecard[k].reason, scorecard[k].missing_tables, scorecard[k].missing_columns
+            ),
+            "cohort_label": result_cohort_label(scorecard[k], "en"),
         }
         for k, entry in doc["kpis"].items()
     }

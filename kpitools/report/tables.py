@@ -26,6 +26,7 @@ from ..params import BrandParams
 from ..periods import Period
 from ..roi import CampaignReport
 from ..vocab import UNKNOWN_GROUP, Scope, Segment, Status
+from .cohorts import provisional_text, result_cohort_label
 from .formatting import change_kind
 from .glossary import glossary_entries
 from .i18n import kpi_description, kpi_name, t
@@ -100,12 +101,14 @@ def tone(result: KpiResult, change: float | None) -> str:
 
 
 def status_text(result: KpiResult, locale: str) -> Markup:
-    """Why a KPI has no value, in words: ``not available (needs table leads)``, ``no data``."""
+    """Why a KPI has no value, in words: ``not available (needs table leads)``, ``no data``,
+    ``no data (needs column opportunities.renewal_due_at)``."""
     return render(
         "kpis/status.html",
         status=str(result.status),
         reason=result.reason,
         missing_tables=result.missing_tables,
+        missing_columns=result.missing_columns,
         locale=locale,
     )
 
@@ -132,7 +135,13 @@ STATUS_CLASS: dict[str, str] = {
 }
 
 
-def _scorecard_row(r: KpiResult, locale: str, serves: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def _scorecard_row(
+    r: KpiResult,
+    locale: str,
+    serves: Iterable[tuple[str, str]],
+    period: Period | None = None,
+    currency: str = "EUR",
+) -> dict[str, Any]:
     k = r.kpi
     row: dict[str, Any] = {
         "status": str(r.status),
@@ -144,6 +153,9 @@ def _scorecard_row(r: KpiResult, locale: str, serves: Iterable[tuple[str, str]])
         ],
         # product-line report: the value is the whole brand's (tagged "brand-wide")
         "brand_wide": r.scope == Scope.BRAND,
+        # a matured KPI: the cohort its value describes, and the period's provisional value
+        "cohort": result_cohort_label(r, locale),
+        "provisional": provisional_text(r, period, locale, currency) if period else None,
     }
     if r.status != "ok":
         row["status_text"] = status_text(r, locale)
@@ -189,7 +201,9 @@ def scorecard_html(
     loc = locale or scorecard.locale
     served = served_objectives(objectives)
     rows = [
-        _scorecard_row(scorecard.results[kid], loc, served.get(kid, []))
+        _scorecard_row(
+            scorecard.results[kid], loc, served.get(kid, []), scorecard.period, scorecard.currency
+        )
         for kid in (kpis or list(scorecard.results))
     ]
     return render(
@@ -227,6 +241,7 @@ def summary_html(
         else:
             vs_year = r.year_ago is not None
             tile.update(
+                cohort=result_cohort_label(r, loc),
                 value=r.value,
                 unit=k.unit,
                 kind=change_kind(k.unit),
@@ -305,6 +320,8 @@ def unsupported_text(why: Unsupported | None, by: str, locale: str) -> str:
         return t("report.no_data", locale)
     if why.reason == Reason.NEEDS_TABLE:
         return f"{t('report.needs_table', locale)} {', '.join(why.missing_tables)}"
+    if why.reason == Reason.NEEDS_COLUMN:
+        return f"{t('cohort.needs_column', locale)} {', '.join(why.missing_tables)}"
     return t("report.no_breakdown", locale, by=by)
 
 

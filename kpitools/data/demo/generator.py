@@ -60,6 +60,7 @@ class DemoGenerator:
         self.con = con
         self.n = int(customers)
         self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)  # for the separate streams of columns added later (sales.py)
         # a separate stream for the campaigns of the last month, so that adding them leaves every
         # other table exactly as it was
         self.late_rng = np.random.default_rng([seed, 2])

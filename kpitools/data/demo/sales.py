@@ -25,6 +25,9 @@ from .planted import (
     TOUCH_RESPONSE,
 )
 
+#: Key of the random stream of the renewals' due dates (``[seed, RENEWAL_DUE_STREAM]``).
+RENEWAL_DUE_STREAM = 10
+
 
 def leads(gen: DemoGenerator) -> None:
     rng = gen.rng
@@ -163,6 +166,11 @@ def opportunities(gen: DemoGenerator) -> None:
     quotes = np.where(rng.random(n) < 0.15, 0, 1 + rng.poisson(0.7, n))
     owner = gen.pick_user(brand, ("sales",))
     ids = [x.id for x in gen.brands]
+    # a renewal is opened 20 to 75 days before the contract it renews ends (its due date);
+    # drawn from a separate stream so that every other column keeps its values
+    due_rng = np.random.default_rng([gen.seed, RENEWAL_DUE_STREAM])
+    lead_time = np.round(due_rng.uniform(20 * DAY, 75 * DAY, n)).astype(np.int64)
+    due = created + lead_time
     gen.write(
         "opportunities",
         {
@@ -177,6 +185,7 @@ def opportunities(gen: DemoGenerator) -> None:
             "amount": column(amount, mask=amount_null),
             "quote_count": column(quotes.astype(np.int64)),
             "is_renewal": column(renewal),
+            "renewal_due_at": timestamps(due, mask=~renewal),
         },
     )
     # sales activities on each opportunity

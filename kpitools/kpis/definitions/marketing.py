@@ -25,8 +25,11 @@ at least one order in the outcome window. Revenue is attributed by *last touch*:
 placed in the outcome windows of several campaigns the customer was contacted by goes, whole,
 to the one that started last (then the highest ``campaign_id``), so no order is counted twice
 across overlapping campaigns. Campaign outcomes are placed in the period of the campaign's
-``starts_at`` (a cohort of campaigns) and count every later event up to the end of the data:
-the value of a recent period grows until its campaigns' outcome windows have closed.
+``starts_at`` (a cohort of campaigns). ``purchase_rate`` and ``campaign_response_rate`` count
+the purchases and responses known at the end of the report's period and are matured cohorts
+(see :mod:`kpitools.kpis.compute`): the report shows the latest period whose campaigns'
+outcome windows have all closed. The other funnel steps (delivery, open, click, unsubscribe)
+happen within days of the send and count every event up to the end of the data.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def attribution_window(source=None):
 # -- campaigns --------------------------------------------------------------------------------
 
 
-def member_outcomes(table, start, end, attribution):
+def member_outcomes(table, start, end, attribution, as_of=None):
     """One row per member of the campaigns that started in ``[start, end)``, with its outcomes.
 
     Parameters
@@ -82,6 +85,11 @@ def member_outcomes(table, start, end, attribution):
         Campaigns whose ``starts_at`` is in ``[start, end)``.
     attribution : ibis interval
         Days after ``ends_at`` still in the outcome window.
+    as_of : datetime, optional
+        What the scorecard knows: when given, ``purchased`` and ``responded`` count only orders
+        and responses before ``as_of`` (the end of the report's period), and responses only
+        inside the outcome window, so that a matured cohort's rates never change afterwards.
+        None (the funnel, the ROI analysis): every event up to the end of the data.
 
     Returns
     -------
@@ -125,8 +133,10 @@ def member_outcomes(table, start, end, attribution):
         ibis.window(group_by=ot.order_id, order_by=[ot.t_start.desc(), ot.t_campaign.desc()])
     )
     ot = ot.mutate(last_touch=last == 0)
+    known = (ot.o_at < as_of) if as_of is not None else ot.o_at.notnull()
     per_member = ot.group_by(a_campaign=ot.t_campaign, a_customer=ot.t_customer).aggregate(
         window_orders=ot.count(),
+        known_orders=flag(known),
         attributed_orders=flag(ot.last_touch),
         attributed_revenue=ibis.ifelse(ot.last_touch, ot.o_revenue, 0.0).sum(),
     )
@@ -155,6 +165,12 @@ def member_outcomes(table, start, end, attribution):
     clicked = m.clicked_at.notnull()
     opened = m.opened_at.notnull() | clicked
     delivered = m.delivered_flag.fill_null(False) | opened | m.unsubscribed_at.notnull()
+    responded = m.responded_at.notnull()
+    purchased = m.window_orders.notnull()
+    if as_of is not None:
+        responded = responded & (m.responded_at < m.ends_at + attribution)
+        responded = responded & (m.responded_at < as_of)
+        purchased = m.known_orders.fill_null(0) > 0
     return m.select(
         "campaign_id",
         "name",
@@ -169,8 +185,8 @@ def member_outcomes(table, start, end, attribution):
         opened=is_contacted & opened,
         clicked=is_contacted & clicked,
         unsubscribed=is_contacted & m.unsubscribed_at.notnull(),
-        responded=is_contacted & m.responded_at.notnull(),
-        purchased=is_contacted & m.window_orders.notnull(),
+        responded=is_contacted & responded,
+        purchased=is_contacted & purchased,
         window_orders=m.window_orders.fill_null(0),
         attributed_orders=m.attributed_orders.fill_null(0),
         attributed_revenue=m.attributed_revenue.fill_null(0.0),
@@ -221,12 +237,17 @@ def campaign_outcomes(ctx):
     """Funnel and last-touch revenue of the campaigns that started in each period.
 
     One row per member of those campaigns (``n_rows``: members, treatment and control), see
-    :func:`member_outcomes` and the module notes on attribution.
+    :func:`member_outcomes` and the module notes on attribution. Purchases and responses are
+    those known at the end of the report's period (``as_of``); ``window_closes_at`` is the
+    latest close of the period's outcome windows (epoch seconds), so that ``purchase_rate`` and
+    ``campaign_response_rate`` show a cohort of campaigns only once every window has closed.
     """
-    t = member_outcomes(ctx.table, ctx.start, ctx.end, attribution_window(ctx))
+    attribution = attribution_window(ctx)
+    t = member_outcomes(ctx.table, ctx.start, ctx.end, attribution, as_of=ctx.end)
     t, keys = ctx.grouped(t, "starts_at")
     return t.group_by(**keys).aggregate(
         n_rows=t.count(),
+        window_closes_at=(t.ends_at + attribution).epoch_seconds().max().cast("float64"),
         campaigns=t.campaign_id.nunique(),
         **funnel_aggregates(t),
     )
@@ -418,9 +439,13 @@ def campaigns_run(m):
 
 @kpi("campaign_response_rate")
 def campaign_response_rate(m):
-    """Contacted members (treatment group, sent_at set) with a responded_at, divided by
-    contacted members, over the campaigns whose starts_at falls in the period. Control members
-    are never counted."""
+    """Contacted members (treatment group, sent_at set) with a responded_at inside the
+    campaign's outcome window (before ends_at + roi.attribution_days, default 30 days), divided
+    by contacted members, over the campaigns whose starts_at falls in the cohort's period.
+    Control members are never counted. A matured cohort KPI: the report shows the latest
+    period whose campaigns' outcome windows have all closed by the end of the report's period,
+    the report's own period as a provisional value; responses recorded after the end of the
+    report's period are not counted."""
     return safe_div(m["responded"], m["sent"])
 
 
@@ -486,7 +511,10 @@ def purchase_rate(m):
     """Contacted members (treatment group, sent_at set) with at least one order placed in the
     campaign's outcome window (from starts_at to ends_at + roi.attribution_days, default 30
     days; any product line), divided by contacted members, over the campaigns whose starts_at
-    falls in the period. Not reduced by last touch; not a lift (control members buy too)."""
+    falls in the cohort's period. Not reduced by last touch; not a lift (control members buy
+    too). A matured cohort KPI: the report shows the latest period whose campaigns' outcome
+    windows have all closed by the end of the report's period, the report's own period as a
+    provisional value; orders placed after the end of the report's period are not counted."""
     return safe_div(m["purchased"], m["sent"])
 
 

@@ -11,6 +11,8 @@ Measure groups (one database query each):
     every opportunity alive (open at some time) in each period of the window, through a range
     join with the window's periods: pipeline at period end, and the opportunities created,
     won and lost in the period.
+``renewals``
+    renewals due in the period (by the end date of the contract), and those renewed in time.
 ``opportunity_calls``
     opportunities closed in the period and the outbound calls logged on them.
 ``sales_activities``
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import ibis
 
+from ...errors import MissingColumnError
 from ...periods import MONTHS_PER
 from ..registry import kpi, measure
 from .common import flag, period_grid, safe_div, seconds_between
@@ -42,8 +45,9 @@ DECIDED = ("won", "lost")
 
 @measure("leads", tables=("leads",))
 def leads_measure(ctx):
-    """Leads created per period: those converted within the conversion window, those contacted
-    (``first_response_at`` not before ``created_at``), those contacted within
+    """Leads created per period: those converted within the conversion window and before the
+    end of the report's period (a conversion recorded later is not known to the report), those
+    contacted (``first_response_at`` not before ``created_at``), those contacted within
     ``settings.lead_response_target_minutes``, and the median first-contact delay."""
     lead = ctx.table("leads")
     lead = lead.filter(ctx.in_window(lead.created_at))
@@ -52,6 +56,7 @@ def leads_measure(ctx):
         lead.converted_at.notnull()
         & (lead.converted_at >= lead.created_at)
         & (lead.converted_at < lead.created_at + window)
+        & (lead.converted_at < ctx.end)
     )
     lead, keys = ctx.grouped(lead, "created_at", customer_col=None)
     contacted = lead.first_response_at.notnull() & (lead.first_response_at >= lead.created_at)
@@ -147,6 +152,43 @@ def opportunities_measure(ctx):
     )
 
 
+@measure("renewals", tables=("opportunities",))
+def renewals_measure(ctx):
+    """Renewals due per period (placed by ``renewal_due_at``, the end of the contract being
+    renewed): a renewal is an opportunity with a ``renewal_due_at`` whose ``is_renewal`` is
+    not false. Counted: those due, those renewed (won, with ``closed_at`` before the due date
+    + ``settings.renewal_grace_days`` days and before the end of the report's period), those
+    lost, and those still open at the end of the report's period.
+
+    Raises
+    ------
+    MissingColumnError
+        For ``opportunities.renewal_due_at`` when no opportunity of the brand carries a due
+        date (the source lacks it): renewal_rate then has no data and says why, never
+        computed on the renewals closed in the period instead.
+    """
+    o = ctx.table("opportunities")
+    if int(o.renewal_due_at.count().execute() or 0) == 0:
+        raise MissingColumnError("opportunities", "renewal_due_at", needed_by="renewal_rate")
+    o = o.filter(
+        o.renewal_due_at.notnull() & o.is_renewal.fill_null(True) & ctx.in_window(o.renewal_due_at)
+    )
+    grace = ibis.interval(days=int(ctx.settings.renewal_grace_days))
+    closed = o.closed_at.notnull() & (o.closed_at < ctx.end)
+    won = (o.status == "won") & closed
+    renewed = won & (o.closed_at < o.renewal_due_at + grace)
+    lost = (o.status == "lost") & closed
+    o, keys = ctx.grouped(o, "renewal_due_at")
+    return o.group_by(**keys).aggregate(
+        n_rows=o.count(),
+        renewals_due=o.count(),
+        renewals_renewed=flag(renewed),
+        renewals_won_late=flag(won & ~renewed),
+        renewals_lost=flag(lost),
+        renewals_pending=flag(~won & ~lost),
+    )
+
+
 def _is_sales_call(a):
     """Outbound call logged against a lead or an opportunity."""
     return (
@@ -230,9 +272,12 @@ def revenue(m):
 
 @kpi("lead_conversion_rate")
 def lead_conversion_rate(m):
-    """Leads created in the period whose ``converted_at`` falls within
+    """Leads created in the cohort's period whose ``converted_at`` falls within
     ``settings.conversion_window_days`` (default 90) of their creation, divided by leads
-    created in the period. Leads of the last weeks of data have not had the whole window yet."""
+    created in that period. A matured cohort KPI: the report shows the latest period whose
+    leads have all had the whole window by the end of the report's period (September for a
+    December report with 90 days), the report's own period as a provisional value;
+    conversions recorded after the end of the report's period are not counted."""
     return safe_div(m["converted_leads"], m["leads"])
 
 
@@ -315,11 +360,14 @@ def close_rate(m):
 
 @kpi("renewal_rate")
 def renewal_rate(m):
-    """Renewal opportunities (``is_renewal``) won with ``closed_at`` in the period, divided by
-    renewal opportunities won or lost with ``closed_at`` in the period. The data hold no due
-    date, so a renewal is due in the period its outcome is recorded; renewals still open are
-    not counted. No data when the source has no ``is_renewal``."""
-    return safe_div(m["renewals_won"], m["renewals_closed"])
+    """Renewals (opportunities with a renewal_due_at, is_renewal not false) due in the cohort's
+    period that were won by their due date + settings.renewal_grace_days (default 30) days,
+    divided by every renewal due in that period: lost, won late, overdue and still open ones
+    count in the denominator. A matured cohort KPI: the report shows the latest period whose
+    grace window has closed by the end of the report's period, the report's own period as a
+    provisional value; wins recorded after the end of the report's period are not counted.
+    No data (reason: needs column) when the source carries no renewal due date."""
+    return safe_div(m["renewals_renewed"], m["renewals_due"])
 
 
 @kpi("new_sales_amount")

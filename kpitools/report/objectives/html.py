@@ -13,7 +13,8 @@ from markupsafe import Markup
 from ...objectives import ObjectiveReport, ObjectiveResult
 from ...objectives.results import SLIPPING
 from ...vocab import Status
-from ..i18n import kpi_name
+from ..cohorts import cohort_label
+from ..i18n import kpi_name, t
 from ..tables import Html
 from ..templating import render
 from .colours import COLOURS, TONES
@@ -89,6 +90,11 @@ def _helpers(loc: str, cur: str) -> dict[str, Any]:
         "gap_text": gap_text,
         "kpi_name": kpi_name,
         "function_name": function_name,
+        "cohort_note": lambda r: t(
+            "cohort.objective_note",
+            loc,
+            label=cohort_label(r.kpi.id, r.cohort, r.window_days, loc),
+        ),
         "colours": COLOURS,
         "tones": TONES,
     }
