@@ -124,11 +124,16 @@ def _problems(r, tables) -> list[str]:
             continue
         if not math.isfinite(v):
             out.append(f"{where} = {v}")
-        elif k.unit == "ratio" and not 0.0 <= v <= 1.0 + 1e-12:
+        elif k.unit == "ratio" and k.id not in UNBOUNDED_RATIOS and not 0.0 <= v <= 1.0 + 1e-12:
             out.append(f"{where}: ratio {v} outside [0, 1]")
         elif k.unit == "count" and v < 0:
             out.append(f"{where}: negative count {v}")
     return [f"{k.id} ({k.unit}): {p}" for p in out]
+
+
+#: Ratios that are not shares: a return on cost is below 0 when a programme loses money and
+#: above 1 when it more than doubles its cost.
+UNBOUNDED_RATIOS = {"programme_roi"}
 
 
 # No shrinking: every example computes the whole scorecard (about a second), so shrinking a

@@ -128,7 +128,11 @@ def programme_by_period(estimates: pd.DataFrame, periods: Sequence[Period]) -> p
         measured campaign has one).
     """
     rows = []
-    starts = pd.to_datetime(estimates["starts_at"]) if len(estimates) else pd.Series([], "M8[ns]")
+    starts = (
+        pd.to_datetime(estimates["starts_at"])
+        if len(estimates)
+        else pd.Series([], dtype="datetime64[ns]")
+    )
     for p in periods:
         lo, hi = programme_window(p)
         in_p = estimates[(starts >= pd.Timestamp(lo)) & (starts < pd.Timestamp(hi))]
