@@ -98,7 +98,11 @@ KPIS: dict[str, KpiDeclaration] = {
         ),
         _k("attributed_campaign_revenue", "marketing", "currency", "higher", "campaign_outcomes"),
         _k("campaign_leads", "marketing", "count", "higher", "campaign_leads"),
+        _k("programme_roi", "marketing", "ratio", "higher", "campaign_programme"),
+        _k("incremental_margin", "marketing", "currency", "higher", "campaign_programme"),
+        _k("incremental_revenue", "marketing", "currency", "higher", "campaign_programme"),
         _k("campaign_new_customers", "marketing", "count", "higher", "campaign_leads"),
+        _k("customer_acquisition_cost", "marketing", "currency", "lower", "acquisition_cost"),
         _k("delivery_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
         _k("open_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
         _k("click_rate", "marketing", "ratio", "higher", "campaign_outcomes"),
@@ -121,6 +125,8 @@ KPIS: dict[str, KpiDeclaration] = {
         _k("retention_rate", "perception", "ratio", "higher", "customer_activity"),
         _k("churn_rate", "perception", "ratio", "lower", "customer_activity"),
         _k("avg_margin_per_customer", "perception", "currency", "higher", "customer_activity"),
+        _k("average_clv", "perception", "currency", "higher", "customer_value"),
+        _k("customer_equity", "perception", "currency", "higher", "customer_value"),
         _k("nps", "perception", "score", "higher", "surveys"),
         _k("csat", "perception", "ratio", "higher", "surveys"),
         _k("csat_mean_score", "perception", "score", "higher", "surveys"),
@@ -141,6 +147,14 @@ KPIS: dict[str, KpiDeclaration] = {
             matures="conversion_window_days",
         ),
         _k("prospects", "sales", "count", "higher", "leads"),
+        _k(
+            "funnel_conversion_rate",
+            "sales",
+            "ratio",
+            "higher",
+            "lead_customers",
+            matures="conversion_window_days",
+        ),
         _k("loyal_customers", "sales", "count", "higher", "customer_loyalty"),
         _k("lead_response_minutes", "sales", "minutes", "lower", "leads"),
         _k("avg_lead_response_minutes", "sales", "minutes", "lower", "leads"),
@@ -148,6 +162,7 @@ KPIS: dict[str, KpiDeclaration] = {
         _k("lead_response_target_rate", "sales", "ratio", "higher", "leads"),
         _k("touches_to_convert", "sales", "number", "lower", "lead_touches"),
         _k("open_opportunities", "sales", "count", "higher", "opportunities"),
+        _k("open_pipeline_value", "sales", "currency", "higher", "opportunities"),
         _k("quotes", "sales", "count", "higher", "opportunities"),
         _k("close_rate", "sales", "ratio", "higher", "opportunities"),
         _k("renewal_rate", "sales", "ratio", "higher", "renewals", matures="renewal_grace_days"),
@@ -184,6 +199,10 @@ KPIS: dict[str, KpiDeclaration] = {
 #: Ratio KPIs that are growth rates rather than shares: a fraction that can fall below 0 (a
 #: shrinking list) or exceed 1 (a list that more than doubled); every other ratio is in [0, 1].
 SIGNED_RATIOS: frozenset[str] = frozenset({"email_list_growth_rate"})
+
+#: Ratios that are not shares, so neither bound holds: a return on cost is below 0 when a
+#: programme loses money and above 1 when it more than doubles its cost.
+UNBOUNDED_RATIOS: frozenset[str] = frozenset({"programme_roi"})
 
 #: The kpitools version in which the ids of :data:`RENAMED` and :data:`REMOVED` changed.
 CHANGED_IN = "0.2"
@@ -266,6 +285,7 @@ __all__ = [
     "RENAMED",
     "RESCALED",
     "SIGNED_RATIOS",
+    "UNBOUNDED_RATIOS",
     "check_kpi_ids",
     "get_declaration",
     "unknown_kpi_message",

@@ -28,7 +28,7 @@ from helpers import make_db, write_params
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from kpitools.catalogue import SIGNED_RATIOS
+from kpitools.catalogue import SIGNED_RATIOS, UNBOUNDED_RATIOS
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import NO_DATA, NOT_AVAILABLE, OK, compute_kpis
 from kpitools.kpis.registry import get_registry
@@ -129,11 +129,13 @@ def _problems(r, tables) -> list[str]:
         elif k.unit == "ratio" and k.id in SIGNED_RATIOS:
             if v < -1.0 - 1e-12:  # a growth rate: a list cannot lose more than all of it
                 out.append(f"{where}: growth rate {v} below -1")
-        elif k.unit == "ratio" and not 0.0 <= v <= 1.0 + 1e-12:
+        elif k.unit == "ratio" and k.id not in UNBOUNDED_RATIOS and not 0.0 <= v <= 1.0 + 1e-12:
             out.append(f"{where}: ratio {v} outside [0, 1]")
         elif k.unit == "count" and v < 0:
             out.append(f"{where}: negative count {v}")
     return [f"{k.id} ({k.unit}): {p}" for p in out]
+
+
 
 
 # No shrinking: every example computes the whole scorecard (about a second), so shrinking a

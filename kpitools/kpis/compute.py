@@ -515,7 +515,9 @@ def _complete(df: pd.DataFrame, ctx: QueryContext) -> pd.DataFrame:
 def _fetch_measure(ctx: QueryContext, measure_id: str):
     """Run one measure group's query; a frame per period, or a dict of them per ``dim``."""
     m = MEASURES[measure_id]
-    df = m.build(ctx).execute()
+    built = m.build(ctx)
+    # an Ibis query, or a model-based measure's frame already computed (queries plus a fit)
+    df = built if isinstance(built, pd.DataFrame) else built.execute()
     if ctx.by is None:
         return _complete(df, ctx)
     if "dim" not in df.columns:  # a builder that ignores breakdowns

@@ -16,10 +16,19 @@ A formula::
 
 The formulas register themselves when :mod:`kpitools.kpis.definitions` is imported, which
 importing :mod:`kpitools.kpis` does.
+
+Model-based measures (average CLV from the fitted purchase model, programme ROI from the
+campaigns' control groups) are built by the analyses of the same layer that sit on top of the
+KPI engine (:mod:`kpitools.clv.kpis`, :mod:`kpitools.roi.kpis`): their builder runs database
+queries and a fit, and returns the small per-period pandas frame itself. The KPI engine must not
+import those analyses (they import it), so the registry loads them *by name*
+(:data:`MODEL_MEASURE_MODULES`) the first time it is built: a plug-in registration, not an
+import of the layer below.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,6 +56,8 @@ class Measure:
         ``build(ctx) -> ibis.Table`` with a ``period`` column (period start, timestamp), an
         ``n_rows`` column (rows of the main table in the period: 0 means "no data in period")
         and the measure columns. ``ctx`` is a :class:`kpitools.kpis.compute.QueryContext`.
+        A model-based measure's builder returns the same columns as a ``pandas.DataFrame``
+        (already computed: queries plus a model fit), see :data:`MODEL_MEASURE_MODULES`.
     scoped_through : tuple of str
         Tables without a product line whose rows the query only reads through a join to a
         table that has one (the activities logged on the line's opportunities): they do not
@@ -135,6 +146,18 @@ class Kpi:
 MEASURES: dict[str, Measure] = {}
 FORMULAS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {}
 
+#: Modules that register model-based measures and their KPIs' formulas (builders returning a
+#: pandas frame from queries plus a fit). They import the KPI engine, so it loads them by name
+#: when the registry is first built (:func:`load_model_measures`).
+MODEL_MEASURE_MODULES: tuple[str, ...] = ("kpitools.clv.kpis", "kpitools.roi.kpis")
+
+
+def load_model_measures() -> None:
+    """Import :data:`MODEL_MEASURE_MODULES` (once; they register with :func:`measure` and
+    :func:`kpi`)."""
+    for name in MODEL_MEASURE_MODULES:
+        importlib.import_module(name)
+
 
 def measure(id: str, *, tables: tuple[str, ...], scoped_through: tuple[str, ...] = ()):
     """Register a measure group builder (decorator); see :class:`Measure`."""
@@ -171,6 +194,7 @@ _REGISTRY: dict[str, Kpi] = {}
 def get_registry() -> dict[str, Kpi]:
     """Every KPI, by id, in catalogue order (declaration, formula, definition, tables)."""
     if len(_REGISTRY) != len(KPIS):
+        load_model_measures()
         missing = [k for k in KPIS if k not in FORMULAS]
         if missing:
             raise RuntimeError(f"KPIs declared without a formula: {', '.join(missing)}")
@@ -210,6 +234,8 @@ __all__ = [
     "Measure",
     "get_kpi",
     "get_registry",
+    "MODEL_MEASURE_MODULES",
     "kpi",
+    "load_model_measures",
     "measure",
 ]

@@ -75,6 +75,7 @@ from ..catalogue import (
     KPIS,
     RESCALED,
     SIGNED_RATIOS,
+    UNBOUNDED_RATIOS,
     KpiDeclaration,
     check_kpi_ids,
     get_declaration,
@@ -186,7 +187,7 @@ def ratio_range_problem(kpi_id: str | None, value: float, what: str) -> str | No
     rescaled (:data:`kpitools.catalogue.RESCALED`).
     """
     k = KPIS.get(kpi_id or "")
-    if k is None or k.unit != "ratio":
+    if k is None or k.unit != "ratio" or k.id in UNBOUNDED_RATIOS:
         return None
     lo = -1.0 if k.id in SIGNED_RATIOS else 0.0
     if lo <= value <= 1.0:

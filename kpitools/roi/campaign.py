@@ -117,7 +117,12 @@ def _text_or_none(value) -> str | None:
 
 
 def analyse_campaign(
-    meta: pd.Series, members: pd.DataFrame, params: BrandParams, data_end: datetime | None
+    meta: pd.Series,
+    members: pd.DataFrame,
+    params: BrandParams,
+    data_end: datetime | None,
+    *,
+    guardrails: bool = True,
 ) -> CampaignResult:
     """Measure one campaign against its control group.
 
@@ -135,6 +140,10 @@ def analyse_campaign(
         ``params.roi``.
     data_end : datetime or None
         Exclusive end of the data; a later outcome window makes the result provisional.
+    guardrails : bool, default True
+        Also compute the power figures (MDE, control size needed), the conversion lift and the
+        segment test; False gives the cost, revenue and margin lifts and ROI only (the same
+        numbers, for the programme KPIs of :mod:`kpitools.roi.kpis`).
 
     Returns
     -------
@@ -246,7 +255,11 @@ def analyse_campaign(
 
     # -- power ---------------------------------------------------------------------------------
     alpha = float(roi_p.alpha)
-    sd_rev, sd_margin = pooled_sd(members, "revenue"), pooled_sd(members, "margin")
+    sd_rev, sd_margin = (
+        (pooled_sd(members, "revenue"), pooled_sd(members, "margin"))
+        if guardrails
+        else (None, None)
+    )
     mde_rev = (
         minimum_detectable_effect(n1, n0, sd_rev, alpha=alpha, power=POWER) if sd_rev else None
     )
@@ -264,7 +277,7 @@ def analyse_campaign(
     # -- lifts and ROI ---------------------------------------------------------------------------
     rev = outcome_lift(members, "revenue", roi_p, issues)
     mar = outcome_lift(members, "margin", roi_p, issues)
-    conv = outcome_lift(members, "converted", roi_p, issues)
+    conv = outcome_lift(members, "converted", roi_p, issues) if guardrails else None
     roi = None
     if mar is not None:
         if cost > 0:
@@ -291,7 +304,7 @@ def analyse_campaign(
     seg_test = None
     counts = members.groupby("segment")["treated"].agg(["sum", "count"])
     ok = counts.index[(counts["sum"] >= 2) & (counts["count"] - counts["sum"] >= 2)]
-    if len(ok) >= 2:
+    if guardrails and len(ok) >= 2:
         sub = members[members["segment"].isin(ok)]
         covs = (
             () if roi_p.method == "diff" or sub["pre_revenue"].nunique() < 2 else ("pre_revenue",)

@@ -588,3 +588,66 @@ def cross_sell_value(m):
     line before (their first order ever is earlier); the acquisition order is never
     cross-sell (currency units). History covers every product line of the brand."""
     return m["cross_sell_value"]
+
+
+# -- customer acquisition cost ---------------------------------------------------------------------
+
+#: ``campaigns.objective`` values of the campaigns whose cost is acquisition cost.
+ACQUISITION_OBJECTIVES = ("acquisition",)
+
+
+@measure("acquisition_cost", tables=("campaigns", "campaign_members", "orders"))
+def acquisition_cost(ctx):
+    """Acquisition campaigns started in each period (``objective`` in
+    :data:`ACQUISITION_OBJECTIVES`; none when the source has no ``objective``) with their cost
+    ``fixed_cost + cost_per_contact * contacted`` (treated members with a ``sent_at``, as the
+    ROI analysis counts them), and the customers whose first order ever falls in the period.
+    Two row sets in one query: campaigns placed by ``starts_at``, customers by first order."""
+    c = ctx.table("campaigns")
+    if "objective" in c.columns:
+        is_acquisition = c.objective.lower().strip().isin(ACQUISITION_OBJECTIVES)
+    else:
+        is_acquisition = ibis.literal(False)
+    c = c.filter(is_acquisition.fill_null(False) & ctx.in_window(c.starts_at))
+    mem = ctx.table("campaign_members")
+    sent = mem.filter((mem.group == "treatment") & mem.sent_at.notnull())
+    contacts = sent.group_by(k_campaign=sent.campaign_id).aggregate(contacted=sent.count())
+    c = c.left_join(contacts, c.campaign_id == contacts.k_campaign)
+    cost = c.fixed_cost.fill_null(0.0) + c.cost_per_contact.fill_null(0.0) * c.contacted.fill_null(
+        0
+    )
+    campaigns = c.select(
+        at=c.starts_at,
+        is_campaign=ibis.literal(1),
+        cost=cost.cast("float64"),
+        is_new=ibis.literal(0),
+    )
+    o = ctx.table("orders")
+    o = o.filter(o.customer_id.notnull() & (o.ordered_at < ctx.end))
+    first = o.group_by(f_customer=o.customer_id).aggregate(at=o.ordered_at.min())
+    first = first.filter(first.at >= ctx.start)
+    new = first.select(
+        at=first.at,
+        is_campaign=ibis.literal(0),
+        cost=ibis.literal(0.0),
+        is_new=ibis.literal(1),
+    )
+    u = campaigns.union(new, distinct=False)
+    u, keys = ctx.grouped(u, "at", customer_col=None)
+    return u.group_by(**keys).aggregate(
+        n_rows=u.is_campaign.sum(),
+        acquisition_campaigns=u.is_campaign.sum(),
+        acquisition_cost=u.cost.sum(),
+        new_customers=u.is_new.sum(),
+    )
+
+
+@kpi("customer_acquisition_cost")
+def customer_acquisition_cost(m):
+    """Cost of the acquisition campaigns (campaigns whose objective is acquisition) started in
+    the period, fixed cost plus cost per contact x customers contacted, divided by the
+    customers whose first order ever was placed in the period (currency units per new
+    customer). The data carry campaign costs only (no media, agency or sales-team cost), so it
+    is the campaign share of the acquisition cost; no data in a period without an acquisition
+    campaign."""
+    return safe_div(m["acquisition_cost"], m["new_customers"])

@@ -74,6 +74,31 @@ def leads_measure(ctx):
     )
 
 
+@measure("lead_customers", tables=("leads", "orders"))
+def lead_customers(ctx):
+    """Leads created per period, and those whose customer placed their first order ever at or
+    after the lead's creation, within ``settings.conversion_window_days`` of it and before the
+    end of the report's period (a purchase after it is not known yet)."""
+    lead = ctx.table("leads")
+    lead = lead.filter(ctx.in_window(lead.created_at))
+    o = ctx.table("orders")
+    o = o.filter(o.customer_id.notnull() & (o.ordered_at < ctx.end))
+    first = o.group_by(first_customer=o.customer_id).aggregate(first_order=o.ordered_at.min())
+    lead = lead.left_join(first, lead.customer_id == first.first_customer)
+    window = ibis.interval(days=ctx.settings.conversion_window_days)
+    bought = (
+        lead.first_order.notnull()
+        & (lead.first_order >= lead.created_at)
+        & (lead.first_order < lead.created_at + window)
+    )
+    lead, keys = ctx.grouped(lead, "created_at", customer_col=None)
+    return lead.group_by(**keys).aggregate(
+        n_rows=lead.count(),
+        leads=lead.count(),
+        leads_became_customers=flag(bought),
+    )
+
+
 @measure("customer_loyalty", tables=("orders",))
 def customer_loyalty(ctx):
     """Active customers per period, and those also active in each of the
@@ -149,6 +174,7 @@ def opportunities_measure(ctx):
         win_cycle_days_mean=cycle_days.mean(where=new_win),
         win_cycle_days_p90=cycle_days.quantile(0.9, where=new_win),
         active_reps=t.owner_id.nunique(),
+        open_pipeline_amount=ibis.ifelse(open_at_end & t.amount.notnull(), t.amount, 0.0).sum(),
     )
 
 
@@ -281,6 +307,16 @@ def lead_conversion_rate(m):
     return safe_div(m["converted_leads"], m["leads"])
 
 
+@kpi("funnel_conversion_rate")
+def funnel_conversion_rate(m):
+    """Leads created in the period whose customer placed a first order (a first purchase ever,
+    not a CRM status) within settings.conversion_window_days (default 90) of the lead's
+    creation, divided by leads created in the period: the whole funnel from lead to paying
+    customer. Purchases after the end of the report's period do not count, so a cohort is
+    final once its window has closed; the report shows the latest such cohort."""
+    return safe_div(m["leads_became_customers"], m["leads"])
+
+
 @kpi("prospects")
 def prospects(m):
     """Number of leads whose ``created_at`` falls in the period, whatever became of them."""
@@ -341,6 +377,14 @@ def open_opportunities(m):
     """Opportunities created before the end of the period that were still open then: status
     ``open``, or won or lost with a ``closed_at`` on or after the end of the period."""
     return m["open_opportunities"]
+
+
+@kpi("open_pipeline_value")
+def open_pipeline_value(m):
+    """Sum of the amounts of the opportunities open at the end of the period (created before
+    it and not won or lost by then; open ones without an amount count for 0), currency
+    units."""
+    return m["open_pipeline_amount"]
 
 
 @kpi("quotes")
