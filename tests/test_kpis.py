@@ -111,6 +111,7 @@ FIRST_SLICE = [
     "new_customers",
     "retention_rate",
     "churn_rate",
+    "repeat_purchase_rate",
     "revenue",
     "avg_margin_per_customer",
     "lead_conversion_rate",
@@ -131,8 +132,11 @@ def test_march_values_match_the_hand_computation(tmp_path, fixture_db):
     assert sc.value("new_customers") == 1
     assert sc.value("revenue") == pytest.approx(160)
     assert sc.value("avg_margin_per_customer") == pytest.approx(25.25)
-    assert sc.value("retention_rate") == pytest.approx(2 / 3)
-    assert sc.value("churn_rate") == pytest.approx(1 / 3)
+    # lapse rule (365 days): active on March 1st c1 c2 c3 c5; c3 (last order 2024-03-05)
+    # lapses on 2025-03-05 (and comes back on 03-10): churn 1 / 4 (tests/test_kpis_churn.py)
+    assert sc.value("retention_rate") == pytest.approx(3 / 4)
+    assert sc.value("churn_rate") == pytest.approx(1 / 4)
+    assert sc.value("repeat_purchase_rate") == pytest.approx(2 / 3)
     assert sc.value("lead_conversion_rate") == pytest.approx(0.5)
     assert sc.value("nps") == pytest.approx(40.0)
     # revenue from new customers: c4 only (10)
@@ -149,8 +153,8 @@ def test_previous_and_year_ago(tmp_path, fixture_db):
     assert sc["revenue"].change_previous == pytest.approx((160 - 330) / 330)
     # a ratio changes in points: retention in February is undefined (no January customers
     # other than c1, who bought again in February: 1 / 1 = 1.0)
-    assert sc["retention_rate"].previous == pytest.approx(1.0)
-    assert sc["retention_rate"].change_previous == pytest.approx(2 / 3 - 1.0)
+    assert sc["repeat_purchase_rate"].previous == pytest.approx(1.0)
+    assert sc["repeat_purchase_rate"].change_previous == pytest.approx(2 / 3 - 1.0)
 
 
 def test_trend_has_twelve_periods_ending_with_the_report_period(tmp_path, fixture_db):
@@ -178,7 +182,7 @@ def test_quarter_grain(tmp_path, fixture_db):
     assert sc.period.label == "2025-Q1"
     assert sc.value("revenue") == pytest.approx(590)
     assert sc.value("new_customers") == 4
-    assert sc["retention_rate"].status == "no_data"
+    assert sc["repeat_purchase_rate"].status == "no_data"
     assert sc["revenue"].year_ago == pytest.approx(70)
 
 

@@ -110,8 +110,11 @@ def customer_activity(ctx):
     else:
         keys = {"period": j.grid_period}
     own = j.own
+    # "no data" (n_rows 0): no order at all in the period for the brand or line; a group of a
+    # breakdown has data when any customer of the base falls in it
+    n_rows = flag(own) if ctx.by is None else j.count()
     return j.group_by(**keys).aggregate(
-        n_rows=j.count(),
+        n_rows=n_rows,
         buyers=flag(own),
         active_customers=flag(own),
         active_start=flag(j.at_start),
