@@ -153,6 +153,10 @@ Truth tables
     probability.
 ``demo_truth_touch_response``
     touch number, response probability, probability of that many planned touches.
+``demo_truth_customer_lives``
+    per customer and life (1, or 2 after a return): brand, ``start_month`` and ``lost_at``,
+    the end of the life's last alive month (NULL when alive at the end of the span): the true
+    loss dates that lapse churn is checked against (``tests/test_demo_churn.py``).
 ``demo_truth_campaigns``
     per campaign: ``planted_effect`` (``tau_c``), group sizes, ``true_incremental_revenue_per_
     treated``, ``true_incremental_margin_per_treated`` (expectations), and the realised values.
@@ -179,7 +183,8 @@ the same seed gives the same tables):
 ``service``     cases and calls
 ``perception``  surveys and social mentions
 ``engagement``  web sessions, subscriptions, referrals
-``truth``       ``demo_truth_brands``, ``demo_truth_product_lines``, ``demo_truth_touch_response``
+``truth``       ``demo_truth_brands``, ``demo_truth_product_lines``, ``demo_truth_touch_response``,
+                ``demo_truth_customer_lives``
 ``generate``    :func:`generate_demo`: the run order and the atomic write
 """
 
