@@ -129,8 +129,9 @@ def _simple(
 ) -> SimpleClv:
     k = MONTHS_PER[period.grain]
     out = SimpleClv(grain=period.grain)
-    sc = compute_kpis(db, params, period, kpis=["churn_rate"])
+    sc = compute_kpis(db, params, period, kpis=["churn_rate", "lapsed_customers"])
     churn = sc["churn_rate"]
+    out.current_lapsed = sc["lapsed_customers"].value
     margin = margin_per_active_customer(db, params, period)
     current = margin.get(pd.Timestamp(period.start))
     out.current_avg_margin = None if current is None else float(current)

@@ -83,8 +83,9 @@ class SimpleClv:
         customer until the lapse after their last order).
     clv : float
         :func:`kpitools.clv.simple_clv` over the horizon, discounted monthly.
-    current_avg_margin, current_churn : float
-        The KPI values of the report's period itself, for reference.
+    current_avg_margin, current_churn, current_lapsed : float
+        The values of the report's period itself, for reference (margin per active customer,
+        ``churn_rate``, ``lapsed_customers``).
     """
 
     status: ResultStatus = ResultStatus.NO_DATA
@@ -100,6 +101,7 @@ class SimpleClv:
     clv: float | None = None
     current_avg_margin: float | None = None
     current_churn: float | None = None
+    current_lapsed: float | None = None
 
     def to_dict(self) -> dict:
         """The numbers for ``kpis.json`` (the English ``reason`` is added by the report's
