@@ -96,9 +96,7 @@ def churn_db(tmp_path):
 
 def _params(tmp_path, db_path):
     return load_params(
-        write_params(
-            tmp_path / "acme.yaml", db_path, kpis=BASE_KPIS, settings={"lapse_days": 90}
-        )
+        write_params(tmp_path / "acme.yaml", db_path, kpis=BASE_KPIS, settings={"lapse_days": 90})
     )
 
 
