@@ -43,10 +43,12 @@ standard deviation ``order_revenue_sigma`` of the order's line; ``cost = revenue
 where ``r`` is the line's ``margin_rate`` plus N(0, 0.03) noise (clipped to [0.02, 0.98]), so
 the expected margin is ``margin_rate * revenue``. Revenue and cost are rounded to cents.
 
-Expected monthly churn (derivation)
------------------------------------
-The churn KPI counts customers active (at least one order) in month ``m - 1`` who are not
-active in month ``m``. Under the process above, *active in m - 1* implies *alive in m - 1*.
+Expected monthly repurchase (derivation)
+----------------------------------------
+The ``repeat_purchase_rate`` KPI counts customers with an order in month ``m - 1`` who order
+again in month ``m`` (``churn_rate`` measured its complement before it followed the lapse rule;
+the truth columns below keep their names). Call a customer *active* in a month when they
+ordered in it. Under the process above, *active in m - 1* implies *alive in m - 1*.
 Being alive is a Markov chain and month ``m`` is not the first month of a life (the customer
 was alive in the previous month of the same life), so
 
@@ -63,6 +65,11 @@ With the default brands: aurora 1 - 0.97 * 0.60 = 0.418, bellevue 1 - 0.95 * 0.6
 castello 1 - 0.93 * 0.75 = 0.3025. The only deviation comes from campaign-driven orders (below),
 which add activity to a few treated customers; they move the observed monthly churn by a few
 tenths of a point at most.
+
+The lapse churn (``churn_rate``: customers who bought in the 365 days before the month's start
+and lapse during it) is checked against the planted loss dates of
+``demo_truth_customer_lives`` instead (``tests/test_demo_churn.py``); on this growing 24-month
+span it reads about a third to a half of the planted hazard ``h``.
 
 Campaigns and their planted effects
 -----------------------------------
