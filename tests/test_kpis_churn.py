@@ -164,3 +164,53 @@ def test_definitions_say_which_is_the_formula():
     assert "This is the formula" in get_kpi("retention_rate").definition
     assert "identity" in get_kpi("retention_rate").definition
     assert "lapse" in get_kpi("churn_rate").definition
+
+
+def test_same_values_on_postgresql(tmp_path, postgres_url, monkeypatch):
+    """The measure runs on PostgreSQL too (range join, window functions, intervals) and gives
+    the hand-computed April values and the same breakdown by segment."""
+    import pg
+
+    server = postgres_url.database_named("churn")
+    rows = [
+        dict(order_id=i + 1, customer_id=c, ordered_at=d, revenue=10.0, cost=5.0, product_line="a")
+        for i, (c, d) in enumerate(ORDERS)
+    ]
+    pg.make_pg_db(server, {"orders": rows})
+    for k, v in server.env.items():
+        monkeypatch.setenv(k, v)
+    params = pg.pg_params(tmp_path, server, kpis=BASE_KPIS, settings={"lapse_days": 90})
+    with connect(params) as db:
+        sc = compute_kpis(db, params, "2025-04")
+        b = compute_breakdown(db, params, "segment", "2025-04", kpis=["churn_rate"])
+    assert sc.value("lapsed_customers") == 3
+    assert sc.value("churn_rate") == pytest.approx(0.5)
+    assert sc.value("active_customers") == 6
+    assert sc.value("repeat_purchase_rate") == pytest.approx(0.5)
+    assert sc["churn_rate"].previous == pytest.approx(1 / 6)
+    assert b.pivot()["churn_rate"]["new"] == pytest.approx(3 / 5)
+
+
+def test_no_value_before_the_data_cover_a_lapse(tmp_path, churn_db):
+    """The data begin on 2024-06-01 (customer e): a date is covered once the data reach 90 days
+    before it (from 2024-08-30 on). July and August 2024 start uncovered; July ends uncovered,
+    August ends covered (September 1st). Where the start is not covered the base KPIs have no
+    value (nobody could have lapsed yet and the base is cut short)."""
+    params = _params(tmp_path, churn_db)
+    with connect(params) as db:
+        ctx = QueryContext(
+            db=db,
+            grain="month",
+            periods=window_for(compute_kpis(db, params, "2025-04").period),
+            settings=params.settings,
+            params=params,
+        )
+        m = MEASURES["customer_activity"].build(ctx).execute().set_index("period").sort_index()
+    assert list(m.loc[["2024-07-01", "2024-08-01"], "start_covered"]) == [0, 0]
+    assert list(m.loc[["2024-07-01", "2024-08-01"], "end_covered"]) == [0, 1]
+    assert m.loc["2025-04-01", "start_covered"] == 1
+    frame = pd.DataFrame(
+        {"lapsed": [1.0, 1.0], "active_start": [2.0, 2.0], "start_covered": [0.0, 1.0]}
+    )
+    churn = get_kpi("churn_rate").formula(frame)
+    assert churn.isna().iloc[0] and churn.iloc[1] == pytest.approx(0.5)

@@ -66,6 +66,10 @@ def customer_activity(ctx):
       ``retained_next``: those of them who buy again in the next period;
     - ``revenue``, ``new_customer_revenue``, ``margin``, ``orders`` over the period's orders.
 
+    - ``start_covered`` / ``end_covered``: 1 when the data reach ``L`` days before the period's
+      start / end (the day of the first order in the data is at least ``L`` days older), else 0: before
+      that nobody can have lapsed yet and the base is cut short, so the base KPIs have no value.
+
     When the lapse is at least one period long, ``active_end = active_start - lapsed +
     new_customers + reactivated_customers`` exactly (a customer cannot then both start and lapse
     within one period).
@@ -81,6 +85,8 @@ def customer_activity(ctx):
     lapse = ibis.interval(days=ctx.lapse_days)
     by_line = ctx.by == "product_line"
     cp = ctx.customer_periods(by_line=by_line)
+    # the data's first order: a date is covered once the data reach a full lapse before it
+    cp = cp.mutate(data_start=cp.first_order.min().over(ibis.window()).truncate("D"))
     cp = cp.filter(cp.last_order + lapse >= ctx.start)
     grid = period_grid(ctx).rename(grid_period="period", grid_end="period_end")
     s, e = grid.grid_period, grid.grid_end
@@ -115,6 +121,8 @@ def customer_activity(ctx):
     n_rows = flag(own) if ctx.by is None else j.count()
     return j.group_by(**keys).aggregate(
         n_rows=n_rows,
+        start_covered=ibis.ifelse(j.grid_period - lapse >= j.data_start, 1, 0).max(),
+        end_covered=ibis.ifelse(j.grid_end - lapse >= j.data_start, 1, 0).max(),
         buyers=flag(own),
         active_customers=flag(own),
         active_start=flag(j.at_start),

@@ -112,6 +112,12 @@ def social_measure(ctx):
     )
 
 
+def _covered(series, m, column: str):
+    """``series`` where the data cover a full lapse before the date (``m[column]`` is 1), NaN
+    elsewhere: the customer base KPIs are undefined before that."""
+    return series.astype("float64").where(m[column] > 0)
+
+
 @kpi("churn_rate")
 def churn_rate(m):
     """Lapse churn: customers active at the start of the period who lapsed during it, divided
@@ -121,10 +127,13 @@ def churn_rate(m):
     a customer *lapses* when that many days pass after an order without another one. A customer
     who lapsed and came back within the same period counts as lapsed (and as reactivated).
 
+    No value for a period that starts less than ``settings.lapse_days`` after the first order
+    in the data (the base is then cut short and nobody can have lapsed yet).
+
     Requires ``orders.customer_id``, ``orders.ordered_at``. Measure columns: ``lapsed``,
-    ``active_start``.
+    ``active_start``, ``start_covered``.
     """
-    return safe_div(m["lapsed"], m["active_start"])
+    return _covered(safe_div(m["lapsed"], m["active_start"]), m, "start_covered")
 
 
 @kpi("retention_rate")
@@ -138,9 +147,9 @@ def retention_rate(m):
     it more than ``settings.lapse_days`` days after their previous order (a customer who lapsed
     in the period and came back before its end is both lapsed and reactivated).
 
-    Measure columns: ``lapsed``, ``active_start``.
+    Measure columns: ``lapsed``, ``active_start``, ``start_covered``.
     """
-    return 1.0 - safe_div(m["lapsed"], m["active_start"])
+    return _covered(1.0 - safe_div(m["lapsed"], m["active_start"]), m, "start_covered")
 
 
 @kpi("active_customers")
@@ -148,9 +157,11 @@ def active_customers(m):
     """Customers active at the end of the period: with an order in the ``settings.lapse_days``
     days (default 365) before it (count).
 
-    Measure column: ``active_end``.
+    No value while the data do not reach ``settings.lapse_days`` before the period's end.
+
+    Measure columns: ``active_end``, ``end_covered``.
     """
-    return m["active_end"]
+    return _covered(m["active_end"], m, "end_covered")
 
 
 @kpi("lapsed_customers")
@@ -159,9 +170,9 @@ def lapsed_customers(m):
     passed after their last order without another one): the numerator of :func:`churn_rate`
     (count).
 
-    Measure column: ``lapsed``.
+    Measure columns: ``lapsed``, ``start_covered``.
     """
-    return m["lapsed"]
+    return _covered(m["lapsed"], m, "start_covered")
 
 
 @kpi("repeat_purchase_rate")
