@@ -44,6 +44,7 @@ from kpitools.clv import (
     rfm_summary,
 )
 from kpitools.clv.analysis import SEGMENTS, analyse_clv
+from kpitools.clv.queries import margin_per_active_customer
 from kpitools.data.sources import connect
 from kpitools.kpis.compute import compute_kpis
 from kpitools.params import load_params
@@ -369,9 +370,13 @@ def test_calibration_quality_judges_the_holdout_error(report):
 def test_simple_formula_uses_the_scorecard_kpis(report, acme):
     params = load_params(acme["params"])
     with connect(params) as db:
-        sc = compute_kpis(db, params, PERIOD, kpis=["avg_margin_per_customer", "churn_rate"])
-    margins = [v for _, v in sc["avg_margin_per_customer"].trend if v is not None]
-    churns = [v for _, v in sc["churn_rate"].trend if v is not None]
+        sc = compute_kpis(db, params, PERIOD, kpis=["churn_rate"])
+        per_active = margin_per_active_customer(db, params, sc.period)
+    # the lapse base: margin per customer active at the period's start, the lapse churn
+    trend = [(p, c) for p, c in sc["churn_rate"].trend if c is not None]
+    trend = [(p, c) for p, c in trend if pd.Timestamp(p.start) in per_active.index]
+    margins = [per_active[pd.Timestamp(p.start)] for p, _ in trend]
+    churns = [c for _, c in trend]
     s = report.simple
     assert s.status == "ok" and s.grain == "month"
     assert s.avg_margin_per_month == pytest.approx(np.mean(margins))
@@ -386,12 +391,15 @@ def test_simple_formula_monthly_equivalents_for_a_quarterly_brand(acme):
     params = _params(acme, "quarterly", period={"grain": "quarter"})
     with connect(params) as db:
         r = analyse_clv(db, params, "2025-Q2", calibration=False)
-        sc = compute_kpis(db, params, "2025-Q2", kpis=["avg_margin_per_customer", "churn_rate"])
+        sc = compute_kpis(db, params, "2025-Q2", kpis=["churn_rate"])
+        per_active = margin_per_active_customer(db, params, sc.period)
     s = r.simple
     assert s.grain == "quarter" and s.status == "ok"
     assert len(s.periods) <= 4 and s.periods[-1] == "2025-Q2"  # the trailing year
-    margins = [v for _, v in sc["avg_margin_per_customer"].trend[-4:] if v is not None]
-    churns = [v for _, v in sc["churn_rate"].trend[-4:] if v is not None]
+    trend = [(p, c) for p, c in sc["churn_rate"].trend[-4:] if c is not None]
+    trend = [(p, c) for p, c in trend if pd.Timestamp(p.start) in per_active.index]
+    margins = [per_active[pd.Timestamp(p.start)] for p, _ in trend]
+    churns = [c for _, c in trend]
     assert s.avg_margin_per_period == pytest.approx(np.mean(margins))
     assert s.avg_margin_per_month == pytest.approx(np.mean(margins) / 3)
     assert s.churn_per_month == pytest.approx(1 - (1 - np.mean(churns)) ** (1 / 3))

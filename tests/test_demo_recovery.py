@@ -1,8 +1,10 @@
 """The KPIs recover the ground truth planted in the demo data (20 000 customers, a few seconds).
 
-``churn_rate``: under the demo's purchase process a customer active in month m - 1 is active
-again in month m with probability (1 - h) q, whatever the tenure, so the monthly churn rate of
-every brand has expectation ``expected_monthly_churn_rate`` = 1 - (1 - h) q of
+``repeat_purchase_rate``: under the demo's purchase process a customer active in month m - 1 is
+active again in month m with probability (1 - h) q, whatever the tenure, so 1 - the monthly
+repeat purchase rate (what ``churn_rate`` measured before the lapse rule, see
+tests/test_demo_churn.py for the lapse churn) of every brand has expectation
+``expected_monthly_churn_rate`` = 1 - (1 - h) q of
 ``demo_truth_brands`` (see :mod:`kpitools.data.demo`). The transitions of the N customers active
 in month m - 1 are independent draws, so the month's churn rate has binomial standard error
 ``sqrt(p (1 - p) / N)``; 12 months pooled (each weighted by its N) have ``sqrt(p (1 - p) / sum N)``.
@@ -71,7 +73,7 @@ def demo(tmp_path_factory, demo_database):
         folder = tmp_path_factory.mktemp(brand)
         params = load_params(write_params(folder / "p.yaml", path, brand=brand))
         with connect(params) as db:
-            cards[brand] = compute_kpis(db, params, REPORT, kpis=["churn_rate", "nps"])
+            cards[brand] = compute_kpis(db, params, REPORT, kpis=["repeat_purchase_rate", "nps"])
         params = load_params(
             write_params(folder / "y.yaml", path, brand=brand, period={"grain": "year"})
         )
@@ -89,7 +91,7 @@ def _previous_month(label: str) -> str:
 def test_monthly_churn_recovers_the_planted_rate(demo, brand):
     truth, active, _, cards, _ = demo
     p = truth[brand]["churn"]
-    trend = cards[brand]["churn_rate"].trend
+    trend = [(per, 1.0 - v) for per, v in cards[brand]["repeat_purchase_rate"].trend]
     assert [per.label for per, _ in trend][0] == "2025-01" and len(trend) == 12
     misses, churned, at_risk = [], 0.0, 0
     for per, value in trend:

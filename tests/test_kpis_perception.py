@@ -209,13 +209,15 @@ def test_march_values_match_the_hand_computation(march):
 
 
 def test_existing_perception_kpis_keep_their_values(march):
-    """NPS counts only answers with an NPS score, CSAT-only answers do not dilute it; churn and
-    retention: February's c4 c5, of whom c4 bought again in March."""
+    """NPS counts only answers with an NPS score, CSAT-only answers do not dilute it; repeat
+    purchase: February's c4 c5, of whom c4 bought again in March. Lapse churn (365 days): active
+    on March 1st c4 c5 (c3's 2024 order is more than 365 days old), none lapses in March."""
     sc = march
     assert sc.value("nps") == pytest.approx(25.0)
     assert sc["nps"].previous == pytest.approx(-50.0)
-    assert sc.value("retention_rate") == pytest.approx(0.5)
-    assert sc.value("churn_rate") == pytest.approx(0.5)
+    assert sc.value("repeat_purchase_rate") == pytest.approx(0.5)
+    assert sc.value("retention_rate") == pytest.approx(1.0)
+    assert sc.value("churn_rate") == pytest.approx(0.0)
     assert sc.value("avg_margin_per_customer") == pytest.approx(5.0)
 
 

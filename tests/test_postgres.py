@@ -332,8 +332,10 @@ def test_march_values_match_the_hand_computation(tmp_path, pg_env):
     assert sc.value("new_customers") == 1
     assert sc.value("revenue") == pytest.approx(160)
     assert sc.value("avg_margin_per_customer") == pytest.approx(25.25)
-    assert sc.value("retention_rate") == pytest.approx(2 / 3)
-    assert sc.value("churn_rate") == pytest.approx(1 / 3)
+    # lapse churn (tests/test_kpis.py): the data do not cover 365 days before March 1st yet
+    assert sc["retention_rate"].status == "no_data"
+    assert sc["churn_rate"].status == "no_data"
+    assert sc.value("repeat_purchase_rate") == pytest.approx(2 / 3)
     assert sc.value("lead_conversion_rate") == pytest.approx(0.5)
     assert sc.value("nps") == pytest.approx(40.0)
     assert sc["revenue"].previous == pytest.approx(330)
@@ -349,7 +351,7 @@ def test_quarter_values_match_the_hand_computation(tmp_path, pg_env):
     assert sc.period.label == "2025-Q1"
     assert sc.value("revenue") == pytest.approx(590)
     assert sc.value("new_customers") == 4
-    assert sc["retention_rate"].status == "no_data"
+    assert sc["repeat_purchase_rate"].status == "no_data"
     assert sc["revenue"].year_ago == pytest.approx(70)
 
 

@@ -21,16 +21,22 @@ acquire customers*, for one brand (or product line) and period:
    product lines of a product-line params file); with ``margin_by="product_line"`` (default)
    each customer gets the rates of the product lines weighted by *their own* revenue mix, so
    that a line with a thin margin does not inflate the value of its buyers.
-4. **Simple formula beside it.** :func:`kpitools.clv.simple_clv` with the scorecard's own KPIs
-   (:func:`kpitools.kpis.compute.compute_kpis`): ``avg_margin_per_customer`` and
-   ``churn_rate``, each averaged over the trailing year of periods (12 months, 4 quarters or
-   1 year, to even out seasonality). For a quarterly or yearly brand they are converted to
-   monthly equivalents: margin per month ``m / k`` and churn per month ``1 - (1 - c)**(1/k)``
-   (``k`` = 3 or 12 months per period: a constant monthly hazard giving the same churn over
-   the period). Expected lifetime is ``1 / churn`` months; the CLV is truncated at the same
-   horizon and discounted monthly at the same annual rate. Note that the churn KPI counts a
-   customer who merely skips a period as lost, so where customers do not buy every period
-   the simple formula *understates* the lifetime; the model does not.
+4. **Simple formula beside it.** :func:`kpitools.clv.simple_clv` on the customer base of the
+   scorecard (the lapse rule, ``settings.lapse_days``): the lapse churn ``churn_rate`` and the
+   margin per *active* customer (margin of the period's orders / customers active at the
+   period's start, :func:`kpitools.clv.queries.margin_per_active_customer`), each averaged over
+   the trailing year of periods (12 months, 4 quarters or 1 year, to even out seasonality).
+   For a quarterly or yearly brand they are converted to monthly equivalents: margin per
+   month ``m / k`` and churn per month ``1 - (1 - c)**(1/k)`` (``k`` = 3 or 12 months per
+   period). Expected time in the base is ``1 / churn`` months; the CLV is truncated at the
+   same horizon and discounted monthly at the same annual rate. Both figures are per member of
+   the base, which keeps a lost customer for the lapse after their last order: the longer
+   time in the base and the lower margin per member offset (in a steady state margin per
+   member / churn = margin per month / customers lost per month, the margin of a customer's
+   whole life).
+   **Model-based churn.** :func:`kpitools.clv.churn.compute_model_churn`: customers the fitted
+   BG/NBD model expects to have been lost in the period, as a count and a rate, shown beside
+   the lapse churn.
 5. **Breakdowns.** CLV by segment (the customer's segment in the report's period from
    :meth:`kpitools.kpis.compute.QueryContext.customer_periods`: new, reactivated, steady,
    returning, and ``inactive`` for customers who did not buy in the period) and by product
@@ -69,12 +75,18 @@ from kpitools.clv.base import (
     ConvergenceError,
     TooFewRepeatBuyersError,
 )
+from kpitools.clv.churn import compute_model_churn
 from kpitools.clv.fitting import (
     PENALIZERS,
     fit_bgnbd_with_fallback,
     fit_gamma_gamma_with_fallback,
 )
-from kpitools.clv.queries import MARGIN_MONTHS, customer_frame, margin_rates
+from kpitools.clv.queries import (
+    MARGIN_MONTHS,
+    customer_frame,
+    margin_per_active_customer,
+    margin_rates,
+)
 from kpitools.clv.results import ClvReason, ClvReport, SimpleClv
 from kpitools.clv.summary import ClvInputError, calibration_holdout_expr, unit_days
 from kpitools.clv.value import (
@@ -117,14 +129,18 @@ def _simple(
 ) -> SimpleClv:
     k = MONTHS_PER[period.grain]
     out = SimpleClv(grain=period.grain)
-    sc = compute_kpis(db, params, period, kpis=["avg_margin_per_customer", "churn_rate"])
-    margin, churn = sc["avg_margin_per_customer"], sc["churn_rate"]
-    out.current_avg_margin, out.current_churn = margin.value, churn.value
+    sc = compute_kpis(db, params, period, kpis=["churn_rate", "lapsed_customers"])
+    churn = sc["churn_rate"]
+    out.current_lapsed = sc["lapsed_customers"].value
+    margin = margin_per_active_customer(db, params, period)
+    current = margin.get(pd.Timestamp(period.start))
+    out.current_avg_margin = None if current is None else float(current)
+    out.current_churn = churn.value
     n = max(12 // k, 1)
     pairs = [
-        (p.label, m, c)
-        for (p, m), (_, c) in zip(margin.trend[-n:], churn.trend[-n:], strict=True)
-        if m is not None and c is not None
+        (p.label, margin.get(pd.Timestamp(p.start)), c)
+        for p, c in churn.trend[-n:]
+        if c is not None and margin.get(pd.Timestamp(p.start)) is not None
     ]
     if not pairs:
         out.reason_code = ClvReason.NO_DATA
@@ -303,6 +319,7 @@ def analyse_clv(
         calibration_months=int(settings.calibration_months),
         time_unit=time_unit,
         margin_by=margin_by,
+        lapse_days=int(params.settings.lapse_days),
     )
     stop: ClvReason | None = None
     try:
@@ -414,6 +431,10 @@ def analyse_clv(
     report.by_segment = _group_table(customers, "segment", SEGMENTS)
     report.by_product_line = _group_table(customers, "product_line")
     _safe_simple(report, db, params, period)
+    try:
+        report.model_churn = compute_model_churn(bg, orders, period, time_unit=time_unit)
+    except (FitError, ClvInputError, ValueError) as exc:
+        report.notes.append(f"model-based churn: {exc}")
     if calibration:
         _calibration(report, orders, period, penalizers, time_unit)
     report.seconds = time.perf_counter() - t_start

@@ -14,12 +14,13 @@ import pandas as pd
 
 from kpitools.clv.summary import rfm_summary_expr, unit_days
 from kpitools.data.sources import Database
-from kpitools.kpis.compute import QueryContext
+from kpitools.kpis.compute import QueryContext, window_for
+from kpitools.kpis.registry import MEASURES
 from kpitools.params import BrandParams
 from kpitools.periods import Period
 from kpitools.vocab import UNKNOWN_GROUP, Segment
 
-__all__ = ["MARGIN_MONTHS", "customer_frame", "margin_rates"]
+__all__ = ["MARGIN_MONTHS", "customer_frame", "margin_per_active_customer", "margin_rates"]
 
 #: Months of orders used for the margin rates.
 MARGIN_MONTHS = 12
@@ -155,3 +156,29 @@ def customer_frame(
     out["last_purchase"] = pd.Timestamp(obs_end) - pd.to_timedelta(gap_days, unit="D")
     out.attrs["time_unit"] = time_unit
     return out
+
+
+def margin_per_active_customer(db: Database, params: BrandParams, period: Period) -> pd.Series:
+    """Margin of each period's orders (``revenue - cost``, currency units) divided by the
+    customers active at the period's start (the lapse rule of
+    :mod:`kpitools.kpis.segments`), for the periods of the scorecard's window.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by period start (Timestamp); periods without orders or base are left out.
+    """
+    ctx = QueryContext(
+        db=db,
+        grain=period.grain,
+        periods=window_for(period),
+        settings=params.settings,
+        params=params,
+    )
+    m = MEASURES["customer_activity"].build(ctx).execute()
+    m["period"] = pd.to_datetime(m["period"]).dt.tz_localize(None)
+    m = m.groupby("period").sum(numeric_only=True)
+    value = (m["margin"] / m["active_start"].where(m["active_start"] > 0)).astype("float64")
+    value = value[m["buyers"] > 0].dropna()
+    value.index = pd.DatetimeIndex(value.index).astype("datetime64[ns]")
+    return value

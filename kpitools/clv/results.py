@@ -16,11 +16,12 @@ import pandas as pd
 
 from kpitools.clv.base import FittedModel
 from kpitools.clv.bgnbd import BetaGeoModel
+from kpitools.clv.churn import ModelChurn
 from kpitools.clv.gamma_gamma import GammaGammaModel
 from kpitools.clv.summary import ClvInputError
 from kpitools.numbers import finite_or_none
 from kpitools.periods import Period
-from kpitools.vocab import CalibrationQuality, FitStatus, ResultStatus, Segment
+from kpitools.vocab import CalibrationQuality, FitStatus, ResultStatus
 
 __all__ = [
     "CALIBRATION_TOLERANCE",
@@ -72,15 +73,19 @@ class SimpleClv:
     periods : list of str
         Periods whose KPI values were averaged (the trailing year).
     avg_margin_per_period, churn_per_period : float
-        Means of ``avg_margin_per_customer`` and ``churn_rate`` over those periods.
+        Means over those periods of the margin per active customer (margin of the period's
+        orders / customers active at its start, by the lapse rule) and of ``churn_rate`` (the
+        lapse churn).
     avg_margin_per_month, churn_per_month : float
         Monthly equivalents (equal to the above for a monthly brand).
     expected_lifetime_months : float
-        ``1 / churn_per_month``.
+        ``1 / churn_per_month``: expected months in the customer base (which keeps a lost
+        customer until the lapse after their last order).
     clv : float
         :func:`kpitools.clv.simple_clv` over the horizon, discounted monthly.
-    current_avg_margin, current_churn : float
-        The KPI values of the report's period itself, for reference.
+    current_avg_margin, current_churn, current_lapsed : float
+        The values of the report's period itself, for reference (margin per active customer,
+        ``churn_rate``, ``lapsed_customers``).
     """
 
     status: ResultStatus = ResultStatus.NO_DATA
@@ -96,6 +101,7 @@ class SimpleClv:
     clv: float | None = None
     current_avg_margin: float | None = None
     current_churn: float | None = None
+    current_lapsed: float | None = None
 
     def to_dict(self) -> dict:
         """The numbers for ``kpis.json`` (the English ``reason`` is added by the report's
@@ -182,6 +188,8 @@ class ClvReport:
     by_segment: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_product_line: pd.DataFrame = field(default_factory=pd.DataFrame)
     simple: SimpleClv = field(default_factory=SimpleClv)
+    model_churn: ModelChurn | None = None
+    lapse_days: int = 365
     calibration: pd.DataFrame | None = None
     calibration_status: FitStatus = FitStatus.NOT_RUN
     calibration_reason_code: ClvReason | None = None
@@ -227,11 +235,13 @@ class ClvReport:
 
     @property
     def mean_clv_active(self) -> float | None:
-        """Mean CLV of the customers who bought in the report's period (the population of
-        the ``avg_margin_per_customer`` KPI, hence of the simple formula)."""
+        """Mean CLV of the customers active at the end of the report's period by the lapse rule
+        (last purchase in the ``lapse_days`` before it: the population of the simple formula
+        and of the ``active_customers`` KPI)."""
         if not self.ok:
             return None
-        active = self.customers["segment"] != Segment.INACTIVE
+        since = pd.Timestamp(self.observation_end) - pd.Timedelta(days=self.lapse_days - 1)
+        active = self.customers["last_purchase"] >= since
         return finite_or_none(self.customers.loc[active, "clv"].mean()) if active.any() else None
 
     @property
@@ -313,6 +323,11 @@ class ClvReport:
             "expected_margin_12m": finite_or_none(self.expected_margin_12m),
             "new_customer_clv": finite_or_none(self.new_customer_clv),
             "simple_clv": self.simple.to_dict(),
+            "churn": {
+                "lapse_days": self.lapse_days,
+                "lapse_churn": finite_or_none(self.simple.current_churn),
+                "model": self.model_churn.to_dict() if self.model_churn is not None else None,
+            },
             "models": {
                 "bgnbd": model_dict(self.bgnbd, self.bgnbd_penalizer),
                 "gamma_gamma": model_dict(self.gamma_gamma, self.gamma_gamma_penalizer),

@@ -1,4 +1,10 @@
-"""Cohort retention: of the customers acquired in a period, the share still buying k periods on.
+"""Cohort activity ("cohort retention"): of the customers acquired in a period, the share who
+bought in the period k periods on.
+
+This is a purchase-activity matrix, not the retention of the customer base: a customer who
+skips a period counts as not buying in it and may buy again later (the report's heading says
+"share of each acquisition cohort that bought in each later period"). The retention and churn
+of the base by the lapse rule are the ``retention_rate`` and ``churn_rate`` KPIs.
 
 One query: orders are rolled up per customer and period in the database
 (:meth:`QueryContext.customer_periods`), then counted per (first period, period); only that
@@ -58,7 +64,7 @@ def compute_cohort_retention(
     *,
     cohorts: int = 12,
 ) -> CohortRetention:
-    """Share of each acquisition cohort active in each following period.
+    """Share of each acquisition cohort with at least one order in each following period.
 
     Parameters
     ----------

@@ -35,6 +35,7 @@ from ..schema import TABLES
 # Reason and ResultStatus are declared in vocab; report/ imports them from here too.
 from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus, Scope, Segment
 from .registry import MEASURES, Kpi, get_kpi, get_registry
+from .segments import customer_segment
 
 _TRUNC = {"month": "M", "quarter": "Q", "year": "Y"}
 
@@ -180,16 +181,15 @@ class QueryContext:
         """Orders rolled up per customer and period, with each customer's segment.
 
         Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders``,
-        ``first_order``, ``last_order``, ``prev_period``, ``next_period``, ``segment`` (and
-        ``first_period`` when asked for):
+        ``first_order``, ``last_order``, ``prev_period``, ``next_period``, ``prev_last`` (last
+        order before the period), ``next_first`` (first order after it), ``segment`` (and
+        ``first_period`` when asked for). All history before the window end is scanned, so
+        ``new`` means the first order ever.
 
-        - ``new``: the customer's first order ever falls in the period (no earlier active
-          period: all history before the window end is scanned);
-        - ``reactivated``: bought in the period after a lapse of at least
-          ``settings.lapse_days`` days since their previous order;
-        - ``steady``: bought in the period and in the previous one;
-        - ``returning``: any other active customer (bought before, within the lapse window,
-          but not in the previous period).
+        The segment is the one rule of :func:`kpitools.kpis.segments.customer_segment`, with the
+        lapse ``L = settings.lapse_days``: ``new`` (first order ever in the period),
+        ``reactivated`` (first order of the period more than ``L`` days after the previous
+        one), ``steady`` (bought in the previous period too), ``returning`` (any other buyer).
 
         With ``by_line``, rows are per customer, period and product line, and the segments are
         the customer's on that line (new to the line, back on it, …).
@@ -215,16 +215,23 @@ class QueryContext:
             prev_period=cp.period.lag().over(w),
             next_period=cp.period.lead().over(w),
             prev_last=cp.last_order.lag().over(w),
+            next_first=cp.first_order.lead().over(w),
             **extra,
         )
-        lapse = ibis.interval(days=int(getattr(self.settings, "lapse_days", 365)))
-        segment = ibis.cases(
-            (cp.prev_period.isnull(), "new"),
-            (cp.prev_last + lapse <= cp.first_order, "reactivated"),
-            (cp.prev_period == cp.period - self.step, "steady"),
-            else_="returning",
+        segment = customer_segment(
+            first_ever=cp.prev_period.isnull(),
+            last_before=cp.prev_last,
+            first_in_period=cp.first_order,
+            bought_previous=cp.prev_period == cp.period - self.step,
+            lapse_days=self.lapse_days,
         )
         return cp.mutate(segment=segment)
+
+    @property
+    def lapse_days(self) -> int:
+        """``settings.lapse_days``: a customer is active while their last order is at most this
+        many days old (:mod:`kpitools.kpis.segments`)."""
+        return int(getattr(self.settings, "lapse_days", 365))
 
     def customer_segments(self) -> ibis.Table:
         """``customer_periods`` restricted to the window."""
@@ -894,11 +901,14 @@ def compute_breakdown(
 ) -> Breakdown:
     """Break KPIs down by ``segment``, ``product_line`` or ``acquisition_channel``.
 
-    Segments (per customer and period, from orders): ``new`` (first order ever in the period),
-    ``reactivated`` (bought after a lapse of at least ``settings.lapse_days``), ``steady``
-    (bought in the previous period too), ``returning`` (other active customers), and
-    ``inactive`` for rows of other tables whose customer did not buy in the period. Retention
-    and churn are grouped by the segment customers had in the *previous* period.
+    Segments (per customer and period, from orders, :mod:`kpitools.kpis.segments`): ``new``
+    (first order ever in the period), ``reactivated`` (back after more than
+    ``settings.lapse_days`` without an order), ``steady`` (bought in the previous period too),
+    ``returning`` (other buyers), and ``inactive`` for rows of other tables whose customer did
+    not buy in the period. The customer base KPIs (active, lapsed customers, churn, retention)
+    count a customer in the segment of the last period they bought in *before* the period's
+    start (so a churned customer is counted in the segment of their last purchase); the repeat
+    purchase rate in the segment of the previous period.
 
     Parameters
     ----------

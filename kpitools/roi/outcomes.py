@@ -16,8 +16,8 @@ pre-period
     ``[starts_at - roi.pre_period_days days, starts_at)``: ``pre_revenue``, ``pre_margin``,
     ``pre_orders``; measured before the campaign, so the campaign cannot have changed them.
 
-Segment at the start of the campaign (the catalogue's segments of
-:meth:`kpitools.kpis.compute.QueryContext.customer_periods`, with the reference period being the
+Segment at the start of the campaign (the one segment rule,
+:func:`kpitools.kpis.segments.customer_segment`, that the scorecard applies to calendar periods, with the reference period being the
 pre-period ``W = [starts_at - P, starts_at)`` of ``P = roi.pre_period_days`` days instead of a
 calendar month, and ``L = settings.lapse_days``), first matching rule wins:
 
@@ -28,7 +28,7 @@ calendar month, and ``L = settings.lapse_days``), first matching rule wins:
     ordered before ``W`` but not in ``W`` (a lapsed customer; the catalogue's "not buying in
     the period");
 ``reactivated``
-    ordered in ``W`` and the first order in ``W`` comes at least ``L`` days after the last
+    ordered in ``W`` and the first order in ``W`` comes more than ``L`` days after the last
     order before ``W`` (came back after a lapse);
 ``steady``
     ordered in ``W`` and in the ``P`` days before it, ``[starts_at - 2P, starts_at - P)`` (the
@@ -54,6 +54,7 @@ import pandas as pd
 
 from kpitools.data.sources import Database
 from kpitools.errors import CampaignError, MissingTableError
+from kpitools.kpis.segments import customer_segment
 from kpitools.params import BrandParams
 from kpitools.periods import MONTHS_PER, Period
 from kpitools.vocab import Segment
@@ -259,7 +260,6 @@ def line_cost_shares(db: Database, campaigns: pd.DataFrame) -> pd.DataFrame | No
 def _outcome_expr(db, params, c):
     """The Ibis expression of the member-level outcomes for the campaigns in ``c``."""
     roi = params.roi
-    lapse = ibis.interval(days=int(params.settings.lapse_days))
     pre = ibis.interval(days=int(roi.pre_period_days))
     c = c.select(
         c.campaign_id,
@@ -307,12 +307,18 @@ def _outcome_expr(db, params, c):
         last_before=j.ordered_at.max(where=before_pre),
         first_pre=j.ordered_at.min(where=in_pre),
     )
-    segment = ibis.cases(
-        (agg.n_before == 0, Segment.NEW.value),
-        (agg.pre_orders == 0, Segment.INACTIVE.value),
-        (agg.last_before + lapse <= agg.first_pre, Segment.REACTIVATED.value),
-        (agg.n_prev > 0, Segment.STEADY.value),
-        else_=Segment.RETURNING.value,
+    # the one segment rule of the scorecard (kpis.segments), with the pre-period as the
+    # reference period; a member who did not order in it is inactive
+    segment = ibis.ifelse(
+        (agg.n_before > 0) & (agg.pre_orders == 0),
+        Segment.INACTIVE.value,
+        customer_segment(
+            first_ever=agg.n_before == 0,
+            last_before=agg.last_before,
+            first_in_period=agg.first_pre,
+            bought_previous=agg.n_prev > 0,
+            lapse_days=int(params.settings.lapse_days),
+        ),
     )
     # ifelse rather than casting booleans: PostgreSQL has no boolean -> bigint cast
     treated = agg.group == "treatment"

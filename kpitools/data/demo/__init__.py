@@ -43,10 +43,12 @@ standard deviation ``order_revenue_sigma`` of the order's line; ``cost = revenue
 where ``r`` is the line's ``margin_rate`` plus N(0, 0.03) noise (clipped to [0.02, 0.98]), so
 the expected margin is ``margin_rate * revenue``. Revenue and cost are rounded to cents.
 
-Expected monthly churn (derivation)
------------------------------------
-The churn KPI counts customers active (at least one order) in month ``m - 1`` who are not
-active in month ``m``. Under the process above, *active in m - 1* implies *alive in m - 1*.
+Expected monthly repurchase (derivation)
+----------------------------------------
+The ``repeat_purchase_rate`` KPI counts customers with an order in month ``m - 1`` who order
+again in month ``m`` (``churn_rate`` measured its complement before it followed the lapse rule;
+the truth columns below keep their names). Call a customer *active* in a month when they
+ordered in it. Under the process above, *active in m - 1* implies *alive in m - 1*.
 Being alive is a Markov chain and month ``m`` is not the first month of a life (the customer
 was alive in the previous month of the same life), so
 
@@ -63,6 +65,11 @@ With the default brands: aurora 1 - 0.97 * 0.60 = 0.418, bellevue 1 - 0.95 * 0.6
 castello 1 - 0.93 * 0.75 = 0.3025. The only deviation comes from campaign-driven orders (below),
 which add activity to a few treated customers; they move the observed monthly churn by a few
 tenths of a point at most.
+
+The lapse churn (``churn_rate``: customers who bought in the 365 days before the month's start
+and lapse during it) is checked against the planted loss dates of
+``demo_truth_customer_lives`` instead (``tests/test_demo_churn.py``); on this growing 24-month
+span it reads about a third to a half of the planted hazard ``h``.
 
 Campaigns and their planted effects
 -----------------------------------
@@ -153,6 +160,10 @@ Truth tables
     probability.
 ``demo_truth_touch_response``
     touch number, response probability, probability of that many planned touches.
+``demo_truth_customer_lives``
+    per customer and life (1, or 2 after a return): brand, ``start_month`` and ``lost_at``,
+    the end of the life's last alive month (NULL when alive at the end of the span): the true
+    loss dates that lapse churn is checked against (``tests/test_demo_churn.py``).
 ``demo_truth_campaigns``
     per campaign: ``planted_effect`` (``tau_c``), group sizes, ``true_incremental_revenue_per_
     treated``, ``true_incremental_margin_per_treated`` (expectations), and the realised values.
@@ -179,7 +190,8 @@ the same seed gives the same tables):
 ``service``     cases and calls
 ``perception``  surveys and social mentions
 ``engagement``  web sessions, subscriptions, referrals
-``truth``       ``demo_truth_brands``, ``demo_truth_product_lines``, ``demo_truth_touch_response``
+``truth``       ``demo_truth_brands``, ``demo_truth_product_lines``, ``demo_truth_touch_response``,
+                ``demo_truth_customer_lives``
 ``generate``    :func:`generate_demo`: the run order and the atomic write
 """
 

@@ -31,6 +31,7 @@ def _run(gen: DemoGenerator) -> dict[str, int]:
     engagement.referrals(gen)
     perception.social_mentions(gen)
     truth.truth_brands(gen)
+    truth.truth_customer_lives(gen)
     return gen.rows
 
 

@@ -122,3 +122,49 @@ def truth_brands(gen: DemoGenerator) -> None:
         },
         {"touch_number": "INTEGER"},
     )
+
+
+def truth_customer_lives(gen: DemoGenerator) -> None:
+    """``demo_truth_customer_lives``: when each customer is truly lost (no random draw).
+
+    One row per life of a customer (the first from acquisition; a second after a return),
+    from the arrays :func:`~.customers.purchase_process` leaves: ``customer_id``, ``brand``,
+    ``life`` (1 or 2), ``start_month`` (start of the life's first month), ``lost_at`` (end of the
+    life's last alive month: the customer dies at that instant; NULL when still alive at the
+    end of the span). A customer is *alive* from ``start_month`` until ``lost_at``; orders
+    happen only in alive months (plus a few campaign-driven ones).
+    """
+    n, last = gen.n, gen.months - 1
+    second = np.flatnonzero(gen.has2)
+    cust = np.concatenate([np.arange(n), second])
+    life = np.concatenate([np.ones(n, np.int64), np.full(len(second), 2, np.int64)])
+    start = np.concatenate([gen.month, gen.s2[second]]).astype(np.int64)
+    end = np.concatenate([gen.end1, gen.end2[second]]).astype(np.int64)
+    alive_at_end = end >= last
+    lost = gen.mstart[np.minimum(end, last) + 1].astype(np.int64)
+    order = np.lexsort((life, cust))
+    cust, life, start, lost, alive_at_end = (
+        cust[order],
+        life[order],
+        start[order],
+        lost[order],
+        alive_at_end[order],
+    )
+    ids = np.array([b.id for b in gen.brands], dtype=object)
+    gen.write_truth(
+        "demo_truth_customer_lives",
+        {
+            "customer_id": pa.array(cust + 1),
+            "brand": pa.array(ids[gen.brand[cust]].tolist()),
+            "life": pa.array(life),
+            "start_month": pa.array(gen.mstart[start].astype(np.int64), type=pa.timestamp("s")),
+            "lost_at": pa.array(lost, type=pa.timestamp("s"), mask=alive_at_end),
+        },
+        {
+            "customer_id": "BIGINT",
+            "brand": "VARCHAR",
+            "life": "INTEGER",
+            "start_month": "TIMESTAMP",
+            "lost_at": "TIMESTAMP",
+        },
+    )

@@ -50,38 +50,92 @@ def period_grid(ctx):
 
 @measure("customer_activity", tables=("orders",))
 def customer_activity(ctx):
-    """Orders rolled up per customer and period (one pass over ``orders``).
+    """The customer base and the period's buyers, from ``orders`` (one query).
 
-    A customer is *active* in a period when they placed at least one order in it. A customer's
-    first period is the period of their first order ever (all history, not only the window),
-    so ``new_customers`` is right however far back the data go. ``retained_next`` counts the
-    period's active customers who are active again in the next period, so that retention can
-    be broken down by the segment customers were in when they were last active.
+    The lapse rule (:mod:`kpitools.kpis.segments`, ``L = settings.lapse_days``): a customer is
+    *active* at an instant when they ordered in the ``L`` days before it, and *lapses* when
+    ``L`` days pass after an order without another one. Per period ``[start, end)``:
+
+    - ``active_start`` / ``active_end``: customers active at the period's start / end;
+    - ``lapsed``: customers active at the start who lapsed before the end (whether or not they
+      came back later in the period);
+    - ``new_customers``: first order ever in the period (all history, not only the window);
+    - ``reactivated_customers``: first order of the period more than ``L`` days after the
+      previous one (including a customer who lapsed earlier in the same period);
+    - ``buyers`` (and its old name ``active_customers``): customers with an order in the period;
+      ``retained_next``: those of them who buy again in the next period;
+    - ``revenue``, ``new_customer_revenue``, ``margin``, ``orders`` over the period's orders.
+
+    - ``start_covered`` / ``end_covered``: 1 when the data reach ``L`` days before the period's
+      start / end (the day of the first order in the data is at least ``L`` days older), else 0: before
+      that nobody can have lapsed yet and the base is cut short, so the base KPIs have no value.
+
+    When the lapse is at least one period long, ``active_end = active_start - lapsed +
+    new_customers + reactivated_customers`` exactly (a customer cannot then both start and lapse
+    within one period).
+
+    Built from :meth:`~kpitools.kpis.compute.QueryContext.customer_periods` (one row per
+    customer and period with orders) joined by date ranges with the window's periods: a row
+    stands for the customer at each period start after it up to their next period with orders,
+    while the row's last order is less than ``L`` days old. So in a breakdown by segment a
+    customer of the base (active, lapsed) is counted in the segment of the last period they
+    bought in before the date (a churned customer in the segment of their last purchase), the
+    period's buyers in their segment of the period.
     """
-    if ctx.by == "product_line":
-        # by the orders' product line: a customer buying on two lines counts on both, and
-        # "new" means new to that line
-        cp = ctx.customer_periods(by_line=True)
-        cp = cp.filter(cp.period >= ctx.start)
-        keys = {"period": cp.period, "dim": cp.product_line.fill_null("(unknown)")}
+    lapse = ibis.interval(days=ctx.lapse_days)
+    by_line = ctx.by == "product_line"
+    cp = ctx.customer_periods(by_line=by_line)
+    # the data's first order: a date is covered once the data reach a full lapse before it
+    cp = cp.mutate(data_start=cp.first_order.min().over(ibis.window()).truncate("D"))
+    cp = cp.filter(cp.last_order + lapse >= ctx.start)
+    grid = period_grid(ctx).rename(grid_period="period", grid_end="period_end")
+    s, e = grid.grid_period, grid.grid_end
+    j = cp.join(
+        grid,
+        (cp.period < e)
+        & (cp.last_order + lapse >= s)
+        & (cp.next_period.isnull() | (cp.next_period >= s)),
+    )
+    s, e = j.grid_period, j.grid_end
+    lapse_at = j.last_order + lapse  # the last instant this row keeps the customer active
+    latest_before_start = (j.period < s) & (j.next_period.isnull() | (j.next_period >= s))
+    latest_before_end = j.next_period.isnull() | (j.next_period >= e)  # j.period < e: the join
+    at_start = latest_before_start & (lapse_at >= s)
+    j = j.mutate(
+        own=j.period == s,
+        at_start=at_start,
+        at_end=latest_before_end & (lapse_at >= e),
+        lapsed=at_start & (lapse_at < e) & (j.next_first.isnull() | (j.next_first > lapse_at)),
+    )
+    if by_line:
+        keys = {"period": j.grid_period, "dim": j.product_line.fill_null("(unknown)")}
+    elif ctx.by == "segment":
+        keys = {"period": j.grid_period, "dim": j.segment}
+    elif ctx.by is not None:
+        j, keys = ctx.grouped(j, "grid_period")
     else:
-        cp = ctx.customer_segments()
-        keys = {"period": cp.period}
-        if ctx.by == "segment":
-            keys["dim"] = cp.segment
-        elif ctx.by is not None:
-            cp, keys = ctx.grouped(cp, "period")
-    return cp.group_by(**keys).aggregate(
-        n_rows=cp.count(),
-        active_customers=cp.count(),
-        new_customers=flag(cp.segment == "new"),
-        reactivated_customers=flag(cp.segment == "reactivated"),
-        steady_customers=flag(cp.segment == "steady"),
-        retained_next=flag(cp.next_period == cp.period + ctx.step),
-        revenue=cp.revenue.sum(),
-        new_customer_revenue=ibis.ifelse(cp.segment == "new", cp.revenue, 0).sum(),
-        margin=cp.margin.sum(),
-        orders=cp.orders.sum(),
+        keys = {"period": j.grid_period}
+    own = j.own
+    # "no data" (n_rows 0): no order at all in the period for the brand or line; a group of a
+    # breakdown has data when any customer of the base falls in it
+    n_rows = flag(own) if ctx.by is None else j.count()
+    return j.group_by(**keys).aggregate(
+        n_rows=n_rows,
+        start_covered=ibis.ifelse(j.grid_period - lapse >= j.data_start, 1, 0).max(),
+        end_covered=ibis.ifelse(j.grid_end - lapse >= j.data_start, 1, 0).max(),
+        buyers=flag(own),
+        active_customers=flag(own),
+        active_start=flag(j.at_start),
+        active_end=flag(j.at_end),
+        lapsed=flag(j.lapsed),
+        new_customers=flag(own & (j.segment == "new")),
+        reactivated_customers=flag(own & (j.segment == "reactivated")),
+        steady_customers=flag(own & (j.segment == "steady")),
+        retained_next=flag(own & (j.next_period == j.period + ctx.step)),
+        revenue=j.revenue.sum(where=own),
+        new_customer_revenue=ibis.ifelse(own & (j.segment == "new"), j.revenue, 0).sum(),
+        margin=j.margin.sum(where=own),
+        orders=j.orders.sum(where=own),
     )
 
 

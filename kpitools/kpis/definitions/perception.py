@@ -112,26 +112,85 @@ def social_measure(ctx):
     )
 
 
-@kpi("retention_rate")
-def retention_rate(m):
-    """Customers active (at least one order) in both the previous period and this one, divided
-    by customers active in the previous period."""
-    return safe_div(m["retained_next"].shift(1), m["active_customers"].shift(1))
+def _covered(series, m, column: str):
+    """``series`` where the data cover a full lapse before the date (``m[column]`` is 1), NaN
+    elsewhere: the customer base KPIs are undefined before that."""
+    return series.astype("float64").where(m[column] > 0)
 
 
 @kpi("churn_rate")
 def churn_rate(m):
-    """1 - retention rate: customers active in the previous period with no order in this one,
-    divided by customers active in the previous period."""
-    prev = m["active_customers"].shift(1)
-    return safe_div(prev - m["retained_next"].shift(1), prev)
+    """Lapse churn: customers active at the start of the period who lapsed during it, divided
+    by the customers active at the start (0-1).
+
+    *Active* at a date: ordered in the ``settings.lapse_days`` days (default 365) before it;
+    a customer *lapses* when that many days pass after an order without another one. A customer
+    who lapsed and came back within the same period counts as lapsed (and as reactivated).
+
+    No value for a period that starts less than ``settings.lapse_days`` after the first order
+    in the data (the base is then cut short and nobody can have lapsed yet).
+
+    Requires ``orders.customer_id``, ``orders.ordered_at``. Measure columns: ``lapsed``,
+    ``active_start``, ``start_covered``.
+    """
+    return _covered(safe_div(m["lapsed"], m["active_start"]), m, "start_covered")
+
+
+@kpi("retention_rate")
+def retention_rate(m):
+    """Customer retention rate: 1 - :func:`churn_rate`, the share of the customers active at the
+    start of the period who did not lapse during it (0-1). This is the formula.
+
+    The customer retention rate identity ``(active at end - new - reactivated) / active at
+    start`` equals it exactly when the lapse is at least one period long (tested on fixtures):
+    *new* customers placed their first order ever in the period, *reactivated* ones ordered in
+    it more than ``settings.lapse_days`` days after their previous order (a customer who lapsed
+    in the period and came back before its end is both lapsed and reactivated).
+
+    Measure columns: ``lapsed``, ``active_start``, ``start_covered``.
+    """
+    return _covered(1.0 - safe_div(m["lapsed"], m["active_start"]), m, "start_covered")
+
+
+@kpi("active_customers")
+def active_customers(m):
+    """Customers active at the end of the period: with an order in the ``settings.lapse_days``
+    days (default 365) before it (count).
+
+    No value while the data do not reach ``settings.lapse_days`` before the period's end.
+
+    Measure columns: ``active_end``, ``end_covered``.
+    """
+    return _covered(m["active_end"], m, "end_covered")
+
+
+@kpi("lapsed_customers")
+def lapsed_customers(m):
+    """Customers active at the start of the period who lapsed during it (``settings.lapse_days``
+    passed after their last order without another one): the numerator of :func:`churn_rate`
+    (count).
+
+    Measure columns: ``lapsed``, ``start_covered``.
+    """
+    return _covered(m["lapsed"], m, "start_covered")
+
+
+@kpi("repeat_purchase_rate")
+def repeat_purchase_rate(m):
+    """Customers who ordered in the previous period and ordered again in this one, divided by
+    the customers who ordered in the previous period (0-1): "bought again in the following
+    period" (this was ``retention_rate`` before the lapse rule).
+
+    Measure columns: ``retained_next``, ``buyers`` (of the previous period).
+    """
+    return safe_div(m["retained_next"].shift(1), m["buyers"].shift(1))
 
 
 @kpi("avg_margin_per_customer")
 def avg_margin_per_customer(m):
     """Sum of ``orders.revenue - orders.cost`` over orders of the period, divided by the
     customers with at least one order in the period (currency units)."""
-    return safe_div(m["margin"], m["active_customers"])
+    return safe_div(m["margin"], m["buyers"])
 
 
 @kpi("nps")

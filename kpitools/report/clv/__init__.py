@@ -39,7 +39,13 @@ from .sections import (
     show_clv_section,
     show_clv_summary,
 )
-from .text import CALIBRATION_TOLERANCE, calibration_text, not_fitted_text, simple_sentence
+from .text import (
+    CALIBRATION_TOLERANCE,
+    calibration_text,
+    churn_sentence,
+    not_fitted_text,
+    simple_sentence,
+)
 
 __all__ = [
     "CALIBRATION_TOLERANCE",
@@ -61,4 +67,5 @@ __all__ = [
     "show_clv_section",
     "show_clv_summary",
     "simple_sentence",
+    "churn_sentence",
 ]

@@ -19,7 +19,15 @@ from ..i18n import t
 from ..tables import Html, header_html
 from ..templating import render
 from .text import calibration_text as _calibration_text
-from .text import count, group_label, money, not_fitted_text, pct, simple_sentence
+from .text import (
+    churn_sentence,
+    count,
+    group_label,
+    money,
+    not_fitted_text,
+    pct,
+    simple_sentence,
+)
 
 __all__ = [
     "at_risk_html",
@@ -107,7 +115,11 @@ def clv_summary_html(report: ClvReport) -> Markup:
         ),
     ]
     return render(
-        "clv/summary.html", not_fitted=None, tiles=tiles, sentence=simple_sentence(report)
+        "clv/summary.html",
+        not_fitted=None,
+        tiles=tiles,
+        sentence=simple_sentence(report),
+        churn=churn_sentence(report),
     )
 
 

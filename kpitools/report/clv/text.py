@@ -18,6 +18,7 @@ from ..i18n import locale_of, segment_name, t
 __all__ = [
     "CALIBRATION_TOLERANCE",
     "calibration_text",
+    "churn_sentence",
     "count",
     "group_label",
     "money",
@@ -104,7 +105,7 @@ def simple_sentence(report: ClvReport, locale: str | None = None) -> str:
         return t("clv.simple_missing", loc, reason=reason)
     model = report.mean_clv_active
     text = t(
-        "clv.simple_sentence",
+        "churn.simple_sentence",
         loc,
         margin=money(report, s.avg_margin_per_month, loc),
         churn=pct(report, s.churn_per_month, loc),
@@ -115,8 +116,50 @@ def simple_sentence(report: ClvReport, locale: str | None = None) -> str:
     if model is None or not model > 0:
         return text
     ratio = s.clv / model
-    key = "simple_lower" if ratio < 0.8 else "simple_higher" if ratio > 1.25 else "simple_agree"
-    return f"{text} {t(f'clv.{key}', loc)}"
+    key = (
+        "churn.simple_lower"
+        if ratio < 0.8
+        else "churn.simple_higher"
+        if ratio > 1.25
+        else "clv.simple_agree"
+    )
+    return f"{text} {t(key, loc)}"
+
+
+def churn_sentence(report: ClvReport, locale: str | None = None) -> str:
+    """Customers lost in the period: the lapse churn of the scorecard and, beside it, the
+    customers the fitted purchase model expects to have been lost (``churn.*`` messages)."""
+    loc = locale_of(report, locale)
+    s = report.simple
+    parts = []
+    if s.current_lapsed is not None and s.current_churn is not None:
+        parts.append(
+            t(
+                "churn.sentence",
+                loc,
+                lapsed=count(report, s.current_lapsed, loc),
+                lapse_rate=pct(report, s.current_churn, loc),
+                lapse_days=count(report, report.lapse_days, loc),
+            )
+        )
+    m = report.model_churn
+    if m is not None and m.rate is not None:
+        per_month = ""
+        if m.grain != "month" and m.rate_per_month is not None:
+            per_month = t("churn.per_month", loc, rate=pct(report, m.rate_per_month, loc))
+        parts.append(
+            t(
+                "churn.model_sentence",
+                loc,
+                expected=count(report, m.expected_lost, loc),
+                alive=count(report, m.expected_alive_start, loc),
+                model_rate=pct(report, m.rate, loc),
+                per_month=per_month,
+            )
+        )
+    elif report.ok:
+        parts.append(t("churn.model_missing", loc))
+    return " ".join(parts)
 
 
 def calibration_text(report: ClvReport, locale: str | None = None) -> str:
