@@ -58,6 +58,7 @@ TRUTH_TABLES = {
     },
     "demo_truth_product_lines": {"brand", "product_line", "margin_rate"},
     "demo_truth_touch_response": {"touch_number", "response_probability"},
+    "demo_truth_customer_lives": {"customer_id", "brand", "life", "start_month", "lost_at"},
 }
 
 

@@ -87,7 +87,9 @@ def test_rates_per_campaign(march_by_campaign):
 
 def test_totals_equal_the_funnel_kpis(duck, march_by_campaign):
     db, params = duck
-    sc = compute_kpis(db, params, "2025-03", kpis=list(FUNNEL_KPIS.values()) + ["attributed_campaign_revenue"])
+    sc = compute_kpis(
+        db, params, "2025-03", kpis=list(FUNNEL_KPIS.values()) + ["attributed_campaign_revenue"]
+    )
     # matured cohort KPIs (purchase, response) show March's campaigns in April's report
     april = compute_kpis(db, params, "2025-04", kpis=list(FUNNEL_KPIS.values()))
     total = Funnel(march_by_campaign, resolve_period(db, params, "2025-03"), "campaign").total()

@@ -9,6 +9,7 @@ import string
 from pathlib import Path
 
 import pytest
+import yaml
 
 import kpitools
 from kpitools.locales import DEFAULT_LOCALE, LOCALES
@@ -94,3 +95,10 @@ def test_every_message_id_named_in_templates_exists():
     known = set(catalogue(DEFAULT_LOCALE))
     unknown = sorted(f"{f}: {m}" for f, m in template_msgids() if m not in known)
     assert not unknown, "\n".join(unknown)
+
+
+def test_a_key_written_twice_in_one_file_is_refused():
+    from kpitools.report.i18n import CatalogueError, _UniqueKeyLoader
+
+    with pytest.raises(CatalogueError, match="'kpi.x.name' declared twice"):
+        yaml.load("kpi.x.name: A\nkpi.y.name: B\nkpi.x.name: C\n", Loader=_UniqueKeyLoader)

@@ -52,6 +52,7 @@ import pandas as pd
 import pytest
 from helpers import make_db, write_params
 
+from kpitools.catalogue import UNBOUNDED_RATIOS
 from kpitools.data.sources import connect
 from kpitools.errors import ParamsError
 from kpitools.kpis.compute import QueryContext, _fetch_measure, compute_kpis, window_for
@@ -358,6 +359,17 @@ def test_programme_kpi_formulas_read_the_frame():
 # -- headline and objectives ------------------------------------------------------------------
 
 
+def _share(kid: str) -> bool:
+    return get_kpi(kid).unit == "ratio" and kid not in UNBOUNDED_RATIOS
+
+
+def _target(kid: str) -> float:
+    lower = get_kpi(kid).direction == "lower"
+    if _share(kid):
+        return 0.1 if lower else 0.4
+    return 0.5 if lower else 2
+
+
 def test_every_new_kpi_is_a_valid_headline_and_objective_kpi(tmp_path):
     data = {
         "brand": "acme",
@@ -372,8 +384,9 @@ def test_every_new_kpi_is_a_valid_headline_and_objective_kpi(tmp_path):
                 "id": f"o-{kid}",
                 "title": kid,
                 "kpi": kid,
-                "baseline": {"value": 1, "date": "2025-01-01"},
-                "target": {"value": 0.5 if get_kpi(kid).direction == "lower" else 2},
+                # a share is written as a fraction: 0.2 -> 0.4 (or 0.1 for a lower-is-better)
+                "baseline": {"value": 0.2 if _share(kid) else 1, "date": "2025-01-01"},
+                "target": {"value": _target(kid)},
                 "deadline": "2025-12-31",
             }
             for kid in NEW_KPIS

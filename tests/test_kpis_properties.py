@@ -136,8 +136,6 @@ def _problems(r, tables) -> list[str]:
     return [f"{k.id} ({k.unit}): {p}" for p in out]
 
 
-
-
 # No shrinking: every example computes the whole scorecard (about a second), so shrinking a
 # failure would take minutes; the failing tables (8 rows at most each) are printed as drawn,
 # and every KPI that breaks a property is listed at once. One test per grain (13 examples

@@ -66,6 +66,10 @@ from .compute import (
     QueryContext,
     Scorecard,
     _fetch_measure,
+    _measure_context,
+    latest_mature_cohort,
+    maturity_days,
+    measure_scope,
     resolve_period,
     window_for,
 )
@@ -130,7 +134,8 @@ RATIO_KPIS: dict[str, tuple[str, str]] = {
     "lead_response_target_rate": ("contacted_in_target", "leads"),
     "touches_to_convert": ("touches", "converted_leads"),
     "close_rate": ("won_opportunities", "closed_opportunities"),
-    "renewal_rate": ("renewals_won", "renewals_closed"),
+    "renewal_rate": ("renewals_renewed", "renewals_due"),
+    "churn_rate": ("lapsed", "active_start"),
     "average_deal_size": ("won_amount", "won_with_amount"),
     "calls_per_opportunity": ("opportunity_calls", "closed_opportunities"),
     "same_day_closure_rate": ("same_day", "cases_resolved"),
@@ -782,7 +787,14 @@ def compute_kpi_drivers(
     k = get_kpi(kpi_id)
     if any(not db.has(t) for t in k.tables):
         return None
+    days = maturity_days(k, params)
+    if days is not None:
+        # a matured KPI is judged on its latest final cohort: decompose that cohort's change
+        # (against the cohort before it and the one a year before), never an immature value
+        period = latest_mature_cohort(period, days)
     ctx = _context(db, params, period)
+    # the scorecard's scope: a brand-wide KPI of a product-line report is the brand's
+    ctx = _measure_context(ctx, measure_scope(db, k.measure))
     try:
         brand = _fetch_measure(ctx, k.measure)
     except MissingTableError:

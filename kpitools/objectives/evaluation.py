@@ -46,6 +46,8 @@ def _scope(scorecard: Scorecard, kpi_id: str) -> Scope | None:
     """The KPI result's scope (None when absent or in a brand report)."""
     r = scorecard.results.get(kpi_id)
     return None if r is None else r.scope
+
+
 def _cohort(scorecard: Scorecard, kpi_id: str) -> tuple[Period | None, int | None]:
     """The cohort a matured KPI's value describes, and its window in days ((None, None) for a
     KPI final at the end of its period). The objective is judged on that cohort, its target

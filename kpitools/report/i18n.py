@@ -25,6 +25,22 @@ class CatalogueError(KpitoolsError):
     """A message id is missing from the catalogue, or a catalogue file is malformed."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key written twice in one file (PyYAML keeps the last
+    one silently, so a stale translation would hide behind a newer one)."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise CatalogueError(
+                    f"{key!r} declared twice (line {key_node.start_mark.line + 1})"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @cache
 def catalogue(locale: str) -> dict[str, str]:
     """Every message of ``locale``: ``{message id: text}``.
@@ -41,7 +57,10 @@ def catalogue(locale: str) -> dict[str, str]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
             continue
-        doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        try:
+            doc = yaml.load(entry.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+        except CatalogueError as exc:
+            raise CatalogueError(f"locales/{locale}/{entry.name}: {exc}") from None
         if not isinstance(doc, dict):
             raise CatalogueError(f"locales/{locale}/{entry.name}: expected a mapping")
         for key, text in doc.items():

@@ -160,8 +160,6 @@ def opportunities_measure(ctx):
         created_opportunities=flag(created_in),
         closed_opportunities=flag(closed_in),
         won_opportunities=flag(won_in),
-        renewals_closed=flag(closed_in & renewal),
-        renewals_won=flag(won_in & renewal),
         won_amount=ibis.ifelse(known_amount, t.amount, 0.0).sum(),
         new_business_amount=ibis.ifelse(known_amount & ~renewal, t.amount, 0.0).sum(),
         new_business_with_amount=flag(known_amount & ~renewal),
