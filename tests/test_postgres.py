@@ -189,7 +189,11 @@ def _kpis_march(sc):
 
 
 def _marketing_march(sc):
-    march = _module("test_kpis_marketing").MARCH
+    # matured cohort KPIs (purchase, response) of March's campaigns are final in a later report
+    # (checked on DuckDB in test_kpis_marketing; here PostgreSQL equals DuckDB on them)
+    march = {
+        k: v for k, v in _module("test_kpis_marketing").MARCH.items() if not sc[k].kpi.matures
+    }
     assert {k: sc.value(k) for k in march} == pytest.approx(march)
 
 
@@ -336,7 +340,9 @@ def test_march_values_match_the_hand_computation(tmp_path, pg_env):
     assert sc["retention_rate"].status == "no_data"
     assert sc["churn_rate"].status == "no_data"
     assert sc.value("repeat_purchase_rate") == pytest.approx(2 / 3)
-    assert sc.value("lead_conversion_rate") == pytest.approx(0.5)
+    # lead conversion is a matured cohort: March is provisional in March (l4 converts on 2
+    # April), final in the June report (tests/test_kpis.py)
+    assert sc["lead_conversion_rate"].provisional == pytest.approx(0.25)
     assert sc.value("nps") == pytest.approx(40.0)
     assert sc["revenue"].previous == pytest.approx(330)
     assert sc["revenue"].year_ago == pytest.approx(70)

@@ -497,6 +497,12 @@ SAME_ON_THE_DEMO = {
     # 0 in both in the period; in its one month with unsubscriptions (August 2025) the only
     # campaign was a machines one, the same members in both reports: the same all through
     "unsubscribe_rate": "0 in both",
+    # matured cohorts and small counts: the latest final cohort of campaign responses (August
+    # 2025) holds one campaign, a machines one; the renewals due in November 2025 and those won
+    # in December 2025 are all machine contracts (the brand has 1-2 renewals a month)
+    "campaign_response_rate": "August's only campaign is a machines one",
+    "renewal_rate": "November's renewals due are all machine contracts",
+    "renewal_amount": "December's renewals won are all machine contracts",
 }
 #: of those, the ones whose whole trend is the brand's too
 SAME_THROUGHOUT = {"unsubscribe_rate"}
@@ -547,3 +553,22 @@ def test_demo_line_report_differs_on_line_kpis_and_repeats_brand_wide_ones(demo_
         assert line[k].scope == Scope.LINE
     assert line["nps"].scope == Scope.LINE
     assert sum(s == Scope.BRAND for s in scoped.values()) < len(scoped) / 4
+
+
+def test_demo_line_programme_kpis_equal_the_line_roi_report(demo_database):
+    """The registry's programme ROI of a product-line report shares brand-wide campaigns' cost
+    by targeted members exactly as the ROI report does: one programme ROI per report."""
+    from kpitools.roi import analyse_campaigns
+
+    params = load_params("params/castello-machines.yaml")
+    params = params.model_copy(
+        update={"source": params.source.model_copy(update={"path": str(demo_database)})}
+    )
+    with connect(params) as db:
+        card = compute_kpis(db, params, kpis=["programme_roi", "incremental_margin"])
+        report = analyse_campaigns(db, params, card.period)
+    assert report.programme is not None
+    assert card.value("programme_roi") == pytest.approx(report.programme.roi, rel=1e-9)
+    assert card.value("incremental_margin") == pytest.approx(
+        report.programme.incremental_margin, rel=1e-9
+    )

@@ -39,7 +39,12 @@ from kpitools.kpis.definitions.common import safe_div
 from kpitools.kpis.registry import kpi, measure
 from kpitools.periods import TREND_LENGTH, YEAR_LAG, Period
 from kpitools.roi.campaign import analyse_campaign
-from kpitools.roi.outcomes import load_campaign_outcomes, load_campaigns, programme_window
+from kpitools.roi.outcomes import (
+    line_cost_shares,
+    load_campaign_outcomes,
+    load_campaigns,
+    programme_window,
+)
 
 __all__ = ["ESTIMATE_COLUMNS", "campaign_estimates", "programme_by_period"]
 
@@ -78,6 +83,13 @@ def campaign_estimates(db, params, start: pd.Timestamp, end: pd.Timestamp) -> pd
     campaigns = load_campaigns(db, period=(start, end))
     if campaigns.empty:
         return pd.DataFrame(columns=list(ESTIMATE_COLUMNS))
+    # a product-line report: a brand-wide campaign's set-up cost is shared by targeted members,
+    # exactly as in the ROI report (kpitools.roi.analysis), so both show the same programme ROI
+    shares = line_cost_shares(db, campaigns)
+    if shares is not None and len(shares):
+        campaigns = campaigns.merge(
+            shares.drop(columns="n_treated_brand"), on="campaign_id", how="left"
+        )
     outcomes = load_campaign_outcomes(db, params, campaign_ids=campaigns["campaign_id"].tolist())
     last = db.table("orders").ordered_at.max().execute()
     data_end = None
