@@ -191,9 +191,7 @@ def _kpis_march(sc):
 def _marketing_march(sc):
     # matured cohort KPIs (purchase, response) of March's campaigns are final in a later report
     # (checked on DuckDB in test_kpis_marketing; here PostgreSQL equals DuckDB on them)
-    march = {
-        k: v for k, v in _module("test_kpis_marketing").MARCH.items() if not sc[k].kpi.matures
-    }
+    march = {k: v for k, v in _module("test_kpis_marketing").MARCH.items() if not sc[k].kpi.matures}
     assert {k: sc.value(k) for k in march} == pytest.approx(march)
 
 
