@@ -15,9 +15,12 @@ from pathlib import Path
 
 import ibis
 from ibis.backends import BaseBackend
+from sqlglot import exp
 
 from ..errors import ContractError, DataSourceError, MissingTableError
 from ..params import BrandParams, SourceParams
+from ..params.brand import ColumnMapping, CsvDialect
+from ..params.expressions import expression_columns, parse_expression
 from ..schema import TABLES
 from .contracts import ContractProblem, check_schema, check_values, conform
 
@@ -47,8 +50,11 @@ class Database:
         brand: str | None = None,
         product_lines: Iterable[str] = (),
         description: str = "",
+        files: dict[str, Path] | None = None,
     ) -> None:
         self.con = con
+        #: canonical table → the file it was read from (csv and parquet sources)
+        self.files = dict(files or {})
         self.source = source
         self.brand = brand
         self.product_lines = tuple(product_lines or ())
@@ -101,22 +107,31 @@ class Database:
             raise MissingTableError(name)
         spec = TABLES[name]
         t = self.con.table(self._physical_name(name))
+        mapped = self._mapped_select(name, t)
+        if mapped is not None:
+            t, renames = mapped
+        else:
+            t, renames = self._renamed(name, t)
+        problems = check_schema(spec, t.schema(), source_names=renames)
+        if problems:
+            raise ContractError(problems)
+        t = conform(spec, t)
+        self._cache[name] = t
+        return t
+
+    def _where(self, name: str) -> str:
+        """The user's file or table behind canonical table ``name``, for messages."""
+        f = self.files.get(name)
+        return f"file {f.name}" if f is not None else f"table '{self._physical_name(name)}'"
+
+    def _renamed(self, name: str, t: ibis.Table) -> tuple[ibis.Table, dict[str, str]]:
+        """Plain renames (the mapping has nothing else), done by Ibis."""
         mapping = self.source.tables.get(name)
-        renames = {}
+        renames: dict[str, str] = {}
         if mapping:
-            for canonical, theirs in mapping.columns.items():
+            for canonical, theirs in mapping.renames().items():
                 if theirs not in t.columns:
-                    raise ContractError(
-                        [
-                            ContractProblem(
-                                name,
-                                canonical,
-                                f"mapped to column '{theirs}', which table "
-                                f"'{self._physical_name(name)}' does not have "
-                                f"(columns: {', '.join(t.columns)})",
-                            )
-                        ]
-                    )
+                    raise ContractError([self._unknown_column(name, canonical, theirs, t)])
                 renames[canonical] = theirs
             if renames:
                 # drop user columns that collide with a canonical name being mapped
@@ -124,12 +139,217 @@ class Database:
                 if clash:
                     t = t.drop(*clash)
                 t = t.rename(renames)
-        problems = check_schema(spec, t.schema(), source_names=renames)
+        return t, renames
+
+    def _unknown_column(
+        self, name: str, canonical: str, theirs: str, t: ibis.Table, *, key: str = "column"
+    ) -> ContractProblem:
+        return ContractProblem(
+            name,
+            canonical,
+            f"source.tables.{name}.columns.{canonical}: {key} '{theirs}' is not a column of "
+            f"{self._where(name)} (columns: {', '.join(t.columns)})",
+        )
+
+    # -- the mapping as one SELECT ----------------------------------------------------------
+    def _mapped_select(self, name: str, t: ibis.Table) -> tuple[ibis.Table, dict[str, str]] | None:
+        """The canonical table as one SQL SELECT over the user's table, or None when plain
+        renames are enough.
+
+        Constants, expressions, date formats and value maps of ``source.tables.<name>.columns``,
+        the default brand (``source.brand``) and, for a CSV, the text columns that must be
+        numbers or dates (decimal comma, thousands mark, ``csv.date_format``) become columns of
+        a SELECT the database runs. Text that does not parse raises a :class:`ContractError`
+        naming the params field, the file, the first offending value and its row.
+        """
+        spec = TABLES[name]
+        mapping = self.source.tables.get(name)
+        columns = mapping.columns if mapping else {}
+        schema = t.schema()
+        src = list(t.columns)
+        is_csv = self.source.kind == "csv"
+        dialect = self.source.dialect(name) if is_csv else CsvDialect()
+        items: dict[str, exp.Expression] = {}
+        renames: dict[str, str] = {}
+        checks: list[tuple[str, str, exp.Expression, exp.Expression]] = []
+        problems: list[ContractProblem] = []
+        special = False
+        field = f"source.tables.{name}.columns"
+        for canonical, cm in columns.items():
+            try:
+                raw = self._raw_value(name, canonical, cm, t)
+            except _MappingProblem as exc:
+                problems.append(exc.problem)
+                continue
+            if cm.column is not None:
+                renames[canonical] = cm.column
+            col = spec.column(canonical)
+            value = raw
+            if cm.format is not None and col.kind == "timestamp":
+                special = True
+                if cm.column is not None and schema[cm.column].is_temporal():
+                    value = exp.cast(raw, "TIMESTAMP")  # already a date: the format is moot
+                else:
+                    value = _strptime(raw, cm.format)
+                    checks.append(
+                        (
+                            canonical,
+                            f"not a date in format {cm.format!r} ({field}.{canonical}.format)",
+                            raw,
+                            value,
+                        )
+                    )
+            elif cm.format is not None:
+                problems.append(
+                    ContractProblem(
+                        name,
+                        canonical,
+                        f"{field}.{canonical}.format: only a date or timestamp "
+                        f"column takes a format; {canonical} is {col.kind}",
+                    )
+                )
+                continue
+            if cm.map is not None:
+                special = True
+                value = _value_map(value, cm)
+            if not cm.is_rename:
+                special = True
+            elif is_csv and schema[cm.column].is_string():
+                parsed = _parse_text(raw, col.kind, dialect)
+                if parsed is not None:
+                    special = True
+                    value = parsed
+                    checks.append((canonical, _dialect_field(name, col.kind), raw, parsed))
+            items[canonical] = value
         if problems:
             raise ContractError(problems)
-        t = conform(spec, t)
-        self._cache[name] = t
-        return t
+        if (
+            self.source.brand is not None
+            and "brand" in spec.column_names
+            and "brand" not in items
+            and "brand" not in src
+        ):
+            special = True
+            items["brand"] = exp.Literal.string(self.source.brand)
+        if is_csv:  # canonical columns read under their own name, as text
+            for col in spec.columns:
+                if col.name in items or col.name not in src or not schema[col.name].is_string():
+                    continue
+                raw = exp.column(col.name, quoted=True)
+                parsed = _parse_text(raw, col.kind, dialect)
+                if parsed is not None:
+                    special = True
+                    items[col.name] = parsed
+                    checks.append((col.name, _dialect_field(name, col.kind), raw, parsed))
+        if not special:
+            return None
+        dialect_name = self._sql_dialect()
+        if checks:
+            self._check_parsing(name, checks, dialect_name)
+        select = [v.as_(c, quoted=True) for c, v in items.items()]
+        select += [exp.column(c, quoted=True) for c in src if c not in items]
+        query = exp.select(*select).from_(exp.table_(self._physical_name(name), quoted=True))
+        sql = query.sql(dialect=dialect_name)
+        try:
+            mapped = self.con.sql(sql)
+        except Exception as exc:
+            raise ContractError(
+                [
+                    ContractProblem(
+                        name,
+                        None,
+                        f"{field}: the database cannot run the mapping of "
+                        f"{self._where(name)}: {_first_line(exc)}",
+                    )
+                ]
+            ) from None
+        return mapped, renames
+
+    def _raw_value(self, name: str, canonical: str, cm: ColumnMapping, t: ibis.Table):
+        """The SQL expression of a column mapping before any format or value map."""
+        if cm.column is not None:
+            if cm.column not in t.columns:
+                raise _MappingProblem(self._unknown_column(name, canonical, cm.column, t))
+            return exp.column(cm.column, quoted=True)
+        if "value" in cm.model_fields_set:
+            return exp.null() if cm.value is None else exp.convert(cm.value)
+        assert cm.expr is not None  # ColumnMapping validation: exactly one of the three
+        tree = parse_expression(cm.expr)
+        for c in expression_columns(tree):
+            if c not in t.columns:
+                raise _MappingProblem(
+                    self._unknown_column(name, canonical, c, t, key="expr refers to column")
+                )
+        tree = tree.copy()
+        for node in tree.find_all(exp.Column):  # quote: user names may be keywords or mixed case
+            node.this.set("quoted", True)
+        return exp.paren(tree)
+
+    def _sql_dialect(self) -> str:
+        name = getattr(self.con, "name", "duckdb")
+        return {
+            "postgres": "postgres",
+            "mysql": "mysql",
+            "sqlite": "sqlite",
+            "mssql": "tsql",
+            "snowflake": "snowflake",
+            "bigquery": "bigquery",
+            "trino": "trino",
+            "oracle": "oracle",
+            "clickhouse": "clickhouse",
+            "datafusion": "duckdb",
+        }.get(name, "duckdb")
+
+    def _check_parsing(self, name: str, checks, dialect_name: str) -> None:
+        """Raise a ContractError when text that should parse does not, with the first
+        offending value and its row (1 = first data row of the file)."""
+        if dialect_name != "duckdb":  # row numbers of a scan: DuckDB only
+            return
+        rn = exp.Window(this=exp.RowNumber()).as_("__row")
+        inner = exp.select(
+            rn,
+            *[
+                e
+                for i, (_, _, raw, parsed) in enumerate(checks)
+                for e in (exp.cast(raw, "VARCHAR").as_(f"r{i}"), parsed.as_(f"p{i}"))
+            ],
+        ).from_(exp.table_(self._physical_name(name), quoted=True))
+        aggs = []
+        for i in range(len(checks)):
+            bad = f"r{i} IS NOT NULL AND p{i} IS NULL"
+            aggs += [
+                f"count(*) FILTER (WHERE {bad}) AS n{i}",
+                f"arg_min(r{i}, __row) FILTER (WHERE {bad}) AS v{i}",
+                f"min(__row) FILTER (WHERE {bad}) AS w{i}",
+            ]
+        sql = f"SELECT {', '.join(aggs)} FROM ({inner.sql(dialect='duckdb')}) AS scan"
+        try:
+            row = self.con.raw_sql(sql).fetchone()
+        except Exception as exc:
+            raise ContractError(
+                [
+                    ContractProblem(
+                        name,
+                        None,
+                        f"source.tables.{name}: cannot read {self._where(name)}: "
+                        f"{_first_line(exc)}",
+                    )
+                ]
+            ) from None
+        problems = []
+        for i, (canonical, what, _, _) in enumerate(checks):
+            n, value, where = row[3 * i : 3 * i + 3]
+            if n:
+                more = f" ({n} rows in all)" if n > 1 else ""
+                problems.append(
+                    ContractProblem(
+                        name,
+                        canonical,
+                        f"{self._where(name)}, row {where}: {value!r} is {what}{more}",
+                    )
+                )
+        if problems:
+            raise ContractError(problems)
 
     def carries_line(self, name: str) -> bool:
         """Whether canonical table ``name`` has a product line *in this source*.
@@ -151,8 +371,12 @@ class Database:
         carries = spec.product_line and self.has(name)
         if carries and spec.column("product_line").optional:
             mapping = self.source.tables.get(name)
-            theirs = (mapping.columns.get("product_line") if mapping else None) or "product_line"
-            carries = theirs in self.con.table(self._physical_name(name)).columns
+            how = mapping.columns.get("product_line") if mapping else None
+            if how is None or how.is_rename:
+                theirs = how.column if how is not None else "product_line"
+                carries = theirs in self.con.table(self._physical_name(name)).columns
+            else:  # a constant, an expression or a mapped column: read what it gives
+                carries = True
             if carries:
                 t = self.brand_table(name)
                 carries = bool(t.product_line.notnull().any().execute())
@@ -228,7 +452,7 @@ class Database:
         self.close()
 
 
-def _open(source: SourceParams, base_dir: Path) -> BaseBackend:
+def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, Path]]:
     if source.kind == "sql":
         try:
             url = source.resolved_url()
@@ -237,7 +461,7 @@ def _open(source: SourceParams, base_dir: Path) -> BaseBackend:
                 f"source.url needs environment variable {exc.args[0]}, which is not set"
             ) from None
         try:
-            return ibis.connect(url)
+            return ibis.connect(url), {}
         except Exception as exc:
             # never echo the URL: it may hold a credential
             raise DataSourceError(
@@ -256,51 +480,169 @@ def _open(source: SourceParams, base_dir: Path) -> BaseBackend:
                 + (" (create the demo with: kpitools demo-data)" if "demo" in path.name else "")
             )
         try:
-            return ibis.duckdb.connect(str(path), read_only=True)
+            return ibis.duckdb.connect(str(path), read_only=True), {}
         except Exception as exc:
             raise DataSourceError(f"source.path: cannot open DuckDB file {path}: {exc}") from None
     if not path.is_dir():
         raise DataSourceError(f"source.path: folder {path} does not exist")
     con = ibis.duckdb.connect()
-    reader = con.read_parquet if source.kind == "parquet" else con.read_csv
     ext = ".parquet" if source.kind == "parquet" else ".csv"
+    files: dict[str, Path] = {}
     for name in TABLES:
         mapping = source.tables.get(name)
         stem = (mapping.table if mapping and mapping.table else None) or name
         f = path / (stem if stem.endswith(ext) else stem + ext)
         if not f.is_file():
             continue
-        t = reader(str(f), table_name=stem)
-        if source.kind == "csv":
-            _retype_csv(con, t, f, stem, TABLES[name], mapping)
-    return con
+        files[name] = f
+        if source.kind == "parquet":
+            try:
+                con.read_parquet(str(f), table_name=stem)
+            except Exception as exc:
+                raise DataSourceError(
+                    f"{f}: cannot read this Parquet file: {_first_line(exc)}"
+                ) from None
+            continue
+        dialect = source.dialect(name)
+        options = csv_options(dialect)
+        try:
+            t = con.read_csv(str(f), table_name=stem, **options)
+            t.head(1).execute()  # the sniffer and the first rows, now rather than mid-report
+        except Exception as exc:
+            where = f"source.tables.{name}.csv" if mapping and mapping.csv else "source.csv"
+            raise DataSourceError(
+                f"{f}: cannot read this CSV ({_first_line(exc)}); set {where}: "
+                "delimiter, quote, header, encoding, decimal, date_format"
+            ) from None
+        _retype_csv(con, t, f, stem, TABLES[name], mapping, options)
+    return con, files
+
+
+#: encodings DuckDB's CSV reader knows without an extension
+_DUCKDB_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf-16": "utf-16",
+    "latin-1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "cp1252": "latin-1",
+    "windows-1252": "latin-1",
+}
+
+
+def csv_options(dialect: CsvDialect) -> dict:
+    """DuckDB ``read_csv`` options of a CSV dialect (keys not given are sniffed).
+
+    The thousands mark has no DuckDB option: a column with one reads as text and
+    :meth:`Database._mapped_select` turns it into a number in the query.
+    """
+    out: dict = {}
+    if dialect.delimiter is not None:
+        out["delim"] = dialect.delimiter
+    if dialect.quote is not None:
+        out["quote"] = dialect.quote
+    if dialect.header is not None:
+        out["header"] = dialect.header
+    if dialect.encoding is not None:
+        out["encoding"] = _DUCKDB_ENCODINGS[dialect.encoding]
+    if dialect.decimal is not None and dialect.thousands is None:
+        out["decimal_separator"] = dialect.decimal
+    if dialect.date_format is not None:
+        out["dateformat"] = dialect.date_format
+        out["timestampformat"] = dialect.date_format
+    return out
 
 
 _CSV_TYPES = {"timestamp": "TIMESTAMP", "float": "DOUBLE", "int": "BIGINT", "boolean": "BOOLEAN"}
 
 
-def _retype_csv(con, t, f: Path, stem: str, spec, mapping) -> None:
+def _retype_csv(con, t, f: Path, stem: str, spec, mapping, options: dict) -> None:
     """Read a CSV again with the canonical types of its columns that came out as text.
 
     A column that is empty in every row (say ``unsubscribed_at`` when nobody unsubscribed)
     is sniffed as text; with its declared type it reads as NULLs of the right type. If the
-    values really are not of that type, the sniffed table is kept and the contract check
-    names the column and the types.
+    values really are not of that type, the sniffed table is kept and the mapping
+    (:meth:`Database._mapped_select`) parses them or names the first that does not parse.
     """
-    names = mapping.columns if mapping else {}
+    names = mapping.renames() if mapping else {}
     types = {}
     for col in spec.columns:
+        how = mapping.columns.get(col.name) if mapping else None
+        if how is not None and not how.is_rename:
+            continue  # read by a format, a map or an expression
         theirs = names.get(col.name, col.name)
         if col.kind in _CSV_TYPES and theirs in t.columns and t[theirs].type().is_string():
             types[theirs] = _CSV_TYPES[col.kind]
     if not types:
         return
     try:
-        typed = con.read_csv(str(f), table_name=stem, types=types)
+        typed = con.read_csv(str(f), table_name=stem, types=types, **options)
         # read the typed columns themselves (a bare count would skip parsing them)
         typed.aggregate(**{f"n{i}": typed[c].count() for i, c in enumerate(types)}).execute()
-    except Exception:  # real text in a typed column: leave it to the contract check
-        con.read_csv(str(f), table_name=stem)
+    except Exception:  # real text in a typed column: leave it to the mapping
+        con.read_csv(str(f), table_name=stem, **options)
+
+
+class _MappingProblem(Exception):
+    def __init__(self, problem: ContractProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _strptime(raw: exp.Expression, fmt: str) -> exp.Expression:
+    """Text → timestamp with a strptime format; NULL where it does not match."""
+    return exp.StrToTime(this=exp.cast(raw, "VARCHAR"), format=exp.Literal.string(fmt), safe=True)
+
+
+def _value_map(value: exp.Expression, cm: ColumnMapping) -> exp.Expression:
+    """``CASE value WHEN 'Web' THEN 'web' ... ELSE default END`` (else the value itself)."""
+    text = exp.cast(value, "VARCHAR")
+    case = exp.Case(this=text)
+    for k, v in (cm.map or {}).items():
+        case = case.when(exp.Literal.string(str(k)), exp.null() if v is None else exp.convert(v))
+    if "default" in cm.model_fields_set:
+        default = exp.null() if cm.default is None else exp.convert(cm.default)
+    else:
+        default = text
+    return case.else_(default)
+
+
+def _parse_text(raw: exp.Expression, kind: str, dialect: CsvDialect) -> exp.Expression | None:
+    """A CSV text column that must be a number or a date, parsed with the file's dialect
+    (NULL where a value does not parse), or None for a column that is text anyway."""
+    if kind in ("float", "int"):
+        text: exp.Expression = exp.func("trim", exp.cast(raw, "VARCHAR"))
+        if dialect.thousands is not None:
+            text = exp.func(
+                "replace", text, exp.Literal.string(dialect.thousands), exp.Literal.string("")
+            )
+        if dialect.decimal == ",":
+            text = exp.func("replace", text, exp.Literal.string(","), exp.Literal.string("."))
+        return exp.TryCast(
+            this=text, to=exp.DataType.build("DOUBLE" if kind == "float" else "BIGINT")
+        )
+    if kind == "timestamp":
+        if dialect.date_format is not None:
+            return _strptime(raw, dialect.date_format)
+        return exp.TryCast(this=exp.cast(raw, "VARCHAR"), to=exp.DataType.build("TIMESTAMP"))
+    return None
+
+
+def _dialect_field(name: str, kind: str) -> str:
+    """What a text value that does not parse should have been, and the keys that say how."""
+    if kind in ("float", "int"):
+        return (
+            f"not a number (source.csv or source.tables.{name}.csv: decimal, thousands; "
+            f"or an expr under source.tables.{name}.columns)"
+        )
+    return (
+        f"not a date (source.csv or source.tables.{name}.csv: date_format; "
+        f"or a format under source.tables.{name}.columns)"
+    )
 
 
 def _scrub(text: str, source: SourceParams) -> str:
@@ -347,5 +689,5 @@ def connect(
         base_dir = params.base_dir
     else:
         source = params
-    con = _open(source, Path(base_dir or Path.cwd()))
-    return Database(con, source, brand=brand, product_lines=product_lines)
+    con, files = _open(source, Path(base_dir or Path.cwd()))
+    return Database(con, source, brand=brand, product_lines=product_lines, files=files)

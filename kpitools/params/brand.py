@@ -38,20 +38,125 @@ _SECRET_QUERY_KEYS = {"password", "pass", "pwd", "passwd", "secret", "token", "s
 BreakdownBy = Literal["segment", "product_line", "acquisition_channel"]
 
 
-class TableMapping(_Strict):
-    """Where a canonical table lives in the user's source, and how its columns are named.
+#: Encodings a CSV file may be in (DuckDB reads utf-8, utf-16 and latin-1 itself; cp1252 is
+#: read as latin-1, which differs only in bytes 0x80-0x9F such as the euro sign).
+CsvEncoding = Literal["utf-8", "utf-16", "latin-1", "iso-8859-1", "cp1252", "windows-1252"]
 
-    ``columns`` maps canonical column names to the user's names, e.g.
-    ``{revenue: amount_net, ordered_at: order_date}``.
+
+class CsvDialect(_Strict):
+    """How a CSV file is written. A key left out is found by DuckDB's sniffer.
+
+    Given under ``source.csv`` (every file) and ``source.tables.<table>.csv`` (one file; its
+    keys override the source's).
+    """
+
+    delimiter: Annotated[str, Field(min_length=1, max_length=4)] | None = None
+    decimal: Literal[",", "."] | None = None
+    thousands: Literal[",", ".", " ", "'", "\u00a0", "\u202f"] | None = None
+    encoding: CsvEncoding | None = None
+    header: bool | None = None
+    date_format: str | None = Field(
+        None, description="strptime format of the date columns, e.g. '%d/%m/%Y' or '%Y%m%d'"
+    )
+    quote: Annotated[str, Field(min_length=1, max_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _marks_differ(self):
+        if self.decimal and self.thousands and self.decimal == self.thousands:
+            raise ValueError("decimal and thousands cannot be the same mark")
+        if self.decimal == "," and self.delimiter == ",":
+            raise ValueError("a decimal comma needs another delimiter, such as ';'")
+        if self.date_format is not None and "%" not in self.date_format:
+            raise ValueError("date_format is a strptime format such as '%d/%m/%Y'")
+        return self
+
+    def over(self, base: CsvDialect | None) -> CsvDialect:
+        """This dialect's keys, the others from ``base`` (the source-wide dialect)."""
+        if base is None:
+            return self
+        mine = self.model_dump(exclude_none=True)
+        return CsvDialect.model_validate({**base.model_dump(exclude_none=True), **mine})
+
+
+class ColumnMapping(_Strict):
+    """How one canonical column is read, when it is more than a rename.
+
+    Exactly one of ``column`` (a source column), ``value`` (a constant) or ``expr`` (an SQL
+    expression over the source's columns); ``format`` parses text as a date or timestamp
+    (strptime), ``map`` replaces values (those not listed stay as they are, or become
+    ``default`` when given).
+    """
+
+    column: str | None = None
+    value: str | int | float | bool | None = None
+    expr: str | None = None
+    format: str | None = None
+    map: dict[str, str | int | float | bool | None] | None = None
+    default: str | int | float | bool | None = None
+
+    @property
+    def is_rename(self) -> bool:
+        """A source column read as is."""
+        return self.column is not None and self.format is None and self.map is None
+
+    def __eq__(self, other: object) -> bool:
+        # a plain rename equals the string it was written as (`revenue: amount_net`)
+        if isinstance(other, str):
+            return self.is_rename and self.column == other
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("column", "value", "expr") if k in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of column (a source column), value (a constant) or expr "
+                f"(an SQL expression); found {', '.join(given) or 'none'}"
+            )
+        if "value" in self.model_fields_set and (self.format or self.map is not None):
+            raise ValueError("a constant value takes no format or map")
+        if "default" in self.model_fields_set and self.map is None:
+            raise ValueError("default goes with map (the value of source values not listed)")
+        if self.format is not None and "%" not in self.format:
+            raise ValueError("format is a strptime format such as '%d/%m/%Y' or '%Y%m%d'")
+        if self.expr is not None:
+            from .expressions import check_expression  # sqlglot only, no database
+
+            check_expression(self.expr)
+        return self
+
+
+class TableMapping(_Strict):
+    """Where a canonical table lives in the user's source, and how to read its columns.
+
+    ``columns`` maps canonical column names to the user's: a plain string renames
+    (``{revenue: amount_net}``); a mapping gives a constant, an expression, a date format or a
+    value mapping (:class:`ColumnMapping`). ``csv`` overrides the source's CSV dialect for
+    this table's file.
     """
 
     table: str | None = Field(None, description="the user's table or file name")
-    columns: dict[str, str] = Field(default_factory=dict)
+    columns: dict[str, ColumnMapping] = Field(default_factory=dict)
+    csv: CsvDialect | None = None
 
-    @field_validator("columns")
+    @field_validator("columns", mode="before")
     @classmethod
-    def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:
+    def _plain_renames(cls, v):
+        # a plain string is a rename: `revenue: amount_net` is `revenue: {column: amount_net}`
+        if isinstance(v, dict):
+            return {k: {"column": s} if isinstance(s, str) else s for k, s in v.items()}
         return v
+
+    def renames(self) -> dict[str, str]:
+        """Canonical name → the user's column, for every column read from one source column."""
+        return {c: s.column for c, s in self.columns.items() if s.column is not None}
+
+    @property
+    def only_renames(self) -> bool:
+        """Whether every column is a plain rename (read as is, no format, map or expression)."""
+        return all(s.is_rename for s in self.columns.values())
 
 
 class SourceParams(_Strict):
@@ -69,6 +174,10 @@ class SourceParams(_Strict):
     kind: Literal["duckdb", "parquet", "csv", "sql"] = "duckdb"
     path: str | None = None
     url: str | None = None
+    brand: str | None = Field(
+        None, description="brand of every row when the export has no brand column"
+    )
+    csv: CsvDialect | None = Field(None, description="CSV dialect of every file (csv kind)")
     tables: dict[str, TableMapping] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -78,7 +187,17 @@ class SourceParams(_Strict):
                 raise ValueError("a sql source needs a url, e.g. postgres://${PGUSER}@host/db")
         elif not self.path:
             raise ValueError(f"a {self.kind} source needs a path")
+        if self.kind != "csv" and (self.csv or any(m.csv for m in self.tables.values())):
+            raise ValueError(f"csv (the CSV dialect) applies to a csv source, not {self.kind}")
         return self
+
+    def dialect(self, name: str) -> CsvDialect:
+        """The CSV dialect of canonical table ``name``'s file (table keys over source keys)."""
+        mapping = self.tables.get(name)
+        own = mapping.csv if mapping else None
+        if own is not None:
+            return own.over(self.csv)
+        return self.csv or CsvDialect()
 
     @field_validator("url")
     @classmethod
@@ -367,6 +486,8 @@ __all__ = [
     "Settings",
     "SourceParams",
     "TableMapping",
+    "ColumnMapping",
+    "CsvDialect",
     "load_params",
     "parse_params",
 ]
