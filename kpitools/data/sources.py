@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -165,15 +166,26 @@ class Database:
         spec = TABLES[name]
         mapping = self.source.tables.get(name)
         columns = mapping.columns if mapping else {}
-        schema = t.schema()
         src = list(t.columns)
         is_csv = self.source.kind == "csv"
         dialect = self.source.dialect(name) if is_csv else CsvDialect()
+        source_from: exp.Expression = exp.table_(self._physical_name(name), quoted=True)
+        grouped = self._grouped_numbers(name, t, dialect) if is_csv else []
+        if grouped:  # numbers with a thousands mark: numbers before any expression reads them
+            typed = [
+                _parse_text(exp.column(c, quoted=True), "float", dialect).as_(c, quoted=True)
+                if c in grouped
+                else exp.column(c, quoted=True)
+                for c in src
+            ]
+            source_from = exp.select(*typed).from_(source_from).subquery("src")
+            t = self.con.sql(exp.select("*").from_(source_from).sql(dialect="duckdb"))
+        schema = t.schema()
         items: dict[str, exp.Expression] = {}
         renames: dict[str, str] = {}
         checks: list[tuple[str, str, exp.Expression, exp.Expression]] = []
         problems: list[ContractProblem] = []
-        special = False
+        special = bool(grouped)
         field = f"source.tables.{name}.columns"
         for canonical, cm in columns.items():
             try:
@@ -245,10 +257,10 @@ class Database:
             return None
         dialect_name = self._sql_dialect()
         if checks:
-            self._check_parsing(name, checks, dialect_name)
+            self._check_parsing(name, checks, source_from)
         select = [v.as_(c, quoted=True) for c, v in items.items()]
         select += [exp.column(c, quoted=True) for c in src if c not in items]
-        query = exp.select(*select).from_(exp.table_(self._physical_name(name), quoted=True))
+        query = exp.select(*select).from_(source_from)
         sql = query.sql(dialect=dialect_name)
         try:
             mapped = self.con.sql(sql)
@@ -300,10 +312,30 @@ class Database:
             "datafusion": "duckdb",
         }.get(name, "duckdb")
 
-    def _check_parsing(self, name: str, checks, dialect_name: str) -> None:
+    def _grouped_numbers(self, name: str, t: ibis.Table, dialect: CsvDialect) -> list[str]:
+        """Text columns of a CSV whose every value is a number written with the dialect's
+        thousands mark (``1 234,50``), which DuckDB's reader leaves as text (one query)."""
+        if dialect.thousands is None:
+            return []
+        text = [c for c in t.columns if t[c].type().is_string()]
+        if not text:
+            return []
+        th = re.escape(dialect.thousands)
+        dec = re.escape(dialect.decimal or ".")
+        pattern = rf"[+-]?(\d{{1,3}}({th}\d{{3}})+|\d+)({dec}\d+)?"
+        tests = ", ".join(
+            f"coalesce(bool_and(regexp_full_match(trim({_q(c)}), '{pattern}')), false) "
+            f"AND bool_or(strpos({_q(c)}, '{dialect.thousands}') > 0)"
+            for c in text
+        )
+        phys = _q(self._physical_name(name))
+        flags = self.con.raw_sql(f"SELECT {tests} FROM {phys}").fetchone()
+        return [c for c, flag in zip(text, flags, strict=True) if flag]
+
+    def _check_parsing(self, name: str, checks, source_from: exp.Expression) -> None:
         """Raise a ContractError when text that should parse does not, with the first
         offending value and its row (1 = first data row of the file)."""
-        if dialect_name != "duckdb":  # row numbers of a scan: DuckDB only
+        if self._sql_dialect() != "duckdb":  # row numbers of a scan: DuckDB only
             return
         rn = exp.Window(this=exp.RowNumber()).as_("__row")
         inner = exp.select(
@@ -313,7 +345,7 @@ class Database:
                 for i, (_, _, raw, parsed) in enumerate(checks)
                 for e in (exp.cast(raw, "VARCHAR").as_(f"r{i}"), parsed.as_(f"p{i}"))
             ],
-        ).from_(exp.table_(self._physical_name(name), quoted=True))
+        ).from_(source_from)
         aggs = []
         for i in range(len(checks)):
             bad = f"r{i} IS NOT NULL AND p{i} IS NULL"
@@ -544,7 +576,7 @@ def csv_options(dialect: CsvDialect) -> dict:
         out["header"] = dialect.header
     if dialect.encoding is not None:
         out["encoding"] = _DUCKDB_ENCODINGS[dialect.encoding]
-    if dialect.decimal is not None and dialect.thousands is None:
+    if dialect.decimal is not None:
         out["decimal_separator"] = dialect.decimal
     if dialect.date_format is not None:
         out["dateformat"] = dialect.date_format
@@ -586,6 +618,11 @@ class _MappingProblem(Exception):
     def __init__(self, problem: ContractProblem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+def _q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _first_line(exc: BaseException) -> str:

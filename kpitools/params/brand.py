@@ -392,6 +392,16 @@ class BrandParams(_Strict):
     #: the file the params came from (for messages)
     origin: str = Field("<params>", exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _brand_from_source(cls, data):
+        # single-brand data: `source.brand` alone names the brand of the report
+        if isinstance(data, dict) and "brand" not in data:
+            source = data.get("source")
+            if isinstance(source, dict) and isinstance(source.get("brand"), str):
+                data = {**data, "brand": source["brand"]}
+        return data
+
     @field_validator("kpis")
     @classmethod
     def _known_kpis(cls, v: list[str] | None) -> list[str] | None:
@@ -424,10 +434,72 @@ class BrandParams(_Strict):
         return parse_period(text, self.period.grain) if text else None
 
 
+def _deep_merge(base: dict, own: dict) -> dict:
+    """``base`` with ``own``'s keys over it, mappings merged key by key."""
+    out = dict(base)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _include_source(data: dict, origin: str, base_dir: Path) -> tuple[dict, str | None]:
+    """Resolve ``source: {include: file.yaml, ...}``: the shared source file's keys, the
+    brand's own keys over them. A relative ``path`` in the shared file is relative to it.
+
+    Raises
+    ------
+    ParamsError
+        When the file is missing, is not YAML, is not a mapping or includes another file.
+    """
+    source = data.get("source")
+    if not isinstance(source, dict) or "include" not in source:
+        return data, None
+    ref = source["include"]
+    if not isinstance(ref, str) or not ref.strip():
+        raise ParamsError(origin, [f"{origin}: source.include: expected the path of a file"])
+    f = Path(os.path.expandvars(ref)).expanduser()
+    if not f.is_absolute():
+        f = base_dir / f
+    if not f.is_file():
+        raise ParamsError(origin, [f"{origin}: source.include: file {ref} not found ({f})"])
+    try:
+        shared = yaml.safe_load(f.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ParamsError(
+            origin, [f"{origin}: source.include: {ref} is not YAML: {problem}"]
+        ) from None
+    if isinstance(shared, dict) and set(shared) == {"source"}:
+        shared = shared["source"]  # a file written as `source: {...}` works too
+    if not isinstance(shared, dict):
+        raise ParamsError(origin, [f"{origin}: source.include: {ref} must hold a source mapping"])
+    if "include" in shared:
+        raise ParamsError(
+            origin,
+            [
+                f"{origin}: source.include: {ref} includes another file; "
+                "a shared source file cannot include"
+            ],
+        )
+    shared = dict(shared)
+    if isinstance(shared.get("path"), str):
+        shared_path = Path(os.path.expandvars(shared["path"])).expanduser()
+        if not shared_path.is_absolute():
+            shared["path"] = str((f.parent / shared_path).resolve())
+    own = {k: v for k, v in source.items() if k != "include"}
+    return {**data, "source": _deep_merge(shared, own)}, ref
+
+
 def parse_params(
     data: dict, *, origin: str = "<params>", base_dir: Path | None = None
 ) -> BrandParams:
     """Validate a params mapping (already read from YAML).
+
+    ``source: {include: ../sources/export.yaml}`` reads the source from a shared file
+    (relative to ``base_dir``), the keys written beside ``include`` overriding its keys.
 
     Raises
     ------
@@ -436,11 +508,21 @@ def parse_params(
     """
     if not isinstance(data, dict):
         raise ParamsError(origin, [f"{origin}: (top level): expected a mapping of fields"])
-    extra = {"origin": origin, "base_dir": base_dir or Path.cwd()}
+    base = base_dir or Path.cwd()
+    data, included = _include_source(data, origin, base)
+    extra = {"origin": origin, "base_dir": base}
     try:
         return BrandParams.model_validate({**data, **extra})
     except ValidationError as exc:
-        raise ParamsError(origin, format_validation_error(origin, exc)) from None
+        lines = format_validation_error(origin, exc)
+        if included:
+            lines = [
+                f"{line} (source includes {included})"
+                if line.startswith(f"{origin}: source")
+                else line
+                for line in lines
+            ]
+        raise ParamsError(origin, lines) from None
 
 
 def load_params(path: str | os.PathLike) -> BrandParams:
