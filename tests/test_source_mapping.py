@@ -470,3 +470,27 @@ def test_existing_params_still_validate():
         p = load_params(f)
         for mapping in p.source.tables.values():
             assert mapping.only_renames
+
+
+def test_brand_other_than_the_source_brand_is_refused(tmp_path):
+    source = {"kind": "csv", "path": "x", "brand": "maison"}
+    with pytest.raises(ParamsError, match="brand 'autre' differs from source.brand 'maison'"):
+        load_params(write_yaml(tmp_path / "p.yaml", {"brand": "autre", "source": source}))
+
+
+def test_expression_over_a_text_column_names_the_column_and_the_cause(tmp_path):
+    # "12 345,5" has a thousands mark the dialect does not declare: the column stays text
+    orders = FR_ORDERS.replace("1 234,50", "1 234 5,50")
+    path = fr_params(tmp_path)
+    write_fr(tmp_path / "export", orders=orders)
+    with connect(load_params(path)) as db, pytest.raises(ContractError) as err:
+        db.raw_table("orders")
+    (line,) = str(err.value).splitlines()
+    assert line.startswith(
+        "table 'orders', column 'revenue': source.tables.orders.columns.revenue: the "
+        "database refuses it: BinderException"
+    )
+    assert line.endswith(
+        "it reads text column(s) montant_ttc of file commandes.csv: cast them, or set the "
+        "CSV dialect (decimal, thousands, date_format) so that they read as numbers or dates"
+    )

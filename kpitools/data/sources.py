@@ -266,7 +266,8 @@ class Database:
             mapped = self.con.sql(sql)
         except Exception as exc:
             raise ContractError(
-                [
+                self._failing_columns(name, items, source_from, schema, dialect_name)
+                or [
                     ContractProblem(
                         name,
                         None,
@@ -276,6 +277,37 @@ class Database:
                 ]
             ) from None
         return mapped, renames
+
+    def _failing_columns(self, name, items, source_from, schema, dialect_name):
+        """The mapped columns the database refuses, each with its field and the text
+        columns it reads (the usual cause: a number or date left as text)."""
+        out = []
+        for canonical, value in items.items():
+            one = exp.select(value.as_("x")).from_(source_from).sql(dialect=dialect_name)
+            try:
+                self.con.sql(one).schema()
+            except Exception as exc:
+                text = [
+                    c.name
+                    for c in value.find_all(exp.Column)
+                    if c.name in schema and schema[c.name].is_string()
+                ]
+                hint = (
+                    f"; it reads text column(s) {', '.join(dict.fromkeys(text))} of "
+                    f"{self._where(name)}: cast them, or set the CSV dialect (decimal, "
+                    "thousands, date_format) so that they read as numbers or dates"
+                    if text
+                    else ""
+                )
+                out.append(
+                    ContractProblem(
+                        name,
+                        canonical,
+                        f"source.tables.{name}.columns.{canonical}: the database refuses "
+                        f"it: {_first_line(exc)}{hint}",
+                    )
+                )
+        return out
 
     def _raw_value(self, name: str, canonical: str, cm: ColumnMapping, t: ibis.Table):
         """The SQL expression of a column mapping before any format or value map."""

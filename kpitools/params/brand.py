@@ -402,6 +402,15 @@ class BrandParams(_Strict):
                 data = {**data, "brand": source["brand"]}
         return data
 
+    @model_validator(mode="after")
+    def _one_brand(self):
+        if self.source.brand is not None and self.source.brand != self.brand:
+            raise ValueError(
+                f"brand {self.brand!r} differs from source.brand {self.source.brand!r} (the "
+                "brand given to rows without one): the report would find no rows"
+            )
+        return self
+
     @field_validator("kpis")
     @classmethod
     def _known_kpis(cls, v: list[str] | None) -> list[str] | None:
