@@ -172,8 +172,8 @@ class Database:
         source_from: exp.Expression = exp.table_(self._physical_name(name), quoted=True)
         grouped = self._grouped_numbers(name, t, dialect) if is_csv else []
         if grouped:  # numbers with a thousands mark: numbers before any expression reads them
-            typed = [
-                _parse_text(exp.column(c, quoted=True), "float", dialect).as_(c, quoted=True)
+            typed: list[exp.Expression] = [
+                _number(exp.column(c, quoted=True), "float", dialect).as_(c, quoted=True)
                 if c in grouped
                 else exp.column(c, quoted=True)
                 for c in src
@@ -258,7 +258,7 @@ class Database:
         dialect_name = self._sql_dialect()
         if checks:
             self._check_parsing(name, checks, source_from)
-        select = [v.as_(c, quoted=True) for c, v in items.items()]
+        select: list[exp.Expression] = [v.as_(c, quoted=True) for c, v in items.items()]
         select += [exp.column(c, quoted=True) for c in src if c not in items]
         query = exp.select(*select).from_(source_from)
         sql = query.sql(dialect=dialect_name)
@@ -684,21 +684,24 @@ def _parse_text(raw: exp.Expression, kind: str, dialect: CsvDialect) -> exp.Expr
     """A CSV text column that must be a number or a date, parsed with the file's dialect
     (NULL where a value does not parse), or None for a column that is text anyway."""
     if kind in ("float", "int"):
-        text: exp.Expression = exp.func("trim", exp.cast(raw, "VARCHAR"))
-        if dialect.thousands is not None:
-            text = exp.func(
-                "replace", text, exp.Literal.string(dialect.thousands), exp.Literal.string("")
-            )
-        if dialect.decimal == ",":
-            text = exp.func("replace", text, exp.Literal.string(","), exp.Literal.string("."))
-        return exp.TryCast(
-            this=text, to=exp.DataType.build("DOUBLE" if kind == "float" else "BIGINT")
-        )
+        return _number(raw, kind, dialect)
     if kind == "timestamp":
         if dialect.date_format is not None:
             return _strptime(raw, dialect.date_format)
         return exp.TryCast(this=exp.cast(raw, "VARCHAR"), to=exp.DataType.build("TIMESTAMP"))
     return None
+
+
+def _number(raw: exp.Expression, kind: str, dialect: CsvDialect) -> exp.Expression:
+    """Text → number with the dialect's decimal and thousands marks (NULL if it is not one)."""
+    text: exp.Expression = exp.func("trim", exp.cast(raw, "VARCHAR"))
+    if dialect.thousands is not None:
+        text = exp.func(
+            "replace", text, exp.Literal.string(dialect.thousands), exp.Literal.string("")
+        )
+    if dialect.decimal == ",":
+        text = exp.func("replace", text, exp.Literal.string(","), exp.Literal.string("."))
+    return exp.TryCast(this=text, to=exp.DataType.build("DOUBLE" if kind == "float" else "BIGINT"))
 
 
 def _dialect_field(name: str, kind: str) -> str:
