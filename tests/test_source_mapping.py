@@ -329,11 +329,12 @@ def test_expression_over_an_unknown_column_names_field_file_and_columns(tmp_path
     msg = str(err.value)
     assert (
         "table 'orders', column 'customer_id': source.tables.orders.columns.customer_id: "
-        "column 'client' is not a column of file commandes.csv (columns: num_client, "
+        "mapped to column 'client', which file commandes.csv does not have (columns: "
+        "num_client, "
     ) in msg
     assert (
-        "column 'revenue': source.tables.orders.columns.revenue: expr refers to column "
-        "'montant_ht' is not a column of file commandes.csv"
+        "column 'revenue': source.tables.orders.columns.revenue: expr reads column "
+        "'montant_ht', which file commandes.csv does not have"
     ) in msg
 
 

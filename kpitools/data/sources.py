@@ -148,8 +148,8 @@ class Database:
         return ContractProblem(
             name,
             canonical,
-            f"source.tables.{name}.columns.{canonical}: {key} '{theirs}' is not a column of "
-            f"{self._where(name)} (columns: {', '.join(t.columns)})",
+            f"source.tables.{name}.columns.{canonical}: {key} '{theirs}', which "
+            f"{self._where(name)} does not have (columns: {', '.join(t.columns)})",
         )
 
     # -- the mapping as one SELECT ----------------------------------------------------------
@@ -313,7 +313,9 @@ class Database:
         """The SQL expression of a column mapping before any format or value map."""
         if cm.column is not None:
             if cm.column not in t.columns:
-                raise _MappingProblem(self._unknown_column(name, canonical, cm.column, t))
+                raise _MappingProblem(
+                    self._unknown_column(name, canonical, cm.column, t, key="mapped to column")
+                )
             return exp.column(cm.column, quoted=True)
         if "value" in cm.model_fields_set:
             return exp.null() if cm.value is None else exp.convert(cm.value)
@@ -322,7 +324,7 @@ class Database:
         for c in expression_columns(tree):
             if c not in t.columns:
                 raise _MappingProblem(
-                    self._unknown_column(name, canonical, c, t, key="expr refers to column")
+                    self._unknown_column(name, canonical, c, t, key="expr reads column")
                 )
         tree = tree.copy()
         for node in tree.find_all(exp.Column):  # quote: user names may be keywords or mixed case
