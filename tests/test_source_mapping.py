@@ -495,3 +495,46 @@ def test_expression_over_a_text_column_names_the_column_and_the_cause(tmp_path):
         "it reads text column(s) montant_ttc of file commandes.csv: cast them, or set the "
         "CSV dialect (decimal, thousands, date_format) so that they read as numbers or dates"
     )
+
+
+def test_value_forms_on_postgres(postgres_url, monkeypatch, tmp_path):
+    """The same SELECT, translated by sqlglot, on a sql source (PostgreSQL)."""
+    server = postgres_url.database_named("source_mapping")
+    with server.connect() as con:
+        con.execute("DROP TABLE IF EXISTS ventes")
+        con.execute(
+            "CREATE TABLE ventes (id int, client text, jour text, montant double precision, "
+            "remise double precision, canal text)"
+        )
+        con.execute(
+            "INSERT INTO ventes VALUES (1, 'C1', '03/02/2025', 10, 1, 'Web'), "
+            "(2, 'C2', '04/02/2025', 5, 0, 'Boutique')"
+        )
+    for k, v in server.env.items():
+        monkeypatch.setenv(k, v)
+    source = {
+        "kind": "sql",
+        "url": server.url,
+        "brand": "b",
+        "tables": {
+            "orders": {
+                "table": "ventes",
+                "columns": {
+                    "order_id": {"expr": "client || '-' || id"},
+                    "customer_id": "client",
+                    "product_line": {"value": "all"},
+                    "ordered_at": {"column": "jour", "format": "%d/%m/%Y"},
+                    "revenue": {"expr": "montant - remise"},
+                    "cost": {"value": None},
+                    "channel": {"column": "canal", "map": {"Web": "web"}, "default": "other"},
+                },
+            }
+        },
+    }
+    with connect(load_params(write_yaml(tmp_path / "p.yaml", {"source": source}))) as db:
+        got = rows(db.table("orders"))
+    assert [r["order_id"] for r in got] == ["C1-1", "C2-2"]
+    assert [r["ordered_at"].date() for r in got] == [dt.date(2025, 2, 3), dt.date(2025, 2, 4)]
+    assert [r["revenue"] for r in got] == [9.0, 5.0]
+    assert [r["brand"] for r in got] == ["b", "b"]
+    assert [r["channel"] for r in got] == ["web", "other"]

@@ -318,7 +318,10 @@ class Database:
                 )
             return exp.column(cm.column, quoted=True)
         if "value" in cm.model_fields_set:
-            return exp.null() if cm.value is None else exp.convert(cm.value)
+            if cm.value is None:  # a NULL of the canonical type (an untyped NULL is text)
+                kind = TABLES[name].column(canonical).kind
+                return exp.cast(exp.null(), _CSV_TYPES.get(kind, "VARCHAR"))
+            return exp.convert(cm.value)
         assert cm.expr is not None  # ColumnMapping validation: exactly one of the three
         tree = parse_expression(cm.expr)
         for c in expression_columns(tree):
