@@ -538,3 +538,35 @@ def test_value_forms_on_postgres(postgres_url, monkeypatch, tmp_path):
     assert [r["revenue"] for r in got] == [9.0, 5.0]
     assert [r["brand"] for r in got] == ["b", "b"]
     assert [r["channel"] for r in got] == ["web", "other"]
+
+
+def test_headerless_file_expr_with_format_and_deep_check(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "orders.csv").write_text("7;2025;03;12,5\n8;2025;11;7,5\n")
+    source = {
+        "kind": "csv",
+        "path": str(folder),
+        "brand": "b",
+        "csv": {"header": False, "delimiter": ";", "decimal": ","},
+        "tables": {
+            "orders": {
+                "columns": {
+                    "order_id": {"expr": "row_number() over ()"},
+                    "customer_id": "column0",
+                    "product_line": {"value": "all"},
+                    "ordered_at": {
+                        "expr": "column1 || '-' || column2 || '-01'",
+                        "format": "%Y-%m-%d",
+                    },
+                    "revenue": "column3",
+                    "cost": {"expr": "column3 / 2"},
+                }
+            }
+        },
+    }
+    with connect(load_params(write_yaml(tmp_path / "p.yaml", {"source": source}))) as db:
+        got = rows(db.table("orders"))
+        assert [r["ordered_at"] for r in got] == [dt.datetime(2025, 3, 1), dt.datetime(2025, 11, 1)]
+        assert [(r["revenue"], r["cost"]) for r in got] == [(12.5, 6.25), (7.5, 3.75)]
+        assert db.check(values=True) == []
