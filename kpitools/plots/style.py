@@ -24,7 +24,7 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.text import Text
 
 #: Matplotlib settings every kpitools figure is drawn with (``$`` is a character, not mathtext).
-FIGURE_RC: dict[str, Any] = {"text.parse_math": False}
+FIGURE_RC: dict[Any, Any] = {"text.parse_math": False}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
