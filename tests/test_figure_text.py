@@ -176,3 +176,46 @@ def test_literal_keeps_the_text_and_the_notebook_turns_mathtext_off():
     with matplotlib.rc_context():
         setup_notebook()
         assert matplotlib.rcParams["text.parse_math"] is False
+
+
+# ---- ROI and CLV figures, on the hand-made data of their own tests, in each currency -------
+
+from dataclasses import replace  # noqa: E402
+
+from test_clv_analysis import acme, report  # noqa: E402, F401 - module fixtures reused
+from test_roi_analysis import ab_report, params  # noqa: E402, F401 - module fixtures reused
+
+from kpitools.plots import (  # noqa: E402
+    plot_calibration,
+    plot_clv_by,
+    plot_clv_distribution,
+    plot_lift_forest,
+    plot_roi_by,
+)
+
+
+@pytest.mark.parametrize("currency", list(CURRENCIES))
+def test_roi_figures_draw_the_currency_literally(ab_report, currency):  # noqa: F811
+    symbol = CURRENCIES[currency]
+    rep = replace(ab_report, currency=currency)
+    ax = plot_lift_forest(rep)
+    texts = assert_plain(ax.figure)
+    assert sum(symbol in t for t in texts) >= 2, texts
+    svg = svg_text(ax.figure)
+    assert sum(t in svg for t in texts if symbol in t) >= 2
+    ax = plot_roi_by(rep, by="channel")
+    assert_plain(ax.figure)
+
+
+@pytest.mark.parametrize("currency", list(CURRENCIES))
+def test_clv_figures_draw_the_currency_literally(report, currency):  # noqa: F811
+    symbol = CURRENCIES[currency]
+    rep = replace(report, currency=currency)
+    ax = plot_clv_distribution(rep)
+    texts = assert_plain(ax.figure)
+    assert sum(symbol in t for t in texts) >= 2, texts
+    assert sum(t in svg_text(ax.figure) for t in texts if symbol in t) >= 2
+    ax = plot_clv_by(rep, by="segment")
+    texts = assert_plain(ax.figure)
+    assert any(symbol in t for t in texts), texts
+    assert_plain(plot_calibration(rep).figure)
