@@ -84,7 +84,8 @@ def _params_files(paths: Sequence[str], all_: bool, params_dir: str | None = Non
         found = sorted(where.glob("*.yaml")) + sorted(where.glob("*.yml"))
         if not found:
             hint = "" if folder is not None else "; name the folder with --params-dir DIR"
-            _fail(f"--all: no params files (*.yaml) in {where.resolve()}{hint}")
+            flag = "--all: " if all_ else ""
+            _fail(f"{flag}no params files (*.yaml) in {where.resolve()}{hint}")
         files += found
     if not files:
         _fail(
