@@ -67,26 +67,55 @@ def demo_data(out: str, customers: int, seed: int) -> None:
     )
 
 
-def _params_files(paths: Sequence[str], all_: bool) -> list[Path]:
-    files = [Path(p) for p in paths]
-    if all_:
-        files += sorted(Path("params").glob("*.yaml")) + sorted(Path("params").glob("*.yml"))
+def _params_files(paths: Sequence[str], all_: bool, params_dir: str | None = None) -> list[Path]:
+    """The params files a command runs on, never found in the working directory by accident.
+
+    Names are taken as given (relative to the working directory, as a shell would), except that
+    with ``--params-dir D`` a relative name is looked for in ``D``. ``--all`` lists
+    ``D/*.yaml`` (``--params-dir``), else ``./params/*.yaml``, and says which folder it searched
+    when there is none; ``--params-dir`` without names means ``--all``.
+    """
+    folder = Path(params_dir).expanduser() if params_dir else None
+    files = [Path(p) if folder is None or Path(p).is_absolute() else folder / p for p in paths]
+    if folder is not None and not folder.is_dir():
+        _fail(f"--params-dir: no folder {folder.resolve()}")
+    if all_ or (folder is not None and not paths):
+        where = folder if folder is not None else Path("params")
+        found = sorted(where.glob("*.yaml")) + sorted(where.glob("*.yml"))
+        if not found:
+            hint = "" if folder is not None else "; name the folder with --params-dir DIR"
+            flag = "--all: " if all_ else ""
+            _fail(f"{flag}no params files (*.yaml) in {where.resolve()}{hint}")
+        files += found
     if not files:
-        _fail("no params file given: name one or more, or use --all for params/*.yaml")
+        _fail(
+            "no params file given: name one or more, or use --all for the params/*.yaml of "
+            "the working directory, or --params-dir DIR"
+        )
     return list(dict.fromkeys(files))
+
+
+_PARAMS_DIR = click.option(
+    "--params-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of the params files: --all (or no names) takes its *.yaml, relative names are "
+    "looked for there [default for --all: ./params].",
+)
 
 
 @main.command()
 @click.argument("params", nargs=-1, type=click.Path())
-@click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
+@click.option("--all", "all_", is_flag=True, help="Every params/*.yaml (see --params-dir).")
+@_PARAMS_DIR
 @click.option("--deep", is_flag=True, help="Also scan the data for out-of-range values.")
-def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
+def validate(params: tuple[str, ...], all_: bool, params_dir: str | None, deep: bool) -> None:
     """Check params files and that their data sources open and match the contracts."""
     from .data.sources import connect
     from .params import load_params
 
     bad = 0
-    for f in _params_files(params, all_):
+    for f in _params_files(params, all_, params_dir):
         try:
             p = load_params(f)
             with connect(p) as db:
@@ -203,7 +232,8 @@ def _kpis_listing(fmt: str, locale: str) -> str:
 
 @main.command()
 @click.argument("params", nargs=-1, type=click.Path())
-@click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
+@click.option("--all", "all_", is_flag=True, help="Every params/*.yaml (see --params-dir).")
+@_PARAMS_DIR
 @click.option("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: params, else latest complete).")
 @click.option(
     "-j",
@@ -214,39 +244,44 @@ def _kpis_listing(fmt: str, locale: str) -> str:
     help="Brands run in parallel.",
 )
 @click.option(
+    "--reports-dir",
     "--reports",
     "reports_dir",
     type=click.Path(file_okay=False),
-    default="reports",
-    show_default=True,
+    default=None,
+    help="Root of the published reports [default: reports/ of the params files' project: the "
+    "folder holding params/, or the params file's own folder].",
 )
 @click.option(
+    "--notebooks-dir",
     "--notebooks",
     "notebooks_dir",
     type=click.Path(file_okay=False, exists=True),
     default=None,
-    help="Folder of the report notebooks [default: ./notebooks when it holds them, else the "
-    "copy shipped with kpitools].",
+    help="Folder of the report notebooks [default: notebooks/ of the params files' project "
+    "when it holds them, else the copy shipped with kpitools].",
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
 def run(
     params: tuple[str, ...],
     all_: bool,
+    params_dir: str | None,
     period: str | None,
     jobs: int,
-    reports_dir: str,
+    reports_dir: str | None,
     notebooks_dir: str | None,
     no_pdf: bool,
 ) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/."""
-    from .runner import run_all
+    from .runner import default_reports_dir, run_all
 
-    files = _params_files(params, all_)
+    files = _params_files(params, all_, params_dir)
     try:
+        reports = Path(reports_dir) if reports_dir else default_reports_dir(files)
         results = run_all(
             files,
             period=period,
-            reports_dir=reports_dir,
+            reports_dir=reports,
             notebooks_dir=notebooks_dir,
             jobs=jobs,
             pdf=not no_pdf,
@@ -271,7 +306,7 @@ def run(
         )
     failed = sum(r.status != "ok" for r in results)
     click.echo(
-        f"\n{len(results) - failed} ok, {failed} failed · index: {Path(reports_dir) / 'index.html'}"
+        f"\n{len(results) - failed} ok, {failed} failed · index: {reports.resolve() / 'index.html'}"
     )
     sys.exit(1 if failed else 0)
 

@@ -46,26 +46,71 @@ def _holds_report_notebooks(folder: Path) -> bool:
     return all((folder / f"{name}.ipynb").is_file() for name in ReportParams().notebooks)
 
 
-def default_notebooks_dir(cwd: str | os.PathLike | None = None) -> Path:
-    """Where the report notebooks are read from when no folder is given.
+#: The notebooks of the source checkout kpitools is imported from (an editable install, where
+#: the package has no copy of its own).
+SOURCE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
-    ``./notebooks`` (relative to ``cwd``, default the working directory) when it holds the
-    report notebooks (a project checkout, where analysts edit them), else the copy shipped in
-    the package.
+
+def project_dir(params_path: str | os.PathLike) -> Path:
+    """The project folder of a params file: the parent of its folder when that is ``params/``.
+
+    ``<project>/params/aurora.yaml`` → ``<project>``; a params file elsewhere
+    (``/srv/acme/acme.yaml``) → its own folder. Default reports (``<project>/reports``) and
+    notebooks (``<project>/notebooks``) are found there, never in the working directory.
+    """
+    folder = Path(params_path).resolve().parent
+    return folder.parent if folder.name == "params" else folder
+
+
+def common_project_dir(params_paths: Iterable[str | os.PathLike]) -> Path:
+    """The one project folder of several params files (:func:`project_dir`).
 
     Raises
     ------
     KpitoolsError
-        When neither holds them (an editable install run outside the project: pass
-        ``--notebooks DIR``).
+        When the files belong to different projects (name the folder with ``--reports-dir``).
     """
-    local = Path(cwd or os.getcwd()) / "notebooks"
-    for folder in (local, PACKAGED_NOTEBOOKS):
+    projects = list(dict.fromkeys(project_dir(p) for p in params_paths))
+    if len(projects) != 1:
+        shown = ", ".join(str(p) for p in projects) or "none"
+        raise KpitoolsError(
+            f"params files of several project folders ({shown}): "
+            "say where the reports go with --reports-dir DIR"
+        )
+    return projects[0]
+
+
+def default_reports_dir(params_paths: Iterable[str | os.PathLike]) -> Path:
+    """``<project>/reports`` of the params files (:func:`common_project_dir`)."""
+    return common_project_dir(params_paths) / "reports"
+
+
+def default_notebooks_dir(project: str | os.PathLike | None = None) -> Path:
+    """Where the report notebooks are read from when no folder is given.
+
+    ``<project>/notebooks`` when it holds the report notebooks (a project where analysts edit
+    them; ``project`` is the params files' :func:`project_dir`), else the copy shipped in the
+    package, else the notebooks of the source checkout kpitools runs from (an editable
+    install). The working directory is never searched.
+
+    Parameters
+    ----------
+    project : path, optional
+        The project folder; without it only the shipped notebooks are looked for.
+
+    Raises
+    ------
+    KpitoolsError
+        When none holds them (pass ``--notebooks DIR``).
+    """
+    local = [Path(project) / "notebooks"] if project is not None else []
+    for folder in (*local, PACKAGED_NOTEBOOKS, SOURCE_NOTEBOOKS):
         if _holds_report_notebooks(folder):
             return folder.resolve()
+    searched = ", ".join(str(f) for f in (*local, PACKAGED_NOTEBOOKS))
     raise KpitoolsError(
-        f"no report notebooks in {local} nor in the package ({PACKAGED_NOTEBOOKS}): "
-        "run from the project folder or pass --notebooks DIR"
+        f"no report notebooks in {searched}: put them in the project's notebooks/ folder "
+        "or pass --notebooks DIR"
     )
 
 
@@ -84,11 +129,24 @@ class RunResult:
     outputs: list[str] = field(default_factory=list)
 
 
-def _notebook_path(name: str, notebooks_dir: Path) -> Path:
+def notebook_path(name: str, notebooks_dir: Path, params_path: Path) -> Path:
+    """The notebook file of a ``report.notebooks`` entry, never looked for in the working dir.
+
+    An absolute path is taken as is; a relative one is looked for in ``notebooks_dir`` (the
+    ``--notebooks`` folder or :func:`default_notebooks_dir`), then in the ``notebooks/``
+    folder of the params file's :func:`project_dir`, then next to the params file. When it is
+    in none, the ``notebooks_dir`` path is returned (and reported as missing).
+    """
     p = Path(name)
     if p.suffix != ".ipynb":
         p = p.with_suffix(".ipynb")
-    return p if p.is_absolute() else notebooks_dir / p
+    if p.is_absolute():
+        return p
+    folders = (notebooks_dir, project_dir(params_path) / "notebooks", params_path.parent)
+    for folder in folders:
+        if (folder / p).is_file():
+            return (folder / p).resolve()
+    return notebooks_dir / p
 
 
 def _output_stem(index: int, nb: Path) -> str:
@@ -157,7 +215,7 @@ def run_brand(
     params_path: str | os.PathLike,
     *,
     period: str | None = None,
-    reports_dir: str | os.PathLike = "reports",
+    reports_dir: str | os.PathLike | None = None,
     notebooks_dir: str | os.PathLike | None = None,
     pdf: bool = True,
 ) -> RunResult:
@@ -169,10 +227,12 @@ def run_brand(
         The brand's params file.
     period : str, optional
         ``YYYY-MM`` / ``YYYY-Qn`` / ``YYYY``; default from the params file or the data.
-    reports_dir : path
-        Root of the published reports.
+    reports_dir : path, optional
+        Root of the published reports (default: ``reports/`` of the params file's
+        :func:`project_dir`).
     notebooks_dir : path, optional
-        Where the report notebooks live (default: :func:`default_notebooks_dir`).
+        Where the report notebooks live (default: :func:`default_notebooks_dir` of the
+        params file's project).
     pdf : bool
         Render ``report.pdf`` too.
 
@@ -182,13 +242,15 @@ def run_brand(
     """
     t0 = time.perf_counter()
     params_path = Path(params_path).resolve()
-    reports_dir = Path(reports_dir).resolve()
+    reports_dir = Path(reports_dir or default_reports_dir([params_path])).resolve()
     result = RunResult(params_path=str(params_path), slug=params_path.stem)
     brand_dir = reports_dir / result.slug
     staging = None
     out_nb = None  # the notebook being executed, for the failure record
     try:
-        notebooks_dir = Path(notebooks_dir or default_notebooks_dir()).resolve()
+        notebooks_dir = Path(
+            notebooks_dir or default_notebooks_dir(project_dir(params_path))
+        ).resolve()
         params = load_params(params_path)
         result.slug = params.slug
         brand_dir = reports_dir / params.slug
@@ -198,7 +260,7 @@ def run_brand(
         staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         for i, name in enumerate(params.report.notebooks):
-            nb = _notebook_path(name, notebooks_dir)
+            nb = notebook_path(name, notebooks_dir, params_path)
             if not nb.is_file():
                 raise KpitoolsError(f"{params_path.name}: report.notebooks: no notebook {nb}")
             stem = _output_stem(i, nb)
@@ -266,7 +328,7 @@ def run_all(
     params_paths: Iterable[str | os.PathLike],
     *,
     period: str | None = None,
-    reports_dir: str | os.PathLike = "reports",
+    reports_dir: str | os.PathLike | None = None,
     notebooks_dir: str | os.PathLike | None = None,
     jobs: int = 2,
     pdf: bool = True,
@@ -280,11 +342,12 @@ def run_all(
         The brands' params files.
     period : str, optional
         As :func:`run_brand`, for every brand.
-    reports_dir : path
-        Root of the published reports.
+    reports_dir : path, optional
+        Root of the published reports (default: :func:`default_reports_dir`, the
+        ``reports/`` folder of the params files' project).
     notebooks_dir : path, optional
-        Where the report notebooks live (default: :func:`default_notebooks_dir`, resolved once
-        here so that every brand runs the same notebooks).
+        Where the report notebooks live (default: :func:`default_notebooks_dir` of the params
+        files' project, resolved once here so that every brand runs the same notebooks).
     jobs : int
         Brands run at once.
     pdf : bool
@@ -299,12 +362,19 @@ def run_all(
     Raises
     ------
     KpitoolsError
-        When no notebooks folder is given and none is found (before any brand runs).
+        When no notebooks folder is given and none is found, or no reports folder is given
+        for params files of several projects (before any brand runs).
     """
     quiet_third_party_loggers()
-    paths = [str(Path(p)) for p in params_paths]
+    paths = [str(Path(p).resolve()) for p in params_paths]
     jobs = max(1, min(jobs, len(paths) or 1))
-    notebooks = str(Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir())
+    reports_dir = Path(reports_dir or default_reports_dir(paths)).resolve()
+    if notebooks_dir:
+        notebooks = str(Path(notebooks_dir).resolve())
+    else:
+        projects = {project_dir(p) for p in paths}
+        only = projects.pop() if len(projects) == 1 else None
+        notebooks = str(default_notebooks_dir(only))
     kwargs = [
         {
             "params_path": p,

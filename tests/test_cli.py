@@ -102,6 +102,7 @@ def test_run_without_notebooks_folder_says_so(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(runner, "PACKAGED_NOTEBOOKS", tmp_path / "none")
+    monkeypatch.setattr(runner, "SOURCE_NOTEBOOKS", tmp_path / "none")
     db = make_db(tmp_path / "ok.duckdb", {"orders": []})
     params = write_params(tmp_path / "acme.yaml", db)
     result = CliRunner().invoke(main, ["run", str(params), "--reports", str(tmp_path / "r")])

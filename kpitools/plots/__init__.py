@@ -7,7 +7,8 @@ labels come from the translation catalogue and text is drawn literally (no matht
 - :mod:`~kpitools.plots.kpis`: trends, funnel, cohort retention, response by touch;
 - :mod:`~kpitools.plots.roi`: lift by campaign, ROI by segment or channel;
 - :mod:`~kpitools.plots.clv`: CLV distribution, CLV by group, holdout calibration;
-- :mod:`~kpitools.plots.objectives`: the objective → strategy → metric tree.
+- :mod:`~kpitools.plots.objectives`: the objective → strategy → metric tree;
+- :mod:`~kpitools.plots.style`: text is text (no mathtext) in every figure.
 """
 
 from .clv import plot_calibration, plot_clv_by, plot_clv_distribution
@@ -15,7 +16,6 @@ from .kpis import (
     PALETTE,
     axis_formatter,
     empty_axes,
-    literal,
     plot_cohort_heatmap,
     plot_funnel,
     plot_touch_response,
@@ -24,12 +24,16 @@ from .kpis import (
 )
 from .objectives import plot_objective_tree
 from .roi import plot_lift_forest, plot_roi_by
+from .style import FIGURE_RC, literal, make_plain, plain_text
 
 __all__ = [
+    "FIGURE_RC",
     "PALETTE",
     "axis_formatter",
     "empty_axes",
     "literal",
+    "make_plain",
+    "plain_text",
     "plot_calibration",
     "plot_clv_by",
     "plot_clv_distribution",

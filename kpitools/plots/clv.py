@@ -26,7 +26,7 @@ from ..report.clv.text import (
 )
 from ..report.formatting import format_date, format_money_whole, format_value
 from ..report.i18n import locale_of, t
-from .kpis import literal
+from .style import literal, plain_text
 
 __all__ = ["plot_calibration", "plot_clv_by", "plot_clv_distribution"]
 
@@ -83,6 +83,7 @@ def _is_skewed(values: np.ndarray) -> bool:
     return bool(hi / max(lo, 1e-12) > 1000 and pos.mean() > 1.5 * med)
 
 
+@plain_text
 def plot_clv_distribution(
     report: ClvReport,
     ax: Axes | None = None,
@@ -155,6 +156,7 @@ def plot_clv_distribution(
     return ax
 
 
+@plain_text
 def plot_clv_by(
     report: ClvReport,
     ax: Axes | None = None,
@@ -206,6 +208,7 @@ def plot_clv_by(
     return ax
 
 
+@plain_text
 def plot_calibration(
     report: ClvReport, ax: Axes | None = None, *, locale: str | None = None
 ) -> Axes:

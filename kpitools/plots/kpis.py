@@ -24,16 +24,12 @@ from ..kpis.curves import TouchResponse
 from ..kpis.funnel import STEPS, Funnel
 from ..report.formatting import format_value
 from ..report.i18n import channel_name, kpi_name, locale_of, t
+from .style import literal, plain_text
 
 PALETTE = {"line": "#4a6fa5", "current": "#1f3b63", "grid": "#e5e8ef"}
 
 #: The funnel steps drawn, in order (see :data:`kpitools.kpis.funnel.STEPS`).
 FUNNEL_STEPS = STEPS
-
-
-def literal(text: object) -> str:
-    """``text`` as matplotlib draws it literally: a ``$`` is not the start of mathtext."""
-    return str(text).replace("$", r"\$")
 
 
 def axis_formatter(unit: str, locale: str, currency: str = "EUR") -> FuncFormatter:
@@ -47,6 +43,7 @@ def axis_formatter(unit: str, locale: str, currency: str = "EUR") -> FuncFormatt
     return FuncFormatter(fmt)
 
 
+@plain_text
 def empty_axes(ax: Axes, text: str = "–", *, color: str | None = "grey") -> Axes:
     """An axes with only ``text`` in its middle (no data to draw)."""
     kwargs: dict[str, Any] = {"color": color} if color else {}
@@ -55,6 +52,7 @@ def empty_axes(ax: Axes, text: str = "–", *, color: str | None = "grey") -> Ax
     return ax
 
 
+@plain_text
 def plot_trend(
     scorecard: Scorecard, kpi_id: str, ax: Axes | None = None, *, locale: str | None = None
 ) -> Axes:
@@ -111,6 +109,7 @@ def plot_trend(
     return ax
 
 
+@plain_text
 def plot_trends(
     scorecard: Scorecard,
     kpis: list[str] | None = None,
@@ -148,6 +147,7 @@ def plot_trends(
     return fig
 
 
+@plain_text
 def plot_cohort_heatmap(
     cohorts: CohortRetention, ax: Axes | None = None, *, locale: str | None = None
 ) -> Axes:
@@ -212,6 +212,7 @@ def funnel_shares(funnel: Funnel | pd.DataFrame, locale: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@plain_text
 def plot_funnel(
     funnel: Funnel | pd.DataFrame | None, ax: Axes | None = None, *, locale: str | None = None
 ) -> Axes:
@@ -249,6 +250,7 @@ def plot_funnel(
     return ax
 
 
+@plain_text
 def plot_touch_response(
     touch: TouchResponse, ax: Axes | None = None, *, locale: str | None = None
 ) -> Axes:

@@ -21,7 +21,7 @@ from ..report.i18n import kpi_name, locale_of, t
 from ..report.objectives.colours import COLOURS
 from ..report.objectives.text import bounds_text, function_name, objective_bounds, status_label
 from ..vocab import Status
-from .kpis import literal
+from .style import literal, plain_text
 
 _ROW_INCHES = 0.62
 _WIDTH_INCHES = 7.4  # A4 width less the page margins
@@ -100,6 +100,7 @@ def _connect(ax, x_from: float, y_from: float, x_to: float, y_to: float) -> None
     )
 
 
+@plain_text
 def plot_objective_tree(
     report: ObjectiveReport, ax: Axes | None = None, *, locale: str | None = None
 ) -> Axes:

@@ -18,7 +18,8 @@ from ..report.i18n import locale_of, t
 from ..report.roi.text import confidence_level, currency_of, group_name, pct
 from ..roi import CampaignReport
 from ..vocab import Verdict
-from .kpis import empty_axes, literal
+from .kpis import empty_axes
+from .style import literal, plain_text
 
 __all__ = ["VERDICT_COLOUR", "plot_lift_forest", "plot_roi_by"]
 
@@ -33,6 +34,7 @@ VERDICT_COLOUR = {
 _DEFAULT_COLOUR = "#4a6fa5"
 
 
+@plain_text
 def plot_lift_forest(
     report: CampaignReport,
     ax: Axes | None = None,
@@ -95,6 +97,7 @@ def plot_lift_forest(
     return ax
 
 
+@plain_text
 def plot_roi_by(
     report: CampaignReport,
     ax: Axes | None = None,

@@ -39,6 +39,7 @@ from ..locales import DEFAULT_LOCALE
 from ..objectives import ObjectiveReport
 from ..params import BrandParams
 from ..plots.kpis import plot_cohort_heatmap, plot_funnel, plot_touch_response
+from ..plots.style import FIGURE_RC
 from ..roi import CampaignReport
 from ..schema import TABLES
 from .display import register_display_hooks
@@ -59,7 +60,8 @@ from .templating import render
 
 
 def setup_notebook(dpi: int = 110) -> None:
-    """Figure style for reports: seaborn theme, PNG figures (embedded in HTML and PDF), and
+    """Figure style for reports: seaborn theme, text drawn literally (no mathtext, see
+    :mod:`kpitools.plots.style`), PNG figures (embedded in HTML and PDF), and
     rich display of kpitools' results (:func:`kpitools.report.display.register_display_hooks`).
 
     Called by the notebook, never on import.
@@ -69,6 +71,7 @@ def setup_notebook(dpi: int = 110) -> None:
 
     sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
     mpl.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi, "savefig.bbox": "tight"})
+    mpl.rcParams.update(FIGURE_RC)  # "$", "%", "_" are text, never mathtext
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
