@@ -224,12 +224,17 @@ def summary_html(
     ----------
     headline : list of str, optional
         KPI ids for the tiles (default: ``params.report.headline``, else the first four
-        available KPIs of the scorecard).
+        available KPIs of the scorecard). A KPI whose tables are missing has no tile (the
+        coverage line says it was left out and what it needs).
     """
     loc = locale or scorecard.locale
     ok = [r for r in scorecard if r.status == "ok"]
     headline = headline if headline is not None else params.report.headline
-    chosen = [scorecard.results[k] for k in (headline or []) if k in scorecard.results]
+    chosen = [
+        scorecard.results[k]
+        for k in (headline or [])
+        if k in scorecard.results and str(scorecard.results[k].status) != "not_available"
+    ]
     if not chosen:
         chosen = ok[:4]
     tiles = []
