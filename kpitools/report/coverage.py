@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from ..kpis.compute import Breakdown, KpiResult, NotAvailable, Scorecard
 from ..roi import CampaignReport
-from ..vocab import Reason, ResultStatus
+from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus
 from .i18n import t
 from .templating import render
 
@@ -74,8 +74,11 @@ def breakdown_needs(breakdown: Breakdown, db: Any = None) -> tuple[str, ...] | N
     reason adds nothing.
     """
     frame = breakdown.frame
-    if len(frame) and frame["value"].notna().any():
+    groups = set(frame.loc[frame["value"].notna(), "group"]) if len(frame) else set()
+    if groups and not (breakdown.by != "segment" and groups <= {UNKNOWN_GROUP}):
         return None
+    if groups:  # every row in "(unknown)": the dimension's column is empty
+        return (_dimension_input(breakdown.by, db),)
     needs: list[str] = []
     for why in breakdown.unsupported.values():
         if why.reason == Reason.NO_BREAKDOWN:
