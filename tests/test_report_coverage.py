@@ -38,6 +38,7 @@ from kpitools.report.notebook import (
     show_glossary,
     show_header,
     show_roi_headline,
+    show_section,
     show_summary,
     show_touch_response,
     show_what_changed,
@@ -255,6 +256,8 @@ def test_breakdown_reason_names_the_missing_column(tmp_path):
     )
     assert breakdown_needs(b, db) == ("customers.acquisition_channel",)
     assert str(show_breakdown(b)) == ""  # left out; the coverage line says why
+    assert str(show_section("customer_segments", "en", results=[b])) == ""
+    assert "Customers by segment" in str(show_section("customer_segments", "en"))
     from kpitools.report.tables import breakdown_html
 
     text = str(breakdown_html(b))

@@ -198,8 +198,16 @@ def show_glossary(
     return Html(glossary_html(shown, locale=scorecard.locale, params=params))
 
 
-def show_section(title_key_or_text: str, locale: str = DEFAULT_LOCALE) -> Html:
-    """A section heading: the report phrase ``report.<key>`` in ``locale``, else the text."""
+def show_section(
+    title_key_or_text: str, locale: str = DEFAULT_LOCALE, *, results: Sequence[Any] | None = None
+) -> Html:
+    """A section heading: the report phrase ``report.<key>`` in ``locale``, else the text.
+
+    With ``results`` (the section's analyses, e.g. its breakdowns), nothing when every one of
+    them is left out for want of its tables or columns.
+    """
+    if results is not None and all(analysis_needs(r) for r in results):
+        return Html(Markup())
     msgid = f"report.{title_key_or_text}"
     text = t(msgid, locale) if has_message(msgid, locale) else title_key_or_text
     return Html(heading_html(text))
