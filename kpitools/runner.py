@@ -32,6 +32,7 @@ from .errors import KpitoolsError
 from .kpis.compute import resolve_period
 from .numbers import write_json
 from .params import ReportParams, load_params
+from .report.coverage import report_needs
 from .report.export import export_html, export_index, export_pdf
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,8 @@ class RunResult:
     report_dir: str | None = None
     failed_notebook: str | None = None
     outputs: list[str] = field(default_factory=list)
+    #: report notebooks left out (output stem → the tables the source lacks)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
 
 
 def notebook_path(name: str, notebooks_dir: Path, params_path: Path) -> Path:
@@ -256,6 +259,7 @@ def run_brand(
         brand_dir = reports_dir / params.slug
         with connect(params) as db:  # also fails early, with a clear message, on a bad source
             p = resolve_period(db, params, period)
+            available = list(db.available_tables)
         result.period = p.label
         staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
@@ -264,6 +268,10 @@ def run_brand(
             if not nb.is_file():
                 raise KpitoolsError(f"{params_path.name}: report.notebooks: no notebook {nb}")
             stem = _output_stem(i, nb)
+            if i and (needs := report_needs(stem, available)):
+                # nothing of it could be shown; the KPI report's page one says it is left out
+                result.skipped[stem] = list(needs)
+                continue
             out_nb = staging / f"{stem}.ipynb"
             pm.execute_notebook(
                 str(nb),

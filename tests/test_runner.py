@@ -204,7 +204,7 @@ def test_cli_run_exit_code_and_summary(tmp_path, demo_db):
 
 
 def test_a_source_with_only_orders_and_customers_still_gets_every_report(tmp_path, demo_db):
-    """Absent tables make their sections say "not available (needs table X)"; nothing fails."""
+    """Absent tables leave their sections and reports out, page one says so; nothing fails."""
     import duckdb
 
     small = tmp_path / "orders_only.duckdb"
@@ -220,11 +220,14 @@ def test_a_source_with_only_orders_and_customers_still_gets_every_report(tmp_pat
     assert result.status == "ok", result.error
     folder = reports / "aurora" / result.period
     report = (folder / "report.html").read_text()
-    assert "not available (needs table leads)" in report
+    assert "not available (needs table" not in report
+    assert "Not in this report:" in report and "campaign ROI report (needs campaigns)" in report
     assert "Traceback" not in report and "KeyError" not in report
-    roi = (folder / "campaign-roi.html").read_text()
-    assert "no table campaigns, campaign_members" in roi
+    # the campaign-ROI report has nothing to show without campaigns: not produced
+    assert not (folder / "campaign-roi.html").exists()
+    assert result.skipped == {"campaign-roi": ["campaigns"]}
     assert (folder / "customer-value.html").is_file()
     doc = json.loads((folder / "kpis.json").read_text())
+    assert "cases" in doc["coverage"]["needs"]
     assert doc["kpis"]["nps"]["status"] == "not_available"
     assert doc["kpis"]["revenue"]["status"] == "ok"

@@ -116,14 +116,15 @@ def plot_trends(
     *,
     ncols: int = 3,
     locale: str | None = None,
-) -> Figure:
+) -> Figure | None:
     """Small multiples of the 12-period trend of several KPIs.
 
     Parameters
     ----------
     scorecard : kpitools.kpis.Scorecard
     kpis : list of str, optional
-        Default: every KPI of the scorecard with data.
+        Default: every KPI of the scorecard with data. A KPI without a single value in its
+        trend (its table is missing) has no panel.
     ncols : int
         Panels per row.
     locale : str, optional
@@ -131,11 +132,15 @@ def plot_trends(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or None
+        None, and no figure drawn, when no KPI has a value to plot.
     """
-    ids = [k for k in kpis if k in scorecard.results] if kpis else None
-    ids = ids or [r.id for r in scorecard if r.status == "ok"]
-    n = max(len(ids), 1)
+    with_data = [r.id for r in scorecard if any(v is not None for _, v in r.trend)]
+    ids = [k for k in kpis if k in with_data] if kpis else None
+    ids = ids or with_data
+    if not ids:  # never an empty figure
+        return None
+    n = len(ids)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.5 * nrows), squeeze=False)

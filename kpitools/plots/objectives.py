@@ -103,7 +103,7 @@ def _connect(ax, x_from: float, y_from: float, x_to: float, y_to: float) -> None
 @plain_text
 def plot_objective_tree(
     report: ObjectiveReport, ax: Axes | None = None, *, locale: str | None = None
-) -> Axes:
+) -> Axes | None:
     """The objective → strategy → metric tree, boxes coloured by status.
 
     Objectives on the left, their strategies in the middle, the metrics on the right; each
@@ -120,8 +120,11 @@ def plot_objective_tree(
 
     Returns
     -------
-    matplotlib.axes.Axes
+    matplotlib.axes.Axes or None
+        None, and no figure drawn, when the report has no objective and no ``ax`` is given.
     """
+    if not report.objectives and ax is None:
+        return None  # never an empty figure: the objectives section says there is none
     loc = locale_of(report, locale)
     cur = report.currency
     rows_per = [max(1, len(o.metrics) or 1) for o in report.objectives]

@@ -213,6 +213,19 @@ def export_index(
                 ],
                 "failure": fail.get("error", "") if fail and fail.get("period") == period else None,
                 "links": _index_links(slug, period, folder),
+                # report notebooks left out for want of their tables (kpis.json coverage)
+                "notes": [
+                    t(
+                        "coverage.item",
+                        INDEX_LOCALE,
+                        what=t(f"coverage.report.{x['key']}", INDEX_LOCALE),
+                        needs=", ".join(x.get("needs", [])),
+                    )
+                    + ": "
+                    + t("coverage.skipped_short", INDEX_LOCALE)
+                    for x in (doc.get("coverage") or {}).get("left_out", [])
+                    if x.get("kind") == "report"
+                ],
             }
         )
     failed = [

@@ -14,8 +14,10 @@ the computation layer) or shows (one ``show_*`` call), and no ``show_*`` runs a 
     show_glossary(scorecard)
 
 An analysis that could not run because a table is absent arrives as
-:class:`~kpitools.kpis.compute.NotAvailable`; its ``show_*`` writes "not available (needs
-table X)" under the section's heading.
+:class:`~kpitools.kpis.compute.NotAvailable`; its ``show_*`` shows nothing (no heading, no
+empty figure), and page one's coverage line (``show_header(..., coverage=...)``, from
+:func:`kpitools.report.coverage.compute_coverage`) says what was left out and which tables
+would add it. Department tables list the KPIs computed and one line for the rest.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ from ..plots.kpis import plot_cohort_heatmap, plot_funnel, plot_touch_response
 from ..plots.style import FIGURE_RC
 from ..roi import CampaignReport
 from ..schema import TABLES
+from .coverage import (
+    Coverage,
+    analysis_needs,
+    coverage_html,
+    is_missing_input,
+    rest_text,
+    shown_results,
+)
 from .display import register_display_hooks
 from .drivers import what_changed_html
 from .i18n import has_message, locale_of, t
@@ -52,7 +62,6 @@ from .tables import (
     glossary_html,
     header_html,
     heading_html,
-    not_available_html,
     scorecard_html,
     summary_html,
 )
@@ -81,9 +90,17 @@ def setup_notebook(dpi: int = 110) -> None:
     register_display_hooks()
 
 
-def show_header(params: BrandParams, scorecard: Scorecard, *, title: str | None = None) -> Html:
-    """Brand, report title and period."""
-    return Html(header_html(params, scorecard, title=title))
+def show_header(
+    params: BrandParams,
+    scorecard: Scorecard,
+    *,
+    title: str | None = None,
+    coverage: Coverage | None = None,
+) -> Html:
+    """Brand, report title and period; then, with ``coverage``, the line of what the report
+    leaves out and which tables would add it (nothing when the report leaves nothing out)."""
+    header = header_html(params, scorecard, title=title)
+    return Html(header + coverage_html(coverage, params.locale))
 
 
 def show_summary(
@@ -104,12 +121,9 @@ def show_what_changed(what_changed: WhatChanged | NotAvailable, locale: str | No
     locale : str, optional
     """
     loc = locale_of(what_changed, locale)
-    if isinstance(what_changed, NotAvailable):
-        body = not_available_html(what_changed.missing_tables, loc)
-    elif not what_changed.items:
-        return Html(Markup())
-    else:
-        body = what_changed_html(what_changed, locale=loc)
+    if isinstance(what_changed, NotAvailable) or not what_changed.items:
+        return Html(Markup())  # left out: the coverage line says why
+    body = what_changed_html(what_changed, locale=loc)
     return Html(heading_html(t("drivers.title", loc), level=2, body=body))
 
 
@@ -125,20 +139,30 @@ def show_scorecard(
 def show_department(
     scorecard: Scorecard, department: str, objectives: ObjectiveReport | None = None
 ) -> Html:
-    """A department's section: heading and its scorecard (nothing if it has no KPI).
+    """A department's section: heading, its scorecard of the KPIs computed, and one line
+    for those whose tables or columns are missing ("Not shown: 22 more indicators, which
+    need leads, opportunities"). Nothing when the department has no KPI the data allow.
 
     With ``objectives`` (an ObjectiveReport), each KPI that an objective tracks names it,
     coloured by its status.
     """
-    ids = [r.id for r in scorecard if r.kpi.department == department]
+    results = [r for r in scorecard if r.kpi.department == department]
+    ids = [r.id for r in shown_results(results)]
     if not ids:
         return Html(Markup())
     table = scorecard_html(scorecard, kpis=ids, objectives=objectives)
-    return Html(heading_html(t(f"department.{department}", scorecard.locale), body=table))
+    rest = render(
+        "kpis/rest.html",
+        text=rest_text([r for r in results if is_missing_input(r)], scorecard.locale),
+    )
+    return Html(heading_html(t(f"department.{department}", scorecard.locale), body=table + rest))
 
 
 def show_breakdown(breakdown: Breakdown, *, kpis: Sequence[str] | None = None) -> Html:
-    """A breakdown table (groups × KPIs) with a heading naming the dimension."""
+    """A breakdown table (groups × KPIs) with a heading naming the dimension; nothing when
+    no KPI could be split (the coverage line names the table or column it needs)."""
+    if analysis_needs(breakdown):
+        return Html(Markup())
     title = t(f"report.by_{breakdown.by}", breakdown.locale)
     return Html(heading_html(title, level=3, body=breakdown_html(breakdown, kpis=kpis)))
 
@@ -168,16 +192,25 @@ def show_glossary(
 
     Each entry: name, definition, who is counted, which dates count, when the value is final,
     and "brand-wide" for a result whose ``scope`` is brand (a product-line report's KPI that
-    the data cannot split by line).
+    the data cannot split by line). A KPI whose tables are missing is not shown, so it is
+    not in the glossary either.
     """
     wanted = set(kpis) if kpis is not None else None
-    shown: list[Any] = [r for r in scorecard if wanted is None or r.id in wanted]
+    shown: list[Any] = [r for r in shown_results(scorecard) if wanted is None or r.id in wanted]
     shown += [get_kpi(i) for i in dict.fromkeys(extra) if i not in scorecard.results]
     return Html(glossary_html(shown, locale=scorecard.locale, params=params))
 
 
-def show_section(title_key_or_text: str, locale: str = DEFAULT_LOCALE) -> Html:
-    """A section heading: the report phrase ``report.<key>`` in ``locale``, else the text."""
+def show_section(
+    title_key_or_text: str, locale: str = DEFAULT_LOCALE, *, results: Sequence[Any] | None = None
+) -> Html:
+    """A section heading: the report phrase ``report.<key>`` in ``locale``, else the text.
+
+    With ``results`` (the section's analyses, e.g. its breakdowns), nothing when every one of
+    them is left out for want of its tables or columns.
+    """
+    if results is not None and all(analysis_needs(r) for r in results):
+        return Html(Markup())
     msgid = f"report.{title_key_or_text}"
     text = t(msgid, locale) if has_message(msgid, locale) else title_key_or_text
     return Html(heading_html(text))
@@ -199,6 +232,12 @@ def show_footer(params: BrandParams, db: Database) -> Html:
             locale=params.locale,
         )
     )
+
+
+def cohort_has_data(cohorts: CohortRetention) -> bool:
+    """Whether a cohort heatmap would show at least one rate."""
+    rates = cohorts.rates
+    return bool(len(rates)) and bool(rates.notna().to_numpy().any())
 
 
 def _figure(
@@ -238,20 +277,21 @@ def show_funnel(
     locale : str, optional
     """
     loc = locale_of(funnel, locale)
-    _section(t("report.funnel", loc), 3)
     if isinstance(funnel, NotAvailable):
-        return Html(not_available_html(funnel.missing_tables, loc))
+        return Html(Markup())  # left out: the coverage line says why
+    _section(t("report.funnel", loc), 3)
     return _figure(plot_funnel, funnel, locale=loc)
 
 
 def show_cohort_retention(
     cohorts: CohortRetention | NotAvailable, locale: str | None = None
 ) -> Figure | Html:
-    """Heading and cohort retention heatmap (or a note when orders are absent)."""
+    """Heading and cohort retention heatmap (nothing when orders are absent or no cohort has
+    a rate: never an empty figure)."""
     loc = locale_of(cohorts, locale)
+    if isinstance(cohorts, NotAvailable) or not cohort_has_data(cohorts):
+        return Html(Markup())
     _section(t("report.cohort_retention", loc), 2)
-    if isinstance(cohorts, NotAvailable):
-        return Html(not_available_html(cohorts.missing_tables, loc))
     rows = max(len(cohorts.rates), 4)
     return _figure(plot_cohort_heatmap, cohorts, figsize=(8.5, 0.32 * rows + 1.2))
 
@@ -259,11 +299,11 @@ def show_cohort_retention(
 def show_touch_response(
     touch: TouchResponse | NotAvailable, locale: str | None = None
 ) -> Figure | Html:
-    """Heading and response-by-touch figure for the sales section (or a note)."""
+    """Heading and response-by-touch figure for the sales section (nothing without leads)."""
     loc = locale_of(touch, locale)
-    _section(t("report.touch_response", loc), 3)
     if isinstance(touch, NotAvailable):
-        return Html(not_available_html(touch.missing_tables, loc))
+        return Html(Markup())  # left out: the coverage line says why
+    _section(t("report.touch_response", loc), 3)
     return _figure(plot_touch_response, touch, locale=loc, figsize=(7.2, 2.8))
 
 
@@ -278,10 +318,10 @@ def show_roi_headline(roi: CampaignReport | NotAvailable, locale: str | None = N
     locale : str, optional
     """
     loc = locale_of(roi, locale)
-    if isinstance(roi, NotAvailable):
-        body = not_available_html(roi.missing_tables, loc)
-    else:
-        body = roi_summary_html(roi)
+    if analysis_needs(roi):  # no campaigns table: left out, the coverage line says why
+        return Html(Markup())
+    assert isinstance(roi, CampaignReport)
+    body = roi_summary_html(roi)
     return Html(heading_html(t("report.roi_headline", loc), level=3, body=body))
 
 

@@ -27,6 +27,7 @@ from ..periods import Period
 from ..roi import CampaignReport
 from ..vocab import UNKNOWN_GROUP, Scope, Segment, Status
 from .cohorts import provisional_text, result_cohort_label
+from .coverage import breakdown_needs
 from .formatting import change_kind
 from .glossary import glossary_entries
 from .i18n import kpi_description, kpi_name, t
@@ -224,12 +225,17 @@ def summary_html(
     ----------
     headline : list of str, optional
         KPI ids for the tiles (default: ``params.report.headline``, else the first four
-        available KPIs of the scorecard).
+        available KPIs of the scorecard). A KPI whose tables are missing has no tile (the
+        coverage line says it was left out and what it needs).
     """
     loc = locale or scorecard.locale
     ok = [r for r in scorecard if r.status == "ok"]
     headline = headline if headline is not None else params.report.headline
-    chosen = [scorecard.results[k] for k in (headline or []) if k in scorecard.results]
+    chosen = [
+        scorecard.results[k]
+        for k in (headline or [])
+        if k in scorecard.results and str(scorecard.results[k].status) != "not_available"
+    ]
     if not chosen:
         chosen = ok[:4]
     tiles = []
@@ -339,19 +345,12 @@ def breakdown_html(
         "currency": breakdown.currency,
         "kpi_name": kpi_name,
     }
-    if not ids:
-        # in the order of the reasons' English wording, as the report always listed them
-        whys: list[Unsupported | None] = [
-            *sorted(
-                set(breakdown.unsupported.values()),
-                key=lambda u: (
-                    ("needs table " + ", ".join(u.missing_tables))
-                    if u.reason == Reason.NEEDS_TABLE
-                    else f"no breakdown by {breakdown.by}"
-                ),
-            )
-        ] or [None]
-        reasons = [unsupported_text(u, breakdown.by, loc) for u in whys]
+    if not ids or breakdown_needs(breakdown):
+        # what the dimension itself needs first (customers.acquisition_channel), then the
+        # tables of the KPIs that could not be computed at all: the reason really missing
+        needs = breakdown_needs(breakdown) or ()
+        reasons = [t("coverage.needs", loc, needs=", ".join(needs))] if needs else []
+        reasons = reasons or [unsupported_text(None, breakdown.by, loc)]
         return render("kpis/breakdown.html", kpis=[], reasons=reasons, rows=[], **ctx)
     pivot = breakdown.pivot("value")
     order = _GROUP_ORDER
