@@ -176,11 +176,11 @@ def test_coverage_line_names_missing_groups_and_tables(small_report):
     line = coverage.text()
     header_end = html.index("</div></div>") + len("</div></div>")
     assert html[header_end:].startswith('<p class="kpi-coverage muted">Not in this report:')
-    assert "Service (needs cases, calls)" in line
-    assert "campaign funnel (needs campaigns)" in line
-    assert "campaign ROI report (needs campaigns)" in line
-    assert "headline figure Net Promoter Score (needs surveys)" in line
-    assert re.search(r"\d+ Sales indicators \(needs leads", line)
+    assert "Service (requires cases, calls)" in line
+    assert "campaign funnel (requires campaigns)" in line
+    assert "campaign ROI report (requires campaigns)" in line
+    assert "headline figure Net Promoter Score (requires surveys)" in line
+    assert re.search(r"\d+ Sales indicators \(requires leads", line)
     assert set(coverage.needs) >= {"cases", "calls", "campaigns", "leads", "surveys"}
     assert "customers" not in coverage.needs and "orders" not in coverage.needs
     # kpis.json says the same
@@ -264,7 +264,7 @@ def test_breakdown_reason_names_the_missing_column(tmp_path):
     assert "customers.acquisition_channel" in text and "surveys" not in text
     sc = compute_kpis(db, params, None)
     line = compute_coverage(sc, breakdowns=[b], db=db).text()
-    assert "breakdown by acquisition channel (needs customers.acquisition_channel)" in line
+    assert "breakdown by acquisition channel (requires customers.acquisition_channel)" in line
     db.close()
 
 

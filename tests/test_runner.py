@@ -221,7 +221,7 @@ def test_a_source_with_only_orders_and_customers_still_gets_every_report(tmp_pat
     folder = reports / "aurora" / result.period
     report = (folder / "report.html").read_text()
     assert "not available (needs table" not in report
-    assert "Not in this report:" in report and "campaign ROI report (needs campaigns)" in report
+    assert "Not in this report:" in report and "campaign ROI report (requires campaigns)" in report
     assert "Traceback" not in report and "KeyError" not in report
     # the campaign-ROI report has nothing to show without campaigns: not produced
     assert not (folder / "campaign-roi.html").exists()
