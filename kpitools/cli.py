@@ -81,7 +81,12 @@ def _params_files(paths: Sequence[str], all_: bool) -> list[Path]:
 @click.option("--all", "all_", is_flag=True, help="Every params/*.yaml.")
 @click.option("--deep", is_flag=True, help="Also scan the data for out-of-range values.")
 def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
-    """Check params files and that their data sources open and match the contracts."""
+    """Check params files and that their data sources open and match the contracts.
+
+    The checks are those ``run`` makes before a report (:func:`kpitools.data.checks.
+    check_params_source`): the files are readable, the contracts hold, the brand has rows and
+    at least one period has data; one line per problem."""
+    from .data.checks import check_params_source
     from .data.sources import connect
     from .params import load_params
 
@@ -89,9 +94,11 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
     for f in _params_files(params, all_):
         try:
             p = load_params(f)
-            with connect(p) as db:
-                problems = db.check(values=deep)
-                missing = db.missing_tables
+            problems = check_params_source(p, deep=deep)
+            missing = []
+            if not problems:
+                with connect(p) as db:
+                    missing = db.missing_tables
         except KpitoolsError as exc:
             bad += 1
             click.echo(str(exc), err=True)

@@ -27,6 +27,7 @@ from typing import Any
 import papermill as pm
 from tqdm.auto import tqdm
 
+from .data.checks import check_params_source
 from .data.sources import connect
 from .errors import KpitoolsError
 from .kpis.compute import resolve_period
@@ -192,7 +193,12 @@ def run_brand(
         params = load_params(params_path)
         result.slug = params.slug
         brand_dir = reports_dir / params.slug
-        with connect(params) as db:  # also fails early, with a clear message, on a bad source
+        # the checks of `kpitools validate` (one function, so they never disagree): a bad
+        # source, a brand without rows, no period with data fail here, one line per problem
+        problems = check_params_source(params)
+        if problems:
+            raise KpitoolsError("\n".join(str(pr) for pr in problems))
+        with connect(params) as db:
             p = resolve_period(db, params, period)
         result.period = p.label
         staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
