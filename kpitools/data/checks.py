@@ -73,6 +73,15 @@ def check_source(db: Database, params: BrandParams, *, deep: bool = False) -> li
         one of them is dated.
     """
     problems: list[Problem] = []
+    for name, mapping in params.source.tables.items():
+        # a table the params file names explicitly must be there (a typo is not "absent")
+        if mapping is not None and mapping.table and name in TABLES and not db.has(name):
+            problems.append(
+                Problem(
+                    f"source.tables.{name}.table",
+                    f"no table or file '{mapping.table}' in {db.description}",
+                )
+            )
     readable: list[str] = []
     for name in db.available_tables:
         try:
@@ -124,12 +133,14 @@ def check_source(db: Database, params: BrandParams, *, deep: bool = False) -> li
         problems.append(Problem(f"brand '{params.brand}'", _no_rows(db, readable)))
         return problems
     if last is None:
-        problems.append(
-            Problem(
-                f"brand '{params.brand}'",
-                "no dated rows in " + ", ".join(n for n in readable if TABLES[n].time_column),
-            )
+        dated = [n for n in readable if TABLES[n].time_column]
+        what = (
+            "no dated rows in " + ", ".join(dated)
+            if dated
+            else f"no dated rows: {', '.join(readable)} place nothing in a period "
+            "(a report needs e.g. orders or customers)"
         )
+        problems.append(Problem(f"brand '{params.brand}'", what + "; no period has data"))
         return problems
     requested = params.requested_period(None)
     if requested is not None and pd.Timestamp(requested.start) > last:
