@@ -192,3 +192,23 @@ def test_other_brands_rows_do_not_count(tmp_path):
             ].status
             == "ok"
         )
+
+
+def test_data_quality_section_in_the_report(tmp_path):
+    from kpitools.report.notebook import show_data_quality
+
+    params = load_params(write_params(tmp_path / "acme.yaml", _db(tmp_path, "q.duckdb", COSTS.get)))
+    with connect(params) as db:
+        sc = compute_kpis(db, params, "2025-03", kpis=KPIS[:2])
+        html = show_data_quality(db, sc)._repr_html_()
+    assert "Data quality" in html
+    assert "orders.cost" in html and "30%" in html
+    assert "Average margin per customer" in html or "margin" in html.lower()
+    for locale, title in [("fr", "Qualité des données"), ("it", "Qualità dei dati")]:
+        sc.locale = locale
+        with connect(params) as db:
+            assert title in show_data_quality(db, sc)._repr_html_()
+    full = load_params(write_params(tmp_path / "f.yaml", _db(tmp_path, "f.duckdb", lambda i: 1.0)))
+    with connect(full) as db:  # nothing partly empty: the section is left out
+        sc = compute_kpis(db, full, "2025-03", kpis=KPIS[:2])
+        assert "Data quality" not in (show_data_quality(db, sc)._repr_html_() or "")
