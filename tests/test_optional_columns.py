@@ -212,3 +212,88 @@ def test_data_quality_section_in_the_report(tmp_path):
     with connect(full) as db:  # nothing partly empty: the section is left out
         sc = compute_kpis(db, full, "2025-03", kpis=KPIS[:2])
         assert "Data quality" not in (show_data_quality(db, sc)._repr_html_() or "")
+
+
+def _roi_db(tmp_path, cost):
+    """One email campaign in March 2025: customers 1-20 treated, 21-40 held out; treated
+    customers with an odd id order 100, control customers with id divisible by 4 order 60."""
+    customers = [
+        dict(customer_id=i, product_line="m", created_at="2024-01-01", acquisition_channel="web")
+        for i in range(1, 41)
+    ]
+    campaign = dict(
+        campaign_id=1,
+        name="Spring",
+        channel="email",
+        product_line="m",
+        starts_at="2025-03-01",
+        ends_at="2025-03-07",
+        fixed_cost=100.0,
+        cost_per_contact=1.0,
+        planned_control_share=0.5,
+    )
+    members = [
+        dict(
+            campaign_id=1,
+            customer_id=i,
+            group="treatment" if i <= 20 else "control",
+            sent_at="2025-03-01" if i <= 20 else None,
+        )
+        for i in range(1, 41)
+    ]
+    buyers = [i for i in range(1, 21) if i % 2] + [i for i in range(21, 41) if i % 4 == 0]
+    orders = [
+        dict(
+            order_id=n,
+            customer_id=i,
+            product_line="m",
+            ordered_at="2025-03-10",
+            revenue=100.0 if i <= 20 else 60.0,
+            cost=cost,
+        )
+        for n, i in enumerate(buyers, start=1)
+    ]
+    path = make_db(
+        tmp_path / "roi.duckdb",
+        {
+            "customers": customers,
+            "orders": orders,
+            "campaigns": [campaign],
+            "campaign_members": members,
+        },
+    )
+    return load_params(write_params(tmp_path / "acme.yaml", path))
+
+
+def test_no_cost_campaign_roi_shows_no_margin_lift_and_no_roi(tmp_path):
+    from kpitools.report.roi.text import issue_text
+    from kpitools.roi import analyse_campaigns
+
+    params = _roi_db(tmp_path, cost=None)
+    with connect(params) as db:
+        report = analyse_campaigns(db, params, "2025-03")
+        sc = compute_kpis(db, params, "2025-03", kpis=["programme_roi", "incremental_margin"])
+    (campaign,) = report.campaigns
+    assert campaign.roi is None  # never an ROI of -100 % from a margin of nothing
+    assert campaign.revenue_lift is not None
+    # treated: 10 of 20 buy 100 (mean 50); control: 5 of 20 buy 60 (mean 15)
+    assert campaign.revenue_lift.effect == pytest.approx(35.0)
+    assert report.programme is None
+    assert report.programme_revenue == pytest.approx(35.0 * 20)
+    codes = [i.code for i in report.issues]
+    assert "needs_cost" in codes and "unmeasured" not in codes
+    issue = next(i for i in report.issues if i.code == "needs_cost")
+    assert "orders.cost" in issue_text(issue, "en") and "orders.cost" in issue_text(issue, "it")
+    for k in ("programme_roi", "incremental_margin"):
+        assert (sc[k].status, sc[k].missing_columns) == ("not_available", ("orders.cost",))
+
+
+def test_with_cost_campaign_roi_is_measured(tmp_path):
+    from kpitools.roi import analyse_campaigns
+
+    params = _roi_db(tmp_path, cost=40.0)
+    with connect(params) as db:
+        report = analyse_campaigns(db, params, "2025-03")
+    (campaign,) = report.campaigns
+    assert campaign.roi is not None
+    assert "needs_cost" not in [i.code for i in report.issues]
