@@ -49,6 +49,23 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     "roi_margin": ("orders.cost",),  # campaign ROI: margin lift and return on cost
 }
 
+#: Columns where a NULL means "not known" (a data-quality gap, not a meaning of its own as
+#: for ``leads.campaign_id``: not from a campaign, or ``renewal_due_at``: not a renewal), with
+#: the KPIs computed on the rows that have a value, beside those of :data:`KPI_COLUMNS`.
+QUALITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders.cost": (),
+    "opportunities.amount": (
+        "open_pipeline_value",
+        "new_sales_amount",
+        "renewal_amount",
+        "average_deal_size",
+        "won_amount_per_rep",
+    ),
+    "opportunities.quote_count": (),
+    "opportunities.is_renewal": ("new_sales_amount",),
+    "cases.handling_cost": ("cost_per_interaction",),
+}
+
 #: A partly empty column is reported when more than this share of the brand's rows lack it.
 QUALITY_THRESHOLD = 0.01
 
@@ -70,22 +87,25 @@ def missing_columns_of(db: Database, kpi_id: str) -> tuple[str, ...]:
 
 
 def touched_kpis(column: str, kpis: Iterable[str] | None = None) -> list[str]:
-    """KPI ids (among ``kpis``, default all declared) that need ``table.column``."""
-    ids = list(kpis) if kpis is not None else list(KPI_COLUMNS)
-    return [k for k in ids if column in KPI_COLUMNS.get(k, ())]
+    """KPI ids (among ``kpis``, default every KPI declared here) that read ``table.column``:
+    those of :data:`KPI_COLUMNS` that need it, and those :data:`QUALITY_COLUMNS` lists."""
+    extra = QUALITY_COLUMNS.get(column, ())
+    declared = [k for k, cols in KPI_COLUMNS.items() if column in cols]
+    touched = list(dict.fromkeys([*declared, *extra]))
+    if kpis is None:
+        return touched
+    return [k for k in dict.fromkeys(kpis) if k in touched]
 
 
 def quality_columns() -> list[str]:
-    """Columns the data-quality section checks: every column a KPI declares it needs, and
-    every optional column of the canonical model, as ``table.column``, in model order."""
-    declared = {c for cols in KPI_COLUMNS.values() for c in cols}
-    out = []
-    for t in TABLES.values():
-        for c in t.columns:
-            q = f"{t.name}.{c.name}"
-            if q in declared or (c.optional and c.name != "product_line"):
-                out.append(q)
-    return out
+    """Columns the data-quality section checks (:data:`QUALITY_COLUMNS`), as
+    ``table.column``, in the order of the canonical model."""
+    return [
+        f"{t.name}.{c.name}"
+        for t in TABLES.values()
+        for c in t.columns
+        if f"{t.name}.{c.name}" in QUALITY_COLUMNS
+    ]
 
 
 def data_quality(
@@ -143,6 +163,7 @@ def data_quality(
 __all__ = [
     "ANALYSIS_COLUMNS",
     "KPI_COLUMNS",
+    "QUALITY_COLUMNS",
     "QUALITY_THRESHOLD",
     "data_quality",
     "empty_columns",
