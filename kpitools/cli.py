@@ -86,7 +86,7 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
     The checks are those ``run`` makes before a report (:func:`kpitools.data.checks.
     check_params_source`): the files are readable, the contracts hold, the brand has rows and
     at least one period has data; one line per problem."""
-    from .data.checks import check_params_source
+    from .data.checks import check_params_source, empty_optional_columns
     from .data.sources import connect
     from .params import load_params
 
@@ -95,10 +95,12 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
         try:
             p = load_params(f)
             problems = check_params_source(p, deep=deep)
-            missing = []
+            missing: list[str] = []
+            empty: list[str] = []
             if not problems:
                 with connect(p) as db:
                     missing = db.missing_tables
+                    empty = empty_optional_columns(db)
         except KpitoolsError as exc:
             bad += 1
             click.echo(str(exc), err=True)
@@ -111,6 +113,8 @@ def validate(params: tuple[str, ...], all_: bool, deep: bool) -> None:
         note = (
             f" (absent tables, their KPIs not available: {', '.join(missing)})" if missing else ""
         )
+        if empty:
+            note += f" (empty columns, their KPIs not available: {', '.join(empty)})"
         click.echo(f"{f}: ok{note}")
     sys.exit(1 if bad else 0)
 

@@ -115,3 +115,13 @@ def test_a_good_source_is_ok(tmp_path, deep):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert f"{params}: ok" in result.output
+
+
+def test_validate_names_the_empty_optional_columns(tmp_path):
+    db = make_db(tmp_path / "d.duckdb", {"orders": [ORDER]})  # no cost in any order
+    params = write_params(tmp_path / "acme.yaml", db)
+    result = CliRunner().invoke(main, ["validate", str(params)])
+    assert result.exit_code == 0, result.output
+    assert "(empty columns, their KPIs not available: orders.cost, orders.channel)" in (
+        result.output
+    )

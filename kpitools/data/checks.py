@@ -173,6 +173,20 @@ def _no_rows(db: Database, tables: list[str]) -> str:
     return f"no rows in {where} (brands in the data: {shown}); check 'brand' in the params file"
 
 
+def empty_optional_columns(db: Database) -> list[str]:
+    """The optional columns (``table.column``) that the brand leaves absent or NULL in every
+    row of a table it has rows in (one aggregate per table): the KPIs that need them are
+    "not available (needs orders.cost)". The line column is left out (an absent line only makes
+    a table brand-wide)."""
+    out = []
+    for name in db.available_tables:
+        for column, (rows, filled) in db.column_fill(name).items():
+            col = TABLES[name].column(column)
+            if col.optional and column != "product_line" and rows and not filled:
+                out.append(f"{name}.{column}")
+    return out
+
+
 def check_params_source(params: BrandParams, *, deep: bool = False) -> list[Problem]:
     """Open ``params``' source and :func:`check_source` it; a source that cannot be opened (a
     missing file, a CSV whose dialect cannot be detected) is a problem too, never an exception.
@@ -192,4 +206,4 @@ def check_params_source(params: BrandParams, *, deep: bool = False) -> list[Prob
             return [_unexpected(db.description, exc)]
 
 
-__all__ = ["Problem", "check_params_source", "check_source"]
+__all__ = ["Problem", "check_params_source", "check_source", "empty_optional_columns"]
