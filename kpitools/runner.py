@@ -197,6 +197,11 @@ def run_brand(
         # source, a brand without rows, no period with data fail here, one line per problem
         problems = check_params_source(params)
         if problems:
+            try:  # the period asked for, so that the index marks that report's run as failed
+                asked = params.requested_period(period)
+                result.period = asked.label if asked is not None else None
+            except KpitoolsError:
+                pass
             raise KpitoolsError("\n".join(str(pr) for pr in problems))
         with connect(params) as db:
             p = resolve_period(db, params, period)
