@@ -200,7 +200,7 @@ def run_brand(
             try:  # the period asked for, so that the index marks that report's run as failed
                 asked = params.requested_period(period)
                 result.period = asked.label if asked is not None else None
-            except KpitoolsError:
+            except Exception:  # a bad period is reported by the run itself
                 pass
             raise KpitoolsError("\n".join(str(pr) for pr in problems))
         with connect(params) as db:
