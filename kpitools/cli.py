@@ -110,7 +110,12 @@ _PARAMS_DIR = click.option(
 @_PARAMS_DIR
 @click.option("--deep", is_flag=True, help="Also scan the data for out-of-range values.")
 def validate(params: tuple[str, ...], all_: bool, params_dir: str | None, deep: bool) -> None:
-    """Check params files and that their data sources open and match the contracts."""
+    """Check params files and that their data sources open and match the contracts.
+
+    The checks are those ``run`` makes before a report (:func:`kpitools.data.checks.
+    check_params_source`): the files are readable, the contracts hold, the brand has rows and
+    at least one period has data; one line per problem."""
+    from .data.checks import check_params_source, empty_optional_columns
     from .data.sources import connect
     from .params import load_params
 
@@ -118,9 +123,13 @@ def validate(params: tuple[str, ...], all_: bool, params_dir: str | None, deep: 
     for f in _params_files(params, all_, params_dir):
         try:
             p = load_params(f)
-            with connect(p) as db:
-                problems = db.check(values=deep)
-                missing = db.missing_tables
+            problems = check_params_source(p, deep=deep)
+            missing: list[str] = []
+            empty: list[str] = []
+            if not problems:
+                with connect(p) as db:
+                    missing = db.missing_tables
+                    empty = empty_optional_columns(db)
         except KpitoolsError as exc:
             bad += 1
             click.echo(str(exc), err=True)
@@ -133,6 +142,8 @@ def validate(params: tuple[str, ...], all_: bool, params_dir: str | None, deep: 
         note = (
             f" (absent tables, their KPIs not available: {', '.join(missing)})" if missing else ""
         )
+        if empty:
+            note += f" (empty columns, their KPIs not available: {', '.join(empty)})"
         click.echo(f"{f}: ok{note}")
     sys.exit(1 if bad else 0)
 

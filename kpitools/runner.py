@@ -27,6 +27,7 @@ from typing import Any
 import papermill as pm
 from tqdm.auto import tqdm
 
+from .data.checks import check_params_source
 from .data.sources import connect
 from .errors import KpitoolsError
 from .kpis.compute import resolve_period
@@ -257,7 +258,17 @@ def run_brand(
         params = load_params(params_path)
         result.slug = params.slug
         brand_dir = reports_dir / params.slug
-        with connect(params) as db:  # also fails early, with a clear message, on a bad source
+        # the checks of `kpitools validate` (one function, so they never disagree): a bad
+        # source, a brand without rows, no period with data fail here, one line per problem
+        problems = check_params_source(params)
+        if problems:
+            try:  # the period asked for, so that the index marks that report's run as failed
+                asked = params.requested_period(period)
+                result.period = asked.label if asked is not None else None
+            except Exception:  # a bad period is reported by the run itself
+                pass
+            raise KpitoolsError("\n".join(str(pr) for pr in problems))
+        with connect(params) as db:
             p = resolve_period(db, params, period)
             available = list(db.available_tables)
         result.period = p.label

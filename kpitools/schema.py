@@ -136,7 +136,14 @@ TABLES: dict[str, Table] = {
                 _c("product_line", "string"),
                 _c("ordered_at", "timestamp"),
                 _c("revenue", "float", description="net revenue of the order, currency units"),
-                _c("cost", "float", description="cost of goods sold, currency units"),
+                _c(
+                    "cost",
+                    "float",
+                    nullable=True,
+                    optional=True,
+                    description="cost of goods sold, currency units; without it the margin "
+                    "KPIs and customer value are not available",
+                ),
                 _c("channel", "string", nullable=True, optional=True),
             ),
             time_column="ordered_at",

@@ -37,8 +37,18 @@ def test_kpis_json_for_tools():
     assert set(first["labels"]) == {"en", "fr", "it"}
 
 
+_ORDER = {
+    "order_id": 1,
+    "customer_id": 1,
+    "product_line": "m",
+    "ordered_at": "2025-01-05",
+    "revenue": 1.0,
+}
+
+
 def test_validate_reports_each_problem_and_exits_non_zero(tmp_path):
-    db = make_db(tmp_path / "ok.duckdb", {"orders": []})
+    # validate checks what run needs: the brand has a dated row
+    db = make_db(tmp_path / "ok.duckdb", {"orders": [_ORDER]})
     good = write_params(tmp_path / "good.yaml", db)
     bad = tmp_path / "bad.yaml"
     bad.write_text("brand: x\nperiod: {grain: week}\nsource: {path: nowhere.duckdb}\nsorce: 1\n")
@@ -75,7 +85,8 @@ def test_validate_loads_neither_the_kpi_engine_nor_the_report(tmp_path):
     import subprocess
     import sys
 
-    db = make_db(tmp_path / "ok.duckdb", {"orders": []})
+    # validate checks what run needs: the brand has a dated row
+    db = make_db(tmp_path / "ok.duckdb", {"orders": [_ORDER]})
     params = write_params(tmp_path / "acme.yaml", db)
     code = (
         "import sys\n"
@@ -103,7 +114,8 @@ def test_run_without_notebooks_folder_says_so(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(runner, "PACKAGED_NOTEBOOKS", tmp_path / "none")
     monkeypatch.setattr(runner, "SOURCE_NOTEBOOKS", tmp_path / "none")
-    db = make_db(tmp_path / "ok.duckdb", {"orders": []})
+    # validate checks what run needs: the brand has a dated row
+    db = make_db(tmp_path / "ok.duckdb", {"orders": [_ORDER]})
     params = write_params(tmp_path / "acme.yaml", db)
     result = CliRunner().invoke(main, ["run", str(params), "--reports", str(tmp_path / "r")])
     assert result.exit_code == 2

@@ -628,8 +628,10 @@ def test_leads_without_campaign_ids_say_no_data(tmp_path):
     leads = [{k: v for k, v in row.items() if k != "campaign_id"} for row in LEADS]
     db_path = make_db(tmp_path / "plain_leads.duckdb", {"leads": leads})
     sc = _scorecard(tmp_path, db_path, kpis=["campaign_leads", "campaign_new_customers"])
-    assert sc["campaign_leads"].status == "no_data"
-    assert sc["campaign_new_customers"].status == "no_data"
+    # an optional column empty throughout: not available, naming it
+    for k in ("campaign_leads", "campaign_new_customers"):
+        assert sc[k].status == "not_available"
+        assert sc[k].missing_columns == ("leads.campaign_id",)
 
 
 def test_empty_period_gives_no_data_never_nan(tmp_path, fixture_db):

@@ -133,12 +133,12 @@ def test_no_due_date_in_the_source_is_no_data_with_its_reason_never_a_fallback(t
     with connect(params) as con:
         sc = compute_kpis(con, params, "2025-06", kpis=["renewal_rate", "close_rate"])
     r = sc["renewal_rate"]
-    assert (r.status, r.value, r.reason) == ("no_data", None, "needs_column")
+    assert (r.status, r.value, r.reason) == ("not_available", None, "needs_column")
     assert r.missing_columns == ("opportunities.renewal_due_at",)
     assert sc["close_rate"].status == "ok"  # the other opportunity KPIs are unaffected
     doc = scorecard_document(sc)
     assert doc["kpis"]["renewal_rate"]["reason"] == "needs column opportunities.renewal_due_at"
-    assert "no data in period (needs column opportunities.renewal_due_at)" in str(
+    assert "not available (needs opportunities.renewal_due_at)" in str(
         scorecard_html(sc)
     )
     with connect(params) as con:

@@ -452,10 +452,13 @@ def test_optional_columns_absent_give_no_data(tmp_path):
     path = make_db(tmp_path / "bare.duckdb", {"opportunities": opps})
     kpis = ["quotes", "renewal_rate", "close_rate", "renewal_amount", "new_sales_amount"]
     sc = _scorecard(tmp_path, path, kpis=kpis)
-    assert sc["quotes"].status == "no_data"
-    assert sc["renewal_amount"].status == "no_data"
-    # no renewal due date: no data, naming the column (never the renewals closed instead)
-    assert (sc["renewal_rate"].status, sc["renewal_rate"].reason) == ("no_data", "needs_column")
+    # an optional column empty throughout: not available, naming it (never a zero)
+    assert sc["quotes"].missing_columns == ("opportunities.quote_count",)
+    assert sc["quotes"].status == "not_available"
+    assert sc["renewal_amount"].status == "not_available"
+    # no renewal due date: naming the column (never the renewals closed instead)
+    status = (sc["renewal_rate"].status, sc["renewal_rate"].reason)
+    assert status == ("not_available", "needs_column")
     assert sc["renewal_rate"].missing_columns == ("opportunities.renewal_due_at",)
     assert sc.value("close_rate") == pytest.approx(0.6)
     # without is_renewal every won deal is new business: o1 1000 + o7 700 (o2 has no amount)

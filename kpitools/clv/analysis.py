@@ -97,6 +97,7 @@ from kpitools.clv.value import (
 )
 from kpitools.data.sources import Database
 from kpitools.errors import FitError, MissingTableError
+from kpitools.kpis.columns import ANALYSIS_COLUMNS, empty_columns
 from kpitools.kpis.compute import compute_kpis, resolve_period
 from kpitools.params import BrandParams
 from kpitools.periods import MONTHS_PER, Period, add_months
@@ -322,6 +323,18 @@ def analyse_clv(
         lapse_days=int(params.settings.lapse_days),
     )
     stop: ClvReason | None = None
+    if db.has("orders") and (empty := empty_columns(db, ANALYSIS_COLUMNS["customer_value"])):
+        # customer value is an expected margin: without the orders' cost it is not available
+        # (never a margin rate of 0 and a CLV of 0.00 for every customer)
+        report.reason_details = {"column": ", ".join(empty)}
+        report.error = f"column {', '.join(empty)} is empty or absent"
+        report.status = FitStatus.NOT_FITTED
+        report.reason_code = ClvReason.NEEDS_COLUMN
+        report.simple = SimpleClv(
+            grain=period.grain, reason_code=ClvReason.NEEDS_COLUMN, error=report.error
+        )
+        report.seconds = time.perf_counter() - t_start
+        return report
     try:
         if not db.has("orders"):
             raise MissingTableError("orders", "customer lifetime value")

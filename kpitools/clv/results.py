@@ -56,6 +56,9 @@ class ClvReason(StrEnum):
     NO_DATA = "no_data"
     ZERO_CHURN = "zero_churn"
     NO_CUSTOMERS = "no_customers"
+    #: the orders carry no cost (``orders.cost`` absent or empty): customer value is an
+    #: expected margin, so it is not available (``reason_details["column"]`` names it)
+    NEEDS_COLUMN = "needs_column"
 
 
 @dataclass

@@ -452,6 +452,42 @@ class Database:
         self._carries_line[name] = bool(carries)
         return self._carries_line[name]
 
+    def column_fill(self, name: str) -> dict[str, tuple[int, int]]:
+        """How filled the brand's optional and nullable columns of table ``name`` are.
+
+        One aggregate query per table (cached): for each optional or nullable column of the
+        canonical table, ``(rows, filled)``: the brand's rows (all product lines) and those
+        whose value is not NULL. An optional column the source lacks is read as NULL, so it
+        is ``(rows, 0)`` like a column the export has but never fills.
+
+        Returns
+        -------
+        dict
+            Column name → (rows, filled); empty when the source lacks the table.
+        """
+        cache: dict[str, dict[str, tuple[int, int]]] = self.__dict__.setdefault("_fill", {})
+        if name in cache:
+            return cache[name]
+        if not self.has(name):
+            cache[name] = {}
+            return cache[name]
+        spec = TABLES[name]
+        cols = [c.name for c in spec.columns if c.optional or c.nullable]
+        t = self.brand_table(name)
+        aggs = {"__rows": t.count()}
+        aggs.update({f"c{i}": t[c].count() for i, c in enumerate(cols)})
+        row = t.aggregate(**aggs).execute().iloc[0]
+        rows = int(row["__rows"] or 0)
+        cache[name] = {c: (rows, int(row[f"c{i}"] or 0)) for i, c in enumerate(cols)}
+        return cache[name]
+
+    def empty_column(self, qualified: str) -> bool:
+        """Whether ``table.column`` is absent or NULL in every row of the brand (False when the
+        table itself is absent or has no rows for the brand: that is another reason)."""
+        table, _, column = qualified.partition(".")
+        rows, filled = self.column_fill(table).get(column, (0, 1))
+        return rows > 0 and filled == 0
+
     def brand_table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand only (all product lines)."""
         t = self.raw_table(name)

@@ -34,6 +34,7 @@ from ..schema import TABLES
 
 # Reason and ResultStatus are declared in vocab; report/ imports them from here too.
 from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus, Scope, Segment
+from .columns import missing_columns_of
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 from .segments import customer_segment
 
@@ -258,7 +259,7 @@ class KpiResult:
     missing_tables : tuple of str
         For ``needs_table``: the tables absent from the source.
     missing_columns : tuple of str
-        For ``needs_column`` (status ``no_data``): the optional columns, as ``table.column``,
+        For ``needs_column`` (status ``not_available``): the optional columns, as ``table.column``,
         that the source leaves empty and the KPI needs.
     cohort : Period or None
         For a matured KPI (``kpi.matures``): the cohort ``value`` describes, the latest one
@@ -790,13 +791,20 @@ def compute_kpis(
     scopes: dict[str, Scope | None] = {}
     empty_columns: dict[str, tuple[str, ...]] = {}  # measure -> optional columns left empty
     queries = 0
+    # optional columns the brand leaves empty: those KPIs are not available, never zero
+    kpi_empty: dict[str, tuple[str, ...]] = {}
     for mid in dict.fromkeys(k.measure for k in selected):
         missing = tuple(t for t in MEASURES[mid].tables if not db.has(t))
         if missing:
             unavailable[mid] = missing
             continue
-        scopes[mid] = measure_scope(db, mid)
         ks = [k for k in selected if k.measure == mid]
+        for k in ks:
+            if cols := missing_columns_of(db, k.id):
+                kpi_empty[k.id] = cols
+        scopes[mid] = measure_scope(db, mid)
+        if all(k.id in kpi_empty for k in ks):  # nothing left to compute in this measure
+            continue
         mctx = replace(
             _measure_context(ctx, scopes[mid]), periods=_measure_periods(period, ks, params)
         )
@@ -822,12 +830,12 @@ def compute_kpis(
                 missing_tables=unavailable[k.measure],
                 scope=k.scope if line_report else None,
             )
-        elif k.measure in empty_columns:
+        elif k.id in kpi_empty or k.measure in empty_columns:
             results[k.id] = KpiResult(
                 k,
-                NO_DATA,
+                NOT_AVAILABLE,
                 reason=Reason.NEEDS_COLUMN,
-                missing_columns=empty_columns[k.measure],
+                missing_columns=kpi_empty.get(k.id) or empty_columns[k.measure],
                 scope=scopes.get(k.measure),
             )
         else:
@@ -939,6 +947,13 @@ def compute_breakdown(
     for mid in dict.fromkeys(k.measure for k in selected):
         ks = [k for k in selected if k.measure == mid]
         missing = [t for t in MEASURES[mid].tables if not db.has(t)]
+        if not missing:  # KPIs whose optional column the brand leaves empty
+            for k in ks:
+                if cols := missing_columns_of(db, k.id):
+                    unsupported[k.id] = Unsupported(Reason.NEEDS_COLUMN, cols)
+            ks = [k for k in ks if k.id not in unsupported]
+            if not ks:
+                continue
         try:
             if missing:
                 raise MissingTableError(missing[0])

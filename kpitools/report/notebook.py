@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 
 from ..data.sources import Database
 from ..kpis.cohorts import CohortRetention
+from ..kpis.columns import data_quality
 from ..kpis.compute import Breakdown, NotAvailable, Scorecard
 from ..kpis.curves import TouchResponse
 from ..kpis.drivers import WhatChanged
@@ -55,6 +56,7 @@ from .coverage import (
 from .display import register_display_hooks
 from .drivers import what_changed_html
 from .i18n import has_message, locale_of, t
+from .quality import data_quality_html
 from .roi import roi_summary_html
 from .tables import (
     Html,
@@ -216,6 +218,14 @@ def show_section(
     return Html(heading_html(text))
 
 
+def show_data_quality(db: Database, scorecard: Scorecard) -> Html:
+    """Data quality: the optional columns the brand fills in part of its rows only (more than
+    1 % without a value), the share of rows affected and the scorecard's KPIs they touch; an
+    empty fragment when there are none (one aggregate query per table, in the database)."""
+    frame = data_quality(db, kpis=list(scorecard.results))
+    return Html(data_quality_html(frame, scorecard.locale))
+
+
 def show_footer(params: BrandParams, db: Database) -> Html:
     """Where the numbers come from: data source (never a credential), tables absent, time."""
     brand_wide: list[str] = []
@@ -330,6 +340,7 @@ __all__ = [
     "show_breakdown",
     "show_cohort_retention",
     "show_department",
+    "show_data_quality",
     "show_footer",
     "show_funnel",
     "show_glossary",

@@ -83,6 +83,7 @@ from scipy import stats
 
 from kpitools.data.sources import Database
 from kpitools.errors import CampaignError
+from kpitools.kpis.columns import ANALYSIS_COLUMNS, empty_columns
 from kpitools.kpis.compute import resolve_period
 from kpitools.params import BrandParams
 from kpitools.periods import Period
@@ -142,6 +143,7 @@ def analyse_outcomes(
     period: Period | None = None,
     window: tuple[datetime, datetime] | None = None,
     data_end: datetime | None = None,
+    margin: bool = True,
 ) -> CampaignReport:
     """The analysis of :func:`analyse_campaigns` on data already loaded (no database).
 
@@ -165,7 +167,7 @@ def analyse_outcomes(
     results: list[CampaignResult] = []
     for _, meta in campaigns.iterrows():
         members = outcomes[outcomes["campaign_id"] == meta["campaign_id"]]
-        results.append(analyse_campaign(meta, members, params, data_end))
+        results.append(analyse_campaign(meta, members, params, data_end, margin=margin))
 
     issues: list[Issue] = []
     if not results:
@@ -177,9 +179,26 @@ def analyse_outcomes(
             )
         )
     measured = [r for r in results if r.roi is not None]
-    unmeasured = [r for r in results if r.roi is None]
+    unmeasured = [r for r in results if r.roi is None] if margin else []
     programme = None
     prog_rev = prog_lo = prog_hi = None
+    if not margin and results:
+        # no cost of goods: margin lift and ROI not available; the revenue lift is shown
+        issues.append(Issue("needs_cost", fields={"column": "orders.cost"}))
+        measured_rev = [r for r in results if r.revenue_lift is not None]
+    else:
+        measured_rev = measured
+    if measured_rev and not measured:
+        with_rev = [
+            (r.incremental_revenue, r.revenue_lift.se * r.n_treated)
+            for r in measured_rev
+            if r.revenue_lift is not None and r.incremental_revenue is not None
+        ]
+        if with_rev:
+            prog_rev = float(sum(rev for rev, _ in with_rev))
+            se = math.sqrt(sum(rev_se**2 for _, rev_se in with_rev))
+            z = float(stats.norm.ppf(1 - alpha / 2))
+            prog_lo, prog_hi = prog_rev - z * se, prog_rev + z * se
     if measured:
         programme = combine_programme(
             [r.roi for r in measured if r.roi is not None], name="programme"
@@ -341,8 +360,15 @@ def analyse_campaigns(
         ts = pd.Timestamp(last)
         ts = ts.tz_convert(None) if ts.tzinfo is not None else ts
         data_end = (ts.normalize() + pd.Timedelta(days=1)).to_pydatetime()
+    margin = not empty_columns(db, ANALYSIS_COLUMNS["roi_margin"])
     report = analyse_outcomes(
-        campaigns, outcomes, params, period=period, window=window, data_end=data_end
+        campaigns,
+        outcomes,
+        params,
+        period=period,
+        window=window,
+        data_end=data_end,
+        margin=margin,
     )
     if scope_issues:
         report = replace(report, issues=(*report.issues, *scope_issues))

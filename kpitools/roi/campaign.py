@@ -123,8 +123,13 @@ def analyse_campaign(
     data_end: datetime | None,
     *,
     guardrails: bool = True,
+    margin: bool = True,
 ) -> CampaignResult:
     """Measure one campaign against its control group.
+
+    With ``margin`` False (the orders carry no cost, ``orders.cost`` empty) the margin lift,
+    the ROI and the margin guardrails are not estimated: a margin of "revenue - nothing"
+    would be read as a zero margin and an ROI of -100 %; the revenue lift still is.
 
     Parameters
     ----------
@@ -256,7 +261,7 @@ def analyse_campaign(
     # -- power ---------------------------------------------------------------------------------
     alpha = float(roi_p.alpha)
     sd_rev, sd_margin = (
-        (pooled_sd(members, "revenue"), pooled_sd(members, "margin"))
+        (pooled_sd(members, "revenue"), pooled_sd(members, "margin") if margin else None)
         if guardrails
         else (None, None)
     )
@@ -276,7 +281,7 @@ def analyse_campaign(
 
     # -- lifts and ROI ---------------------------------------------------------------------------
     rev = outcome_lift(members, "revenue", roi_p, issues)
-    mar = outcome_lift(members, "margin", roi_p, issues)
+    mar = outcome_lift(members, "margin", roi_p, issues) if margin else None
     conv = outcome_lift(members, "converted", roi_p, issues) if guardrails else None
     roi = None
     if mar is not None:

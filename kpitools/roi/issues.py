@@ -41,7 +41,8 @@ class Issue:
         ``small_control``, ``srm``, ``no_planned_share``, ``underpowered``, ``lift_failed``,
         ``method_fallback``, ``zero_cost``, ``not_contacted``, ``cost_missing``,
         ``provisional``, ``missing_table``, ``no_campaigns``, ``unmeasured``, ``overlap``,
-        ``cells_skipped``, ``segment_test_failed``, ``single_group``; in a product-line
+        ``cells_skipped``, ``segment_test_failed``, ``single_group``, ``needs_cost`` (the
+        orders carry no cost: margin lift and ROI not available); in a product-line
         report ``line_cost_share`` (a brand-wide campaign's share of cost on the line),
         ``line_cost_shared`` and ``line_cost_whole`` (the programme's brand-wide campaigns:
         cost shared, or carried whole when it cannot be).

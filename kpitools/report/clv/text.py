@@ -81,6 +81,8 @@ def reason_text(report: ClvReport, locale: str | None = None) -> str:
         )
     if code in (ClvReason.NO_ORDERS, ClvReason.NO_REVENUE):
         return t(f"clv.{code}", loc)
+    if code == ClvReason.NEEDS_COLUMN:
+        return t("optional.clv.needs_cost", loc, column=d.get("column", "orders.cost"))
     if code == ClvReason.NO_CONVERGENCE:
         return t("clv.no_convergence", loc, detail=report.error or "")
     return (report.error or "").rstrip(".")
@@ -100,6 +102,9 @@ def simple_sentence(report: ClvReport, locale: str | None = None) -> str:
     if s.status != "ok" or s.clv is None:
         if s.reason_code in (ClvReason.NO_DATA, ClvReason.ZERO_CHURN):
             reason = t(f"clv.simple_{s.reason_code}", loc)
+        elif s.reason_code == ClvReason.NEEDS_COLUMN:
+            column = (report.reason_details or {}).get("column", "orders.cost")
+            reason = t("optional.clv.needs_cost", loc, column=column)
         else:
             reason = (s.error or "–").rstrip(".")
         return t("clv.simple_missing", loc, reason=reason)

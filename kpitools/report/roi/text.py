@@ -142,8 +142,14 @@ def method_name(method: str, loc: str) -> str:
 SCOPE_ISSUE_CODES = frozenset({"line_cost_share", "line_cost_shared", "line_cost_whole"})
 
 
+#: Issue codes worded in ``optional.yaml`` (an optional column the data leave empty).
+OPTIONAL_ISSUE_CODES = frozenset({"needs_cost"})
+
+
 def _area(code: str) -> str:
-    """The catalogue area of an issue's sentences: ``scope`` or ``roi``."""
+    """The catalogue area of an issue's sentences: ``scope``, ``optional`` or ``roi``."""
+    if code in OPTIONAL_ISSUE_CODES:
+        return "optional"
     return "scope" if code in SCOPE_ISSUE_CODES else "roi"
 
 
