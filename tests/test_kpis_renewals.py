@@ -138,9 +138,7 @@ def test_no_due_date_in_the_source_is_no_data_with_its_reason_never_a_fallback(t
     assert sc["close_rate"].status == "ok"  # the other opportunity KPIs are unaffected
     doc = scorecard_document(sc)
     assert doc["kpis"]["renewal_rate"]["reason"] == "needs column opportunities.renewal_due_at"
-    assert "not available (needs opportunities.renewal_due_at)" in str(
-        scorecard_html(sc)
-    )
+    assert "not available (needs opportunities.renewal_due_at)" in str(scorecard_html(sc))
     with connect(params) as con:
         b = compute_breakdown(con, params, "product_line", "2025-06", kpis=["renewal_rate"])
     assert b.unsupported["renewal_rate"].reason == "needs_column"

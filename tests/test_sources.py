@@ -441,5 +441,8 @@ def test_csv_column_empty_in_every_row_reads_with_its_canonical_type(tmp_path):
         subs = db.table("subscriptions")
         assert subs.schema()["unsubscribed_at"].is_timestamp()
         assert subs.unsubscribed_at.count().execute() == 0
-        with pytest.raises(ContractError, match="'orders', column 'revenue': file orders.csv, row 1: 'twelve' is not a number"):
+        with pytest.raises(
+            ContractError,
+            match="'orders', column 'revenue': file orders.csv, row 1: 'twelve' is not a number",
+        ):
             db.raw_table("orders")
