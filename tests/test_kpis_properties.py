@@ -116,8 +116,13 @@ def _problems(r, tables) -> list[str]:
     k, out = r.kpi, []
     if r.status not in (OK, NO_DATA, NOT_AVAILABLE):
         out.append(f"status {r.status!r}")
-    if (r.status == NOT_AVAILABLE) != any(t not in tables for t in k.tables):
+    # not available exactly when a table it reads is absent, or an input column is empty
+    # throughout (then the result names the columns)
+    absent = any(t not in tables for t in k.tables)
+    if (r.status == NOT_AVAILABLE) != (absent or bool(r.missing_columns)):
         out.append(f"status {r.status} with tables {sorted(tables)}")
+    if r.missing_columns and r.status != NOT_AVAILABLE:
+        out.append(f"status {r.status} with missing columns {r.missing_columns}")
     if (r.value is not None) != (r.status == OK):
         out.append(f"status {r.status} with value {r.value}")
     values = [("value", r.value), ("previous", r.previous), ("year_ago", r.year_ago)]
