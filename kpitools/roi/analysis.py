@@ -188,33 +188,22 @@ def analyse_outcomes(
         measured_rev = [r for r in results if r.revenue_lift is not None]
     else:
         measured_rev = measured
-    if measured_rev and not measured:
-        with_rev = [
-            (r.incremental_revenue, r.revenue_lift.se * r.n_treated)
-            for r in measured_rev
-            if r.revenue_lift is not None and r.incremental_revenue is not None
-        ]
-        if with_rev:
-            prog_rev = float(sum(rev for rev, _ in with_rev))
-            se = math.sqrt(sum(rev_se**2 for _, rev_se in with_rev))
-            z = float(stats.norm.ppf(1 - alpha / 2))
-            prog_lo, prog_hi = prog_rev - z * se, prog_rev + z * se
     if measured:
         programme = combine_programme(
             [r.roi for r in measured if r.roi is not None], name="programme"
         )
-        # (incremental revenue, its se) of the campaigns with a revenue lift; the revenue
-        # figure is set whenever the lift is
-        with_rev = [
-            (r.incremental_revenue, r.revenue_lift.se * r.n_treated)
-            for r in measured
-            if r.revenue_lift is not None and r.incremental_revenue is not None
-        ]
-        if with_rev:
-            prog_rev = float(sum(rev for rev, _ in with_rev))
-            se = math.sqrt(sum(rev_se**2 for _, rev_se in with_rev))
-            z = float(stats.norm.ppf(1 - alpha / 2))
-            prog_lo, prog_hi = prog_rev - z * se, prog_rev + z * se
+    # (incremental revenue, its se) of the campaigns with a revenue lift: the measured ones, or
+    # without cost every campaign with a revenue lift; the revenue figure is set with the lift
+    with_rev = [
+        (r.incremental_revenue, r.revenue_lift.se * r.n_treated)
+        for r in (measured or measured_rev)
+        if r.revenue_lift is not None and r.incremental_revenue is not None
+    ]
+    if with_rev:
+        prog_rev = float(sum(rev for rev, _ in with_rev))
+        se = math.sqrt(sum(rev_se**2 for _, rev_se in with_rev))
+        z = float(stats.norm.ppf(1 - alpha / 2))
+        prog_lo, prog_hi = prog_rev - z * se, prog_rev + z * se
     if unmeasured and results:
         names = ", ".join(r.name for r in unmeasured)
         cost = float(sum(r.cost for r in unmeasured))
