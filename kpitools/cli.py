@@ -149,6 +149,149 @@ def validate(params: tuple[str, ...], all_: bool, params_dir: str | None, deep: 
 
 
 @main.command()
+@click.argument("source")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Params file to write [default: params/<brand>.yaml].",
+)
+@click.option("--brand", default=None, help="Brand id [default: from --name or the folder].")
+@click.option("--name", default=None, help="Brand name shown in the report.")
+@click.option(
+    "--locale",
+    type=click.Choice(list(LOCALES)),
+    default=None,
+    help="Report language [default: the language of the column names].",
+)
+@click.option(
+    "--currency",
+    default=None,
+    help="ISO 4217 code of the amounts [default: EUR for French or Italian names, else USD].",
+)
+@click.option(
+    "--month-first",
+    is_flag=True,
+    help="Read dates such as 05/01/2025 as 1 May (US) [default: day first, 5 January].",
+)
+@click.option("--force", is_flag=True, help="Overwrite the params file if it exists.")
+def init(
+    source: str,
+    out: Path | None,
+    brand: str | None,
+    name: str | None,
+    locale: str | None,
+    currency: str | None,
+    month_first: bool,
+    force: bool,
+) -> None:
+    """Propose a params file for your own data: a folder of CSV/text/Parquet exports, a DuckDB
+    file or a database URL.
+
+    Inspects the tables (encoding, delimiter, header, decimal marks, date formats), maps them
+    onto the canonical model by their names (English, French and Italian synonyms) and the
+    kind of their values, writes a commented params file, checks it as ``validate`` does,
+    and prints which KPIs the data allow and which tables or columns would add more.
+    """
+    from .data.checks import check_params_source
+    from .data.inspect import inspect_source
+    from .data.propose import propose, relative_path, render_params, slug
+    from .data.sources import connect
+    from .kpis.columns import kpi_availability
+    from .params import load_params
+
+    try:
+        inventory = inspect_source(source, day_first=not month_first)
+    except KpitoolsError as exc:
+        _fail(f"init: {exc}")
+    proposal = propose(inventory)
+    if not proposal.tables:
+        for prof, why in proposal.unmatched:
+            click.echo(f"{prof.name}: {why}", err=True)
+        _fail(
+            f"init: no table of {source} could be mapped onto orders, customers or another "
+            "canonical table; see docs/data.md for writing the mapping by hand"
+        )
+    where = inventory.path
+    default_name = name or (where.name if where is not None and where.is_dir() else None)
+    if default_name is None and where is not None:
+        default_name = where.stem
+    default_name = default_name or "brand"
+    brand = brand or slug(name or default_name)
+    name = name or default_name.replace("_", " ").replace("-", " ").strip().title()
+    locale = locale or proposal.locale
+    currency = (currency or ("USD" if locale == "en" else "EUR")).upper()
+    out = out or Path("params") / f"{brand}.yaml"
+    if out.exists() and not force:
+        _fail(f"init: {out} exists; give another --out or --force to overwrite it")
+    if inventory.kind == "sql":
+        location = inventory.url or source
+    else:
+        assert where is not None
+        location = relative_path(where, out)
+    text = render_params(
+        proposal,
+        brand=brand,
+        name=name,
+        locale=locale,
+        currency=currency,
+        source_location=location,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    click.echo(f"wrote {out}")
+    for tp in proposal.tables:
+        click.echo(f"  {tp.canonical} <- {tp.profile.name} ({tp.profile.rows:,} rows)")
+    for prof, why in proposal.unmatched:
+        click.echo(f"  left out {prof.name}: {why}")
+    for skipped in inventory.skipped:
+        click.echo(f"  not read {skipped}")
+    checks = text.count("# check")
+    if checks:
+        click.echo(f"  {checks} line(s) marked 'check' are guesses: read them")
+    try:
+        params = load_params(out)
+        problems = check_params_source(params)
+        lacks = {}
+        if not problems:
+            with connect(params) as db:
+                lacks = kpi_availability(db)
+    except KpitoolsError as exc:
+        _fail(f"{out}: {exc}", code=1)
+    if problems:
+        for pr in problems:
+            click.echo(f"{out}: {pr}", err=True)
+        _fail(f"{out}: written, but validate finds the problems above; edit it", code=1)
+    _print_availability(lacks)
+    click.echo(f"next: kpitools validate {out} && kpitools run {out}")
+
+
+def _print_availability(lacks: dict[str, tuple[str, ...]]) -> None:
+    """Which KPIs the data allow, by department, and what would add the others."""
+    from .catalogue import DEPARTMENTS, KPIS
+
+    allowed = [k for k, missing in lacks.items() if not missing]
+    click.echo(f"KPIs these data allow: {len(allowed)} of {len(lacks)}")
+    for dept in DEPARTMENTS:
+        ids = [k for k in allowed if KPIS[k].department == dept]
+        if ids:
+            click.echo(f"  {dept}: {', '.join(ids)}")
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for k, missing in lacks.items():
+        if missing:
+            groups.setdefault(tuple(sorted(missing)), []).append(k)
+    if not groups:
+        return
+    click.echo("What would add more (tables or columns -> KPIs):")
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), len(kv[0]), kv[0]))
+    for missing, ids in ranked:
+        shown = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
+        click.echo(f"  + {' + '.join(missing)}: {len(ids)} ({shown})")
+
+
+@main.command()
 @click.option(
     "--format",
     "fmt",

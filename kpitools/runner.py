@@ -33,7 +33,7 @@ from .errors import KpitoolsError
 from .kpis.compute import resolve_period
 from .numbers import write_json
 from .params import ReportParams, load_params
-from .report.coverage import report_needs
+from .report.coverage import REPORT_TABLES, report_needs
 from .report.export import export_html, export_index, export_pdf
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ def run_brand(
             raise KpitoolsError("\n".join(str(pr) for pr in problems))
         with connect(params) as db:
             p = resolve_period(db, params, period)
-            available = list(db.available_tables)
+            report_inputs = {stem: report_needs(stem, db) for stem in REPORT_TABLES}
         result.period = p.label
         staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
@@ -279,7 +279,7 @@ def run_brand(
             if not nb.is_file():
                 raise KpitoolsError(f"{params_path.name}: report.notebooks: no notebook {nb}")
             stem = _output_stem(i, nb)
-            if i and (needs := report_needs(stem, available)):
+            if i and (needs := report_inputs.get(stem)):
                 # nothing of it could be shown; the KPI report's page one says it is left out
                 result.skipped[stem] = list(needs)
                 continue

@@ -488,6 +488,20 @@ class Database:
         rows, filled = self.column_fill(table).get(column, (0, 1))
         return rows > 0 and filled == 0
 
+    def single_valued(self, qualified: str) -> bool:
+        """Whether ``table.column`` holds at most one distinct value in the brand's rows (all
+        product lines; False when the table is absent or has no rows for the brand)."""
+        cache: dict[str, bool] = self.__dict__.setdefault("_single", {})
+        if qualified not in cache:
+            table, _, column = qualified.partition(".")
+            if not self.has(table):
+                cache[qualified] = False
+            else:
+                t = self.brand_table(table)
+                row = t.aggregate(n=t.count(), k=t[column].nunique()).execute().iloc[0]
+                cache[qualified] = int(row["n"] or 0) > 0 and int(row["k"] or 0) <= 1
+        return cache[qualified]
+
     def brand_table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand only (all product lines)."""
         t = self.raw_table(name)
@@ -596,7 +610,7 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
     for name in TABLES:
         mapping = source.tables.get(name)
         stem = (mapping.table if mapping and mapping.table else None) or name
-        f = path / (stem if stem.endswith(ext) else stem + ext)
+        f = path / (stem if _has_suffix(stem, ext) else stem + ext)
         if not f.is_file():
             continue
         files[name] = f
@@ -611,6 +625,10 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
         dialect = source.dialect(name)
         options = csv_options(dialect)
         try:
+            if dialect.delimiter == "whitespace":
+                _read_aligned(con, f, stem, dialect)
+                con.table(stem).head(1).execute()
+                continue
             t = con.read_csv(str(f), table_name=stem, **options)
             t.head(1).execute()  # the sniffer and the first rows, now rather than mid-report
         except Exception as exc:
@@ -621,6 +639,58 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
             ) from None
         _retype_csv(con, t, f, stem, TABLES[name], mapping, options)
     return con, files
+
+
+#: Suffixes of a file named with its own extension under ``source.tables.<t>.table`` (a text
+#: export is often ``.txt`` or ``.tsv``); other names get the source kind's ``.csv``/``.parquet``.
+FILE_SUFFIXES = {
+    ".csv": (".csv", ".txt", ".tsv", ".tab", ".dat", ".csv.gz", ".txt.gz", ".tsv.gz"),
+    ".parquet": (".parquet", ".pq"),
+}
+
+
+def _has_suffix(name: str, ext: str) -> bool:
+    return name.lower().endswith(FILE_SUFFIXES.get(ext, (ext,)))
+
+
+def _read_aligned(con, f: Path, stem: str, dialect: CsvDialect) -> None:
+    """Register a text file whose columns are separated by runs of spaces or tabs as view
+    ``stem``, every column as text (the mapping parses numbers and dates in the query).
+
+    DuckDB reads each line whole; the view splits it with a regular expression, so the file
+    is read by the database, never by pandas. The column names are those of the first line
+    (``header`` not false) or ``column0``, ``column1``, ...
+    """
+    encoding = _DUCKDB_ENCODINGS[dialect.encoding or "utf-8"]
+    first, before = "", 0  # the first line with text, and the lines before it
+    with open(f, encoding="latin-1" if encoding == "latin-1" else encoding, newline="") as fh:
+        for line in fh:
+            if line.strip():
+                first = line
+                break
+            before += 1
+    fields = first.split()
+    if not fields:
+        raise DataSourceError(f"{f}: the file is empty")
+    header = dialect.header
+    if header is None:  # a header line has no number in it; a data line usually has
+        header = not any(_NUMBERISH.fullmatch(v) for v in fields)
+    names = fields if header else [f"column{i}" for i in range(len(fields))]
+    if len(set(names)) != len(names):
+        names = [f"{n}_{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
+    path = str(f).replace("'", "''")
+    skip = before + 1 if header else before
+    lines = (
+        f"SELECT string_split_regex(trim(line), '\\s+') AS f FROM read_csv('{path}', "
+        f"columns = {{'line': 'VARCHAR'}}, header = false, delim = '{chr(1)}', quote = '', "
+        f"escape = '', auto_detect = false, skip = {skip}, encoding = '{encoding}') "
+        "WHERE trim(line) <> ''"
+    )
+    select = ", ".join(f"f[{i + 1}] AS {_q(n)}" for i, n in enumerate(names))
+    con.raw_sql(f"CREATE OR REPLACE VIEW {_q(stem)} AS SELECT {select} FROM ({lines})")
+
+
+_NUMBERISH = re.compile(r"[-+]?\d[\d.,]*")
 
 
 #: encodings DuckDB's CSV reader knows without an extension
@@ -640,7 +710,10 @@ def csv_options(dialect: CsvDialect) -> dict:
     The thousands mark has no DuckDB option: a column with one reads as text and
     :meth:`Database._mapped_select` turns it into a number in the query.
     """
-    out: dict = {}
+    # the sniffer reads the whole file: a value such as "1 286,01" or "n/a" on line 27 634
+    # makes its column text, instead of a type guessed on the first 20 480 lines that a
+    # later line breaks in the middle of a report
+    out: dict = {"sample_size": -1}
     if dialect.delimiter is not None:
         out["delim"] = dialect.delimiter
     if dialect.quote is not None:

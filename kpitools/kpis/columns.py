@@ -81,9 +81,19 @@ def empty_columns(db: Database, columns: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in dict.fromkeys(columns) if db.empty_column(c))
 
 
+#: KPI id → columns that must hold more than one value for the KPI to mean anything: a
+#: cross-sale is a first purchase on another product line, which cannot happen where the
+#: brand has one line (an export without product lines, read as ``{value: all}``).
+KPI_VARIED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cross_sell_value": ("orders.product_line",),
+}
+
+
 def missing_columns_of(db: Database, kpi_id: str) -> tuple[str, ...]:
-    """The optional columns KPI ``kpi_id`` needs and the brand leaves empty."""
-    return empty_columns(db, needed_columns(kpi_id))
+    """The optional columns KPI ``kpi_id`` needs and the brand leaves empty, and the columns
+    it needs varied (:data:`KPI_VARIED_COLUMNS`) that hold one value for the whole brand."""
+    varied = tuple(c for c in KPI_VARIED_COLUMNS.get(kpi_id, ()) if db.single_valued(c))
+    return tuple(dict.fromkeys(empty_columns(db, needed_columns(kpi_id)) + varied))
 
 
 def touched_kpis(column: str, kpis: Iterable[str] | None = None) -> list[str]:
@@ -168,7 +178,35 @@ __all__ = [
     "data_quality",
     "empty_columns",
     "missing_columns_of",
+    "KPI_VARIED_COLUMNS",
+    "kpi_availability",
     "needed_columns",
     "quality_columns",
     "touched_kpis",
 ]
+
+
+def kpi_availability(db: Database) -> dict[str, tuple[str, ...]]:
+    """KPI id → what it lacks on this source (empty: the data allow it), in registry order.
+
+    What a KPI lacks is the canonical tables its measure group reads that the source does not
+    hold (``campaigns``) and the optional columns it needs that the brand leaves empty
+    (``orders.cost``): the same rules that make a KPI "not available" in a report.
+    """
+    from .registry import get_registry
+
+    have = set(db.available_tables)
+    needed = [c for kpi_id in get_registry() for c in needed_columns(kpi_id)]
+    empty = set(empty_columns(db, [c for c in needed if c.partition(".")[0] in have]))
+    out: dict[str, tuple[str, ...]] = {}
+    for kpi_id, kpi in get_registry().items():
+        tables = [t for t in kpi.tables if t not in have]
+        columns = [
+            c for c in needed_columns(kpi_id) if c in empty and c.partition(".")[0] in have
+        ] + [
+            c
+            for c in KPI_VARIED_COLUMNS.get(kpi_id, ())
+            if c.partition(".")[0] in have and db.single_valued(c)
+        ]
+        out[kpi_id] = tuple(tables + columns)
+    return out

@@ -50,7 +50,13 @@ class CsvDialect(_Strict):
     keys override the source's).
     """
 
-    delimiter: Annotated[str, Field(min_length=1, max_length=4)] | None = None
+    delimiter: Annotated[str, Field(min_length=1, max_length=4)] | Literal["whitespace"] | None = (
+        Field(
+            None,
+            description="field separator: ';', ',', a tab, '|'; or 'whitespace' for columns "
+            "aligned with runs of spaces or tabs (a text report's layout)",
+        )
+    )
     decimal: Literal[",", "."] | None = None
     thousands: Literal[",", ".", " ", "'", "\u00a0", "\u202f"] | None = None
     encoding: CsvEncoding | None = None

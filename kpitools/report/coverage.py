@@ -75,6 +75,8 @@ def breakdown_needs(breakdown: Breakdown, db: Any = None) -> tuple[str, ...] | N
     """
     frame = breakdown.frame
     groups = set(frame.loc[frame["value"].notna(), "group"]) if len(frame) else set()
+    if breakdown.by == "product_line" and len(groups - {UNKNOWN_GROUP}) == 1:
+        return ("orders.product_line",)  # one line: the breakdown repeats the totals
     if groups and not (breakdown.by != "segment" and groups <= {UNKNOWN_GROUP}):
         return None
     if groups:  # every row in "(unknown)": the dimension's column is empty
@@ -188,24 +190,38 @@ class Coverage:
 #: all of the tables they need: nothing of them could be shown.
 REPORT_TABLES: dict[str, tuple[str, ...]] = {
     "campaign-roi": ("campaigns",),
-    "customer-value": ("orders",),
+    # customer value is expected margin: without the cost of the orders every figure of
+    # the report would be "not available" (kpitools.kpis.columns.ANALYSIS_COLUMNS)
+    "customer-value": ("orders", "orders.cost"),
 }
 
 
-def report_needs(stem: str, available: Iterable[str]) -> tuple[str, ...]:
-    """The tables a report notebook needs and the source lacks (empty: it can run)."""
-    have = set(available)
-    return tuple(t for t in REPORT_TABLES.get(stem, ()) if t not in have)
+def report_needs(stem: str, db: Any) -> tuple[str, ...]:
+    """The tables (``campaigns``) and columns (``orders.cost``) a report notebook needs that
+    ``db`` lacks or leaves empty (empty: it can run). ``db`` may also be the list of the
+    tables the source holds (columns are then not checked)."""
+    if isinstance(db, list | tuple | set):
+        have, empty = set(db), None
+    else:
+        have, empty = set(db.available_tables), db.empty_column
+    out = []
+    for need in REPORT_TABLES.get(stem, ()):
+        table, _, column = need.partition(".")
+        if table not in have:
+            out.append(table)
+        elif column and empty is not None and empty(need):
+            out.append(need)
+    return tuple(dict.fromkeys(out))
 
 
 def skipped_reports(db: Any) -> dict[str, tuple[str, ...]]:
-    """Report id (``campaign_roi``) → the tables it needs that ``db`` lacks, for those left out.
+    """Report id (``campaign_roi``) → what it needs that ``db`` lacks, for those left out.
 
     The same rule as the runner's (:func:`report_needs`), for page one's coverage line.
     """
     out = {}
     for stem in REPORT_TABLES:
-        needs = report_needs(stem, db.available_tables)
+        needs = report_needs(stem, db)
         if needs:
             out[stem.replace("-", "_")] = needs
     return out
