@@ -212,8 +212,18 @@ def init(
             f"init: no table of {source} could be mapped onto orders, customers or another "
             "canonical table; see docs/data.md for writing the mapping by hand"
         )
+    brands = _brands_in(proposal)
+    if brands and brand is not None and brand not in brands:
+        _fail(f"init: --brand {brand}: the data's brand column holds {', '.join(brands[:20])}")
+    if brands and brand is None:
+        brand = brands[0]
+        if len(brands) > 1:
+            click.echo(
+                f"the data hold {len(brands)} brands ({', '.join(brands[:10])}); writing the "
+                f"params of {brand}: run init again with --brand for another (same mapping)"
+            )
     where = inventory.path
-    default_name = name or (where.name if where is not None and where.is_dir() else None)
+    default_name = name or brand or (where.name if where is not None and where.is_dir() else None)
     if default_name is None and where is not None:
         default_name = where.stem
     default_name = default_name or "brand"
@@ -266,6 +276,22 @@ def init(
         _fail(f"{out}: written, but validate finds the problems above; edit it", code=1)
     _print_availability(lacks)
     click.echo(f"next: kpitools validate {out} && kpitools run {out}")
+
+
+def _brands_in(proposal) -> list[str]:
+    """The values of the brand column of the proposed orders (or first) table, if it has one."""
+    import ibis
+
+    from .data.inspect import read_profiled
+
+    tp = proposal.table("orders") or proposal.tables[0]
+    choice = tp.columns.get("brand")
+    if choice is None or choice.source is None:
+        return []
+    t = read_profiled(proposal.inventory, tp.profile)
+    values = t[choice.source].cast("string").name("b")
+    frame = t.select(values).distinct().order_by(ibis._.b).limit(1000).execute()
+    return [str(v) for v in frame["b"] if v is not None and str(v).strip()]
 
 
 def _print_availability(lacks: dict[str, tuple[str, ...]]) -> None:

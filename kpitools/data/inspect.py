@@ -258,17 +258,18 @@ def profile_values(name: str, values: Sequence[str | None], *, day_first: bool =
 
 
 # -- CSV files ----------------------------------------------------------------------------
-def sniff_encoding(raw: bytes) -> str:
+def sniff_encoding(raw: bytes, *, truncated: bool = False) -> str:
     """``utf-8`` when the bytes decode as UTF-8, ``utf-16`` with its byte-order mark, else
     ``cp1252`` when a byte in 0x80-0x9F (a Windows character such as the euro sign) is there,
-    else ``latin-1``."""
+    else ``latin-1``. ``truncated``: ``raw`` is the start of a longer file, whose last
+    character may be cut."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     try:
         raw.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start >= len(raw) - 3:  # a character cut by the end of the sample
+        if truncated and exc.reason == "unexpected end of data" and exc.start >= len(raw) - 3:
             return "utf-8"
     if any(0x80 <= b <= 0x9F for b in raw):
         return "cp1252"
@@ -330,7 +331,7 @@ def sniff_dialect(f: Path) -> CsvDialect:
     """Encoding, delimiter and header of a CSV or text file, from its first lines."""
     with open(f, "rb") as fh:
         raw = fh.read(1 << 20)
-    encoding = sniff_encoding(raw)
+    encoding = sniff_encoding(raw, truncated=len(raw) == 1 << 20)
     lines = _text_lines(f, encoding)
     if not lines:
         raise DataSourceError(f"{f}: the file is empty")
@@ -461,29 +462,45 @@ def inspect_files(folder: Path, *, day_first: bool = True) -> Inventory:
     return Inventory(kind, str(folder), tables, skipped, path=folder)
 
 
+def read_profiled(inventory: Inventory, profile: TableProfile) -> ibis.Table:
+    """Open one inspected table again (as text for a CSV), to ask the database about it."""
+    if inventory.kind in ("csv", "parquet"):
+        assert profile.path is not None
+        con = ibis.duckdb.connect()
+        if inventory.kind == "parquet":
+            return con.read_parquet(str(profile.path))
+        assert profile.dialect is not None
+        return _read_csv_text(con, profile.path, profile.dialect)
+    con = _connect_database(inventory.location)
+    return con.table(profile.name)
+
+
+def _connect_database(target: str):
+    path = Path(target).expanduser()
+    if path.is_file():
+        return ibis.duckdb.connect(str(path), read_only=True)
+    import os
+
+    from ..params.brand import _ENV_REF  # ${VAR} references, read from the environment
+
+    def sub(m: re.Match) -> str:
+        if m.group(1) not in os.environ:
+            raise DataSourceError(f"environment variable {m.group(1)} is not set")
+        return os.environ[m.group(1)]
+
+    try:
+        return ibis.connect(_ENV_REF.sub(sub, target))
+    except DataSourceError:
+        raise
+    except Exception as exc:  # never echo the URL: it may hold a credential
+        raise DataSourceError(f"cannot connect: {type(exc).__name__}") from None
+
+
 def inspect_database(target: str, *, day_first: bool = True) -> Inventory:
     """Profile every table of a DuckDB file (a path) or a database URL Ibis can open."""
     path = Path(target).expanduser()
-    if path.is_file():
-        con = ibis.duckdb.connect(str(path), read_only=True)
-        kind, url = "duckdb", None
-    else:
-        import os
-
-        from ..params.brand import _ENV_REF  # ${VAR} references, read from the environment
-
-        def sub(m: re.Match) -> str:
-            if m.group(1) not in os.environ:
-                raise DataSourceError(f"environment variable {m.group(1)} is not set")
-            return os.environ[m.group(1)]
-
-        try:
-            con = ibis.connect(_ENV_REF.sub(sub, target))
-        except DataSourceError:
-            raise
-        except Exception as exc:
-            raise DataSourceError(f"cannot connect: {type(exc).__name__}") from None
-        kind, url = "sql", target
+    con = _connect_database(target)
+    kind, url = ("duckdb", None) if path.is_file() else ("sql", target)
     tables = []
     skipped = []
     for name in con.list_tables():
