@@ -255,7 +255,7 @@ def test_nothing_to_map_says_so(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(main, ["init", str(empty)])
-    assert result.exit_code == 2 and "no CSV, text or Parquet file" in result.output
+    assert result.exit_code == 2 and "no CSV, text, Excel or Parquet file" in result.output
 
 
 def test_render_params_round_trips_through_yaml(tmp_path):
@@ -270,3 +270,32 @@ def test_render_params_round_trips_through_yaml(tmp_path):
     params = load_params(path)
     assert params.display_name == "Maison: l'atelier #1"
     assert params.source.tables["orders"].columns["order_id"].expr == "row_number() over ()"
+
+
+def test_an_excel_sheet_beside_a_csv(tmp_path):
+    """Excel cells keep their types (dates, numbers); text dates are read with a format."""
+    import openpyxl
+
+    folder = write_fr(tmp_path / "export")
+    (folder / "clients.csv").unlink()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Code client", "Date de création", "Origine", "Dernier contact"])
+    ws.append(["C001", dt.datetime(2023, 3, 2), "Salon", "15/01/2025"])
+    ws.append(["C002", dt.datetime(2024, 12, 20), "Web", "03/02/2025"])
+    wb.create_sheet("notes").append(["not", "read"])
+    wb.save(folder / "Fichier clients.xlsx")
+    out, _ = _init(tmp_path)
+    data = yaml.safe_load(out.read_text("utf-8"))
+    customers = data["source"]["tables"]["customers"]
+    assert customers["table"] == "Fichier clients.xlsx"
+    assert customers["columns"]["customer_id"] == "Code client"
+    assert customers["columns"]["created_at"] == "Date de création"
+    assert "csv" not in customers
+    with connect(load_params(out)) as db:
+        got = db.table("customers").order_by("customer_id").execute()
+        assert got.created_at.dt.date.tolist() == [dt.date(2023, 3, 2), dt.date(2024, 12, 20)]
+        assert got.acquisition_channel.tolist() == ["Salon", "Web"]
+        assert db.table("orders").count().execute() == 3
+    result = CliRunner().invoke(main, ["validate", str(out)])
+    assert result.exit_code == 0, result.output

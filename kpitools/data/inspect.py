@@ -30,6 +30,7 @@ SAMPLE_ROWS = 2000
 #: File suffixes ``init`` reads, by kind.
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".dat")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 #: Date and timestamp formats tried on text columns, most specific first. Day-first and
 #: month-first formats are both tried; when both read every value, the locale decides.
@@ -429,11 +430,12 @@ def _read_csv_text(con, f: Path, dialect: CsvDialect) -> ibis.Table:
 def inspect_files(folder: Path, *, day_first: bool = True) -> Inventory:
     """Profile every CSV, text and Parquet file of ``folder`` (not its subfolders)."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    csvs = [p for p in files if p.suffix.lower() in CSV_SUFFIXES]
+    csvs = [p for p in files if p.suffix.lower() in CSV_SUFFIXES + EXCEL_SUFFIXES]
     parquets = [p for p in files if p.suffix.lower() in PARQUET_SUFFIXES]
     if not csvs and not parquets:
         raise DataSourceError(
-            f"{folder}: no CSV, text or Parquet file ({', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)})"
+            f"{folder}: no CSV, text, Excel or Parquet file "
+            f"({', '.join(CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES)})"
         )
     kind = "csv" if len(csvs) >= len(parquets) else "parquet"
     chosen = csvs if kind == "csv" else parquets
@@ -448,6 +450,12 @@ def inspect_files(folder: Path, *, day_first: bool = True) -> Inventory:
         try:
             if kind == "parquet":
                 t = con.read_parquet(str(f), table_name="init_" + normalise(f.name))
+                dialect = None
+            elif f.suffix.lower() in EXCEL_SUFFIXES:
+                from .sources import _read_excel
+
+                _read_excel(con, f, "init_" + normalise(f.name), None)
+                t = con.table("init_" + normalise(f.name))
                 dialect = None
             else:
                 dialect = sniff_dialect(f)
@@ -469,6 +477,11 @@ def read_profiled(inventory: Inventory, profile: TableProfile) -> ibis.Table:
         con = ibis.duckdb.connect()
         if inventory.kind == "parquet":
             return con.read_parquet(str(profile.path))
+        if profile.path.suffix.lower() in EXCEL_SUFFIXES:
+            from .sources import _read_excel
+
+            _read_excel(con, profile.path, "init_table", None)
+            return con.table("init_table")
         assert profile.dialect is not None
         return _read_csv_text(con, profile.path, profile.dialect)
     con = _connect_database(inventory.location)

@@ -355,7 +355,8 @@ def _dialects(proposal: Proposal) -> None:
     per_table: dict[str, dict[str, Any]] = {}
     for tp in proposal.tables:
         d = tp.profile.dialect
-        assert d is not None
+        if d is None:  # an Excel sheet: its cells have types
+            continue
         keys: dict[str, Any] = {
             "delimiter": d.delimiter,
             "encoding": d.encoding,
@@ -385,7 +386,7 @@ def _dialects(proposal: Proposal) -> None:
             shared[key] = values[0]
     proposal.csv = shared
     for tp in proposal.tables:
-        own = {k: v for k, v in per_table[tp.canonical].items() if k not in shared}
+        own = {k: v for k, v in per_table.get(tp.canonical, {}).items() if k not in shared}
         tp.profile_dialect = own  # type: ignore[attr-defined]
 
 

@@ -610,10 +610,14 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
     for name in TABLES:
         mapping = source.tables.get(name)
         stem = (mapping.table if mapping and mapping.table else None) or name
-        f = path / (stem if _has_suffix(stem, ext) else stem + ext)
+        named = _has_suffix(stem, ext) or _has_suffix(stem, ".xlsx")
+        f = path / (stem if named else stem + ext)
         if not f.is_file():
             continue
         files[name] = f
+        if _has_suffix(stem, ".xlsx"):
+            _read_excel(con, f, stem, mapping.sheet if mapping else None)
+            continue
         if source.kind == "parquet":
             try:
                 con.read_parquet(str(f), table_name=stem)
@@ -646,7 +650,31 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
 FILE_SUFFIXES = {
     ".csv": (".csv", ".txt", ".tsv", ".tab", ".dat", ".csv.gz", ".txt.gz", ".tsv.gz"),
     ".parquet": (".parquet", ".pq"),
+    ".xlsx": (".xlsx", ".xlsm"),
 }
+
+
+def _read_excel(con, f: Path, stem: str, sheet: str | None) -> None:
+    """Load one worksheet of an Excel file into the database as table ``stem``.
+
+    DuckDB reads Excel only through an extension downloaded at run time, so the sheet is
+    read by openpyxl (through pandas, at most Excel's 1 048 576 rows) and handed to DuckDB
+    once; the mapping then runs in the database as for any table. Cells keep their types
+    (numbers, dates); a column of mixed cells is read as text.
+    """
+    import pandas as pd
+
+    try:
+        frame = pd.read_excel(f, sheet_name=sheet if sheet is not None else 0, engine="openpyxl")
+    except ValueError as exc:  # no such sheet
+        raise DataSourceError(f"{f}: {_first_line(exc)} (source.tables.<table>.sheet)") from None
+    except Exception as exc:
+        raise DataSourceError(f"{f}: cannot read this Excel file: {_first_line(exc)}") from None
+    frame.columns = [str(c) for c in frame.columns]
+    for c in frame.columns:
+        if frame[c].dtype == object:
+            frame[c] = frame[c].map(lambda v: None if v is None or v != v else str(v))
+    con.create_table(stem, frame, overwrite=True)
 
 
 def _has_suffix(name: str, ext: str) -> bool:

@@ -144,6 +144,9 @@ class TableMapping(_Strict):
     """
 
     table: str | None = Field(None, description="the user's table or file name")
+    sheet: str | None = Field(
+        None, description="worksheet of an Excel file (table: name.xlsx); default the first"
+    )
     columns: dict[str, ColumnMapping] = Field(default_factory=dict)
     csv: CsvDialect | None = None
 
