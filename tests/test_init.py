@@ -299,3 +299,35 @@ def test_an_excel_sheet_beside_a_csv(tmp_path):
         assert db.table("orders").count().execute() == 3
     result = CliRunner().invoke(main, ["validate", str(out)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.postgres
+def test_init_on_a_postgres_database_with_french_text_columns(postgres_url, tmp_path, monkeypatch):
+    """A database URL: tables found by their French names, text dates and decimal-comma
+    amounts parsed in the query that PostgreSQL runs; the password stays a ${VAR}."""
+    server = postgres_url.database_named("init_fr")
+    with server.connect() as con:
+        con.execute("DROP TABLE IF EXISTS ventes")
+        con.execute(
+            "CREATE TABLE ventes (num_client text, date_vente text, montant text, canal text)"
+        )
+        con.execute(
+            "INSERT INTO ventes VALUES ('C001', '31/12/2024', '1234,50', 'Web'),"
+            "('C002', '05/01/2025', '99,90', 'Magasin'), ('C001', '15/02/2025', '250', 'Web')"
+        )
+    for k, v in server.env.items():
+        monkeypatch.setenv(k, v)
+    out = tmp_path / "pg.yaml"
+    result = CliRunner().invoke(main, ["init", server.url, "--brand", "maison", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert server.password not in text and server.password not in result.output
+    data = yaml.safe_load(text)
+    assert data["source"]["kind"] == "sql" and data["source"]["url"] == server.url
+    cols = data["source"]["tables"]["orders"]["columns"]
+    assert cols["ordered_at"] == {"column": "date_vente", "format": "%d/%m/%Y"}
+    assert cols["revenue"] == {"expr": "cast(replace(montant, ',', '.') AS DOUBLE)"}
+    with connect(load_params(out)) as db:
+        got = db.table("orders").order_by("order_id").execute()
+        assert got.revenue.tolist() == pytest.approx([1234.5, 99.9, 250.0])
+        assert got.ordered_at.dt.date.tolist()[0] == dt.date(2024, 12, 31)

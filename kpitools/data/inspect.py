@@ -366,10 +366,11 @@ def _sample(con, t: ibis.Table) -> list[dict]:
 def _thousands_marks(t: ibis.Table, prof: ColumnProfile) -> None:
     """Look at every value of a text number column for a thousands mark the sample missed
     (``1 234,50`` in a column of small amounts): one query in the database."""
+    # [0-9] and literal marks: a regular expression PostgreSQL and DuckDB (RE2) both read
     if prof.decimal == ",":
-        pattern = r"\d([ \x{00a0}\x{202f}.'])\d{3}(?:[^\d]|$)"
+        pattern = "[0-9]([ \u00a0\u202f.'])[0-9]{3}([^0-9]|$)"
     else:
-        pattern = r"\d(,)\d{3}(?:[^\d]|$)"
+        pattern = "[0-9](,)[0-9]{3}([^0-9]|$)"
     col = t[prof.name].cast("string")
     marks = (
         t.select(mark=col.re_extract(pattern, 1))
@@ -524,7 +525,8 @@ def inspect_database(target: str, *, day_first: bool = True) -> Inventory:
         except Exception as exc:
             skipped.append(f"{name}: {_one_line(exc)}")
     if not tables:
-        raise DataSourceError(f"{target}: no table to read")
+        why = "; ".join(skipped) if skipped else "the database has no table"
+        raise DataSourceError(f"{target}: no table to read ({why})")
     return Inventory(
         kind, target, tables, skipped, path=path if kind == "duckdb" else None, url=url
     )

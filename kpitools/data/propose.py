@@ -317,6 +317,16 @@ def _complete(tp: TableProposal) -> TableProposal:
     for choice, prof in dated:
         if prof.date_format != tp.date_format:
             choice.form = {"column": prof.name, "format": prof.date_format}
+    # numbers held as text outside a CSV (a database's text column, an Excel column of text
+    # cells): the CSV dialect does not apply there, so the conversion is an expression
+    if profile.dialect is None:
+        for name, choice in tp.columns.items():
+            kind = spec.column(name).kind
+            if choice.source is None or kind not in ("float", "int"):
+                continue
+            prof = profile.column(choice.source)
+            if prof.text and prof.kind in ("float", "int"):
+                choice.form = {"expr": _number_expr(prof, kind)}
     used = {c.source for c in tp.columns.values() if c.source}
     tp.unused = [c.name for c in profile.columns if c.name not in used]
     _hints(tp)
@@ -341,6 +351,16 @@ def _hints(tp: TableProposal) -> None:
         tp.columns[
             "revenue"
         ].note = "check: an amount including tax; revenue is net of tax where the export has it"
+
+
+def _number_expr(prof: ColumnProfile, kind: str) -> str:
+    """DuckDB SQL turning a text column such as ``1 234,50`` into a number."""
+    text = _ident(prof.name)
+    if prof.thousands:
+        text = f"replace({text}, '{prof.thousands}', '')"
+    if prof.decimal == ",":
+        text = f"replace({text}, ',', '.')"
+    return f"cast({text} AS {'DOUBLE' if kind == 'float' else 'BIGINT'})"
 
 
 def _ident(name: str) -> str:
