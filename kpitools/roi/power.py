@@ -657,7 +657,10 @@ def plan_by_channel(
     rows: list[dict] = []
     camps = [c for c in report.campaigns if c.n_treated > 0 and c.cost > 0]
     end = report.data_end
-    margin_rate = load_margin_rate(db, end=end) if camps else None
+    try:
+        margin_rate = load_margin_rate(db, end=end) if camps else None
+    except (RoiInputError, MissingTableError):  # no order at all: nothing to plan from
+        margin_rate = None
     if margin_rate is None:
         return pd.DataFrame(columns=list(PLAN_COLUMNS))
     baselines: dict[int, BaselineRevenue] = {}
@@ -670,7 +673,10 @@ def plan_by_channel(
         days = int(round(float(np.median([(c.ends_at - c.starts_at).days for c in cs]))))
         window = days + attribution
         if window not in baselines:
-            baselines[window] = load_baseline_revenue(db, window, end=end)
+            try:
+                baselines[window] = load_baseline_revenue(db, window, end=end)
+            except RoiInputError:  # fewer than 2 active customers: no spread to plan from
+                continue
         base = baselines[window]
         break_even = cost_pt / margin_rate
         plan = (
