@@ -44,6 +44,9 @@ TRUTH_TABLES = {
         "campaign_id",
         "true_incremental_revenue_per_treated",
         "true_incremental_margin_per_treated",
+        "n_control",
+        "n_control_assigned",
+        "broken_split",
     },
     "demo_truth_campaign_segments": {
         "campaign_id",
@@ -289,14 +292,34 @@ def test_campaigns_channels_groups_and_control_share(con):
     rows = con.execute(
         """
         SELECT c.campaign_id, c.planned_control_share, count(*) AS n,
-               count(*) FILTER (WHERE m."group" = 'control') AS n_control
-        FROM campaigns c JOIN campaign_members m USING (campaign_id) GROUP BY ALL
+               count(*) FILTER (WHERE m."group" = 'control') AS n_control,
+               any_value(t.broken_split), any_value(t.n_control_assigned),
+               any_value(t.n_control), any_value(t.members), any_value(t.brand)
+        FROM campaigns c JOIN campaign_members m USING (campaign_id)
+        JOIN demo_truth_campaigns t USING (campaign_id) GROUP BY ALL
         """
     ).fetchall()
     assert len(rows) >= 25
-    for _cid, plan, n, n_control in rows:
+    broken = [r for r in rows if r[4]]
+    assert len(broken) == 1  # the one planted broken split
+    for _cid, plan, n, n_control, is_broken, assigned, t_control, t_members, _ in rows:
         assert 0.1 <= plan <= 0.2
-        assert abs(n_control - plan * n) <= 0.5 + 1e-9
+        assert (n_control, n) == (t_control, t_members)
+        if not is_broken:  # complete randomisation with exactly round(share x members)
+            assert assigned == n_control
+            assert abs(n_control - plan * n) <= 0.5 + 1e-9
+    # the broken one: the first brand's largest campaign (last month's excepted) lost 60 % of
+    # the control group it was randomised with (which had the planned share)
+    _cid, plan, n, n_control, _, assigned, _, _, brand = broken[0]
+    assert brand == DEMO_BRANDS[0].id
+    assert n_control == assigned - round(demo.LOST_CONTROL_SHARE * assigned)
+    assert abs(assigned - plan * (n + assigned - n_control)) <= 0.5 + 1e-9
+    largest = _one(
+        con,
+        f"SELECT max(members + n_control_assigned - n_control) FROM demo_truth_campaigns "
+        f"WHERE brand = '{brand}' AND outcome_window_end <= DATE '{END}'",
+    )
+    assert n + assigned - n_control == largest
     assert _one(con, 'SELECT count(DISTINCT "group") FROM campaign_members') == 2
     # outcome windows end inside the span, but for one campaign per brand started in the last
     # month (so that a report on the latest period has a campaign to show)
@@ -350,13 +373,49 @@ def test_planted_campaign_effects_vary_and_some_are_zero(con):
     ]
     assert sum(e == 0 for e in effects) == 3
     assert len({round(e, 1) for e in effects}) >= 10
-    # per-segment truth is the base effect times the documented multipliers
+    # per-segment truth is the base effect times the documented multipliers for a campaign
+    # whose outcome window ends inside the data, and less for the last month's campaigns,
+    # whose windows the end of the data cuts; none for a segment without a treated member
     rows = con.execute(
-        "SELECT s.segment, s.true_incremental_revenue_per_treated, c.planted_effect "
+        "SELECT s.segment, s.true_incremental_revenue_per_treated, c.planted_effect, "
+        f"c.outcome_window_end > DATE '{END}', s.n_treated "
         "FROM demo_truth_campaign_segments s JOIN demo_truth_campaigns c USING (campaign_id)"
     ).fetchall()
-    for seg, tau_s, tau in rows:
-        assert tau_s == pytest.approx(tau * demo.SEGMENT_EFFECT[seg])
+    n_cut = 0
+    for seg, tau_s, tau, cut, n_treated in rows:
+        if n_treated == 0:
+            assert tau_s is None
+        elif not cut:
+            assert tau_s == pytest.approx(tau * demo.SEGMENT_EFFECT[seg])
+        else:
+            n_cut += 1
+            assert 0 < tau_s < tau * demo.SEGMENT_EFFECT[seg]
+    assert n_cut >= 3
+    # and every segment's truth is the mean of its treated members' expected effects, whose
+    # sum over the segments is the campaign's total
+    bad = _one(
+        con,
+        """
+        SELECT count(*) FROM demo_truth_campaign_segments s JOIN (
+            SELECT campaign_id, segment, avg(expected_incremental_revenue) AS e, count(*) AS n
+            FROM demo_truth_campaign_members WHERE "group" = 'treatment' GROUP BY 1, 2) m
+        USING (campaign_id, segment)
+        WHERE abs(m.e - s.true_incremental_revenue_per_treated) > 1e-9 OR m.n <> s.n_treated
+        """,
+    )
+    assert bad == 0
+    bad = _one(
+        con,
+        """
+        SELECT count(*) FROM demo_truth_campaigns c JOIN (
+            SELECT campaign_id, sum(n_treated * coalesce(true_incremental_revenue_per_treated, 0))
+                     AS total, sum(n_treated) AS n, sum(n_control) AS n0
+            FROM demo_truth_campaign_segments GROUP BY 1) s USING (campaign_id)
+        WHERE abs(s.total - c.true_incremental_revenue_per_treated * c.n_treated) > 1e-6
+           OR s.n <> c.n_treated OR s.n0 <> c.n_control
+        """,
+    )
+    assert bad == 0
     # campaign truth is the mean of its treated members' expected effects
     bad = _one(
         con,

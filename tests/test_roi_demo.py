@@ -6,8 +6,13 @@ through extra orders placed inside ``[starts_at, ends_at + 30 days)``. Each camp
 95 % interval should hold it for about 95 % of the campaigns. The misses are binomial:
 with ``n`` campaigns, ``E = 0.05 n`` and ``SD = sqrt(0.05 * 0.95 * n)``; we accept up to
 ``E + 3 SD`` misses (for 38 campaigns: 1.9 expected, at most 5). The demo's control groups are
-small (3 to 64 customers) and revenue is skewed, so nominal 95 % t intervals cover a little less
+small (3 to 169 customers, median 18) and revenue is skewed, so nominal 95 % t intervals cover a little less
 than 95 %; the tolerance absorbs that.
+
+Sample ratio: every demo campaign has exactly ``round(planned share x members)`` controls (its
+check's p-value is above 0.8, so none is flagged at any sane level: expected false flags 0),
+but for the one planted broken split (``demo_truth_campaigns.broken_split``: 60 % of the
+control group lost in the export), which the check flags (chi-square p = 4.4e-6 with seed 42).
 
 Programme totals (one per brand, all its campaigns): the planted total is
 ``sum(true_incremental_revenue_per_treated * n_treated)``. Each estimate must lie within
@@ -128,3 +133,56 @@ def test_programme_intervals_hold_the_planted_totals(demo):
         assert report.programme is not None and len(report.measured) == len(t)
         assert report.programme_revenue_ci_low < report.programme_revenue
     print(f"programme 95 % intervals holding the planted total: {covered} / {n_brands}")
+
+
+def test_the_planted_broken_split_is_flagged_and_no_other(demo):
+    """The report's sample ratio warning (issue ``srm``) is raised for the planted broken split
+    only; no other campaign's split check comes near even a lax 5 % level, and the campaigns
+    with an expected control count below 5 get the exact binomial test."""
+    truth = demo["truth"]
+    broken = set(truth.index[truth["broken_split"]])
+    assert len(broken) == 1
+    flagged, p_values, tests = set(), {}, {}
+    for report in demo["reports"].values():
+        for c in report.campaigns:
+            assert c.srm is not None
+            p_values[c.campaign_id] = c.srm.p_value
+            tests[c.campaign_id] = c.srm.test
+            codes = [i.code for i in c.issues]
+            if "srm" in codes:
+                flagged.add(c.campaign_id)
+                assert c.srm.mismatch and c.srm.p_value < c.srm.alpha == 0.001
+    assert flagged == broken
+    (cid,) = broken
+    assert p_values[cid] < 1e-4
+    assert min(p for k, p in p_values.items() if k != cid) > 0.05
+    small = {
+        k
+        for k, r in truth.iterrows()
+        if r["n_treated"] + r["n_control"] > 0
+        and (r["n_treated"] + r["n_control"]) * min(_planned(demo, k), 1 - _planned(demo, k)) < 5
+    }
+    assert small and {k for k, v in tests.items() if v == "binomial"} == small
+
+
+def _planned(demo, campaign_id) -> float:
+    for report in demo["reports"].values():
+        for c in report.campaigns:
+            if c.campaign_id == campaign_id:
+                return float(c.planned_control_share)
+    raise KeyError(campaign_id)
+
+
+def test_the_broken_split_reads_in_the_report(demo):
+    """The guardrails section of the broken campaign's report carries the split warning."""
+    from kpitools.report.roi import guardrails_html
+
+    truth = demo["truth"]
+    (cid,) = truth.index[truth["broken_split"]]
+    brand = truth.loc[cid, "brand"]
+    html = str(guardrails_html(demo["reports"][brand]))
+    assert "Split different from the plan" in html or "Sample ratio mismatch" in html
+    others = [b for b in demo["reports"] if b != brand]
+    for b in others:
+        text = str(guardrails_html(demo["reports"][b]))
+        assert "Sample ratio mismatch" not in text and "Split different" not in text

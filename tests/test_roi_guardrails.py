@@ -198,3 +198,99 @@ def test_check_groups_sentences_in_every_locale():
     (issue,) = check_groups(10_000, 150)
     assert "150" in issue_text(issue, "fr") and "témoin" in issue_text(issue, "fr")
     assert "150" in issue_text(issue, "it") and "controllo" in issue_text(issue, "it")
+
+
+# --------------------------------------------------------------------------------------
+# The sample ratio check's test: chi-square, or exact binomial for small expected counts
+# --------------------------------------------------------------------------------------
+
+
+def test_srm_small_expected_count_uses_the_exact_binomial_test():
+    """15 treated, 5 control, 5 % planned: expected control 20 x 0.05 = 1 < 5.
+
+    chi² = (5 - 1)² / 1 + (15 - 19)² / 19 = 16 + 0.8421 = 16.8421, p = 4.06e-5: the
+    chi-square would declare a mismatch at 0.001. The exact two-sided binomial test of
+    5 ~ Binomial(20, 0.05): P(X >= 5) = 1 - sum_{k<5} C(20,k) 0.05^k 0.95^(20-k) = 0.002574
+    (no count below 1 is less likely than 5), so p = 0.002574 > 0.001: no mismatch.
+    """
+    res = sample_ratio_mismatch(15, 5, 0.05)
+    assert res.test == "binomial"
+    assert res.expected_control == pytest.approx(1.0)
+    assert res.statistic == pytest.approx(16 + 16 / 19)  # still the chi-square statistic
+    tail = 1 - sum(math.comb(20, k) * 0.05**k * 0.95 ** (20 - k) for k in range(5))
+    assert tail == pytest.approx(0.0025739, rel=1e-4)
+    assert res.p_value == pytest.approx(tail, rel=1e-9)
+    assert res.p_value == pytest.approx(stats.binomtest(5, 20, 0.05).pvalue, rel=1e-12)
+    assert stats.chisquare([15, 5], f_exp=[19, 1]).pvalue < 0.001 < res.p_value
+    assert not res.mismatch and res.code == "ok"
+    text = srm_text(res)
+    assert "exact binomial test" in text and "chi-square" not in text
+    assert "p = 0.00257" in text
+
+
+@pytest.mark.parametrize(
+    ("n1", "n0", "share", "test"),
+    [
+        (27, 3, 0.10, "binomial"),  # expected control 3.0
+        (40, 5, 0.10, "binomial"),  # expected control 4.5
+        (45, 5, 0.10, "chi-square"),  # expected control exactly 5: chi-square
+        (900, 120, 0.10, "chi-square"),
+        (3, 30, 0.95, "binomial"),  # the *treated* expected count is small: 33 x 0.05 = 1.65
+        (0, 40, 0.5, "chi-square"),
+        (21, 5, 0.18, "binomial"),  # the demo's castello campaign 1: expected 4.68
+    ],
+)
+def test_srm_test_choice_and_p_values_against_scipy(n1, n0, share, test):
+    res = sample_ratio_mismatch(n1, n0, share)
+    assert res.test == test
+    total = n1 + n0
+    if test == "binomial":
+        ref = stats.binomtest(n0, total, share).pvalue
+    else:
+        ref = stats.chisquare([n1, n0], f_exp=[total * (1 - share), total * share]).pvalue
+    assert res.p_value == pytest.approx(ref, rel=1e-12)
+    assert res.mismatch == (ref < 0.001)
+
+
+def test_srm_threshold_is_a_parameter():
+    assert sample_ratio_mismatch(900, 120, 0.10, min_expected=200).test == "binomial"
+    assert sample_ratio_mismatch(27, 3, 0.10, min_expected=0).test == "chi-square"
+    assert sample_ratio_mismatch(27, 3, 0.10).min_expected == 5.0
+    with pytest.raises(RoiInputError, match="min_expected"):
+        sample_ratio_mismatch(27, 3, 0.10, min_expected=-1)
+
+
+def test_srm_exact_test_flags_a_glaring_small_mismatch():
+    """30 customers, 10 % planned (expected 3 controls), 12 observed: P(X >= 12) under
+    Binomial(30, 0.1) is 4.5e-5 (scipy), below 0.001."""
+    res = sample_ratio_mismatch(18, 12, 0.10)
+    assert res.test == "binomial" and res.mismatch
+    assert res.p_value == pytest.approx(stats.binomtest(12, 30, 0.1).pvalue)
+    assert res.p_value < 1e-4
+    for locale, word in (("en", "exact binomial"), ("fr", "binomial exact"), ("it", "binomiale")):
+        text = srm_text(res, locale)
+        assert word in text and "{" not in text
+        assert text.startswith(("Sample ratio mismatch", "Déséquilibre", "Squilibrio"))
+
+
+def test_srm_issue_of_the_exact_test_reads_its_test():
+    """A campaign whose split fails the exact test gets the ``srm`` issue with the
+    ``binomial`` variant: its kpis.json sentence names the exact test, not a chi-square."""
+    from kpitools.report.roi import issue_message
+
+    res = sample_ratio_mismatch(18, 12, 0.10)
+    issue = Issue(
+        "srm",
+        fields={"observed": res.observed_control_share, "planned": 0.1, "p_value": res.p_value},
+        detail={
+            "total": 30,
+            "n_control": 12,
+            "expected_control": res.expected_control,
+            "statistic": res.statistic,
+            "alpha": res.alpha,
+        },
+        variant="binomial",
+    )
+    msg = issue_message(issue)
+    assert msg.startswith("Sample ratio mismatch") and "exact binomial test" in msg
+    assert "expected 3.0" in msg and "chi-square" not in msg

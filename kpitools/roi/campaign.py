@@ -216,6 +216,8 @@ def analyse_campaign(
                             "statistic": srm.statistic,
                             "alpha": srm.alpha,
                         },
+                        # the exact test's sentence quotes no chi-square statistic
+                        variant="binomial" if srm.test == "binomial" else None,
                     )
                 )
         else:

@@ -75,14 +75,23 @@ Campaigns and their planted effects
 -----------------------------------
 Each brand runs 10 to 14 campaigns (all five channels at least once) starting between four
 months after the start of the span and 72 days before its end, so that every outcome window
-``[starts_at, ends_at + ATTRIBUTION_DAYS days)`` lies inside the span. A campaign targets a
-random sample (3 % to 20 %) of the brand's customers (of one product line when the campaign
-has one; for ``cross_sell`` campaigns, customers acquired on the *other* line) who placed their
-first order before ``starts_at`` and are *alive* in the start month; the one ``winback``
-campaign per brand targets customers who are *not* alive in the start month. Members are
-randomised into ``control`` by complete randomisation with exactly
-``round(planned_control_share * members)`` controls. Control members are not contacted: their
-funnel columns are all NULL. Treatment members are sent the campaign in its first two days
+``[starts_at, ends_at + ATTRIBUTION_DAYS days)`` lies inside the span, plus one e-mail campaign
+in the last month (drawn from its own random stream ``[seed, 2]``, planned control share
+0.20), whose outcome window the end of the data cuts: its planted truth is the part of the
+effect inside the data (below). A campaign targets a random sample (5 % to 20 %; 10 % to 20 %
+for the last month's) of the brand's *eligible* customers (of one product line when the
+campaign has one; for ``cross_sell`` campaigns, customers acquired on the *other* line): those
+who placed their first order before ``starts_at`` and are *alive* in the start month; the one
+``winback`` campaign per brand targets customers who are *not* alive in the start month.
+Members are randomised into ``control`` by complete randomisation with exactly
+``round(planned_control_share * members)`` controls, so their sample ratio checks pass with
+p-values near 1; but for **one broken split**: the first brand's campaign with the most
+members (the last month's excepted) lost ``LOST_CONTROL_SHARE`` (60 %) of its control group
+in the export, at random (stream ``[seed, 12]``, applied after every other draw, so no other
+row changes): with seed 42 and 20 000 customers, campaign 29 of aurora keeps 26 of its 64
+controls (6.7 % of 389 members against 15 % planned; chi-square p = 4.4e-6), which the sample
+ratio check flags. Its lift stays unbiased (the loss is at random and its treated members are
+untouched). Control members are not contacted: their funnel columns are all NULL. Treatment members are sent the campaign in its first two days
 and go through a channel funnel (``CHANNEL_FUNNEL``: delivered, opened, clicked, unsubscribed).
 Costs: ``cost_per_contact`` is drawn in the channel's range (print and phone dearest, then SMS,
 social, e-mail); ``fixed_cost`` in the channel's range times the brand's mean order value / 100
@@ -96,7 +105,10 @@ message is delivered places ``Poisson(tau_c * m_s / (d * E[revenue]))`` extra or
 ``d`` is the channel's delivery probability and ``E[revenue]`` the mean order revenue of the
 campaign's product line (or of the member's acquisition line), uniformly in
 ``[sent_at, ends_at + 30 days)``. Hence the expected incremental revenue of a treated member is
-exactly ``tau_c * m_s`` and the expected incremental margin ``tau_c * m_s * margin_rate``.
+exactly ``tau_c * m_s`` and the expected incremental margin ``tau_c * m_s * margin_rate``; for the last
+month's campaigns, whose outcome window runs past the end of the data, the truth is the share
+of it inside the data, ``tau_c * m_s * min(1, (end - sent_at) / (window end - sent_at))``
+(extra orders after the end are not written).
 Control members receive no extra orders and the regular purchase process is identical in both
 groups, so the difference in mean outcome-window revenue (treatment - control) is unbiased for
 the campaign's ``true_incremental_revenue_per_treated`` (the mean of ``tau_c * m_s`` over its
@@ -165,10 +177,14 @@ Truth tables
     the end of the life's last alive month (NULL when alive at the end of the span): the true
     loss dates that lapse churn is checked against (``tests/test_demo_churn.py``).
 ``demo_truth_campaigns``
-    per campaign: ``planted_effect`` (``tau_c``), group sizes, ``true_incremental_revenue_per_
-    treated``, ``true_incremental_margin_per_treated`` (expectations), and the realised values.
+    per campaign: ``planted_effect`` (``tau_c``), group sizes (``n_control`` exported,
+    ``n_control_assigned`` randomised: they differ for the one ``broken_split`` campaign),
+    ``true_incremental_revenue_per_treated``, ``true_incremental_margin_per_treated``
+    (expectations), and the realised values.
 ``demo_truth_campaign_segments``
-    the same per campaign and segment.
+    the same per campaign and segment: the means over the segment's treated members of their
+    expected effects (``tau_c * m_s``, cut by the end of the data for the last month's
+    campaigns; NULL for a segment without a treated member).
 ``demo_truth_campaign_members``
     per member: group, segment, expected incremental revenue and margin had it been treated,
     realised extra revenue.
@@ -203,6 +219,7 @@ from .planted import (
     ATTRIBUTION_DAYS,
     CHANNEL_FUNNEL,
     LEAD_FAST_MINUTES,
+    LOST_CONTROL_SHARE,
     MIN_DORMANCY_MONTHS,
     REACTIVATION_LAPSE_DAYS,
     SEGMENT_EFFECT,
@@ -218,6 +235,7 @@ __all__ = [
     "DEMO_BRANDS",
     "DemoBrand",
     "LEAD_FAST_MINUTES",
+    "LOST_CONTROL_SHARE",
     "MIN_DORMANCY_MONTHS",
     "REACTIVATION_LAPSE_DAYS",
     "SEGMENTS",

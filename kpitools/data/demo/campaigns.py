@@ -25,7 +25,9 @@ from .customers import order_values
 from .generator import DemoGenerator
 from .planted import (
     ATTRIBUTION_DAYS,
+    BROKEN_SPLIT_STREAM,
     CHANNEL_FUNNEL,
+    LOST_CONTROL_SHARE,
     OBJECTIVE_LABEL,
     OBJECTIVES,
     REACTIVATION_LAPSE_DAYS,
@@ -301,7 +303,12 @@ def campaigns(gen: DemoGenerator) -> None:
                     effect_multiplier=SEGMENT_EFFECT[seg],
                     n_treated=nst,
                     n_control=int((sel & control).sum()),
-                    true_incremental_revenue_per_treated=c["effect"] * SEGMENT_EFFECT[seg],
+                    # the mean over the segment's treated members of their expected effect,
+                    # like the campaign's: tau_c * m_s, cut by the end of the data for the
+                    # campaigns of the last month (None without a treated member)
+                    true_incremental_revenue_per_treated=(
+                        float(exp_rev[st].mean()) if nst else None
+                    ),
                     true_incremental_margin_per_treated=(
                         float(exp_margin[st].mean()) if nst else None
                     ),
@@ -309,7 +316,58 @@ def campaigns(gen: DemoGenerator) -> None:
             )
     gen.extra_orders = {k: np.concatenate(v) if v else np.zeros(0) for k, v in extras.items()}
     del index
+    _break_one_split(gen, plan, members, truth_m, truth_c, truth_s)
     _write_campaigns(gen, plan, members, truth_m, truth_c, truth_s)
+
+
+def _break_one_split(gen: DemoGenerator, plan, members, truth_m, truth_c, truth_s) -> None:
+    """Plant the one campaign whose split is not the planned one (issue 12).
+
+    The campaign with the most members of the first brand (the last month's campaigns
+    excepted; the lowest id on a tie) loses :data:`LOST_CONTROL_SHARE` of its control members
+    from ``campaign_members`` (and from ``demo_truth_campaign_members``), picked at random from
+    the separate stream ``[seed, BROKEN_SPLIT_STREAM]``: a broken export. Every random draw
+    of the generator happens before, so every other row of every table is as without it; the
+    lost members stay customers with their orders. The loss is at random, so the campaign's
+    lift is still unbiased for its truth (its treated members are untouched), but its control
+    share is far from the plan and the sample ratio check must flag it.
+
+    Truth: ``demo_truth_campaigns.broken_split`` (True for that campaign only),
+    ``n_control_assigned`` (controls randomised) next to ``n_control`` (controls exported)
+    and ``members``; the segments' ``n_control`` count the exported ones.
+    """
+    for r in truth_c:
+        r["broken_split"] = False
+        r["n_control_assigned"] = r["n_control"]
+    cands = [i for i, c in enumerate(plan) if c["brand"] == 0 and not c.get("late")]
+    if not cands:
+        return
+    i = max(cands, key=lambda j: (len(members["cust"][j]), -j))
+    control = members["control"][i]
+    ctrl = np.flatnonzero(control)
+    n_lost = int(round(LOST_CONTROL_SHARE * len(ctrl)))
+    if n_lost == 0:
+        return
+    rng = np.random.default_rng([gen.seed, BROKEN_SPLIT_STREAM])
+    lost = np.zeros(len(control), dtype=bool)
+    lost[rng.choice(ctrl, size=n_lost, replace=False)] = True
+    keep = ~lost
+    for key in members:
+        members[key][i] = members[key][i][keep]
+    for key in truth_m:
+        truth_m[key][i] = truth_m[key][i][keep]
+    cid = i + 1
+    rec = truth_c[i]
+    assert rec["campaign_id"] == cid
+    rec["broken_split"] = True
+    rec["n_control"] -= n_lost
+    rec["members"] -= n_lost
+    segment = truth_m["segment"][i]
+    kept_control = truth_m["control"][i]
+    for r in truth_s:
+        if r["campaign_id"] == cid:
+            s = SEGMENTS.index(r["segment"])
+            r["n_control"] = int(((segment == s) & kept_control).sum())
 
 
 def _write_campaigns(gen: DemoGenerator, plan, members, truth_m, truth_c, truth_s) -> None:
@@ -416,6 +474,8 @@ def _write_campaigns(gen: DemoGenerator, plan, members, truth_m, truth_c, truth_
         "members": "BIGINT",
         "n_treated": "BIGINT",
         "n_control": "BIGINT",
+        "n_control_assigned": "BIGINT",
+        "broken_split": "BOOLEAN",
         "outcome_window_start": "TIMESTAMP",
         "outcome_window_end": "TIMESTAMP",
         "segment": "VARCHAR",

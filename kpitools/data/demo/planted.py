@@ -7,6 +7,11 @@ from kpitools.vocab import Segment
 
 #: Days after a campaign's end still counted in its outcome window.
 ATTRIBUTION_DAYS = 30
+#: The one campaign with a broken split (issue 12): the export of the first brand's largest
+#: campaign (last month's excepted) lost this share of its control group, at random (stream
+#: ``[seed, BROKEN_SPLIT_STREAM]``), so its observed control share is far below the plan.
+LOST_CONTROL_SHARE = 0.6
+BROKEN_SPLIT_STREAM = 12
 #: Pre-period (days before the start) used for the members' segments.
 SEGMENT_PREPERIOD_DAYS = 90
 #: Lapse (days) that makes an order a reactivation.

@@ -276,13 +276,14 @@ def _level(alpha: float, loc: str) -> str:
 
 
 def srm_text(result: SRMResult, locale: str = "en") -> str:
-    """The conclusion of a sample ratio check (message ``roi.srm.<code>``).
+    """The conclusion of a sample ratio check (message ``roi.srm.<code>``, or
+    ``roi.srm.<code>.binomial`` when the exact binomial test was used).
 
-    Quotes the observed and planned control shares, the counts, the chi-square statistic,
-    its p-value and the threshold ``alpha``.
+    Quotes the observed and planned control shares, the counts, the test (chi-square statistic
+    or exact binomial test), its p-value and the threshold ``alpha``.
     """
     return t(
-        f"roi.srm.{result.code}",
+        f"roi.srm.{result.code}" + (".binomial" if result.test == "binomial" else ""),
         locale,
         observed=_percent(result.observed_control_share, locale, 2),
         total=format_value(result.n_total, "count", locale),
