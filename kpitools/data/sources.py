@@ -610,17 +610,36 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
             continue
         dialect = source.dialect(name)
         options = csv_options(dialect)
-        try:
-            t = con.read_csv(str(f), table_name=stem, **options)
-            t.head(1).execute()  # the sniffer and the first rows, now rather than mid-report
-        except Exception as exc:
-            where = f"source.tables.{name}.csv" if mapping and mapping.csv else "source.csv"
-            raise DataSourceError(
-                f"{f}: cannot read this CSV ({_first_line(exc)}); set {where}: "
-                "delimiter, quote, header, encoding, decimal, date_format"
-            ) from None
+        where = f"source.tables.{name}.csv" if mapping and mapping.csv else "source.csv"
+        for attempt in range(2):
+            try:
+                t = con.read_csv(str(f), table_name=stem, **options)
+                t.head(1).execute()  # the sniffer and the first rows, now rather than mid-report
+            except Exception as exc:
+                raise DataSourceError(
+                    f"{f}: cannot read this CSV ({_first_line(exc)}); set {where}: "
+                    "delimiter, quote, header, encoding, decimal, date_format"
+                ) from None
+            if attempt or _reads_through(t):
+                break
+            # a value past the sniffer's sample does not fit the type it chose (a thousands
+            # mark first seen at row 27 634): sniff the whole file, so that the column reads
+            # as text and the mapping parses it or names the value that does not parse
+            options = {**options, "sample_size": -1}
         _retype_csv(con, t, f, stem, TABLES[name], mapping, options)
     return con, files
+
+
+def _reads_through(t: ibis.Table) -> bool:
+    """Whether every value of every column of a CSV read parses as the type its sniffer gave
+    the column (DuckDB sniffs a sample of rows; one full scan)."""
+    if not t.columns:
+        return True
+    try:
+        t.aggregate(**{f"n{i}": t[c].count() for i, c in enumerate(t.columns)}).execute()
+    except Exception:
+        return False
+    return True
 
 
 #: encodings DuckDB's CSV reader knows without an extension
