@@ -236,6 +236,34 @@ def test_figures_a_reader_can_check(cdnow_fr, tafeng):
             assert sc.value(kpi) == pytest.approx(value)
 
 
+@pytest.mark.parametrize(
+    ("name", "period", "key"),
+    [("cdnow_fr", "1998-06", None), ("tafeng", "2001-02", ["customer_id", "day"])],
+)
+def test_revenue_drivers_orders_and_buyers_match_pandas(name, period, key, request):
+    """The first page's revenue split (buyers x orders per buyer x average order): CDNOW's rows
+    are orders; Ta-Feng's are product lines, an order being a customer's basket of the day."""
+    from kpitools.kpis.drivers import compute_revenue_table
+
+    ds = request.getfixturevalue(name)
+    raw = (
+        rd.read_cdnow_french_raw(ds.root / "export" / "ventes.csv")
+        if key is None
+        else rd.read_tafeng_raw()
+    ).frame
+    params = load_params(ds.params)
+    with connect(params) as db:
+        table = compute_revenue_table(db, params, period)
+    total = table[table["by"] == "total"].set_index("period")
+    for ts, row in total.iterrows():
+        month = raw[raw.day.dt.to_period("M") == pd.Timestamp(ts).to_period("M")]
+        orders = len(month) if key is None else len(month.drop_duplicates(key))
+        assert row.orders == orders, ts
+        assert row.buyers == month.customer_id.nunique(), ts
+        assert row.revenue == pytest.approx(month.amount.sum(), rel=1e-6), ts
+    assert len(total) >= 2
+
+
 @pytest.mark.parametrize("name", ["cdnow_fr", "tafeng"])
 def test_what_orders_alone_allow(name, request):
     """Every KPI: from orders alone only the customer and revenue KPIs have values; margin KPIs
