@@ -1,5 +1,10 @@
 """kpitools fixes found on the real datasets (tests/test_realdata.py), on small hand-made files.
 
+- CSV values past DuckDB's sniffing sample (below).
+- Order lines (Ta-Feng: one row per product of a basket) count each order once.
+- A single-line export (``product_line: {value: all}``) has no cross-sell to measure:
+  ``cross_sell_value`` is not available, it was 0 by construction.
+
 CDNOW's French export has three amounts above 999 (``1 286,01``), the first at row 27 634:
 past the 20 480 rows DuckDB's CSV sniffer samples, so the column was typed DOUBLE and the
 first query failed mid-report with DuckDB's own conversion error.
@@ -73,22 +78,19 @@ def test_text_past_the_sniffer_sample_names_the_value_and_its_row(tmp_path):
     assert "Conversion Error" not in msg
 
 
-def test_order_lines_count_each_order_once(tmp_path):
-    """An export of order lines (Ta-Feng: one row per product, the basket's key repeated): the
-    orders of the revenue drivers and of the customer activity are distinct order ids."""
-    from kpitools.kpis.compute import QueryContext, window_for
-    from kpitools.kpis.drivers import compute_revenue_table
-    from kpitools.periods import parse_period
+LINES = (
+    "basket,client,day,price,rayon\n"
+    "B1,c1,2025-01-03,10,fruits\nB1,c1,2025-01-03,5,fruits\nB1,c1,2025-01-03,1,fruits\n"
+    "B2,c1,2025-01-09,4,fruits\n"
+    "B3,c2,2025-01-09,2,fruits\nB3,c2,2025-01-09,2,fruits\n"
+    "B4,c2,2025-02-01,8,pain\n"  # c2's first order on a second line: cross-sell of 8
+)
 
+
+def _lines_params(tmp_path: Path, product_line) -> Path:
     folder = tmp_path / "export"
-    folder.mkdir()
-    (folder / "lines.csv").write_text(
-        "basket,client,day,price\n"
-        "B1,c1,2025-01-03,10\nB1,c1,2025-01-03,5\nB1,c1,2025-01-03,1\n"  # one order, 3 lines
-        "B2,c1,2025-01-09,4\n"
-        "B3,c2,2025-01-09,2\nB3,c2,2025-01-09,2\n"
-        "B4,c2,2025-02-01,8\n"
-    )
+    folder.mkdir(exist_ok=True)
+    (folder / "lines.csv").write_text(LINES)
     source = {
         "kind": "csv",
         "path": "export",
@@ -99,7 +101,7 @@ def test_order_lines_count_each_order_once(tmp_path):
                 "columns": {
                     "order_id": "basket",
                     "customer_id": "client",
-                    "product_line": {"value": "all"},
+                    "product_line": product_line,
                     "ordered_at": "day",
                     "revenue": "price",
                     "cost": {"value": None},
@@ -109,6 +111,33 @@ def test_order_lines_count_each_order_once(tmp_path):
     }
     path = tmp_path / "b.yaml"
     path.write_text(yaml.safe_dump({"source": source}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("product_line", "expected"), [({"value": "all"}, None), ("rayon", 8.0)])
+def test_cross_sell_needs_a_second_product_line(tmp_path, product_line, expected):
+    from kpitools.kpis.compute import compute_kpis
+
+    params = load_params(_lines_params(tmp_path, product_line))
+    with connect(params) as db:
+        r = compute_kpis(db, params, "2025-02", kpis=["cross_sell_value", "revenue"])
+    assert r.value("revenue") == 8.0
+    x = r["cross_sell_value"]
+    if expected is None:
+        assert str(x.status) == "not_available" and str(x.reason) == "needs_column"
+        assert x.missing_columns == ("orders.product_line",)
+    else:
+        assert str(x.status) == "ok" and x.value == expected
+
+
+def test_order_lines_count_each_order_once(tmp_path):
+    """An export of order lines (Ta-Feng: one row per product, the basket's key repeated): the
+    orders of the revenue drivers and of the customer activity are distinct order ids."""
+    from kpitools.kpis.compute import QueryContext, window_for
+    from kpitools.kpis.drivers import compute_revenue_table
+    from kpitools.periods import parse_period
+
+    path = _lines_params(tmp_path, {"value": "all"})
     params = load_params(path)
     jan = parse_period("2025-01", "month")
     with connect(params) as db:

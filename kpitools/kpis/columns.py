@@ -43,6 +43,15 @@ KPI_COLUMNS: dict[str, tuple[str, ...]] = {
     "campaign_new_customers": ("leads.campaign_id",),
 }
 
+#: KPI id → the columns (``table.column``) that must hold at least two distinct values in the
+#: brand's rows for the KPI to mean anything. A single-line export mapped with
+#: ``product_line: {value: all}`` has no second line to cross-sell: ``cross_sell_value`` would be
+#: 0 by construction, a result the data never measured, so it is "not available (needs
+#: orders.product_line)" instead.
+KPI_VARIED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cross_sell_value": ("orders.product_line",),
+}
+
 #: Analyses beside the scorecard → the optional columns they need for their value figures.
 ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer_value": ("orders.cost",),  # CLV (kpitools.clv): expected margin
@@ -81,9 +90,29 @@ def empty_columns(db: Database, columns: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in dict.fromkeys(columns) if db.empty_column(c))
 
 
+def single_valued_columns(db: Database, columns: Iterable[str]) -> tuple[str, ...]:
+    """Those of ``columns`` (``table.column``) holding one distinct value (or none) in the
+    brand's rows, all product lines; a table absent or without rows for the brand is not
+    listed (that is another reason). One query per column."""
+    out = []
+    for q in dict.fromkeys(columns):
+        table, _, column = q.partition(".")
+        if not db.has(table):
+            continue
+        t = db.brand_table(table)
+        if column not in t.columns:
+            continue
+        counts = t.aggregate(rows=t.count(), values=t[column].nunique()).execute()
+        if int(counts["rows"].iloc[0]) > 0 and int(counts["values"].iloc[0]) <= 1:
+            out.append(q)
+    return tuple(out)
+
+
 def missing_columns_of(db: Database, kpi_id: str) -> tuple[str, ...]:
-    """The optional columns KPI ``kpi_id`` needs and the brand leaves empty."""
-    return empty_columns(db, needed_columns(kpi_id))
+    """The optional columns KPI ``kpi_id`` needs and the brand leaves empty, and the columns it
+    needs varied (:data:`KPI_VARIED_COLUMNS`) that hold a single value."""
+    varied = single_valued_columns(db, KPI_VARIED_COLUMNS.get(kpi_id, ()))
+    return empty_columns(db, needed_columns(kpi_id)) + varied
 
 
 def touched_kpis(column: str, kpis: Iterable[str] | None = None) -> list[str]:
@@ -163,6 +192,7 @@ def data_quality(
 __all__ = [
     "ANALYSIS_COLUMNS",
     "KPI_COLUMNS",
+    "KPI_VARIED_COLUMNS",
     "QUALITY_COLUMNS",
     "QUALITY_THRESHOLD",
     "data_quality",
@@ -170,5 +200,6 @@ __all__ = [
     "missing_columns_of",
     "needed_columns",
     "quality_columns",
+    "single_valued_columns",
     "touched_kpis",
 ]
