@@ -57,6 +57,7 @@ def _export(folder: Path, last_amount: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # 25,001 rows
 def test_thousands_mark_first_seen_past_the_sniffer_sample_reads_as_a_number(tmp_path):
     params = load_params(_export(tmp_path / "export", "1 286,01"))
     with connect(params) as db:
@@ -69,6 +70,7 @@ def test_thousands_mark_first_seen_past_the_sniffer_sample_reads_as_a_number(tmp
         assert db.check() == []
 
 
+@pytest.mark.slow  # 25,001 rows
 def test_text_past_the_sniffer_sample_names_the_value_and_its_row(tmp_path):
     params = load_params(_export(tmp_path / "export", "n/a"))
     with connect(params) as db, pytest.raises(ContractError) as err:
