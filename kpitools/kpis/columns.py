@@ -43,6 +43,15 @@ KPI_COLUMNS: dict[str, tuple[str, ...]] = {
     "campaign_new_customers": ("leads.campaign_id",),
 }
 
+#: KPI id → the columns (``table.column``) that must hold at least two distinct values in the
+#: brand's rows for the KPI to mean anything. A single-line export mapped with
+#: ``product_line: {value: all}`` has no second line to cross-sell: ``cross_sell_value`` would be
+#: 0 by construction, a result the data never measured, so it is "not available (needs
+#: orders.product_line)" instead.
+KPI_VARIED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cross_sell_value": ("orders.product_line",),
+}
+
 #: Analyses beside the scorecard → the optional columns they need for their value figures.
 ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer_value": ("orders.cost",),  # CLV (kpitools.clv): expected margin
@@ -79,14 +88,6 @@ def empty_columns(db: Database, columns: Iterable[str]) -> tuple[str, ...]:
     """Those of ``columns`` (``table.column``) that the brand leaves absent or NULL in every
     row, in the order given; one aggregate query per table, cached by ``db``."""
     return tuple(c for c in dict.fromkeys(columns) if db.empty_column(c))
-
-
-#: KPI id → columns that must hold more than one value for the KPI to mean anything: a
-#: cross-sale is a first purchase on another product line, which cannot happen where the
-#: brand has one line (an export without product lines, read as ``{value: all}``).
-KPI_VARIED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "cross_sell_value": ("orders.product_line",),
-}
 
 
 def missing_columns_of(db: Database, kpi_id: str) -> tuple[str, ...]:

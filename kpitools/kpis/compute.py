@@ -181,8 +181,8 @@ class QueryContext:
     def customer_periods(self, *, first_period: bool = False, by_line: bool = False) -> ibis.Table:
         """Orders rolled up per customer and period, with each customer's segment.
 
-        Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders``,
-        ``first_order``, ``last_order``, ``prev_period``, ``next_period``, ``prev_last`` (last
+        Columns: ``customer_id``, ``period``, ``revenue``, ``margin``, ``orders`` (distinct
+        ``order_id``), ``first_order``, ``last_order``, ``prev_period``, ``next_period``, ``prev_last`` (last
         order before the period), ``next_first`` (first order after it), ``segment`` (and
         ``first_period`` when asked for). All history before the window end is scanned, so
         ``new`` means the first order ever.
@@ -203,7 +203,9 @@ class QueryContext:
         cp = o.group_by(**keys).aggregate(
             revenue=o.revenue.sum(),
             margin=(o.revenue - o.cost).sum(),
-            orders=o.count(),
+            # distinct order ids: an export of order lines (one row per product of a basket,
+            # the basket's key repeated) counts each order once
+            orders=o.order_id.nunique(),
             first_order=o.ordered_at.min(),
             last_order=o.ordered_at.max(),
         )

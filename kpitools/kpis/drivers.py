@@ -482,7 +482,7 @@ def compute_revenue_table(
     def agg(by: str, group: Any) -> ibis.Table:
         g = o.group_by(period=o.period, group=group).aggregate(
             revenue=o.revenue.sum().fill_null(0.0).cast("float64"),
-            orders=o.count().cast("int64"),
+            orders=o.order_id.nunique().cast("int64"),  # order lines: each order once
             buyers=o.customer_id.nunique().cast("int64"),
         )
         return g.mutate(by=ibis.literal(by)).select("by", "group", "period", *_COUNTS)
