@@ -194,8 +194,8 @@ def init(
     and prints which KPIs the data allow and which tables or columns would add more.
     """
     from .data.checks import check_params_source
-    from .data.inspect import inspect_source
-    from .data.propose import propose, relative_path, render_params, slug
+    from .data.inspect import inspect_source, read_profiled
+    from .data.propose import detect_order_lines, propose, relative_path, render_params, slug
     from .data.sources import connect
     from .kpis.columns import kpi_availability
     from .params import load_params
@@ -205,6 +205,8 @@ def init(
     except KpitoolsError as exc:
         _fail(f"init: {exc}")
     proposal = propose(inventory)
+    if (orders := proposal.table("orders")) is not None:
+        detect_order_lines(proposal, read_profiled(inventory, orders.profile))
     if not proposal.tables:
         for prof, why in proposal.unmatched:
             click.echo(f"{prof.name}: {why}", err=True)

@@ -76,6 +76,33 @@ def tafeng(tmp_path_factory) -> Dataset:
     return Dataset(root, rd.tafeng_params(root), rd.monthly_reference(rd.read_tafeng_raw()))
 
 
+def _init(root: Path, *args: str) -> Path:
+    """``kpitools init`` on ``root/export``: the params file it writes (no edit)."""
+    from click.testing import CliRunner
+
+    from kpitools.cli import main
+
+    out = root / "params" / "init.yaml"
+    result = CliRunner().invoke(main, ["init", str(root / "export"), "--out", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def cdnow_init(cdnow) -> Dataset:
+    return Dataset(cdnow.root, _init(cdnow.root, "--currency", "USD"), cdnow.reference)
+
+
+@pytest.fixture(scope="module")
+def cdnow_fr_init(cdnow_fr) -> Dataset:
+    return Dataset(cdnow_fr.root, _init(cdnow_fr.root, "--currency", "USD"), cdnow_fr.reference)
+
+
+@pytest.fixture(scope="module")
+def tafeng_init(tafeng) -> Dataset:
+    return Dataset(tafeng.root, _init(tafeng.root, "--currency", "TWD"), tafeng.reference)
+
+
 # -- the raw files ------------------------------------------------------------------------------
 
 
@@ -221,6 +248,44 @@ def test_cdnow_french_export_matches_pandas(cdnow_fr, period):
     _compare(cdnow_fr, period, months=6 if period == "1997-06" else 12)
 
 
+@pytest.mark.parametrize("name", ["cdnow_init", "cdnow_fr_init", "tafeng_init"])
+def test_what_init_wrote_matches_pandas_without_an_edit(name, request):
+    """``kpitools init`` on each raw export: the params it writes, unedited, give the same
+    figures as the pandas reference (and as the hand-written mapping)."""
+    ds = request.getfixturevalue(name)
+    period = "2001-02" if name.startswith("tafeng") else "1998-06"
+    months = 4 if name.startswith("tafeng") else 12
+    _compare(ds, period, months)
+
+
+def test_init_reads_each_export_as_its_writer_meant(cdnow_init, cdnow_fr_init, tafeng_init):
+    import yaml
+
+    en = yaml.safe_load(cdnow_init.params.read_text("utf-8"))
+    fr = yaml.safe_load(cdnow_fr_init.params.read_text("utf-8"))
+    tf = yaml.safe_load(tafeng_init.params.read_text("utf-8"))
+    assert (en["locale"], fr["locale"], tf["locale"]) == ("en", "fr", "en")
+    assert fr["source"]["csv"] == {
+        "delimiter": ";",
+        "decimal": ",",
+        "thousands": " ",  # first seen at row 27,634: found by a query over the whole file
+        "encoding": "latin-1",
+        "header": True,
+        "date_format": "%d/%m/%Y",
+    }
+    fr_cols = fr["source"]["tables"]["orders"]["columns"]
+    assert fr_cols["customer_id"] == "num_client" and fr_cols["revenue"] == "montant_ttc"
+    assert fr_cols["order_id"] == {"expr": "row_number() over ()"}  # one purchase per row
+    tf_cols = tf["source"]["tables"]["orders"]["columns"]
+    assert tf["source"]["csv"]["date_format"] == "%m/%d/%Y"
+    assert tf_cols["revenue"] == "SALES_PRICE"  # not AMOUNT, the quantity
+    assert "customer-days" in tafeng_init.params.read_text("utf-8")
+    params = load_params(tafeng_init.params)
+    with connect(params) as db:
+        orders = db.table("orders")
+        assert orders.order_id.nunique().execute() == 119_578  # baskets, not 817,741 lines
+
+
 def test_tafeng_shipped_csv_matches_pandas(tafeng):
     _compare(tafeng, "2001-02", months=4)
 
@@ -306,14 +371,21 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.e2e
-def test_cli_validate_and_run_on_the_french_export(cdnow_fr, tmp_path):
-    v = _cli("validate", str(cdnow_fr.params), cwd=tmp_path)
+def test_cli_init_validate_and_run_on_the_french_export(cdnow_fr, tmp_path):
+    """The issue's path: init on the raw French export, then validate and run on what it
+    wrote, with no edit; the report's figures equal pandas on the raw file."""
+    params = tmp_path / "params" / "cdnow.yaml"
+    i = _cli("init", str(cdnow_fr.root / "export"), "--name", "CDNOW", "--currency", "USD",
+             "--out", str(params), cwd=tmp_path)  # fmt: skip
+    assert i.returncode == 0, i.stdout + i.stderr
+    assert "KPIs these data allow: 10 of" in i.stdout
+    v = _cli("validate", str(params), cwd=tmp_path)
     assert v.returncode == 0, v.stdout + v.stderr
     assert "Traceback" not in v.stdout + v.stderr
     reports = tmp_path / "reports"
     r = _cli(
         "run",
-        str(cdnow_fr.params),
+        str(params),
         "--period",
         "1998-06",
         "--reports-dir",
@@ -340,3 +412,15 @@ def test_cli_validate_and_run_on_the_french_export(cdnow_fr, tmp_path):
             else:
                 assert point["value"] == pytest.approx(want, rel=1e-6), (kpi, point)
     assert kpis["avg_margin_per_customer"]["status"] == "not_available"
+    # the report shows only what the data support, and says what was left out and why
+    left_out = {(x["kind"], x["key"]): x["needs"] for x in doc["coverage"]["left_out"]}
+    assert left_out[("report", "customer_value")] == ["orders.cost"]
+    assert left_out[("report", "campaign_roi")] == ["campaigns"]
+    assert left_out[("section", "breakdown.product_line")] == ["orders.product_line"]
+    assert left_out[("section", "breakdown.acquisition_channel")] == ["customers"]
+    assert left_out[("department", "service")] == ["cases", "calls"]
+    folder = next(reports.rglob("kpis.json")).parent
+    assert sorted(p.name for p in folder.glob("*.html")) == ["report.html"]
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Pas dans ce rapport" in html or "Absent de ce rapport" in html
+    assert "Valeur des ventes croisées" not in html  # cross-sell: one product line

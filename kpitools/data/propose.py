@@ -410,6 +410,48 @@ def _dialects(proposal: Proposal) -> None:
         tp.profile_dialect = own  # type: ignore[attr-defined]
 
 
+#: Share of rows repeating a customer and date above which an export is taken to hold order
+#: lines (one row per product of a basket) rather than orders.
+ORDER_LINES_SHARE = 0.05
+
+
+def detect_order_lines(proposal: Proposal, table) -> None:
+    """When the orders have no order number and many rows repeat a customer and a date (an
+    export of order lines, one row per product), make the order a customer's purchases of
+    the day: ``order_id: {expr: "customer || '-' || date"}``.
+
+    ``table`` is the user's table as Ibis reads it (:func:`kpitools.data.inspect.read_profiled`);
+    one aggregate query.
+    """
+    tp = proposal.table("orders")
+    if tp is None:
+        return
+    oid, cust, when = (tp.columns.get(c) for c in ("order_id", "customer_id", "ordered_at"))
+    if oid is None or oid.source is not None or cust is None or when is None:
+        return
+    if cust.source is None or when.source is None:
+        return
+    c, d = table[cust.source], table[when.source]
+    row = (
+        table.aggregate(
+            rows=table.count(), keys=(c.cast("string") + "|" + d.cast("string")).nunique()
+        )
+        .execute()
+        .iloc[0]
+    )
+    rows, keys = int(row["rows"] or 0), int(row["keys"] or 0)
+    if rows == 0 or (rows - keys) / rows <= ORDER_LINES_SHARE:
+        return
+    expr = (
+        f"CAST({_ident(cust.source)} AS VARCHAR) || '-' || CAST({_ident(when.source)} AS VARCHAR)"
+    )
+    oid.form = {"expr": expr}
+    oid.note = (
+        f"check: {rows:,} rows but {keys:,} customer-days: the export holds order lines, "
+        "and an order is a customer's purchases of one day"
+    )
+
+
 # -- writing ------------------------------------------------------------------------------
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}

@@ -81,10 +81,11 @@ def breakdown_needs(breakdown: Breakdown, db: Any = None) -> tuple[str, ...] | N
         return None
     if groups:  # every row in "(unknown)": the dimension's column is empty
         return (_dimension_input(breakdown.by, db),)
+    if any(why.reason == Reason.NO_BREAKDOWN for why in breakdown.unsupported.values()):
+        # the groups themselves are missing: that alone would add the breakdown (the other
+        # KPIs' own inputs are listed with the KPIs)
+        return (_dimension_input(breakdown.by, db),)
     needs: list[str] = []
-    for why in breakdown.unsupported.values():
-        if why.reason == Reason.NO_BREAKDOWN:
-            needs.append(_dimension_input(breakdown.by, db))
     for why in breakdown.unsupported.values():
         if why.reason in (Reason.NEEDS_TABLE, Reason.NEEDS_COLUMN):
             needs.extend(why.missing_tables)
