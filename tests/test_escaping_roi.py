@@ -162,7 +162,8 @@ def test_fixture_carries_the_payloads(reports):
     _, report = reports["en"]
     assert len(report.measured) == 3
     assert report.by_segment is not None and len(report.by_segment.table) >= 2
-    assert report.by_channel is not None and len(report.by_channel.table) == 3
+    assert report.by_channel is not None and len(report.by_channel.table) == 3 + 1
+    assert report.by_channel.table.index[-1] == "not measured"  # the campaign without control
     assert {i.code for i in report.issues} >= {"unmeasured"}
 
 

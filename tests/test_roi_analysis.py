@@ -258,13 +258,25 @@ def test_guardrails_no_control_no_members_mismatch(window_report):
     assert e.roi is not None  # 2 controls are enough to estimate, with warnings
 
     assert {i.code for i in report.issues} >= {"unmeasured"}
-    assert report.programme.cost == pytest.approx(11.5 + 54 + e.cost)
+    # headline: every campaign's cost (C and D unmeasured: their margin counts as 0)
+    assert report.programme.cost == pytest.approx(11.5 + 54 + 23 + 30 + e.cost)
+    assert report.programme_measured.cost == pytest.approx(11.5 + 54 + e.cost)
     assert report.total_cost == pytest.approx(11.5 + 54 + 23 + 30 + e.cost)
+    assert report.unmeasured_cost == pytest.approx(23 + 30)
+    m = report.programme.incremental_margin
+    assert m == pytest.approx(report.programme_measured.incremental_margin)
+    assert report.programme.roi == pytest.approx((m - report.total_cost) / report.total_cost)
+    assert report.programme.margin_ci_low == report.programme_measured.margin_ci_low
+    assert "unmeasured_cost" in report.programme.notes
 
     # nothing is a silent NaN: the kpis.json part is strict JSON
     doc = report.to_dict()
     text = json.dumps(doc, allow_nan=False)
     assert doc["campaigns"] == 5 and doc["not_measured"] == 2
+    assert doc["headline"] == "all_costs" and doc["programme"]["includes"] == "all_costs"
+    assert doc["programme"]["cost"] == pytest.approx(report.total_cost)
+    assert doc["programme_measured_only"]["cost"] == pytest.approx(11.5 + 54 + e.cost)
+    assert doc["unmeasured_cost"] == pytest.approx(53)
     assert doc["programme"]["incremental_margin"] == pytest.approx(278 + e.roi.incremental_margin)
     assert "NaN" not in text
     frame = report.to_frame()
