@@ -34,8 +34,8 @@ from scipy import stats
 from kpitools.params import BrandParams
 from kpitools.roi.campaign import outcome_lift
 from kpitools.roi.estimators import RoiInputError
-from kpitools.roi.programme import RoiResult, combine_programme, compute_roi
 from kpitools.roi.issues import BLOCKING_CODES
+from kpitools.roi.programme import RoiResult, combine_programme, compute_roi
 from kpitools.roi.results import CampaignResult, GroupSummary, GroupTest, Issue
 from kpitools.schema import CHANNELS
 from kpitools.vocab import Segment, Verdict
