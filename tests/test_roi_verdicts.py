@@ -188,8 +188,10 @@ def test_simulated_rate_with_no_profitable_campaign_at_all():
     after = bh_reject(stats.norm.sf(tstat), 0.025)
     before = tstat > stats.norm.ppf(0.975)
     any_after = after.any(axis=1).mean()
-    print(f"programmes with a false 'profitable': before {before.any(axis=1).mean():.3f}, "
-          f"after {any_after:.4f}")
+    print(
+        f"programmes with a false 'profitable': before {before.any(axis=1).mean():.3f}, "
+        f"after {any_after:.4f}"
+    )
     assert any_after <= 0.025 + 3 * math.sqrt(0.025 * 0.975 / shape[0])
     assert before.any(axis=1).mean() > 0.2
 

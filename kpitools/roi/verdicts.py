@@ -77,9 +77,7 @@ def _implied_df(quantile: float, alpha: float) -> float:
     lo = 1e-3
     if float(stats.t.ppf(1 - alpha / 2, lo)) <= quantile:
         return lo
-    return float(
-        optimize.brentq(lambda d: float(stats.t.ppf(1 - alpha / 2, d)) - quantile, lo, hi)
-    )
+    return float(optimize.brentq(lambda d: float(stats.t.ppf(1 - alpha / 2, d)) - quantile, lo, hi))
 
 
 def _sf(x: float, df: float) -> float:

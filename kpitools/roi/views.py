@@ -349,9 +349,7 @@ def by_segment(
                     roi=compute_roi(mar, n_treated_total=n1, cost=cost, name=f"{r.name} · {seg}"),
                 )
             )
-    return _summarise(
-        "segment", cells, skipped, [s.value for s in Segment], float(roi_p.alpha), nm
-    )
+    return _summarise("segment", cells, skipped, [s.value for s in Segment], float(roi_p.alpha), nm)
 
 
 def _whole_campaigns(by: str, results: list[CampaignResult], key, order, alpha) -> GroupSummary:

@@ -150,9 +150,7 @@ def advice_lines(report: CampaignReport, loc: str) -> list[str]:
     lines = []
     n_larger, n_small = codes.count("larger_control"), codes.count("too_small")
     if n_larger:
-        lines.append(
-            t("roi.summary_advice_control", loc, n=format_value(n_larger, "count", loc))
-        )
+        lines.append(t("roi.summary_advice_control", loc, n=format_value(n_larger, "count", loc)))
     if n_small:
         lines.append(t("roi.summary_advice_small", loc, n=format_value(n_small, "count", loc)))
     return lines
@@ -279,7 +277,9 @@ def issue_text(issue: Issue, locale: str = "en", currency: str = "EUR") -> str:
                 audience=values.get("audience"),
             )
         else:
-            values["need"] = t("roi.issue.underpowered_need", locale, required=values.get("required"))
+            values["need"] = t(
+                "roi.issue.underpowered_need", locale, required=values.get("required")
+            )
     return t(f"{_area(issue.code)}.issue.{issue.code}", locale, **values)
 
 
