@@ -188,6 +188,7 @@ def test_every_roi_block_escapes_data_and_params(reports, locale):
         R.show_campaigns_table(report),
         R.show_roi_by(report, "segment"),
         R.show_roi_by(report, "channel"),
+        R.show_roi_by(report, "product_line"),
         R.show_guardrails(report),
         R.show_verdicts(report),
         R.show_roi_method(report),
