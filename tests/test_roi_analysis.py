@@ -502,3 +502,23 @@ def test_verdict_rule_and_both_rois_in_the_report(window_report):
     assert doc["verdict_rule"] == {"rule": "benjamini-hochberg", "q": 0.025, "m": 3}
     for row, c in zip(doc["campaign_results"], report.campaigns, strict=True):
         assert row["verdict"] == c.verdict and row["raw_verdict"] == c.raw_verdict
+
+
+def test_programme_roi_kpi_is_the_headline(params, window_report):
+    """The registry's programme figures for June 2025 are the ROI report's headline: every
+    campaign's cost (C and D unmeasured included), the measured campaigns' margin."""
+    from kpitools.periods import parse_period
+    from kpitools.roi.kpis import campaign_estimates, programme_by_period
+    from kpitools.roi.outcomes import programme_window
+
+    period = parse_period("2025-06", "month")
+    lo, hi = programme_window(period)
+    with connect(params) as db:
+        est = campaign_estimates(db, params, lo, hi)
+    row = programme_by_period(est, [period]).iloc[0]
+    prog = window_report.programme
+    assert row["programme_cost"] == pytest.approx(prog.cost)
+    assert row["measured_cost"] == pytest.approx(window_report.programme_measured.cost)
+    assert row["incremental_margin"] == pytest.approx(prog.incremental_margin)
+    roi = (row["incremental_margin"] - row["programme_cost"]) / row["programme_cost"]
+    assert roi == pytest.approx(prog.roi)

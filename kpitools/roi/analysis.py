@@ -115,7 +115,7 @@ from kpitools.roi.results import (
 )
 from kpitools.roi.verdicts import adjust_verdicts, control_advice
 from kpitools.roi.views import by_channel, by_product_line, by_segment, heterogeneity_test
-from kpitools.vocab import Verdict
+from kpitools.vocab import ESTIMATE_VERDICTS, Verdict
 
 __all__ = [
     "CampaignReport",
@@ -154,12 +154,19 @@ def _with_verdicts(results: list[CampaignResult]) -> list[CampaignResult]:
     every campaign the adjusted verdict leaves inconclusive (or unmeasured) whose control group
     cannot detect the break-even lift, quoting the control size needed only when it exists and
     fits within the campaign's audience."""
-    adjusted = adjust_verdicts([r.roi for r in results])
+    # the family: campaigns with a ROI and an estimate verdict (a campaign the estimator
+    # declines to judge, e.g. too few controls, stays out of it)
+    adjusted = adjust_verdicts(
+        [
+            r.roi if r.roi is not None and r.roi.verdict in ESTIMATE_VERDICTS else None
+            for r in results
+        ]
+    )
     out = []
     for r, adj in zip(results, adjusted, strict=True):
         issues = [i for i in r.issues if i.code != "underpowered"]
         advice = None
-        verdict = adj.verdict if adj is not None else Verdict.NOT_MEASURED
+        verdict = adj.verdict if adj is not None else r.verdict
         if r.required_control is not None and verdict in (
             Verdict.INCONCLUSIVE,
             Verdict.NOT_MEASURED,
