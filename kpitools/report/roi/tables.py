@@ -186,6 +186,12 @@ def guardrails_html(
         req = c.required_control
         if req is None:
             needed = "–"
+        elif req.feasible and req.n_control > c.n_members:
+            # exists, but more than the campaign's audience: not advice (language-neutral)
+            needed = (
+                f"{format_value(req.n_control, 'count', loc)} > "
+                f"{format_value(c.n_members, 'count', loc)}"
+            )
         elif req.feasible:
             needed = format_value(req.n_control, "count", loc)
         else:

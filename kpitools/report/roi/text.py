@@ -182,7 +182,7 @@ def not_measured_text(summary: GroupSummary, loc: str, cur: str) -> str | None:
         )
         for code, d in summary.not_measured.items()
     ]
-    return t("roi.not_measured_note", loc, detail="; ".join(items))
+    return t("roi.not_measured_note", loc, detail=interval_separator(loc).join(items))
 
 
 def method_name(method: str, loc: str) -> str:
