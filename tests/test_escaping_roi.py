@@ -162,7 +162,8 @@ def test_fixture_carries_the_payloads(reports):
     _, report = reports["en"]
     assert len(report.measured) == 3
     assert report.by_segment is not None and len(report.by_segment.table) >= 2
-    assert report.by_channel is not None and len(report.by_channel.table) == 3
+    assert report.by_channel is not None and len(report.by_channel.table) == 3 + 1
+    assert report.by_channel.table.index[-1] == "not measured"  # the campaign without control
     assert {i.code for i in report.issues} >= {"unmeasured"}
 
 
@@ -187,6 +188,7 @@ def test_every_roi_block_escapes_data_and_params(reports, locale):
         R.show_campaigns_table(report),
         R.show_roi_by(report, "segment"),
         R.show_roi_by(report, "channel"),
+        R.show_roi_by(report, "product_line"),
         R.show_guardrails(report),
         R.show_verdicts(report),
         R.show_roi_method(report),

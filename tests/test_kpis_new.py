@@ -317,25 +317,27 @@ def _roi(row):
 
 
 def test_programme_aggregation_over_trailing_twelve_months():
-    """March 2025: campaigns started from April 2024 = B, C, D; C not measured (left out of
-    cost too): cost 300, margin 150, ROI -0.5, revenue unknown (D has none). February 2025:
-    A, B, C: cost 300, margin 350, ROI 1/6, revenue 900. March 2024: A alone: ROI 1.5. June
-    2024: A and B (A started 2024-03-15, within [2023-07-01, 2024-07-01))."""
+    """March 2025: campaigns started from April 2024 = B, C, D; C not measured (its cost
+    counts, its margin as 0): cost 350 (measured 300), margin 150, ROI -200/350, revenue
+    unknown (D has none). February 2025: A, B, C: cost 350 (measured 300), margin 350, ROI 0,
+    revenue 900. March 2024: A alone: ROI 1.5. June 2024: A and B (A started 2024-03-15,
+    within [2023-07-01, 2024-07-01))."""
     periods = [parse_period(p, "month") for p in ("2024-03", "2024-06", "2025-02", "2025-03")]
     out = programme_by_period(ESTIMATES, periods).set_index("period")
     by = {p.label: out.loc[p.start_ts()] for p in periods}
     m = by["2025-03"]
     assert (m["programme_campaigns"], m["measured_campaigns"]) == (3, 2)
-    assert (m["programme_cost"], m["incremental_margin"]) == (300, 150)
-    assert _roi(m) == pytest.approx(-0.5)
+    assert (m["programme_cost"], m["measured_cost"], m["incremental_margin"]) == (350, 300, 150)
+    assert _roi(m) == pytest.approx(-200 / 350)
     assert math.isnan(m["incremental_revenue"])
     f = by["2025-02"]
     assert (f["programme_cost"], f["incremental_margin"], f["incremental_revenue"]) == (
-        300,
+        350,
         350,
         900,
     )
-    assert _roi(f) == pytest.approx(1 / 6)
+    assert f["measured_cost"] == 300
+    assert _roi(f) == pytest.approx(0)
     assert _roi(by["2024-03"]) == pytest.approx(1.5)
     assert by["2024-06"]["measured_campaigns"] == 2
 
@@ -343,7 +345,7 @@ def test_programme_aggregation_over_trailing_twelve_months():
 def test_programme_aggregation_by_quarter_and_with_nothing_to_add():
     q = parse_period("2025-Q1", "quarter")
     out = programme_by_period(ESTIMATES, [q]).iloc[0]
-    assert (out["programme_cost"], out["incremental_margin"]) == (300, 150)
+    assert (out["programme_cost"], out["incremental_margin"]) == (350, 150)
     empty = programme_by_period(ESTIMATES.iloc[:0], [q]).iloc[0]
     assert empty["n_rows"] == 0  # no data, not a ROI of 0
 
@@ -351,7 +353,7 @@ def test_programme_aggregation_by_quarter_and_with_nothing_to_add():
 def test_programme_kpi_formulas_read_the_frame():
     periods = [parse_period(p, "month") for p in ("2025-02", "2025-03")]
     m = programme_by_period(ESTIMATES, periods).set_index("period")
-    assert list(get_kpi("programme_roi").formula(m)) == pytest.approx([1 / 6, -0.5])
+    assert list(get_kpi("programme_roi").formula(m)) == pytest.approx([0, -200 / 350])
     assert list(get_kpi("incremental_margin").formula(m)) == [350, 150]
     assert get_kpi("incremental_revenue").formula(m).iloc[0] == 900
 

@@ -31,10 +31,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 
 import matplotlib
+import numpy as np
+import pandas as pd
 import pytest
 from helpers import make_db, write_params
+from markupsafe import escape
 from scipy import stats
 
 from kpitools.data.sources import connect
@@ -45,10 +49,14 @@ from kpitools.report import roi as R
 from kpitools.report.i18n import t
 from kpitools.roi import (
     CampaignReport,
+    ControlSizeResult,
     analyse_campaigns,
+    analyse_outcomes,
     heterogeneity_test,
     minimum_detectable_effect,
 )
+from kpitools.roi.analysis import _with_verdicts
+from kpitools.roi.results import CAMPAIGN_COLUMNS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -258,13 +266,25 @@ def test_guardrails_no_control_no_members_mismatch(window_report):
     assert e.roi is not None  # 2 controls are enough to estimate, with warnings
 
     assert {i.code for i in report.issues} >= {"unmeasured"}
-    assert report.programme.cost == pytest.approx(11.5 + 54 + e.cost)
+    # headline: every campaign's cost (C and D unmeasured: their margin counts as 0)
+    assert report.programme.cost == pytest.approx(11.5 + 54 + 23 + 30 + e.cost)
+    assert report.programme_measured.cost == pytest.approx(11.5 + 54 + e.cost)
     assert report.total_cost == pytest.approx(11.5 + 54 + 23 + 30 + e.cost)
+    assert report.unmeasured_cost == pytest.approx(23 + 30)
+    m = report.programme.incremental_margin
+    assert m == pytest.approx(report.programme_measured.incremental_margin)
+    assert report.programme.roi == pytest.approx((m - report.total_cost) / report.total_cost)
+    assert report.programme.margin_ci_low == report.programme_measured.margin_ci_low
+    assert "unmeasured_cost" in report.programme.notes
 
     # nothing is a silent NaN: the kpis.json part is strict JSON
     doc = report.to_dict()
     text = json.dumps(doc, allow_nan=False)
     assert doc["campaigns"] == 5 and doc["not_measured"] == 2
+    assert doc["headline"] == "all_costs" and doc["programme"]["includes"] == "all_costs"
+    assert doc["programme"]["cost"] == pytest.approx(report.total_cost)
+    assert doc["programme_measured_only"]["cost"] == pytest.approx(11.5 + 54 + e.cost)
+    assert doc["unmeasured_cost"] == pytest.approx(53)
     assert doc["programme"]["incremental_margin"] == pytest.approx(278 + e.roi.incremental_margin)
     assert "NaN" not in text
     frame = report.to_frame()
@@ -334,3 +354,171 @@ def test_export_extends_kpis_json(ab_report, tmp_path):
     assert doc["brand"] == "acme"
     assert doc["campaign_roi"]["programme"]["roi"] == pytest.approx((278 - 65.5) / 65.5)
     assert doc["campaign_roi"]["profitable"] == 1
+
+
+# -- issue 12: views that add up, verdicts across the report, advice ---------------------------
+
+
+def _view_totals_match(report):
+    """Each view's treated, control and cost add up to every campaign's."""
+    treated = sum(c.n_treated for c in report.campaigns)
+    control = sum(c.n_control for c in report.campaigns)
+    for view in (report.by_segment, report.by_channel, report.by_product_line):
+        tot = view.totals()
+        assert tot["n_treated"] == treated, view.by
+        assert tot["n_control"] == control, view.by
+        assert tot["cost"] == pytest.approx(report.total_cost), view.by
+        assert tot["cost"] == pytest.approx(report.programme.cost), view.by
+
+
+def test_every_view_adds_up_to_the_programme(window_report):
+    """A to E: C (3 targeted, no control, cost 23) and D (no members, cost 30) go to the
+    "not measured" row of every view, with their reason."""
+    report = window_report
+    _view_totals_match(report)
+    seg = report.by_segment.table
+    assert list(seg.index) == ["new", "not measured"]
+    nm = seg.loc["not measured"]
+    assert (nm["n_treated"], nm["n_control"], nm["cost"]) == (3, 0, pytest.approx(53))
+    assert nm["reason"] == "no_control, no_members"
+    assert report.by_segment.not_measured == {
+        "no_control": {"n_treated": 3, "n_control": 0, "cost": 23.0, "n_campaigns": 1},
+        "no_members": {"n_treated": 0, "n_control": 0, "cost": 30.0, "n_campaigns": 1},
+    }
+    ch = report.by_channel.table
+    assert ch.index[-1] == "not measured" and ch.loc["not measured", "n_campaigns"] == 2
+    assert report.by_product_line.table.loc["all", "n_campaigns"] == 3
+    doc = report.to_dict()
+    assert doc["by_segment"]["not_measured"]["no_control"]["cost"] == 23.0
+    assert doc["by_product_line"]["groups"]["not measured"]["reason"] == "no_control, no_members"
+    html = R.groups_html(report, "segment")
+    assert "Not measured row: campaigns without a control group (3 targeted, 0 control" in html
+    assert "toutes les lignes" in R.groups_html(report, "product_line", locale="fr")
+    assert "non mesur" in R.groups_html(report, "channel", locale="fr")
+
+
+def _outcomes(rows):
+    cols = ["campaign_id", "customer_id", "treated", "contacted", "segment", "revenue"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["group"] = np.where(df["treated"] == 1, "treatment", "control")
+    df["margin"] = df["revenue"] / 2
+    df["orders"] = (df["revenue"] > 0).astype(int)
+    df["converted"] = df["orders"]
+    df["channel"] = "email"
+    for c in ("pre_revenue", "pre_margin", "pre_orders"):
+        df[c] = 0.0
+    return df
+
+
+def test_segment_view_keeps_skipped_cells_and_control_only_segments(params):
+    """Campaign X: "new" 3 targeted / 3 control (measured); "steady" 1 / 2 (cell too small);
+    "inactive" 0 / 1 (controls without targeted). Fixed cost 10, 1 per contact, 4 contacted:
+    cost 14, split 10 * 3/4 + 3 = 10.5 (new), 2.5 + 1 = 3.5 (steady), 0 (inactive).
+    Campaign Y: 2 targeted, no control, cost 5 + 2 = 7, not measured."""
+    campaigns = pd.DataFrame(
+        [
+            (1, "X", "email", None, "2025-03-01", "2025-03-10", 10.0, 1.0, 0.5),
+            (2, "Y", "email", None, "2025-03-01", "2025-03-10", 5.0, 1.0, 0.5),
+        ],
+        columns=CAMPAIGN_COLUMNS,
+    )
+    rows = [
+        (1, 1, 1, 1, "new", 50.0),
+        (1, 2, 1, 1, "new", 30.0),
+        (1, 3, 1, 1, "new", 0.0),
+        (1, 4, 0, 0, "new", 10.0),
+        (1, 5, 0, 0, "new", 0.0),
+        (1, 6, 0, 0, "new", 5.0),
+        (1, 7, 1, 1, "steady", 40.0),
+        (1, 8, 0, 0, "steady", 20.0),
+        (1, 9, 0, 0, "steady", 0.0),
+        (1, 10, 0, 0, "inactive", 0.0),
+        (2, 11, 1, 1, "new", 10.0),
+        (2, 12, 1, 1, "new", 0.0),
+    ]
+    report = analyse_outcomes(campaigns, _outcomes(rows), params)
+    assert report.total_cost == pytest.approx(21)
+    assert report.programme.cost == pytest.approx(21)
+    assert report.programme_measured.cost == pytest.approx(14)
+    seg = report.by_segment.table
+    assert list(seg.index) == ["new", "not measured"]
+    assert (seg.loc["new", "n_treated"], seg.loc["new", "n_control"]) == (3, 3)
+    assert seg.loc["new", "cost"] == pytest.approx(10.5)
+    nm = seg.loc["not measured"]
+    assert (nm["n_treated"], nm["n_control"], nm["cost"]) == (3, 3, pytest.approx(10.5))
+    assert report.by_segment.not_measured["cell_too_small"]["cost"] == pytest.approx(3.5)
+    assert report.by_segment.not_measured["no_treated_in_cell"]["n_control"] == 1
+    assert report.by_segment.not_measured["no_control"]["n_treated"] == 2
+    assert seg.loc["new", "n_treated_skipped"] == 0
+    _view_totals_match(report)
+
+
+def _with_required(result, required):
+    return replace(result, required_control=required, mde_margin=9.0, break_even_margin=2.0)
+
+
+def test_advice_through_the_report_both_branches(ab_report):
+    """Campaign A (4 targeted, 3 control, 7 members) is inconclusive: a control size that fits
+    its audience is quoted, one that does not (or none at all) gives 'too small'."""
+    a, b = ab_report.campaigns
+    assert a.verdict == "inconclusive"
+    fits = ControlSizeResult(5, True, 2.0, 10.0, 4, 0.05, 0.8, 1.0)
+    too_big = ControlSizeResult(8, True, 2.0, 10.0, 4, 0.05, 0.8, 1.0)
+    none = ControlSizeResult(math.inf, False, 2.0, 10.0, 4, 0.05, 0.8, 3.0)
+    for required, code, n in ((fits, "larger_control", 5), (too_big, "too_small", None)):
+        (out, _) = _with_verdicts([_with_required(a, required), b])
+        assert out.advice.code == code and out.advice.n_control == n
+        issue = next(i for i in out.issues if i.code == "underpowered")
+        assert issue.fields["required"] == n and issue.fields["audience"] == 7
+        text = R.issue_text(issue, "en")
+        if n is None:
+            assert "too small to be measured on its own" in text and "about" not in text
+        else:
+            assert "a control group of about 5 customers (the campaign has 7 members)" in text
+    (out, _) = _with_verdicts([_with_required(a, none), b])
+    assert out.advice.code == "too_small"
+    # a profitable campaign gets no advice, whatever its control group
+    (_, out_b) = _with_verdicts([a, _with_required(b, none)])
+    assert out_b.advice is None and "underpowered" not in _codes(out_b)
+    # the programme summary: 'a larger control group would settle it' only with a size
+    rep = replace(ab_report, campaigns=list(_with_verdicts([_with_required(a, none), b])))
+    summary = R.roi_summary_html(rep)
+    assert "larger control group would settle" not in summary
+    assert "1 campaign(s) are too small to be measured on their own" in summary
+    rep = replace(ab_report, campaigns=list(_with_verdicts([_with_required(a, fits), b])))
+    assert "For 1 inconclusive campaign(s) a larger control group" in R.roi_summary_html(rep)
+    for loc in ("fr", "it"):
+        assert "Benjamini" not in R.verdicts_html(rep, loc)  # plain words, no jargon
+        assert str(escape(R.verdict_rule_text(rep, loc))) in str(R.verdicts_html(rep, loc))
+
+
+def test_verdict_rule_and_both_rois_in_the_report(window_report):
+    report = window_report
+    summary = R.roi_summary_html(report)
+    assert "Headline: the ROI counts the cost of all 5 campaigns" in summary
+    assert t("roi.roi_measured_only", "en") in summary
+    assert "at most 2.5% of these verdicts are expected to be wrong" in summary
+    doc = report.to_dict()
+    assert doc["verdict_rule"] == {"rule": "benjamini-hochberg", "q": 0.025, "m": 3}
+    for row, c in zip(doc["campaign_results"], report.campaigns, strict=True):
+        assert row["verdict"] == c.verdict and row["raw_verdict"] == c.raw_verdict
+
+
+def test_programme_roi_kpi_is_the_headline(params, window_report):
+    """The registry's programme figures for June 2025 are the ROI report's headline: every
+    campaign's cost (C and D unmeasured included), the measured campaigns' margin."""
+    from kpitools.periods import parse_period
+    from kpitools.roi.kpis import campaign_estimates, programme_by_period
+    from kpitools.roi.outcomes import programme_window
+
+    period = parse_period("2025-06", "month")
+    lo, hi = programme_window(period)
+    with connect(params) as db:
+        est = campaign_estimates(db, params, lo, hi)
+    row = programme_by_period(est, [period]).iloc[0]
+    prog = window_report.programme
+    assert row["programme_cost"] == pytest.approx(prog.cost)
+    assert row["measured_cost"] == pytest.approx(window_report.programme_measured.cost)
+    assert row["incremental_margin"] == pytest.approx(prog.incremental_margin)
+    roi = (row["incremental_margin"] - row["programme_cost"]) / row["programme_cost"]
+    assert roi == pytest.approx(prog.roi)

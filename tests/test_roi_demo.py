@@ -36,6 +36,7 @@ from scipy import stats
 
 from kpitools.data.sources import connect
 from kpitools.params import parse_params
+from kpitools.report import roi as R
 from kpitools.roi.analysis import analyse_campaigns
 from kpitools.roi.outcomes import load_campaigns
 
@@ -186,3 +187,59 @@ def test_the_broken_split_reads_in_the_report(demo):
     for b in others:
         text = str(guardrails_html(demo["reports"][b]))
         assert "Sample ratio mismatch" not in text and "Split different" not in text
+
+
+def test_every_view_adds_up_to_the_programme_on_the_demo(demo):
+    """Each view (segment, channel, product line), its "not measured" row included, holds
+    every campaign's treated, control customers and cost; the headline counts every cost."""
+    for brand, report in demo["reports"].items():
+        treated = sum(c.n_treated for c in report.campaigns)
+        control = sum(c.n_control for c in report.campaigns)
+        assert report.programme.cost == pytest.approx(report.total_cost)
+        assert report.programme_measured.cost == pytest.approx(
+            report.total_cost - report.unmeasured_cost
+        )
+        for view in (report.by_segment, report.by_channel, report.by_product_line):
+            tot = view.totals()
+            assert (tot["n_treated"], tot["n_control"]) == (treated, control), (brand, view.by)
+            assert tot["cost"] == pytest.approx(report.total_cost), (brand, view.by)
+            nm = view.table.index == "not measured"
+            assert view.table.loc[nm, "reason"].notna().all()
+        print(
+            f"{brand}: {len(report.campaigns)} campaigns, {len(report.unmeasured)} unmeasured "
+            f"(cost {report.unmeasured_cost:,.0f}); programme ROI all costs "
+            f"{report.programme.roi:+.1%} [{report.programme.roi_ci_low:+.1%}; "
+            f"{report.programme.roi_ci_high:+.1%}], measured only "
+            f"{report.programme_measured.roi:+.1%}; segment view not measured: "
+            f"{report.by_segment.not_measured}"
+        )
+
+
+def test_no_larger_control_advice_where_no_size_would_do_on_the_demo(demo):
+    """'A larger control group would settle it' only with a size that exists and fits within
+    the campaign's audience; every other underpowered campaign reads 'too small'."""
+    n_larger = n_small = 0
+    for report in demo["reports"].values():
+        for c in report.campaigns:
+            for issue in c.issues:
+                if issue.code != "underpowered":
+                    continue
+                req = c.required_control
+                assert req is not None
+                if issue.fields["required"] is not None:
+                    assert req.feasible and req.n_control == issue.fields["required"]
+                    assert req.n_control <= c.n_members
+                    assert c.advice.code == "larger_control"
+                    n_larger += 1
+                else:
+                    assert not req.feasible or req.n_control > c.n_members
+                    assert c.advice.code == "too_small"
+                    n_small += 1
+            if c.required_control is not None and (
+                not c.required_control.feasible or c.required_control.n_control > c.n_members
+            ):
+                assert "would be needed" not in " ".join(R.issue_message(i) for i in c.issues)
+        counts = report.verdict_counts
+        print(report.brand, counts)
+    print(f"underpowered advice: {n_larger} larger control, {n_small} too small on their own")
+    assert n_small > 0

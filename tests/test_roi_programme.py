@@ -366,3 +366,35 @@ def test_combine_programme_of_a_programme_total_with_revenue_is_an_input_error()
     mixed = combine_programme([total, _nested_roi(1.0, 0.3, 2_000, None)])
     assert mixed.incremental_revenue is None
     assert mixed.notes == ("independent", "revenue_not_reported")
+
+
+def test_with_unmeasured_cost_by_hand():
+    """Measured: margin 300 (interval [100, 500]), cost 100: ROI 2 [0, 4]. With 50 of cost on
+    unmeasured campaigns (margin counted as 0): ROI (300 - 150) / 150 = 1, interval
+    [(100 - 150) / 150, (500 - 150) / 150] = [-1/3, 7/3]."""
+    from kpitools.roi import with_unmeasured_cost
+
+    measured = RoiResult(
+        name="programme",
+        n_treated_total=40,
+        cost=100.0,
+        incremental_margin=300.0,
+        margin_se=102.04,
+        margin_ci_low=100.0,
+        margin_ci_high=500.0,
+        roi=2.0,
+        roi_ci_low=0.0,
+        roi_ci_high=4.0,
+        alpha=0.05,
+        notes=("independent",),
+    )
+    total = with_unmeasured_cost(measured, 50.0, 10)
+    assert (total.cost, total.n_treated_total) == (150.0, 50)
+    assert total.incremental_margin == 300.0 and total.margin_se == 102.04
+    assert total.roi == pytest.approx(1.0)
+    assert (total.roi_ci_low, total.roi_ci_high) == pytest.approx((-1 / 3, 7 / 3))
+    assert total.notes == ("independent", "unmeasured_cost")
+    assert total.verdict == "inconclusive" and measured.verdict == "inconclusive"
+    assert with_unmeasured_cost(measured, 0.0, 0).notes == ("independent",)
+    with pytest.raises(RoiInputError, match="must not be negative"):
+        with_unmeasured_cost(measured, -1.0, 0)

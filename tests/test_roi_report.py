@@ -82,7 +82,9 @@ ENGLISH = [
         Issue("underpowered", fields={"mde": 40.1347, "break_even": 2.8858, "required": None}),
         "The control group is too small to prove that the campaign pays: it detects (80 % "
         "power) a margin lift of 40.13 per targeted customer, above the break-even lift of "
-        "2.89; no control group size would suffice with this many targeted customers.",
+        "2.89; no control group that fits within the campaign's audience would suffice: the "
+        "campaign is too small to be measured on its own; judge it pooled with similar "
+        "campaigns or over a longer window.",
     ),
     (
         Issue("underpowered", fields={"mde": 5.0, "break_even": 2.0, "required": 12345}),
@@ -102,8 +104,9 @@ ENGLISH = [
     (Issue("no_campaigns", fields={"window": None}), "No campaign: there is nothing to measure."),
     (
         Issue("unmeasured", fields={"n": 2, "total": 5, "names": "C, D", "cost": 1234.4}),
-        "2 of 5 campaigns could not be measured (C, D); their cost (1,234) is left out of the "
-        "programme ROI.",
+        "2 of 5 campaigns could not be measured (C, D); their cost (1,234) counts in the "
+        "headline programme ROI, their incremental margin as 0 (the ROI of the measured "
+        "campaigns alone is reported beside it).",
     ),
     (
         Issue("overlap", severity="info", fields={"n": 283, "share": 0.1374}),

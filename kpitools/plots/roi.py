@@ -125,6 +125,8 @@ def plot_roi_by(
     loc = locale_of(report, locale)
     summary = report.by_segment if by == "segment" else report.by_channel
     table = None if summary is None else summary.table
+    if table is not None:  # the "not measured" row has no ROI to plot (the table shows it)
+        table = table[table.index != str(Verdict.NOT_MEASURED)]
     n = 0 if table is None else len(table)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 0.5 * max(n, 2) + 1.2))

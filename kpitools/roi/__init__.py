@@ -48,6 +48,7 @@ from kpitools.roi.programme import (
     cost_of,
     test_segment_interaction,
     verdict,
+    with_unmeasured_cost,
 )
 from kpitools.roi.results import (
     CampaignReport,
@@ -55,6 +56,14 @@ from kpitools.roi.results import (
     GroupSummary,
     GroupTest,
     Issue,
+)
+from kpitools.roi.verdicts import (
+    AdjustedVerdict,
+    Advice,
+    adjust_verdicts,
+    bh_reject,
+    break_even_p_values,
+    control_advice,
 )
 from kpitools.roi.views import heterogeneity_test
 
@@ -65,6 +74,8 @@ __all__ = [
     "OUTCOMES",
     "POWER",
     "ROI_NOTES",
+    "AdjustedVerdict",
+    "Advice",
     "CampaignReport",
     "CampaignResult",
     "ControlSizeResult",
@@ -76,12 +87,16 @@ __all__ = [
     "RoiResult",
     "SRMResult",
     "SegmentInteractionResult",
+    "adjust_verdicts",
     "analyse_campaign",
     "analyse_campaigns",
     "analyse_outcomes",
+    "bh_reject",
+    "break_even_p_values",
     "check_groups",
     "combine_programme",
     "compute_roi",
+    "control_advice",
     "cost_of",
     "estimate_lift",
     "find_campaign",
@@ -91,4 +106,5 @@ __all__ = [
     "sample_ratio_mismatch",
     "test_segment_interaction",
     "verdict",
+    "with_unmeasured_cost",
 ]

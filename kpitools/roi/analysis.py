@@ -51,7 +51,13 @@ Programme views:
 
 * **total**: :func:`~kpitools.roi.programme.combine_programme` over the campaigns with a ROI
   (campaign estimates assumed independent; the share of members in several campaigns is
-  reported); the incremental revenue total is summed the same way (normal interval);
+  reported); the incremental revenue total is summed the same way (normal interval). The
+  **headline** programme ROI (``CampaignReport.programme``) counts the cost of every campaign,
+  measured or not (an unmeasured campaign's margin counted as 0,
+  :func:`~kpitools.roi.programme.with_unmeasured_cost`); the ROI of the measured campaigns alone
+  is ``CampaignReport.programme_measured``;
+* **verdicts**: each campaign's break-even test, with Benjamini–Hochberg across the report's
+  measured campaigns at ``q = alpha / 2`` in each direction (:mod:`kpitools.roi.verdicts`);
 * **by segment** (segment of the member at the campaign's start): the lift is estimated
   within each campaign x segment cell (each cell compares treated and control customers of the
   same campaign, so different control shares across campaigns cannot bias it), then summed
@@ -60,7 +66,11 @@ Programme views:
   split between its segments: contact cost of the segment's contacted customers plus the fixed
   cost pro rata of its treated customers. Cells with fewer than 2 treated or 2 control
   customers are left out (counted in ``n_treated_skipped``);
-* **by channel**: the campaigns of each channel combined as above.
+* **by channel** and **by product line**: the campaigns of each group combined as above.
+
+Every view has a last ``"not measured"`` row with what it could not measure (unmeasured
+campaigns, cells too small) and why, so that its rows add up to the programme's treated,
+control customers and cost.
 
 Whether the lift differs between segments (or channels) is tested with
 :func:`heterogeneity_test`, a Wald chi-square test that the group lifts per treated customer
@@ -94,7 +104,7 @@ from kpitools.roi.outcomes import (
     load_campaigns,
     programme_window,
 )
-from kpitools.roi.programme import combine_programme
+from kpitools.roi.programme import combine_programme, with_unmeasured_cost
 from kpitools.roi.results import (
     CAMPAIGN_COLUMNS,
     CampaignReport,
@@ -103,7 +113,9 @@ from kpitools.roi.results import (
     GroupTest,
     Issue,
 )
-from kpitools.roi.views import by_channel, by_segment, heterogeneity_test
+from kpitools.roi.verdicts import adjust_verdicts, control_advice
+from kpitools.roi.views import by_channel, by_product_line, by_segment, heterogeneity_test
+from kpitools.vocab import ESTIMATE_VERDICTS, Verdict
 
 __all__ = [
     "CampaignReport",
@@ -133,6 +145,47 @@ def _settings(params: BrandParams) -> dict[str, Any]:
         "lapse_days": int(params.settings.lapse_days),
         "power": POWER,
     }
+
+
+def _with_verdicts(results: list[CampaignResult]) -> list[CampaignResult]:
+    """The campaigns with their verdicts adjusted across the report (Benjamini–Hochberg,
+    :func:`kpitools.roi.verdicts.adjust_verdicts`) and true advice on the control size
+    (:func:`kpitools.roi.verdicts.control_advice`): the ``underpowered`` issue is raised for
+    every campaign the adjusted verdict leaves inconclusive (or unmeasured) whose control group
+    cannot detect the break-even lift, quoting the control size needed only when it exists and
+    fits within the campaign's audience."""
+    # the family: campaigns with a ROI and an estimate verdict (a campaign the estimator
+    # declines to judge, e.g. too few controls, stays out of it)
+    adjusted = adjust_verdicts(
+        [
+            r.roi if r.roi is not None and r.roi.verdict in ESTIMATE_VERDICTS else None
+            for r in results
+        ]
+    )
+    out = []
+    for r, adj in zip(results, adjusted, strict=True):
+        issues = [i for i in r.issues if i.code != "underpowered"]
+        advice = None
+        verdict = adj.verdict if adj is not None else r.verdict
+        if r.required_control is not None and verdict in (
+            Verdict.INCONCLUSIVE,
+            Verdict.NOT_MEASURED,
+        ):
+            advice = control_advice(r.required_control, r.n_members)
+            if advice is not None:
+                issues.append(
+                    Issue(
+                        "underpowered",
+                        fields={
+                            "mde": r.mde_margin,
+                            "break_even": r.break_even_margin,
+                            "required": advice.n_control,
+                            "audience": r.n_members,
+                        },
+                    )
+                )
+        out.append(replace(r, adjusted=adj, advice=advice, issues=tuple(issues)))
+    return out
 
 
 def analyse_outcomes(
@@ -168,6 +221,7 @@ def analyse_outcomes(
     for _, meta in campaigns.iterrows():
         members = outcomes[outcomes["campaign_id"] == meta["campaign_id"]]
         results.append(analyse_campaign(meta, members, params, data_end, margin=margin))
+    results = _with_verdicts(results)
 
     issues: list[Issue] = []
     if not results:
@@ -180,7 +234,7 @@ def analyse_outcomes(
         )
     measured = [r for r in results if r.roi is not None]
     unmeasured = [r for r in results if r.roi is None] if margin else []
-    programme = None
+    programme = programme_measured = None
     prog_rev = prog_lo = prog_hi = None
     if not margin and results:
         # no cost of goods: margin lift and ROI not available; the revenue lift is shown
@@ -189,8 +243,14 @@ def analyse_outcomes(
     else:
         measured_rev = measured
     if measured:
-        programme = combine_programme(
+        programme_measured = combine_programme(
             [r.roi for r in measured if r.roi is not None], name="programme"
+        )
+        # the headline: every campaign's cost counts (unmeasured campaigns' margin as 0)
+        programme = with_unmeasured_cost(
+            programme_measured,
+            float(sum(r.cost for r in unmeasured)),
+            int(sum(r.n_treated for r in unmeasured)),
         )
     # (incremental revenue, its se) of the campaigns with a revenue lift: the measured ones, or
     # without cost every campaign with a revenue lift; the revenue figure is set with the lift
@@ -221,6 +281,7 @@ def analyse_outcomes(
             issues.append(Issue("overlap", severity="info", fields={"n": several, "share": share}))
     segments = by_segment(results, outcomes, params) if measured else None
     channels = by_channel(results, alpha) if measured else None
+    lines = by_product_line(results, alpha) if measured else None
     return CampaignReport(
         brand=params.brand,
         name=params.display_name,
@@ -233,6 +294,8 @@ def analyse_outcomes(
         programme_revenue_ci_high=prog_hi,
         by_segment=segments,
         by_channel=channels,
+        by_product_line=lines,
+        programme_measured=programme_measured,
         data_end=data_end,
         settings=_settings(params),
         locale=params.locale,

@@ -10,14 +10,16 @@ campaign estimates up per period over the **programme of that period**: the camp
 the window of the ROI report). So the report's period reads the ROI report's programme total,
 and the trend costs one campaign analysis, not one per period.
 
-Per period, over the measured campaigns of its programme (those with a control group, a cost
-and an estimable margin lift; the others are left out of the margin *and* of the cost, as in
-the ROI report's programme total):
+Per period, over its programme, as the ROI report's headline programme total:
 
-* ``incremental_margin``: sum of the campaigns' incremental margin (margin lift per targeted
-  customer x targeted customers, over each campaign's outcome window);
-* ``programme_cost``: sum of their cost;
-* ``programme_roi``: ``(incremental margin - cost) / cost``;
+* ``incremental_margin``: sum of the measured campaigns' incremental margin (margin lift per
+  targeted customer x targeted customers, over each campaign's outcome window; measured: a
+  control group, a cost and an estimable margin lift);
+* ``programme_cost``: sum of the cost of **every** campaign of the programme, measured or not
+  (an unmeasured campaign's margin is unknown and counts as 0, its cost counts);
+* ``measured_cost``: the measured campaigns' cost alone;
+* ``programme_roi``: ``(incremental margin - programme cost) / programme cost``, the ROI
+  report's headline (``CampaignReport.programme``);
 * ``incremental_revenue``: sum of their incremental revenue (when every measured campaign has
   one, as :func:`kpitools.roi.programme.combine_programme`).
 
@@ -136,8 +138,9 @@ def programme_by_period(estimates: pd.DataFrame, periods: Sequence[Period]) -> p
     pandas.DataFrame
         One row per period: ``period`` (start), ``n_rows`` and ``measured_campaigns`` (measured
         campaigns of the programme: 0 means no data), ``programme_campaigns`` (all of them),
-        ``programme_cost``, ``incremental_margin``, ``incremental_revenue`` (NaN unless every
-        measured campaign has one).
+        ``programme_cost`` (every campaign's), ``measured_cost`` (the measured ones'),
+        ``incremental_margin``, ``incremental_revenue`` (NaN unless every measured campaign
+        has one).
     """
     rows = []
     starts = (
@@ -156,7 +159,10 @@ def programme_by_period(estimates: pd.DataFrame, periods: Sequence[Period]) -> p
                 "n_rows": float(len(m)),
                 "measured_campaigns": float(len(m)),
                 "programme_campaigns": float(len(in_p)),
-                "programme_cost": float(m["cost"].astype("float64").sum()),
+                # the headline counts every campaign's cost (0 without a measured campaign:
+                # no data, as before)
+                "programme_cost": float(in_p["cost"].astype("float64").sum()) if len(m) else 0.0,
+                "measured_cost": float(m["cost"].astype("float64").sum()),
                 "incremental_margin": float(m["incremental_margin"].astype("float64").sum()),
                 "incremental_revenue": (
                     float(revenue.sum()) if len(m) and revenue.notna().all() else float("nan")
@@ -194,8 +200,10 @@ def programme_roi(m):
     in the 12 months ending with the period and could be measured against their control group
     (margin lift per targeted customer x targeted customers over each campaign's outcome
     window, the days of the campaign and roi.attribution_days after it); cost = fixed cost +
-    cost per contact x treated customers contacted. 0.25 means 25 % earned on top of the cost;
-    campaigns without a control group or a cost are left out of margin and cost alike."""
+    cost per contact x treated customers contacted, of every campaign of the programme. 0.25
+    means 25 % earned on top of the cost; a campaign that could not be measured (no control
+    group, too few controls, no estimable lift) adds its cost and no margin, as in the ROI
+    report's headline."""
     return safe_div(m["incremental_margin"] - m["programme_cost"], m["programme_cost"])
 
 

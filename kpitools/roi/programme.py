@@ -55,6 +55,7 @@ __all__ = [
     "SegmentInteractionResult",
     "combine_programme",
     "compute_roi",
+    "with_unmeasured_cost",
     "cost_of",
     "test_segment_interaction",
     "verdict",
@@ -85,13 +86,16 @@ def _money(value, name: str, *, positive: bool = False) -> float:
 #: ``margin_lift`` (the lift on ``lift.outcome`` is taken as a margin lift, no margin rate),
 #: ``n_below_analysed`` (``n_treated_total`` is below ``lift.n_treated``),
 #: ``independent`` / ``correlated`` (programme: how the campaign estimates were combined,
-#: ``correlation``), ``revenue_not_reported`` (programme: some lifts were on margin).
+#: ``correlation``), ``revenue_not_reported`` (programme: some lifts were on margin),
+#: ``unmeasured_cost`` (programme: the cost of campaigns that could not be measured is
+#: included, their incremental margin counted as 0).
 ROI_NOTES = (
     "margin_lift",
     "n_below_analysed",
     "independent",
     "correlated",
     "revenue_not_reported",
+    "unmeasured_cost",
 )
 
 
@@ -446,6 +450,64 @@ def combine_programme(
         components=tuple(results),
         notes=tuple(notes),
         correlation=float(correlation),
+    )
+
+
+def with_unmeasured_cost(
+    programme: RoiResult, cost: float, n_treated: int, *, name: str | None = None
+) -> RoiResult:
+    """A programme total that also carries the cost of its unmeasured campaigns.
+
+    Campaigns that could not be measured (no control group, too few controls, a lift that
+    cannot be estimated) still cost money. Their incremental margin is unknown; it is counted
+    as 0 (no evidence that they earned anything), so the margin, its standard error and its
+    interval are the measured campaigns' and only the cost grows:
+    ``ROI = (M - C_measured - C_unmeasured) / (C_measured + C_unmeasured)``.
+
+    Parameters
+    ----------
+    programme : RoiResult
+        Total of the measured campaigns (:func:`combine_programme`).
+    cost : float
+        Cost of the unmeasured campaigns, currency units (0 or more).
+    n_treated : int
+        Their targeted customers.
+    name : str, optional
+        Label of the result (default: the programme's).
+
+    Returns
+    -------
+    RoiResult
+        Same margin and interval, cost ``programme.cost + cost``, ROI and its interval
+        recomputed; note ``unmeasured_cost`` added when ``cost > 0``.
+    """
+    if not isinstance(programme, RoiResult):
+        raise RoiInputError(
+            f"with_unmeasured_cost takes a RoiResult, got {type(programme).__name__}"
+        )
+    extra = _money(cost, "cost")
+    total = programme.cost + extra
+    notes = programme.notes + (("unmeasured_cost",) if extra > 0 else ())
+    return RoiResult(
+        name=programme.name if name is None else name,
+        n_treated_total=int(programme.n_treated_total + int(n_treated)),
+        cost=total,
+        incremental_margin=programme.incremental_margin,
+        margin_se=programme.margin_se,
+        margin_ci_low=programme.margin_ci_low,
+        margin_ci_high=programme.margin_ci_high,
+        roi=(programme.incremental_margin - total) / total,
+        roi_ci_low=(programme.margin_ci_low - total) / total,
+        roi_ci_high=(programme.margin_ci_high - total) / total,
+        alpha=programme.alpha,
+        incremental_revenue=programme.incremental_revenue,
+        revenue_ci_low=programme.revenue_ci_low,
+        revenue_ci_high=programme.revenue_ci_high,
+        margin_rate=None,
+        lift=None,
+        components=programme.components,
+        notes=notes,
+        correlation=programme.correlation,
     )
 
 

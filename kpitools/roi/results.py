@@ -22,6 +22,7 @@ from kpitools.roi.estimators import LiftResult
 from kpitools.roi.guardrails import ControlSizeResult, SRMResult
 from kpitools.roi.issues import Issue, Severity
 from kpitools.roi.programme import RoiResult, SegmentInteractionResult
+from kpitools.roi.verdicts import MULTIPLICITY_RULE, AdjustedVerdict, Advice
 from kpitools.vocab import Verdict
 
 __all__ = [
@@ -86,6 +87,13 @@ class CampaignResult:
     segment_test : SegmentInteractionResult or None
         Per-segment revenue lifts of this campaign and the interaction test.
     issues : tuple of Issue
+    adjusted : AdjustedVerdict or None
+        The verdict after Benjamini–Hochberg across the report's measured campaigns
+        (:func:`kpitools.roi.verdicts.adjust_verdicts`); None outside a report.
+    advice : Advice or None
+        What would settle the campaign when its control group is too small
+        (:func:`kpitools.roi.verdicts.control_advice`): a larger control group of a given size,
+        or "too small to measure on its own".
     """
 
     campaign_id: Any
@@ -118,10 +126,20 @@ class CampaignResult:
     provisional: bool = False
     segment_test: SegmentInteractionResult | None = field(default=None, repr=False)
     issues: tuple[Issue, ...] = ()
+    adjusted: AdjustedVerdict | None = field(default=None, repr=False)
+    advice: Advice | None = field(default=None, repr=False)
 
     @property
     def verdict(self) -> Verdict:
-        """The ROI verdict, or :attr:`Verdict.NOT_MEASURED` when there is no ROI."""
+        """The ROI verdict (adjusted across the report when :attr:`adjusted` is set), or
+        :attr:`Verdict.NOT_MEASURED` when there is no ROI."""
+        if self.roi is None:
+            return Verdict.NOT_MEASURED
+        return self.adjusted.verdict if self.adjusted is not None else self.roi.verdict
+
+    @property
+    def raw_verdict(self) -> Verdict:
+        """The verdict of the campaign's own interval, before the adjustment."""
         return self.roi.verdict if self.roi is not None else Verdict.NOT_MEASURED
 
     @property
@@ -163,6 +181,11 @@ class CampaignResult:
             "roi_ci_low": _get(roi, "roi_ci_low"),
             "roi_ci_high": _get(roi, "roi_ci_high"),
             "verdict": self.verdict,
+            "raw_verdict": self.raw_verdict,
+            "p_profitable": _get(self.adjusted, "p_profitable"),
+            "p_not_profitable": _get(self.adjusted, "p_not_profitable"),
+            "advice": _get(self.advice, "code"),
+            "advice_control": _get(self.advice, "n_control"),
             "mde_revenue": self.mde_revenue,
             "mde_margin": self.mde_margin,
             "break_even_margin": self.break_even_margin,
@@ -213,7 +236,10 @@ class GroupSummary:
         ``n_treated_skipped``, ``revenue_lift`` (per targeted customer) with ``revenue_lift_se``,
         ``revenue_lift_ci_low``, ``revenue_lift_ci_high``; ``incremental_revenue``,
         ``incremental_margin`` with ``margin_ci_low``, ``margin_ci_high``; ``cost``; ``roi``,
-        ``roi_ci_low``, ``roi_ci_high``; ``verdict``.
+        ``roi_ci_low``, ``roi_ci_high``; ``verdict``; ``reason``. When something was not
+        measured, a last row ``"not measured"`` carries the treated and control customers and
+        the cost left out of the groups, ``reason`` the reason codes (comma-separated), so
+        that the rows add up to the programme.
     results : dict of RoiResult
         The combined ROI of each group.
     test : GroupTest or None
@@ -226,11 +252,18 @@ class GroupSummary:
     results: dict[str, RoiResult] = field(default_factory=dict, repr=False, compare=False)
     test: GroupTest | None = None
     issues: tuple[Issue, ...] = ()
+    not_measured: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
+
+    def totals(self) -> dict[str, float]:
+        """``n_treated``, ``n_control`` and ``cost`` summed over every row (the programme's)."""
+        t = self.table
+        return {k: float(t[k].astype(float).sum()) for k in ("n_treated", "n_control", "cost")}
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "by": self.by,
             "groups": {str(g): json_safe(row.to_dict()) for g, row in self.table.iterrows()},
+            "not_measured": json_safe(self.not_measured),
             "test": None if self.test is None else json_safe(self.test.to_dict()),
         }
 
@@ -250,10 +283,15 @@ class CampaignReport:
     campaigns : list of CampaignResult
         In order of start.
     programme : RoiResult or None
-        Combined ROI of the campaigns with a ROI (None when there is none).
+        The headline programme ROI: the incremental margin of the campaigns with a ROI against
+        the cost of **every** campaign of the window (unmeasured campaigns' margin counted as
+        0, :func:`~kpitools.roi.programme.with_unmeasured_cost`); None when no campaign has a
+        ROI.
     programme_revenue, programme_revenue_ci_low, programme_revenue_ci_high : float or None
-        Incremental revenue of those campaigns and its interval.
-    by_segment, by_channel : GroupSummary or None
+        Incremental revenue of the measured campaigns and its interval.
+    by_segment, by_channel, by_product_line : GroupSummary or None
+        Each with a ``"not measured"`` row when something was left out, so that its rows add
+        up to every campaign's treated, control customers and cost.
     data_end : datetime or None
         End of the data: midnight after the day of the last order.
     settings : dict
@@ -264,6 +302,8 @@ class CampaignReport:
         Programme-level issues (campaign issues are on each campaign).
     outcomes : pandas.DataFrame
         The member-level data analysed (:func:`kpitools.roi.outcomes.load_campaign_outcomes`).
+    programme_measured : RoiResult or None
+        The programme ROI on the measured campaigns only (their margin against their cost).
     """
 
     brand: str
@@ -283,6 +323,8 @@ class CampaignReport:
     currency: str = "EUR"
     issues: tuple[Issue, ...] = ()
     outcomes: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    programme_measured: RoiResult | None = None
+    by_product_line: GroupSummary | None = None
 
     @property
     def alpha(self) -> float:
@@ -297,6 +339,16 @@ class CampaignReport:
     def total_cost(self) -> float:
         """Cost of every campaign of the window, measured or not, currency units."""
         return float(sum(c.cost for c in self.campaigns))
+
+    @property
+    def unmeasured(self) -> list[CampaignResult]:
+        """Campaigns without a ROI (their cost still counts in :attr:`programme`)."""
+        return [c for c in self.campaigns if c.roi is None]
+
+    @property
+    def unmeasured_cost(self) -> float:
+        """Cost of the campaigns without a ROI, currency units."""
+        return float(sum(c.cost for c in self.unmeasured))
 
     @property
     def verdict_counts(self) -> dict[str, int]:
@@ -347,9 +399,18 @@ class CampaignReport:
                 "inconclusive": counts[Verdict.INCONCLUSIVE],
                 "not_measured": counts[Verdict.NOT_MEASURED],
                 "total_cost": self.total_cost,
+                "unmeasured_cost": self.unmeasured_cost,
+                "headline": "all_costs",
+                "verdict_rule": {
+                    "rule": MULTIPLICITY_RULE,
+                    "q": self.alpha / 2,
+                    "m": len(self.measured),
+                },
+                "programme_measured_only": _programme_dict(self.programme_measured),
                 "programme": None
                 if prog is None
                 else {
+                    "includes": "all_costs",
                     "cost": prog.cost,
                     "incremental_revenue": self.programme_revenue,
                     "revenue_ci_low": self.programme_revenue_ci_low,
@@ -365,6 +426,9 @@ class CampaignReport:
                 },
                 "by_segment": None if self.by_segment is None else self.by_segment.to_dict(),
                 "by_channel": None if self.by_channel is None else self.by_channel.to_dict(),
+                "by_product_line": None
+                if self.by_product_line is None
+                else self.by_product_line.to_dict(),
                 "campaign_results": [
                     {
                         **c.row(),
@@ -377,6 +441,22 @@ class CampaignReport:
                 "issues": [i.to_dict() for i in self.issues],
             }
         )
+
+
+def _programme_dict(prog: RoiResult | None) -> dict[str, Any] | None:
+    if prog is None:
+        return None
+    return {
+        "includes": "measured_only",
+        "cost": prog.cost,
+        "incremental_margin": prog.incremental_margin,
+        "margin_ci_low": prog.margin_ci_low,
+        "margin_ci_high": prog.margin_ci_high,
+        "roi": prog.roi,
+        "roi_ci_low": prog.roi_ci_low,
+        "roi_ci_high": prog.roi_ci_high,
+        "verdict": prog.verdict,
+    }
 
 
 def _get(obj, name: str):

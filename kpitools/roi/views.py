@@ -8,7 +8,14 @@
   split between its segments: contact cost of the segment's contacted customers plus the fixed
   cost pro rata of its treated customers. Cells with fewer than 2 treated or 2 control
   customers are left out (counted in ``n_treated_skipped``);
-* **by channel**: the campaigns of each channel combined as above.
+* **by channel** and **by product line** (the campaign's line; ``all`` for a brand-wide
+  campaign): the campaigns of each group combined as above.
+
+Every view accounts for every campaign of the window: what could not be measured (a campaign
+without a ROI, a cell too small, a segment with controls but no targeted customer) goes to a
+last row ``"not measured"`` (:data:`NOT_MEASURED`) with its treated and control customers, its
+cost and the reason codes (:data:`SKIP_REASONS`), so that each view's treated, control and cost
+add up to the programme's (all campaigns).
 
 :func:`heterogeneity_test` is a Wald chi-square test that the group lifts per treated
 customer are equal, with the group estimates independent (disjoint cells).
@@ -27,12 +34,44 @@ from scipy import stats
 from kpitools.params import BrandParams
 from kpitools.roi.campaign import outcome_lift
 from kpitools.roi.estimators import RoiInputError
+from kpitools.roi.issues import BLOCKING_CODES
 from kpitools.roi.programme import RoiResult, combine_programme, compute_roi
 from kpitools.roi.results import CampaignResult, GroupSummary, GroupTest, Issue
 from kpitools.schema import CHANNELS
-from kpitools.vocab import Segment
+from kpitools.vocab import Segment, Verdict
 
-__all__ = ["GROUP_COLUMNS", "by_channel", "by_segment", "heterogeneity_test"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "NOT_MEASURED",
+    "SKIP_REASONS",
+    "by_channel",
+    "by_product_line",
+    "by_segment",
+    "heterogeneity_test",
+    "skip_reason",
+]
+
+#: Label of the row that carries what a view could not measure.
+NOT_MEASURED = str(Verdict.NOT_MEASURED)
+
+#: Label of brand-wide campaigns in the product-line view.
+ALL_LINES = "all"
+
+#: Reason codes of the ``"not measured"`` row: a campaign's blocking issue
+#: (:data:`~kpitools.roi.issues.BLOCKING_CODES`, ``not_measured`` when none), or for a cell of
+#: a measured campaign ``cell_too_small`` (fewer than 2 targeted or 2 control customers),
+#: ``cell_lift_failed`` (lift not estimable there), ``no_treated_in_cell`` (control customers
+#: of a segment without targeted customers), ``no_segment`` (members without a segment),
+#: ``no_revenue_lift`` (a campaign with a ROI but no revenue lift).
+SKIP_REASONS = (
+    *BLOCKING_CODES,
+    "not_measured",
+    "cell_too_small",
+    "cell_lift_failed",
+    "no_treated_in_cell",
+    "no_segment",
+    "no_revenue_lift",
+)
 
 #: Columns of :attr:`GroupSummary.table` (index ``group``).
 GROUP_COLUMNS = [
@@ -54,7 +93,54 @@ GROUP_COLUMNS = [
     "roi_ci_low",
     "roi_ci_high",
     "verdict",
+    "reason",
 ]
+
+
+def skip_reason(campaign: CampaignResult) -> str:
+    """Why a campaign has no ROI: its most telling blocking issue code (``not_measured``
+    when none is recorded)."""
+    codes = [i.code for i in campaign.issues if i.code in BLOCKING_CODES]
+    if not codes:
+        return "not_measured"
+    return min(codes, key=BLOCKING_CODES.index)
+
+
+class _Skipped:
+    """What a view could not measure, by reason code."""
+
+    def __init__(self) -> None:
+        self.by_reason: dict[str, dict[str, float]] = {}
+        self.campaigns: set = set()
+
+    def add(self, reason: str, campaign_id, n_treated: int, n_control: int, cost: float) -> None:
+        if n_treated == 0 and n_control == 0 and cost == 0:
+            return
+        d = self.by_reason.setdefault(
+            reason, {"n_treated": 0, "n_control": 0, "cost": 0.0, "n_campaigns": 0}
+        )
+        d["n_treated"] += int(n_treated)
+        d["n_control"] += int(n_control)
+        d["cost"] += float(cost)
+        key = (reason, campaign_id)
+        if key not in self.campaigns:
+            self.campaigns.add(key)
+            d["n_campaigns"] += 1
+
+    def row(self) -> dict | None:
+        if not self.by_reason:
+            return None
+        tot = {k: sum(d[k] for d in self.by_reason.values()) for k in ("n_treated", "n_control")}
+        return {
+            "group": NOT_MEASURED,
+            "n_campaigns": len({c for _, c in self.campaigns}),
+            "n_treated": int(tot["n_treated"]),
+            "n_control": int(tot["n_control"]),
+            "n_treated_skipped": int(tot["n_treated"]),
+            "cost": float(sum(d["cost"] for d in self.by_reason.values())),
+            "verdict": Verdict.NOT_MEASURED,
+            "reason": ", ".join(self.by_reason),
+        }
 
 
 def heterogeneity_test(
@@ -131,7 +217,12 @@ class _Cell:
 
 
 def _summarise(
-    by: str, cells: list[_Cell], skipped: dict[str, int], order: Sequence[str], alpha: float
+    by: str,
+    cells: list[_Cell],
+    skipped: dict[str, int],
+    order: Sequence[str],
+    alpha: float,
+    not_measured: _Skipped | None = None,
 ) -> GroupSummary:
     issues: list[Issue] = []
     rows, results = [], {}
@@ -166,8 +257,12 @@ def _summarise(
                 "roi_ci_low": res.roi_ci_low,
                 "roi_ci_high": res.roi_ci_high,
                 "verdict": res.verdict,
+                "reason": None,
             }
         )
+    nm_row = not_measured.row() if not_measured is not None else None
+    if nm_row is not None:
+        rows.append(nm_row)
     table = pd.DataFrame(rows, columns=GROUP_COLUMNS).set_index("group")
     left_out = {g: n for g, n in skipped.items() if n}
     if left_out:
@@ -181,14 +276,21 @@ def _summarise(
     test = None
     # a group without a cell has no se (None): the column is then of objects, not floats
     se = pd.to_numeric(table["revenue_lift_se"], errors="coerce")
-    ok = table[np.isfinite(se) & (se > 0)]
+    ok = table[np.isfinite(se) & (se > 0) & (table.index != NOT_MEASURED)]
     if len(ok) >= 2:
         test = heterogeneity_test(
             ok["revenue_lift"], ok["revenue_lift_se"], list(ok.index), by=by, alpha=alpha
         )
     else:
         issues.append(Issue("single_group", severity="info", fields={"by": by}))
-    return GroupSummary(by=by, table=table, results=results, test=test, issues=tuple(issues))
+    return GroupSummary(
+        by=by,
+        table=table,
+        results=results,
+        test=test,
+        issues=tuple(issues),
+        not_measured={} if not_measured is None else dict(not_measured.by_reason),
+    )
 
 
 def by_segment(
@@ -208,24 +310,34 @@ def by_segment(
     roi_p = params.roi
     cells: list[_Cell] = []
     skipped: dict[str, int] = {}
+    nm = _Skipped()
     for r in results:
-        if r.roi is None:
-            continue
         members = outcomes[outcomes["campaign_id"] == r.campaign_id]
+        if r.roi is None:
+            # the whole campaign: members, and the cost (also of a campaign without members)
+            n1 = int((members["treated"] == 1).sum())
+            nm.add(skip_reason(r), r.campaign_id, n1, len(members) - n1, r.cost)
+            continue
         no_sent = int(members["contacted"].sum()) == 0
-        for seg, sub in members.groupby("segment", sort=False):
+        for seg, sub in members.groupby("segment", sort=False, dropna=False):
             n1 = int((sub["treated"] == 1).sum())
             n0 = len(sub) - n1
+            contacted = n1 if no_sent else int(sub["contacted"].sum())
+            cost = r.fixed_cost * n1 / r.n_treated + r.cost_per_contact * contacted
+            if seg is None or pd.isna(seg):
+                nm.add("no_segment", r.campaign_id, n1, n0, cost)
+                continue
             if n1 == 0:
+                nm.add("no_treated_in_cell", r.campaign_id, 0, n0, cost)
                 continue
             rev = mar = None
             if n1 >= 2 and n0 >= 2:
                 rev = outcome_lift(sub, "revenue", roi_p, None)
                 mar = outcome_lift(sub, "margin", roi_p, None)
-            contacted = n1 if no_sent else int(sub["contacted"].sum())
-            cost = r.fixed_cost * n1 / r.n_treated + r.cost_per_contact * contacted
             if rev is None or mar is None or cost <= 0:
                 skipped[seg] = skipped.get(seg, 0) + n1
+                reason = "cell_too_small" if n1 < 2 or n0 < 2 else "cell_lift_failed"
+                nm.add(reason, r.campaign_id, n1, n0, cost)
                 continue
             cells.append(
                 _Cell(
@@ -237,21 +349,39 @@ def by_segment(
                     roi=compute_roi(mar, n_treated_total=n1, cost=cost, name=f"{r.name} · {seg}"),
                 )
             )
-    return _summarise("segment", cells, skipped, [s.value for s in Segment], float(roi_p.alpha))
+    return _summarise("segment", cells, skipped, [s.value for s in Segment], float(roi_p.alpha), nm)
+
+
+def _whole_campaigns(by: str, results: list[CampaignResult], key, order, alpha) -> GroupSummary:
+    cells, nm = [], _Skipped()
+    for r in results:
+        if r.roi is None or r.revenue_lift is None:
+            reason = skip_reason(r) if r.roi is None else "no_revenue_lift"
+            nm.add(reason, r.campaign_id, r.n_treated, r.n_control, r.cost)
+            continue
+        cells.append(
+            _Cell(
+                group=key(r),
+                n_treated=r.n_treated,
+                n_control=r.n_control,
+                revenue=r.revenue_lift.effect * r.n_treated,
+                revenue_se=r.revenue_lift.se * r.n_treated,
+                roi=r.roi,
+            )
+        )
+    return _summarise(by, cells, {}, order, alpha, nm)
 
 
 def by_channel(results: list[CampaignResult], alpha: float) -> GroupSummary:
-    """The measured campaigns by channel (each campaign whole), ``alpha`` the test level."""
-    cells = [
-        _Cell(
-            group=r.channel,
-            n_treated=r.n_treated,
-            n_control=r.n_control,
-            revenue=r.revenue_lift.effect * r.n_treated,
-            revenue_se=r.revenue_lift.se * r.n_treated,
-            roi=r.roi,
-        )
-        for r in results
-        if r.roi is not None and r.revenue_lift is not None
-    ]
-    return _summarise("channel", cells, {}, CHANNELS, alpha)
+    """The campaigns by channel (each campaign whole), ``alpha`` the test level; the
+    unmeasured campaigns in the ``"not measured"`` row."""
+    return _whole_campaigns("channel", results, lambda r: r.channel, CHANNELS, alpha)
+
+
+def by_product_line(results: list[CampaignResult], alpha: float) -> GroupSummary:
+    """The campaigns by product line (each campaign whole; ``"all"`` for a brand-wide
+    campaign), ``alpha`` the test level; the unmeasured campaigns in the ``"not measured"``
+    row."""
+    return _whole_campaigns(
+        "product_line", results, lambda r: r.product_line or ALL_LINES, [ALL_LINES], alpha
+    )

@@ -44,6 +44,7 @@ from .text import (
     notes_text,
     segment_test_text,
     srm_text,
+    verdict_rule_text,
 )
 
 __all__ = [
@@ -77,5 +78,6 @@ __all__ = [
     "show_segment_interaction",
     "show_verdicts",
     "srm_text",
+    "verdict_rule_text",
     "verdicts_html",
 ]

@@ -15,12 +15,14 @@ from ..i18n import locale_of, t
 from ..templating import render
 from .tables import campaigns_table_html, guardrails_html
 from .text import (
+    advice_lines,
     confidence_level,
     currency_of,
     interval,
     method_name,
     money0,
     pct,
+    verdict_rule_text,
 )
 
 __all__ = ["method_html", "report_html", "roi_header_html", "roi_summary_html"]
@@ -81,8 +83,17 @@ def roi_summary_html(
                 margin_ci,
             ),
             (t("roi.roi", loc), pct(prog.roi, loc), roi_ci),
-            (t("roi.campaigns", loc), n_campaigns, count_line),
         ]
+        measured = report.programme_measured
+        if measured is not None and report.unmeasured_cost > 0:
+            tiles.append(
+                (
+                    t("roi.roi_measured_only", loc),
+                    pct(measured.roi, loc),
+                    interval(pct(measured.roi_ci_low, loc), pct(measured.roi_ci_high, loc), loc),
+                )
+            )
+        tiles.append((t("roi.campaigns", loc), n_campaigns, count_line))
         sentence = (
             t(
                 "roi.summary_sentence",
@@ -100,6 +111,23 @@ def roi_summary_html(
             + " "
             + t(f"roi.summary_{prog.verdict}", loc)
         )
+        measured = report.programme_measured
+        if measured is not None and report.unmeasured_cost > 0:
+            sentence += " " + t(
+                "roi.summary_headline",
+                loc,
+                total=format_value(len(report.campaigns), "count", loc),
+                cost=money0(prog.cost, loc, cur),
+                unmeasured_cost=money0(report.unmeasured_cost, loc, cur),
+                n_unmeasured=format_value(len(report.unmeasured), "count", loc),
+                measured_cost=money0(measured.cost, loc, cur),
+                roi=pct(measured.roi, loc),
+                lo=pct(measured.roi_ci_low, loc),
+                hi=pct(measured.roi_ci_high, loc),
+                level=confidence_level(report, loc),
+            )
+    rule = [verdict_rule_text(report, loc)] if report.measured else []
+    sentence = " ".join([sentence, *advice_lines(report, loc), *rule])
     return render(
         "roi/summary.html",
         tiles=tiles,

@@ -25,6 +25,7 @@ from .text import (
     lift_unit,
     money,
     money0,
+    not_measured_text,
     notes_text,
     p_value,
     pct,
@@ -33,6 +34,7 @@ from .text import (
     segment_test_text,
     short_issues,
     significant,
+    verdict_rule_text,
 )
 
 __all__ = [
@@ -110,10 +112,14 @@ def groups_html(
     currency: str | None = None,
 ) -> Markup:
     """ROI by segment or channel: a table of group lifts and ROI, and the interaction verdict."""
-    if by not in ("segment", "channel"):
-        raise ValueError(f"by must be 'segment' or 'channel', not {by!r}")
+    if by not in ("segment", "channel", "product_line"):
+        raise ValueError(f"by must be 'segment', 'channel' or 'product_line', not {by!r}")
     loc, cur = locale_of(report, locale), currency_of(report, currency)
-    summary = report.by_segment if by == "segment" else report.by_channel
+    summary = {
+        "segment": report.by_segment,
+        "channel": report.by_channel,
+        "product_line": report.by_product_line,
+    }[by]
     title = t(f"roi.by_{by}", loc)
     if summary is None or summary.table.empty:
         return render("roi/groups.html", title=title, rows=[], locale=loc, by=by)
@@ -145,6 +151,9 @@ def groups_html(
         key = "roi.test_differs" if test.differs else "roi.test_same"
         verdict_line = t(key, loc, by=t(f"roi.{by}_word", loc), p=p_value(test.p_value, loc))
     notes = [issue_text(i, loc, cur) for i in summary.issues if i.code != "single_group"]
+    skipped = not_measured_text(summary, loc, cur)
+    if skipped:
+        notes.append(skipped)
     if by == "channel":
         notes.append(t("roi.channel_caveat", loc))
     return render(
@@ -177,6 +186,12 @@ def guardrails_html(
         req = c.required_control
         if req is None:
             needed = "–"
+        elif req.feasible and req.n_control > c.n_members:
+            # exists, but more than the campaign's audience: not advice (language-neutral)
+            needed = (
+                f"{format_value(req.n_control, 'count', loc)} > "
+                f"{format_value(c.n_members, 'count', loc)}"
+            )
         elif req.feasible:
             needed = format_value(req.n_control, "count", loc)
         else:
@@ -213,7 +228,17 @@ def verdicts_html(
     items = []
     for c in report.campaigns:
         v = c.verdict
-        if c.roi is not None:
+        if c.roi is not None and c.adjusted is not None and c.adjusted.changed:
+            line = t(
+                "roi.verdict_line_adjusted",
+                loc,
+                m=format_value(c.adjusted.m, "count", loc),
+                roi=pct(c.roi.roi, loc),
+                lo=pct(c.roi.roi_ci_low, loc),
+                hi=pct(c.roi.roi_ci_high, loc),
+                level=level,
+            )
+        elif c.roi is not None:
             line = t(
                 f"roi.verdict_line_{v}",
                 loc,
@@ -234,7 +259,8 @@ def verdicts_html(
                 hi=format_change(100 * cl.ci_high, "points", loc),
             )
         items.append({"verdict": v, "name": c.name, "line": line, "provisional": c.provisional})
-    return render("roi/verdicts.html", items=items, locale=loc)
+    rule = verdict_rule_text(report, loc) if report.measured else ""
+    return render("roi/verdicts.html", items=items, rule=rule, locale=loc)
 
 
 # --------------------------------------------------------------------------------------

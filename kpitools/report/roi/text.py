@@ -27,6 +27,7 @@ from kpitools.roi import (
     CampaignReport,
     CampaignResult,
     ControlSizeResult,
+    GroupSummary,
     Issue,
     LiftResult,
     RoiResult,
@@ -34,6 +35,7 @@ from kpitools.roi import (
     SRMResult,
 )
 from kpitools.roi.issues import BLOCKING_CODES
+from kpitools.vocab import Verdict
 
 from ..formatting import (
     babel_locale,
@@ -46,6 +48,7 @@ from ..formatting import (
 from ..i18n import channel_name, has_message, segment_name, t
 
 __all__ = [
+    "advice_lines",
     "blocking_reason",
     "confidence_level",
     "control_size_text",
@@ -61,6 +64,7 @@ __all__ = [
     "method_name",
     "money",
     "money0",
+    "not_measured_text",
     "notes_text",
     "p_value",
     "pct",
@@ -70,6 +74,7 @@ __all__ = [
     "short_issues",
     "significant",
     "srm_text",
+    "verdict_rule_text",
 ]
 
 #: Codes whose English report sentence formats its amounts in the report's currency (the other
@@ -127,8 +132,57 @@ def p_value(v, loc: str) -> str:
 
 
 def group_name(by: str, group: str, loc: str) -> str:
-    """A segment's or a channel's name in ``loc``."""
+    """A segment's, a channel's or a product line's name in ``loc``; the ``"not measured"``
+    row of a view and the brand-wide campaigns (``"all"`` product lines) in words."""
+    if group == str(Verdict.NOT_MEASURED):
+        return t("roi.not measured", loc)
+    if by == "product_line":
+        return t("roi.all_lines", loc) if group == "all" else group
     return segment_name(group, loc) if by == "segment" else channel_name(group, loc)
+
+
+def advice_lines(report: CampaignReport, loc: str) -> list[str]:
+    """The programme's advice on control groups, true by the package's own calculation: how
+    many inconclusive campaigns a larger control group would settle (messages
+    ``roi.summary_advice_control``) and how many are too small to measure on their own
+    (``roi.summary_advice_small``); empty when no campaign is underpowered."""
+    codes = [c.advice.code for c in report.campaigns if c.advice is not None]
+    lines = []
+    n_larger, n_small = codes.count("larger_control"), codes.count("too_small")
+    if n_larger:
+        lines.append(t("roi.summary_advice_control", loc, n=format_value(n_larger, "count", loc)))
+    if n_small:
+        lines.append(t("roi.summary_advice_small", loc, n=format_value(n_small, "count", loc)))
+    return lines
+
+
+def verdict_rule_text(report: CampaignReport, loc: str) -> str:
+    """The multiplicity rule of the verdicts in one sentence (message ``roi.verdict_rule``)."""
+    return t(
+        "roi.verdict_rule",
+        loc,
+        m=format_value(len(report.measured), "count", loc),
+        q=_percent(report.alpha / 2, loc, 1),
+    )
+
+
+def not_measured_text(summary: GroupSummary, loc: str, cur: str) -> str | None:
+    """What a view's ``"not measured"`` row holds, reason by reason (message
+    ``roi.not_measured_note``); None when the view measured everything."""
+    if not summary.not_measured:
+        return None
+    items = [
+        t(
+            "roi.not_measured_item",
+            loc,
+            reason=t(f"roi.skip.{code}", loc) if has_message(f"roi.skip.{code}", loc) else code,
+            n_treated=format_value(d["n_treated"], "count", loc),
+            n_control=format_value(d["n_control"], "count", loc),
+            cost=money0(d["cost"], loc, cur),
+        )
+        for code, d in summary.not_measured.items()
+    ]
+    return t("roi.not_measured_note", loc, detail=interval_separator(loc).join(items))
 
 
 def method_name(method: str, loc: str) -> str:
@@ -198,7 +252,7 @@ def _format_field(key: str, value, loc: str, cur: str) -> str:
     if key == "by":
         msgid = f"roi.{value}_word"
         return t(msgid, loc) if has_message(msgid, loc) else str(value)
-    if key in ("n", "n_control", "n_treated", "min", "total", "required"):
+    if key in ("n", "n_control", "n_treated", "min", "total", "required", "audience"):
         return format_value(value, "count", loc)
     return str(value)
 
@@ -213,11 +267,19 @@ def issue_text(issue: Issue, locale: str = "en", currency: str = "EUR") -> str:
         return issue_message(issue)
     values = {k: _format_field(k, v, locale, currency) for k, v in issue.fields.items()}
     if issue.code == "underpowered":
-        values["need"] = (
-            t("roi.issue.underpowered_none", locale)
-            if issue.fields.get("required") is None
-            else t("roi.issue.underpowered_need", locale, required=values.get("required"))
-        )
+        if issue.fields.get("required") is None:
+            values["need"] = t("roi.issue.underpowered_none", locale)
+        elif issue.fields.get("audience") is not None:
+            values["need"] = t(
+                "roi.issue.underpowered_need_audience",
+                locale,
+                required=values.get("required"),
+                audience=values.get("audience"),
+            )
+        else:
+            values["need"] = t(
+                "roi.issue.underpowered_need", locale, required=values.get("required")
+            )
     return t(f"{_area(issue.code)}.issue.{issue.code}", locale, **values)
 
 
