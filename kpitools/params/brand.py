@@ -313,7 +313,7 @@ class RoiParams(_Strict):
     interval: Literal["auto", "randomisation", "t"] = Field(
         "auto",
         description="campaign intervals: randomisation inference for control groups up to "
-        "1,000 customers, Bell-McCaffrey t above (auto), one of them always",
+        "250 customers, Bell-McCaffrey t above (auto), or one of them always",
     )
     min_control_judge: Annotated[int, Field(ge=2)] = Field(
         10,

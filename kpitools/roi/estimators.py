@@ -38,8 +38,9 @@ Intervals and p-values (``interval``, see :mod:`kpitools.roi.inference` and the 
 ``"randomisation"``
     The interval of a constant additive effect obtained by inverting the randomisation test
     (re-drawn control groups, Welch-studentised difference in means of the outcome, or of the
-    regression-adjusted outcome for ``"ols"``, ``"lin"`` and ``"cuped"``); the p-value is the
-    randomisation test's. Asymmetric where the revenue is skewed. ``se`` stays the robust one.
+    regression-adjusted outcome for ``"ols"`` and ``"cuped"``, and with Lin's regression
+    re-fitted on every re-drawn split for ``"lin"``); the p-value is the randomisation
+    test's. Asymmetric where the revenue is skewed. ``se`` stays the robust one.
 ``"auto"``
     ``"randomisation"`` up to :data:`RI_MAX_CONTROL` control customers, ``"t"`` above (where
     the control mean is no longer skewed enough to matter and the draws would cost time).
@@ -92,7 +93,7 @@ COV_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
 INTERVALS = ("auto", "randomisation", "t")
 """Interval kinds accepted by :func:`estimate_lift` (see the module docstring)."""
 
-RI_MAX_CONTROL = 1000
+RI_MAX_CONTROL = 250
 """Largest control group for which ``interval="auto"`` uses the randomisation interval."""
 
 LIFT_NOTES = ("cuped_theta", "rows_dropped", "control_mean_zero")
@@ -633,11 +634,13 @@ def estimate_lift(
     X = pd.DataFrame({"Intercept": 1.0, treatment: t}, index=frame.index)
     theta: float | None = None
     notes: list[str] = []
+    lin_covariates: np.ndarray | None = None
 
     if method in ("ols", "lin"):
         Z = covariate_matrix(frame, covs)
         if method == "lin":
             Z = Z - Z.mean()
+            lin_covariates = Z.to_numpy(dtype=float)
             inter = Z.mul(t, axis=0)
             inter.columns = [f"{treatment}:{c}" for c in Z.columns]
             Z = pd.concat([Z, inter], axis=1)
@@ -662,9 +665,15 @@ def estimate_lift(
         lo = hi = p = math.nan
     elif interval == "randomisation" or (interval == "auto" and n0 <= RI_MAX_CONTROL):
         kind = "randomisation"
-        a = adjusted_outcome(y, X, res, treatment)
+        # Lin: the groups' own slopes are re-fitted on every re-drawn split; otherwise the
+        # adjusted outcome (fitted slopes held fixed)
+        a = y.to_numpy(dtype=float) if method == "lin" else adjusted_outcome(y, X, res, treatment)
         ri_lo, ri_hi, ri_p = randomisation_interval(
-            a, t.to_numpy() == 1.0, alpha=float(alpha), draws=int(ri_draws)
+            a,
+            t.to_numpy() == 1.0,
+            covariates=lin_covariates,
+            alpha=float(alpha),
+            draws=int(ri_draws),
         )
         lo, hi, p = float(ri_lo), float(ri_hi), float(ri_p)
     else:
