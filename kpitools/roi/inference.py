@@ -344,8 +344,10 @@ def randomisation_interval(
     Returns
     -------
     (ci_low, ci_high, p_value) : ndarrays of shape ``a.shape[:-1]``
-        Bounds in outcome units per customer, and the two-sided p-value of "no effect"
-        (twice the smaller one-sided randomisation p-value, at most 1).
+        Bounds in outcome units per customer (``-inf`` / ``inf`` when no shift, however
+        large, is rejected: too few distinct splits, e.g. 2 controls among 6 customers), and
+        the two-sided p-value of "no effect" (twice the smaller one-sided randomisation
+        p-value, at most 1).
     """
     arr = np.asarray(a, dtype=float)
     t = np.asarray(treated).astype(bool)
@@ -379,13 +381,15 @@ def randomisation_interval(
                 break
             width = np.where(p > half, 2.0 * width, width)
         far = centre + sign * width
+        low, high = perm.tails(far)
+        unbounded = (low if upper else high) > half  # too few distinct splits to reject
         for _ in range(iterations):
             mid = 0.5 * (inside + far)
             low, high = perm.tails(mid)
             keep = (low if upper else high) > half
             inside = np.where(keep, mid, inside)
             far = np.where(keep, far, mid)
-        return 0.5 * (inside + far)
+        return np.where(unbounded, sign * np.inf, 0.5 * (inside + far))
 
     lo, hi = bound(False), bound(True)
     low0, high0 = perm.tails(np.zeros_like(centre))

@@ -269,7 +269,7 @@ class CampaignReport:
         End of the data: midnight after the day of the last order.
     settings : dict
         ``method``, ``cov_type``, ``alpha``, ``attribution_days``, ``pre_period_days``,
-        ``min_control``, ``lapse_days``, ``power``.
+        ``min_control``, ``interval``, ``min_control_judge``, ``lapse_days``, ``power``.
     locale, currency : str
     issues : tuple of Issue
         Programme-level issues (campaign issues are on each campaign).
