@@ -45,7 +45,8 @@ def main(path: str) -> int:
                 continue
             judged += 1
             held += bool(
-                lift.ci_low <= truth.loc[c.campaign_id, "true_incremental_revenue_per_treated"]
+                lift.ci_low
+                <= truth.loc[c.campaign_id, "true_incremental_revenue_per_treated"]
                 <= lift.ci_high
             )
         prog = rep.programme

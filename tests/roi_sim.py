@@ -29,7 +29,9 @@ def simulate(rng: np.random.Generator, reps: int, n1: int, n0: int):
     n = n1 + n0
     treated = np.r_[np.ones(n1, bool), np.zeros(n0, bool)]
     u = rng.standard_normal((reps, n))
-    x = (rng.random((reps, n)) < Q_PRE) * np.exp(MU + S_U * u + S_E * rng.standard_normal((reps, n)))
+    x = (rng.random((reps, n)) < Q_PRE) * np.exp(
+        MU + S_U * u + S_E * rng.standard_normal((reps, n))
+    )
     buys = rng.random((reps, n)) < np.where(treated, P1, P0)
     y = buys * np.exp(MU + S_U * u + S_E * rng.standard_normal((reps, n)))
     return y, x, treated

@@ -504,9 +504,7 @@ def _extract(res, term: str, outcome: str) -> tuple[float, float]:
     return effect, se
 
 
-def _t_interval(
-    effect: float, se: float, df: float, alpha: float
-) -> tuple[float, float, float]:
+def _t_interval(effect: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
     """Student-t interval and two-sided p-value on ``df`` degrees of freedom."""
     q = float(stats.t.ppf(1.0 - alpha / 2.0, df))
     p = float(2.0 * stats.t.sf(abs(effect / se), df))

@@ -162,12 +162,8 @@ class _Permutations:
         a0 = np.where(treated, 0.0, a)
         self.mean1 = a1.sum(-1) / self.n1
         self.mean0 = a0.sum(-1) / self.n0
-        self.var1 = (np.where(treated, a - self.mean1[..., None], 0.0) ** 2).sum(-1) / (
-            self.n1 - 1
-        )
-        self.var0 = (np.where(treated, 0.0, a - self.mean0[..., None]) ** 2).sum(-1) / (
-            self.n0 - 1
-        )
+        self.var1 = (np.where(treated, a - self.mean1[..., None], 0.0) ** 2).sum(-1) / (self.n1 - 1)
+        self.var0 = (np.where(treated, 0.0, a - self.mean0[..., None]) ** 2).sum(-1) / (self.n0 - 1)
         self.effect = self.mean1 - self.mean0
         self.se = np.sqrt(self.var1 / self.n1 + self.var0 / self.n0)
 
@@ -259,9 +255,7 @@ class _LinPermutations:
         else:
             b = np.einsum("...ij,...j->...i", np.linalg.pinv(cxx, rcond=1e-10), cxz)
         adj = zbar - np.einsum("...i,...i->...", xbar, b)
-        var = np.maximum(czz - np.einsum("...i,...i->...", cxz, b), 0.0) / max(
-            cnt - self.k - 1, 1
-        )
+        var = np.maximum(czz - np.einsum("...i,...i->...", cxz, b), 0.0) / max(cnt - self.k - 1, 1)
         return adj, var
 
     def _stat(self, tau: NDArray, observed_only: bool = False):
@@ -287,7 +281,11 @@ class _LinPermutations:
         szz_all = T["yy"] - 2.0 * tt * T["ty"] + tt * tt * T["m"]
         adj0, var0 = self._group(self.n0, C["x"], C["xx"], sz_c, sxz_c, szz_c)
         adj1, var1 = self._group(
-            self.n1, T["x"] - C["x"], T["xx"] - C["xx"], sz_all - sz_c, sxz_all - sxz_c,
+            self.n1,
+            T["x"] - C["x"],
+            T["xx"] - C["xx"],
+            sz_all - sz_c,
+            sxz_all - sxz_c,
             szz_all - szz_c,
         )
         stat = _welch(adj1, adj0, var1, var0, self.n1, self.n0)
