@@ -65,6 +65,11 @@ def fit(method: str, y: np.ndarray, x: np.ndarray, treated: np.ndarray) -> dict[
     (the outcome minus its fitted covariate part, as
     :func:`kpitools.roi.estimators.adjusted_outcome`), one value per replication.
     """
+    with np.errstate(divide="ignore", invalid="ignore"):  # leverage 1: se NaN (a miss)
+        return _fit(method, y, x, treated)
+
+
+def _fit(method: str, y: np.ndarray, x: np.ndarray, treated: np.ndarray) -> dict[str, np.ndarray]:
     yy, X = _design(method, y, x, treated)
     reps, n, k = X.shape
     Q, _ = np.linalg.qr(X)
