@@ -61,7 +61,11 @@ from kpitools.roi.results import CAMPAIGN_COLUMNS
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-T975 = stats.t.ppf(0.975, 5)  # 2.570582
+# 4 targeted and 3 controls, HC2 t-interval with the Bell-McCaffrey degrees of freedom
+# (Imbens and Kolesar 2016) for a difference in means:
+# (1/4 + 1/3)² / (1/(4² x 3) + 1/(3² x 2)) = (49/144) / (11/144) = 49/11 = 4.4545
+# (the residual degrees of freedom, 5, were used before issue 12).
+T975 = stats.t.ppf(0.975, 49 / 11)  # 2.668204
 Z975 = stats.norm.ppf(0.975)
 
 CAMPAIGNS = [
@@ -143,7 +147,14 @@ def params(tmp_path_factory):
         tmp_path / "roi.duckdb",
         {"campaigns": campaigns, "campaign_members": members, "orders": orders},
     )
-    return load_params(write_params(tmp_path / "acme.yaml", path, roi={"min_control": 3}))
+    # by-hand arithmetic: the t-interval (not the randomisation one) and no minimum to judge
+    return load_params(
+        write_params(
+            tmp_path / "acme.yaml",
+            path,
+            roi={"min_control": 3, "min_control_judge": 2, "interval": "t"},
+        )
+    )
 
 
 @pytest.fixture(scope="module")

@@ -424,7 +424,8 @@ ROI_TABLES = {
         }
     ],
 }
-ROI = {"method": "diff", "min_control": 2}
+# 4 controls: below the default minimum to judge (10), which this cost-share fixture lowers
+ROI = {"method": "diff", "min_control": 2, "min_control_judge": 2}
 
 
 @pytest.fixture(scope="module")

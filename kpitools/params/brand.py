@@ -319,6 +319,16 @@ class RoiParams(_Strict):
     cov_type: Literal["HC0", "HC1", "HC2", "HC3", "nonrobust"] = "HC2"
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
     min_control: Annotated[int, Field(ge=2)] = 100
+    interval: Literal["auto", "randomisation", "t"] = Field(
+        "auto",
+        description="campaign intervals: randomisation inference for control groups up to "
+        "250 customers, Bell-McCaffrey t above (auto), or one of them always",
+    )
+    min_control_judge: Annotated[int, Field(ge=2)] = Field(
+        10,
+        description="control customers below which a campaign gets no interval and no "
+        "verdict (too few controls to judge)",
+    )
     campaign: str | None = Field(None, description="analyse one campaign (id or name) only")
 
 

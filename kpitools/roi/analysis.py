@@ -142,6 +142,8 @@ def _settings(params: BrandParams) -> dict[str, Any]:
         "attribution_days": int(r.attribution_days),
         "pre_period_days": int(r.pre_period_days),
         "min_control": int(r.min_control),
+        "interval": r.interval,
+        "min_control_judge": int(r.min_control_judge),
         "lapse_days": int(params.settings.lapse_days),
         "power": POWER,
     }

@@ -71,7 +71,8 @@ def outcome_lift(
         (:data:`OUTCOMES`).
     outcome : {"revenue", "margin", "converted"}
     roi : RoiParams
-        ``method``, ``cov_type``, ``alpha``.
+        ``method``, ``cov_type``, ``alpha``, ``interval``, ``min_control_judge`` (a smaller
+        control group gives a lift without interval, ``controls_needed`` set).
     issues : list of Issue or None
         Issues are appended here (None: not recorded).
 
@@ -84,7 +85,13 @@ def outcome_lift(
     covs: tuple[str, ...] = (covariate,)
     if method == "diff" or df[covariate].nunique(dropna=True) < 2:
         method, covs = "diff", ()
-    kwargs: dict[str, Any] = dict(treatment="treated", cov_type=roi.cov_type, alpha=roi.alpha)
+    kwargs: dict[str, Any] = dict(
+        treatment="treated",
+        cov_type=roi.cov_type,
+        alpha=roi.alpha,
+        interval=roi.interval,
+        min_control_judge=roi.min_control_judge,
+    )
     try:
         return estimate_lift(df, outcome=outcome, covariates=covs, method=method, **kwargs)
     except FitError as exc:
@@ -286,17 +293,27 @@ def analyse_campaign(
     mar = outcome_lift(members, "margin", roi_p, issues) if margin else None
     conv = outcome_lift(members, "converted", roi_p, issues) if guardrails else None
     roi = None
-    if mar is not None:
+    # too few controls to judge: the lifts have no interval, so no ROI interval and no verdict
+    needed = next((lf.controls_needed for lf in (rev, mar) if lf is not None), None)
+    if needed is not None:
+        issues.append(Issue("too_few_controls", fields={"n_control": n0, "min": needed}))
+    if mar is not None and needed is None:
         if cost > 0:
             roi = compute_roi(mar, n_treated_total=n1, cost=cost, name=name)
         else:
             issues.append(Issue("zero_cost"))
     inc_rev = lo = hi = None
     if rev is not None:
-        inc_rev, lo, hi = rev.effect * n1, rev.ci_low * n1, rev.ci_high * n1
+        inc_rev = rev.effect * n1
+        if not rev.too_few_controls:
+            lo, hi = rev.ci_low * n1, rev.ci_high * n1
     # Too small a control group explains an inconclusive ROI; once the ROI interval is clear
     # of 0 the figures (MDE, break-even, control needed) stay in the guardrails table only.
-    if required is not None and (roi is None or roi.verdict == Verdict.INCONCLUSIVE):
+    if (
+        required is not None
+        and needed is None
+        and (roi is None or roi.verdict == Verdict.INCONCLUSIVE)
+    ):
         issues.append(
             Issue(
                 "underpowered",
@@ -345,5 +362,6 @@ def analyse_campaign(
         break_even_margin=break_even,
         required_control=required,
         segment_test=seg_test,
+        controls_needed=needed,
         issues=tuple(issues),
     )

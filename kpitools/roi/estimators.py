@@ -28,8 +28,25 @@ as ordinary least squares with a heteroskedasticity-robust covariance (``cov_typ
     of that adjusted outcome, i.e. it treats ``theta`` as known (conditional on theta); the
     error this neglects is of order ``1/n`` and negligible for campaign-sized samples.
 
-Inference uses Student's t with the residual degrees of freedom of the regression
-(``n - number of parameters``) for intervals and p-values, whatever ``cov_type``.
+Intervals and p-values (``interval``, see :mod:`kpitools.roi.inference` and the design note
+"Campaign intervals with small control groups"):
+
+``"t"``
+    Student's t on the robust standard error with the Bell–McCaffrey degrees of freedom
+    (Imbens and Kolesár 2016) for the ``HC*`` covariances, the residual degrees of freedom
+    (``n - number of parameters``) for ``"nonrobust"``.
+``"randomisation"``
+    The interval of a constant additive effect obtained by inverting the randomisation test
+    (re-drawn control groups, Welch-studentised difference in means of the outcome, or of the
+    regression-adjusted outcome for ``"ols"`` and ``"cuped"``, and with Lin's regression
+    re-fitted on every re-drawn split for ``"lin"``); the p-value is the randomisation
+    test's. Asymmetric where the revenue is skewed. ``se`` stays the robust one.
+``"auto"``
+    ``"randomisation"`` up to :data:`RI_MAX_CONTROL` control customers, ``"t"`` above (where
+    the control mean is no longer skewed enough to matter and the draws would cost time).
+
+With ``min_control_judge`` set, a control group smaller than it gives no interval and no
+p-value (NaN) and ``controls_needed`` says how many controls judging would take.
 Rows with a missing value in any column used are dropped and counted (``n_dropped``).
 """
 
@@ -48,14 +65,18 @@ from pandas.api import types as ptypes
 from scipy import stats
 
 from kpitools.errors import CampaignError, FitError, KpitoolsError
+from kpitools.roi.inference import RI_DRAWS, bell_mccaffrey_df, randomisation_interval
 
 __all__ = [
     "COV_TYPES",
+    "INTERVALS",
     "LIFT_NOTES",
     "LIFT_QUANTITIES",
     "METHODS",
+    "RI_MAX_CONTROL",
     "LiftResult",
     "RoiInputError",
+    "adjusted_outcome",
     "as_names",
     "covariate_matrix",
     "estimate_lift",
@@ -68,6 +89,12 @@ METHODS = ("diff", "ols", "lin", "cuped")
 
 COV_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
 """Covariance types accepted by :func:`estimate_lift` (statsmodels names)."""
+
+INTERVALS = ("auto", "randomisation", "t")
+"""Interval kinds accepted by :func:`estimate_lift` (see the module docstring)."""
+
+RI_MAX_CONTROL = 250
+"""Largest control group for which ``interval="auto"`` uses the randomisation interval."""
 
 LIFT_NOTES = ("cuped_theta", "rows_dropped", "control_mean_zero")
 """Codes of :attr:`LiftResult.notes` (the numbers they quote are fields of the result):
@@ -149,6 +176,15 @@ class LiftResult:
         CUPED slope (outcome units per covariate unit); None for other methods.
     notes : tuple of str
         Remarks about the estimate as codes (:data:`LIFT_NOTES`), in order.
+    interval : {"t", "randomisation", "none"}
+        How ``ci_low``, ``ci_high`` and ``p_value`` were computed; ``"none"``: too few
+        controls to judge (they are NaN).
+    df : float or None
+        Degrees of freedom of the t-quantile (Bell–McCaffrey, or residual for
+        ``"nonrobust"``); None for the other interval kinds.
+    controls_needed : int or None
+        Set when the control group is smaller than the minimum to judge: the number of control
+        customers needed (``min_control_judge``); None otherwise.
     """
 
     method: str
@@ -171,6 +207,14 @@ class LiftResult:
     covariates: tuple[str, ...] = ()
     theta: float | None = None
     notes: tuple[str, ...] = ()
+    interval: str = "t"
+    df: float | None = None
+    controls_needed: int | None = None
+
+    @property
+    def too_few_controls(self) -> bool:
+        """True when the control group is too small to judge (no interval, no p-value)."""
+        return self.controls_needed is not None
 
     @property
     def confidence(self) -> float:
@@ -244,13 +288,25 @@ class LiftResult:
 # --------------------------------------------------------------------------------------
 
 
-def _check_args(method: str, cov_type: str, alpha: float) -> None:
+def _check_args(
+    method: str, cov_type: str, alpha: float, interval: str = "t", min_control_judge: int = 0
+) -> None:
     if method not in METHODS:
         raise RoiInputError(f"method '{method}' is not one of {', '.join(METHODS)}")
     if cov_type not in COV_TYPES:
         raise RoiInputError(f"cov_type '{cov_type}' is not one of {', '.join(COV_TYPES)}")
     if not isinstance(alpha, int | float) or not 0.0 < float(alpha) < 1.0:
         raise RoiInputError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    if interval not in INTERVALS:
+        raise RoiInputError(f"interval '{interval}' is not one of {', '.join(INTERVALS)}")
+    if (
+        isinstance(min_control_judge, bool)
+        or not isinstance(min_control_judge, int | np.integer)
+        or min_control_judge < 0
+    ):
+        raise RoiInputError(
+            f"min_control_judge must be a whole number of customers >= 0, got {min_control_judge!r}"
+        )
 
 
 def as_names(covariates: str | Sequence[str]) -> tuple[str, ...]:
@@ -431,9 +487,7 @@ def _binary(y: pd.Series) -> bool:
     return bool(y.isin([0.0, 1.0]).all())
 
 
-def _extract(
-    res, term: str, alpha: float, outcome: str
-) -> tuple[float, float, float, float, float]:
+def _extract(res, term: str, outcome: str) -> tuple[float, float]:
     effect = float(res.params[term])
     se = float(res.bse[term])
     if not math.isfinite(se):
@@ -447,12 +501,29 @@ def _extract(
             f"outcome '{outcome}' is fitted exactly (no residual variance): the uncertainty "
             "of the lift cannot be estimated"
         )
-    # Student t with the residual degrees of freedom, as statsmodels does with use_t=True.
-    df_resid = float(res.df_resid)
-    q = float(stats.t.ppf(1.0 - alpha / 2.0, df_resid))
-    lo, hi = effect - q * se, effect + q * se
-    p = float(2.0 * stats.t.sf(abs(effect / se), df_resid))
-    return effect, se, lo, hi, p
+    return effect, se
+
+
+def _t_interval(effect: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
+    """Student-t interval and two-sided p-value on ``df`` degrees of freedom."""
+    q = float(stats.t.ppf(1.0 - alpha / 2.0, df))
+    p = float(2.0 * stats.t.sf(abs(effect / se), df))
+    return effect - q * se, effect + q * se, p
+
+
+def adjusted_outcome(y: pd.Series, X: pd.DataFrame, res, treatment: str) -> np.ndarray:
+    """Outcome minus its fitted covariate part: ``y - sum_c X_c b_c`` over the columns other
+    than the intercept and the treatment (for ``"lin"`` also the interactions).
+
+    Its difference in means between the groups is the regression's treatment coefficient
+    (the residuals average to 0 in each group), so the randomisation interval of the
+    adjusted estimators is taken on it, the fitted slopes held fixed. Outcome units.
+    """
+    others = [c for c in X.columns if c not in ("Intercept", treatment)]
+    a = y.to_numpy(dtype=float)
+    if others:
+        a = a - X[others].to_numpy(dtype=float) @ res.params[others].to_numpy(dtype=float)
+    return a
 
 
 # --------------------------------------------------------------------------------------
@@ -469,6 +540,9 @@ def estimate_lift(
     method: str = "ols",
     cov_type: str = "HC2",
     alpha: float = 0.05,
+    interval: str = "t",
+    min_control_judge: int = 0,
+    ri_draws: int = RI_DRAWS,
 ) -> LiftResult:
     """Estimate the average effect of a campaign on an outcome against its control group.
 
@@ -494,6 +568,16 @@ def estimate_lift(
         variance ``s1²/n1 + s0²/n0``.
     alpha : float, default 0.05
         One minus the confidence level of the interval (0.05 gives a 95 % interval).
+    interval : {"t", "randomisation", "auto"}, default "t"
+        How the interval and the p-value are computed (module docstring). ``"t"`` uses the
+        Bell–McCaffrey degrees of freedom; the campaign analysis uses ``roi.interval``
+        (default ``"auto"``: the randomisation interval for small control groups).
+    min_control_judge : int, default 0
+        Control customers below which no interval and no p-value are given (NaN,
+        ``interval="none"``, ``controls_needed = min_control_judge``); 0: always given.
+    ri_draws : int, default :data:`~kpitools.roi.inference.RI_DRAWS`
+        Random control groups drawn for the randomisation interval (fixed seed: the same data
+        give the same interval).
 
     Returns
     -------
@@ -510,8 +594,8 @@ def estimate_lift(
         The regression cannot be fitted or its standard error is not finite or zero
         (constant or collinear covariates, outcome without variance).
     RoiInputError
-        Unknown ``method`` or ``cov_type``, ``alpha`` out of (0, 1), wrong number of
-        covariates for the method.
+        Unknown ``method``, ``cov_type`` or ``interval``, ``alpha`` out of (0, 1), wrong
+        number of covariates for the method, negative ``min_control_judge``.
 
     Notes
     -----
@@ -525,7 +609,7 @@ def estimate_lift(
     ...                     covariates=["revenue_prev_12m"], method="lin")  # doctest: +SKIP
     >>> res.effect, res.ci_low, res.ci_high  # doctest: +SKIP
     """
-    _check_args(method, cov_type, alpha)
+    _check_args(method, cov_type, alpha, interval, min_control_judge)
     covs = as_names(covariates)
     if len(set(covs)) != len(covs):
         raise RoiInputError(f"covariates are repeated: {list(covs)}")
@@ -548,11 +632,13 @@ def estimate_lift(
     X = pd.DataFrame({"Intercept": 1.0, treatment: t}, index=frame.index)
     theta: float | None = None
     notes: list[str] = []
+    lin_covariates: np.ndarray | None = None
 
     if method in ("ols", "lin"):
         Z = covariate_matrix(frame, covs)
         if method == "lin":
             Z = Z - Z.mean()
+            lin_covariates = Z.to_numpy(dtype=float)
             inter = Z.mul(t, axis=0)
             inter.columns = [f"{treatment}:{c}" for c in Z.columns]
             Z = pd.concat([Z, inter], axis=1)
@@ -567,7 +653,34 @@ def estimate_lift(
         notes.append("cuped_theta")
 
     res = fit_ols(y, X, cov_type, covs)
-    effect, se, lo, hi, p = _extract(res, treatment, alpha, outcome)
+    effect, se = _extract(res, treatment, outcome)
+    n1 = int((t == 1.0).sum())
+    n0 = len(t) - n1
+    df: float | None = None
+    needed: int | None = None
+    if n0 < min_control_judge:
+        kind, needed = "none", int(min_control_judge)
+        lo = hi = p = math.nan
+    elif interval == "randomisation" or (interval == "auto" and n0 <= RI_MAX_CONTROL):
+        kind = "randomisation"
+        # Lin: the groups' own slopes are re-fitted on every re-drawn split; otherwise the
+        # adjusted outcome (fitted slopes held fixed)
+        a = y.to_numpy(dtype=float) if method == "lin" else adjusted_outcome(y, X, res, treatment)
+        ri_lo, ri_hi, ri_p = randomisation_interval(
+            a,
+            t.to_numpy() == 1.0,
+            covariates=lin_covariates,
+            alpha=float(alpha),
+            draws=int(ri_draws),
+        )
+        lo, hi, p = float(ri_lo), float(ri_hi), float(ri_p)
+    else:
+        kind = "t"
+        if cov_type == "nonrobust":
+            df = float(res.df_resid)
+        else:
+            df = bell_mccaffrey_df(X.to_numpy(dtype=float), list(X.columns).index(treatment))
+        lo, hi, p = _t_interval(effect, se, df, float(alpha))
 
     y_raw = frame[outcome]
     is_bin = _binary(y_raw)
@@ -585,8 +698,8 @@ def estimate_lift(
         ci_low=lo,
         ci_high=hi,
         p_value=p,
-        n_treated=int((t == 1.0).sum()),
-        n_control=int((t == 0.0).sum()),
+        n_treated=n1,
+        n_control=n0,
         mean_treated=mean1,
         mean_control=mean0,
         cov_type=cov_type,
@@ -599,4 +712,7 @@ def estimate_lift(
         covariates=covs,
         theta=theta,
         notes=tuple(notes),
+        interval=kind,
+        df=df,
+        controls_needed=needed,
     )

@@ -23,6 +23,7 @@ BLOCKING_CODES: tuple[str, ...] = (
     "no_members",
     "no_treated",
     "no_control",
+    "too_few_controls",
     "lift_failed",
     "zero_cost",
 )
@@ -41,7 +42,8 @@ class Issue:
         ``small_control``, ``srm``, ``no_planned_share``, ``underpowered``, ``lift_failed``,
         ``method_fallback``, ``zero_cost``, ``not_contacted``, ``cost_missing``,
         ``provisional``, ``missing_table``, ``no_campaigns``, ``unmeasured``, ``overlap``,
-        ``cells_skipped``, ``segment_test_failed``, ``single_group``, ``needs_cost`` (the
+        ``cells_skipped``, ``segment_test_failed``, ``single_group``, ``too_few_controls``
+        (fewer controls than ``roi.min_control_judge``: no interval, no verdict), ``needs_cost`` (the
         orders carry no cost: margin lift and ROI not available); in a product-line
         report ``line_cost_share`` (a brand-wide campaign's share of cost on the line),
         ``line_cost_shared`` and ``line_cost_whole`` (the programme's brand-wide campaigns:

@@ -86,6 +86,10 @@ class CampaignResult:
         The outcome window is not over in the data.
     segment_test : SegmentInteractionResult or None
         Per-segment revenue lifts of this campaign and the interaction test.
+    controls_needed : int or None
+        Set when the control group is too small to judge (fewer than
+        ``roi.min_control_judge`` customers): the control customers needed. The lifts then
+        have no interval, and there is no ROI and no verdict (issue ``too_few_controls``).
     issues : tuple of Issue
     adjusted : AdjustedVerdict or None
         The verdict after Benjamini–Hochberg across the report's measured campaigns
@@ -125,9 +129,15 @@ class CampaignResult:
     required_control: ControlSizeResult | None = field(default=None, repr=False)
     provisional: bool = False
     segment_test: SegmentInteractionResult | None = field(default=None, repr=False)
+    controls_needed: int | None = None
     issues: tuple[Issue, ...] = ()
     adjusted: AdjustedVerdict | None = field(default=None, repr=False)
     advice: Advice | None = field(default=None, repr=False)
+
+    @property
+    def too_few_controls(self) -> bool:
+        """True when the control group is too small to judge (see ``controls_needed``)."""
+        return self.controls_needed is not None
 
     @property
     def verdict(self) -> Verdict:
@@ -190,6 +200,7 @@ class CampaignResult:
             "mde_margin": self.mde_margin,
             "break_even_margin": self.break_even_margin,
             "srm_p_value": _get(self.srm, "p_value"),
+            "controls_needed": self.controls_needed,
             "provisional": self.provisional,
             "warnings": len(self.warnings),
         }
@@ -296,7 +307,7 @@ class CampaignReport:
         End of the data: midnight after the day of the last order.
     settings : dict
         ``method``, ``cov_type``, ``alpha``, ``attribution_days``, ``pre_period_days``,
-        ``min_control``, ``lapse_days``, ``power``.
+        ``min_control``, ``interval``, ``min_control_judge``, ``lapse_days``, ``power``.
     locale, currency : str
     issues : tuple of Issue
         Programme-level issues (campaign issues are on each campaign).
