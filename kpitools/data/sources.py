@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import uuid
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -628,21 +629,56 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
             continue
         dialect = source.dialect(name)
         options = csv_options(dialect)
-        try:
-            if dialect.delimiter == "whitespace":
+        where = f"source.tables.{name}.csv" if mapping and mapping.csv else "source.csv"
+        if dialect.delimiter == "whitespace":
+            try:
                 _read_aligned(con, f, stem, dialect)
                 con.table(stem).head(1).execute()
-                continue
-            t = con.read_csv(str(f), table_name=stem, **options)
-            t.head(1).execute()  # the sniffer and the first rows, now rather than mid-report
-        except Exception as exc:
-            where = f"source.tables.{name}.csv" if mapping and mapping.csv else "source.csv"
-            raise DataSourceError(
-                f"{f}: cannot read this CSV ({_first_line(exc)}); set {where}: "
-                "delimiter, quote, header, encoding, decimal, date_format"
-            ) from None
-        _retype_csv(con, t, f, stem, TABLES[name], mapping, options)
+            except DataSourceError:
+                raise
+            except Exception as exc:
+                raise DataSourceError(f"{f}: cannot read this file ({_first_line(exc)})") from None
+            _materialise(con, f, stem)
+            continue
+        for attempt in range(2):
+            try:
+                # the sniffer runs here; the whole file is parsed once by _materialise below
+                t = con.read_csv(str(f), table_name=stem, **options)
+            except Exception as exc:
+                raise DataSourceError(
+                    f"{f}: cannot read this CSV ({_first_line(exc)}); set {where}: "
+                    "delimiter, quote, header, encoding, decimal, date_format"
+                ) from None
+            _retype_csv(con, t, f, stem, TABLES[name], mapping, options)
+            try:
+                _materialise(con, f, stem)
+                break
+            except DataSourceError:
+                if attempt:
+                    raise
+            # a value past the sniffer's sample (20,480 lines) does not fit the type it chose
+            # (a thousands mark first seen at line 27,634): sniff the whole file, so that the
+            # column reads as text and the mapping parses it or names the value that does not
+            options = {**options, "sample_size": -1}
     return con, files
+
+
+def _materialise(con, f: Path, stem: str) -> None:
+    """Read a text file once into a table of the (in-memory) database.
+
+    A CSV registered as a view is parsed again by every query that reads it: a scorecard's
+    twenty-odd queries on an 800,000-line export took a minute. The file is parsed once here
+    (DuckDB spills to disk past its memory limit), so a value that does not read fails when
+    the source is opened, in ``validate`` as in ``run``, never in the middle of a report.
+    """
+    tmp = f"__file_{uuid.uuid4().hex[:8]}"
+    con.raw_sql(f"ALTER VIEW {_q(stem)} RENAME TO {_q(tmp)}")
+    try:
+        con.raw_sql(f"CREATE TABLE {_q(stem)} AS SELECT * FROM {_q(tmp)}")
+    except Exception as exc:
+        raise DataSourceError(f"{f}: cannot read this file: {_first_line(exc)}") from None
+    finally:
+        con.raw_sql(f"DROP VIEW IF EXISTS {_q(tmp)}")
 
 
 #: Suffixes of a file named with its own extension under ``source.tables.<t>.table`` (a text
