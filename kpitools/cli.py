@@ -197,7 +197,7 @@ def init(
     from .data.inspect import inspect_source, read_profiled
     from .data.propose import detect_order_lines, propose, relative_path, render_params, slug
     from .data.sources import connect
-    from .kpis.columns import kpi_availability
+    from .kpis.columns import kpi_availability, what_columns_add
     from .params import load_params
 
     try:
@@ -248,6 +248,7 @@ def init(
         locale=locale,
         currency=currency,
         source_location=location,
+        adds=what_columns_add(),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -495,6 +496,7 @@ def render_params(
     currency: str,
     source_location: str,
     written_by: str = "kpitools init",
+    adds: Mapping[str, str] | None = None,
 ) -> str:
     """The params file of ``proposal``, as commented YAML text.
 
@@ -505,6 +507,9 @@ def render_params(
         The brand's id, display name, report language and ISO 4217 currency code.
     source_location : str
         ``source.path`` (relative to the params file) or ``source.url``.
+    adds : mapping, optional
+        ``table.column`` → what an absent optional column would add (the KPIs that need it),
+        for the comment beside it; from the KPI layer, which this module does not import.
     """
     inv = proposal.inventory
     today = dt.date.today().isoformat()
@@ -564,7 +569,9 @@ def render_params(
                 note = "e.g. " + ", ".join(p.examples[:3]) if p.examples else None
             out.append(_line(8, col.name, choice.form, note))
         for absent in tp.absent_optional:
-            out.append(" " * 8 + f"# {absent}: not in the export ({_needs(tp.canonical, absent)})")
+            what = (adds or {}).get(f"{tp.canonical}.{absent}")
+            note = f"it would add {what}" if what else "optional"
+            out.append(" " * 8 + f"# {absent}: not in the export ({note})")
         for hint in tp.hints:
             out.append(" " * 8 + f"# {hint}")
         if tp.unused:
@@ -574,20 +581,6 @@ def render_params(
     for skipped in inv.skipped:
         out.append(f"# not read: {skipped}")
     return "\n".join(out) + "\n"
-
-
-_ANALYSES = {"customer_value": "customer value (CLV)", "roi_margin": "campaign margin and ROI"}
-
-
-def _needs(table: str, column: str) -> str:
-    from ..kpis.columns import ANALYSIS_COLUMNS, KPI_COLUMNS
-
-    qual = f"{table}.{column}"
-    kpis = [k for k, cols in KPI_COLUMNS.items() if qual in cols]
-    analyses = [_ANALYSES.get(a, a) for a, cols in ANALYSIS_COLUMNS.items() if qual in cols]
-    if not kpis and not analyses:
-        return "optional"
-    return "it would add " + ", ".join(kpis + analyses)
 
 
 def relative_path(target: Path, params_file: Path) -> str:

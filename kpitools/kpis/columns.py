@@ -181,10 +181,27 @@ __all__ = [
     "missing_columns_of",
     "KPI_VARIED_COLUMNS",
     "kpi_availability",
+    "what_columns_add",
     "needed_columns",
     "quality_columns",
     "touched_kpis",
 ]
+
+
+_ANALYSES = {"customer_value": "customer value (CLV)", "roi_margin": "campaign margin and ROI"}
+
+
+def what_columns_add() -> dict[str, str]:
+    """``table.column`` → the KPIs and analyses that need it, in words, for every optional
+    column some KPI needs (for ``kpitools init``'s comments on what an export lacks)."""
+    out: dict[str, list[str]] = {}
+    for kpi_id, cols in KPI_COLUMNS.items():
+        for c in cols:
+            out.setdefault(c, []).append(kpi_id)
+    for analysis, cols in ANALYSIS_COLUMNS.items():
+        for c in cols:
+            out.setdefault(c, []).append(_ANALYSES.get(analysis, analysis))
+    return {c: ", ".join(v) for c, v in out.items()}
 
 
 def kpi_availability(db: Database) -> dict[str, tuple[str, ...]]:
