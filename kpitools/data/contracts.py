@@ -81,6 +81,7 @@ RULES: dict[str, Rule] = {
         Rule("null_date", "exclude", "rows without a date"),
         Rule("future_date", "keep", "rows dated after today"),
         Rule("negative_revenue", "keep", "negative revenue (refunds)"),
+        Rule("order_lines", "keep", "rows sharing an order_id (lines of one order)"),
         Rule("unknown_product_line", "stop", "product lines not in the data"),
         Rule("period_outside_data", "stop", "a period outside the data"),
     ]
