@@ -480,7 +480,16 @@ def empty_optional_columns(db: Database) -> list[str]:
 def check_params_source(params: BrandParams, *, deep: bool = False) -> list[Problem]:
     """Open ``params``' source and :func:`check_source` it; a source that cannot be opened (a
     missing file, a CSV whose dialect cannot be detected) is a problem too, never an exception.
+    For a database source every line is scrubbed of the URL's credentials
+    (:meth:`kpitools.params.SourceParams.scrub`), whatever a driver's message echoes.
     """
+    problems = _check_params_source(params, deep=deep)
+    if params.source.kind != "sql":
+        return problems
+    return [Problem(params.source.scrub(p.where), params.source.scrub(p.what)) for p in problems]
+
+
+def _check_params_source(params: BrandParams, *, deep: bool = False) -> list[Problem]:
     try:
         db = connect(params)
     except KpitoolsError as exc:

@@ -245,9 +245,12 @@ class SourceParams(_Strict):
 
     - ``duckdb``: a DuckDB database file (``path``), opened read-only;
     - ``parquet`` / ``csv``: a folder (``path``) with one file per table (``orders.parquet``);
-    - ``sql``: any database Ibis speaks, by ``url``. Credentials are written as
-      ``${ENV_VAR}`` references and read from the environment when connecting; a literal
-      password in the URL is rejected.
+    - ``sql``: any database Ibis speaks, by ``url`` (a scheme of :data:`SQL_SCHEMES`, then
+      ``://``: a typo such as ``postgress://`` or ``postgres:/`` is rejected). Credentials are
+      written as ``${ENV_VAR}`` references and read from the environment when connecting; a
+      literal password in the URL (user info, or a secret-looking query key such as
+      ``password``, ``sslpassword``, ``token``, ``api_key``) is rejected, and so is a
+      ``#fragment``. Messages never carry a credential (:meth:`scrub`).
     """
 
     kind: Literal["duckdb", "parquet", "csv", "sql"] = "duckdb"
