@@ -27,7 +27,7 @@ from typing import Any
 import papermill as pm
 from tqdm.auto import tqdm
 
-from .data.checks import check_params_source
+from .data.checks import check_params_source, check_period_in_data
 from .data.sources import connect
 from .errors import KpitoolsError
 from .kpis.compute import resolve_period
@@ -270,6 +270,7 @@ def run_brand(
             raise KpitoolsError("\n".join(str(pr) for pr in problems))
         with connect(params) as db:
             p = resolve_period(db, params, period)
+            check_period_in_data(db, p)  # 2027-03: "the data cover 2024-01 to 2025-12"
             report_inputs = {stem: report_needs(stem, db) for stem in REPORT_TABLES}
         result.period = p.label
         staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"

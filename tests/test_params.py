@@ -189,8 +189,11 @@ def test_missing_file(project):
 
 
 def test_directory_is_not_a_params_file(project):
-    with pytest.raises(ParamsError, match="file not found"):
+    with pytest.raises(ParamsError) as exc:
         load_params("params")
+    assert exc.value.problems == [
+        "params: is a folder, not a params file (give a .yaml file in it)"
+    ]
 
 
 def test_invalid_yaml_gives_line_and_column(project):

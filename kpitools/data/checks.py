@@ -7,17 +7,28 @@ readable (a CSV whose dialect DuckDB cannot detect is one line, not a stack trac
 table meets its contract (:mod:`kpitools.data.contracts`), the brand has rows, and there is
 at least one dated row (a period with data). Each problem is one :class:`Problem`, a line that
 names the file, table or column at fault.
+
+The cheap value rules (:data:`kpitools.data.contracts.RULES`: NULL and duplicated keys,
+ranges, dates after today, product lines not in the data, a period outside the data) run here
+too, so at every ``run``: :func:`scan_table` counts them in one aggregate query per table
+(cached by the :class:`Database`). A ``stop`` rule broken is a :class:`Problem`; the
+``exclude`` and ``keep`` rules become the entries of :func:`data_quality_findings`, shown in
+the report's data-quality section and written to ``kpis.json`` (``data_quality``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
+import ibis
 import pandas as pd
 
-from ..errors import ContractError, KpitoolsError
+from ..errors import ContractError, KpitoolsError, PeriodError
 from ..params import BrandParams
+from ..periods import Period, period_containing
 from ..schema import TABLES
+from .contracts import EXCLUDED_OUT_OF_RANGE, RULES, out_of_range
 from .sources import Database, connect
 
 
@@ -52,6 +63,285 @@ def _first_line(exc: BaseException) -> str:
 
 def _unexpected(where: str, exc: BaseException) -> Problem:
     return Problem(where, f"cannot read the data: {type(exc).__name__}: {_first_line(exc)}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One run-time value rule broken by some of a brand's rows.
+
+    Attributes
+    ----------
+    rule : str
+        Id of the rule (:data:`kpitools.data.contracts.RULES`).
+    table, column : str
+        Where (``column`` None for a rule of whole rows).
+    rows : int
+        The brand's rows (every product line) that break the rule; for ``duplicate_key``,
+        the rows beyond the first of each key.
+    detail : str
+        What more to say (``[0, 10]``, the lines not found).
+    """
+
+    rule: str
+    table: str
+    column: str | None
+    rows: int
+    detail: str = ""
+
+    @property
+    def action(self) -> str:
+        """``stop``, ``exclude`` or ``keep`` (:data:`~kpitools.data.contracts.RULES`)."""
+        return RULES[self.rule].action
+
+    @property
+    def rows_excluded(self) -> int:
+        """Rows (or values) left out of the KPIs: all of them for an ``exclude`` rule."""
+        return self.rows if self.action == "exclude" else 0
+
+    def __str__(self) -> str:
+        where = f"table '{self.table}'" + (f", column '{self.column}'" if self.column else "")
+        detail = f" {self.detail}" if self.detail else ""
+        noun = "row" if self.rows == 1 else "rows"
+        return f"{where}: {RULES[self.rule].text}{detail} ({self.rows} {noun}) [{self.rule}]"
+
+
+@dataclass
+class TableScan:
+    """What :func:`scan_table` found in one table (the brand's rows, every product line).
+
+    Attributes
+    ----------
+    table : str
+    rows : int
+        The brand's rows.
+    first, last : pandas.Timestamp or None
+        Earliest and latest date of the table's time column (None: no dated row, or none).
+    findings : list of Finding
+        The rules broken (rows > 0).
+    line_rows : dict
+        Product line asked for (``params.product_lines``) → its rows in this table.
+    """
+
+    table: str
+    rows: int
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    findings: list[Finding] = field(default_factory=list)
+    line_rows: dict[str, int] = field(default_factory=dict)
+
+
+def _stamp(value) -> pd.Timestamp | None:
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_convert(None) if stamp.tzinfo is not None else stamp
+
+
+def _key_expr(t: ibis.Table, key: tuple[str, ...]):
+    """One value per key (a composite key as text joined by a separator; NULL when a part is)."""
+    if len(key) == 1:
+        return t[key[0]]
+    parts = [t[k].cast("string") for k in key]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.concat("\x1f", part)
+    return out
+
+
+def scan_table(db: Database, name: str, *, now: datetime | None = None) -> TableScan:
+    """Count the rows of table ``name`` that break the run-time value rules, in one aggregate
+    query over the brand's rows (every product line, before any exclusion).
+
+    Rules (:data:`kpitools.data.contracts.RULES`): NULL key (``null_key``), duplicated key
+    (``duplicate_key``: rows beyond the first of a key; ``order_lines`` for orders, whose
+    lines may share their order's id), NULL in a required column
+    (``null_required``), values outside an ``isin`` list (``not_in_list``) or a ``between``
+    range (``out_of_range``; ``score_out_of_scale`` for survey scores), rows without a date
+    (``null_date``), rows dated after ``now`` (``future_date``), negative ``orders.revenue``
+    (``negative_revenue``); with the earliest and latest date and the rows of each product line
+    the params ask for. Cached by ``db`` (one query per table per connection).
+
+    Parameters
+    ----------
+    db : Database
+    name : str
+        A canonical table the source holds.
+    now : datetime, optional
+        "Today" for the future-date rule (default: the current local time).
+    """
+    cache: dict[str, TableScan] = db.__dict__.setdefault("_scans", {})
+    if name in cache and now is None:
+        return cache[name]
+    now = now or datetime.now()
+    spec = TABLES[name]
+    t = db.brand_rows(name)
+    key = tuple(spec.key)
+    checks: list[tuple[str, str | None, str, object]] = []  # (rule, column, detail, count)
+
+    def flag(pred):
+        return ibis.ifelse(pred, 1, 0).sum()
+
+    for col in spec.columns:
+        c = t[col.name]
+        if col.name == "brand":
+            continue  # a row without a brand is no brand's row
+        if col.name in key:
+            checks.append(("null_key", col.name, "", flag(c.isnull())))
+        elif col.name == spec.time_column and not col.nullable:
+            checks.append(("null_date", col.name, "", flag(c.isnull())))
+        elif not col.nullable and not col.optional:
+            checks.append(("null_required", col.name, "", flag(c.isnull())))
+        if col.isin:
+            checks.append(
+                (
+                    "not_in_list",
+                    col.name,
+                    f"(allowed: {', '.join(col.isin)})",
+                    flag(c.notnull() & ~c.isin(list(col.isin))),
+                )
+            )
+        if col.between:
+            lo, hi = col.between
+            rule = (
+                "score_out_of_scale"
+                if (name, col.name) in EXCLUDED_OUT_OF_RANGE
+                else "out_of_range"
+            )
+            checks.append((rule, col.name, f"[{lo:g}, {hi:g}]", flag(out_of_range(col, c))))
+    k = _key_expr(t, key)
+    # an export of order lines repeats its order's id on each line: the KPIs count distinct
+    # order ids, so for orders a repeated key is a stated policy, not a broken export
+    dup_rule = "order_lines" if name == "orders" else "duplicate_key"
+    checks.append((dup_rule, ", ".join(key), "", k.count() - k.nunique()))
+    if name == "orders":
+        checks.append(("negative_revenue", "revenue", "", flag(t.revenue < 0)))
+    aggs: dict = {"__rows": t.count()}
+    if spec.time_column:
+        tc = t[spec.time_column]
+        aggs["__first"] = tc.min()
+        aggs["__last"] = tc.max()
+        checks.append(("future_date", spec.time_column, "", flag(tc > ibis.literal(now))))
+    aggs.update({f"c{i}": check[3] for i, check in enumerate(checks)})
+    lines = list(db.product_lines) if spec.product_line else []
+    aggs.update({f"l{i}": flag(t.product_line == line) for i, line in enumerate(lines)})
+    row = t.aggregate(**aggs).execute().iloc[0]
+    scan = TableScan(
+        name,
+        int(row["__rows"] or 0),
+        _stamp(row.get("__first")) if spec.time_column else None,
+        _stamp(row.get("__last")) if spec.time_column else None,
+    )
+    for i, (rule, column, detail, _) in enumerate(checks):
+        n = row[f"c{i}"]
+        n = 0 if n is None or pd.isna(n) else int(n)
+        if n:
+            scan.findings.append(Finding(rule, name, column, n, detail))
+    scan.line_rows = {line: int(row[f"l{i}"] or 0) for i, line in enumerate(lines)}
+    cache[name] = scan
+    return scan
+
+
+def scan_source(db: Database, *, now: datetime | None = None) -> dict[str, TableScan]:
+    """:func:`scan_table` of every table the source holds (tables that cannot be read left
+    out: :func:`check_source` says why)."""
+    out = {}
+    for name in db.available_tables:
+        try:
+            out[name] = scan_table(db, name, now=now)
+        except Exception:  # a table that cannot be read: check_source says why
+            continue
+    return out
+
+
+def data_coverage(
+    scans: dict[str, TableScan], *, now: datetime | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last date of the brand's data (every dated table), the last one no later
+    than ``now`` (rows dated after today do not extend the data); None without dated rows."""
+    firsts = [s.first for s in scans.values() if s.first is not None]
+    lasts = [s.last for s in scans.values() if s.last is not None]
+    if not firsts or not lasts:
+        return None
+    today = pd.Timestamp(now or datetime.now())
+    first, last = min(firsts), max(lasts)
+    return first, min(last, today) if first <= today else last
+
+
+def coverage_text(first: pd.Timestamp, last: pd.Timestamp, grain: str) -> str:
+    """``the data cover 2024-01 to 2025-12`` in the report's grain."""
+    a = period_containing(first.to_pydatetime(), grain).label
+    b = period_containing(last.to_pydatetime(), grain).label
+    return f"the data cover {a}" if a == b else f"the data cover {a} to {b}"
+
+
+def period_outside_data(db: Database, period: Period, *, now: datetime | None = None) -> str | None:
+    """Why ``period`` has no data at all (it ends before the brand's first dated row, starts
+    after its last one, or starts after today), with the periods the data cover; None when
+    the period overlaps the data. One aggregate per table (:func:`scan_table`, cached)."""
+    cover = data_coverage(scan_source(db, now=now), now=now)
+    if cover is None:
+        return None
+    first, last = cover
+    today = pd.Timestamp(now or datetime.now())
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    span = coverage_text(first, last, period.grain)
+    if start > today:
+        return f"{period.label} is in the future (today is {today.date().isoformat()}); {span}"
+    if start > last or end <= first.normalize():
+        return f"{period.label} is outside the data: {span}"
+    return None
+
+
+def check_period_in_data(db: Database, period: Period, *, now: datetime | None = None) -> None:
+    """Raise :class:`~kpitools.errors.PeriodError` when a requested ``period`` lies outside
+    the brand's data (:func:`period_outside_data`): the brand stops rather than publishing an
+    empty report."""
+    why = period_outside_data(db, period, now=now)
+    if why is not None:
+        raise PeriodError(f"period {why}")
+
+
+def stop_problems(db: Database, params: BrandParams, scans: dict[str, TableScan]) -> list[Problem]:
+    """The ``stop`` rules broken: one :class:`Problem` each (table, column, rule, rows), and
+    the product lines the params ask for that no table holds."""
+    problems = [
+        Problem("", str(f)) for s in scans.values() for f in s.findings if f.action == "stop"
+    ]
+    if params.product_lines:
+        with_lines = [s for n, s in scans.items() if TABLES[n].product_line]
+        missing = [
+            line
+            for line in params.product_lines
+            if with_lines and not any(s.line_rows.get(line) for s in with_lines)
+        ]
+        if missing:
+            shown = _lines_in_data(db, [s.table for s in with_lines])
+            problems.append(
+                Problem(
+                    "product_lines",
+                    f"{', '.join(repr(m) for m in missing)} not in the data "
+                    f"({len(missing)} of {len(params.product_lines)} lines, 0 rows in "
+                    f"{', '.join(s.table for s in with_lines)})"
+                    + (f"; lines in the data: {shown}" if shown else "")
+                    + " [unknown_product_line]",
+                )
+            )
+    return problems
+
+
+def _lines_in_data(db: Database, tables: list[str]) -> str:
+    for name in ["orders", *tables]:
+        if name not in tables:
+            continue
+        try:
+            t = db.brand_rows(name)
+            vals = t.select("product_line").distinct().limit(21).execute()["product_line"]
+        except Exception:  # the column cannot be read: say nothing more
+            continue
+        found = sorted(str(v) for v in vals.dropna())
+        if found:
+            return ", ".join(found[:20]) + (", …" if len(found) > 20 else "")
+    return ""
 
 
 def check_source(db: Database, params: BrandParams, *, deep: bool = False) -> list[Problem]:
@@ -107,32 +397,20 @@ def check_source(db: Database, params: BrandParams, *, deep: bool = False) -> li
             )
         return problems
 
-    # the brand has rows, some of them dated
-    rows: dict[str, int] = {}
-    last = None
+    # the brand has rows, some of them dated: the value rules' scan (one query per table)
+    scans: dict[str, TableScan] = {}
     for name in readable:
-        spec = TABLES[name]
         try:
-            t = db.brand_table(name)
-            aggs = {"n": t.count()}
-            if spec.time_column:
-                aggs["last"] = t[spec.time_column].max()
-            row = t.aggregate(**aggs).execute().iloc[0]
+            scans[name] = scan_table(db, name)
         except Exception as exc:
             problems.append(_unexpected(f"table '{name}'", exc))
-            continue
-        rows[name] = int(row["n"] or 0)
-        stamp = row.get("last") if spec.time_column else None
-        if stamp is not None and not pd.isna(stamp):
-            stamp = pd.Timestamp(stamp)
-            stamp = stamp.tz_convert(None) if stamp.tzinfo is not None else stamp
-            last = stamp if last is None or stamp > last else last
     if problems:
         return problems
-    if not any(rows.values()):
+    if not any(s.rows for s in scans.values()):
         problems.append(Problem(f"brand '{params.brand}'", _no_rows(db, readable)))
         return problems
-    if last is None:
+    cover = data_coverage(scans)
+    if cover is None:
         dated = [n for n in readable if TABLES[n].time_column]
         what = (
             "no dated rows in " + ", ".join(dated)
@@ -142,16 +420,28 @@ def check_source(db: Database, params: BrandParams, *, deep: bool = False) -> li
         )
         problems.append(Problem(f"brand '{params.brand}'", what + "; no period has data"))
         return problems
-    requested = params.requested_period(None)
-    if requested is not None and pd.Timestamp(requested.start) > last:
-        problems.append(
-            Problem(
-                "period.current",
-                f"{requested.label} starts after the brand's last dated row "
-                f"({last.date().isoformat()}): no data in that period",
-            )
-        )
+    if not deep:  # validate --deep says the same with failing rows (check_values)
+        problems.extend(stop_problems(db, params, scans))
+    else:
+        problems.extend(p for p in stop_problems(db, params, scans) if p.where)
+    try:
+        requested = params.requested_period(None)
+    except PeriodError:
+        requested = None  # a malformed period is the params' problem, said elsewhere
+    if requested is not None:
+        why = period_outside_data(db, requested)
+        if why is not None:
+            problems.append(Problem("period.current", f"{why} [period_outside_data]"))
     return problems
+
+
+def data_quality_findings(db: Database) -> list[Finding]:
+    """The ``exclude`` and ``keep`` rules the brand's rows break (the report is published
+    with them): one :class:`Finding` each, from :func:`scan_table` (cached, one query per
+    table). The ``stop`` rules are not here: a brand breaking one is not published."""
+    return [
+        f for s in scan_source(db).values() for f in s.findings if f.action in ("exclude", "keep")
+    ]
 
 
 def _no_rows(db: Database, tables: list[str]) -> str:
@@ -190,7 +480,16 @@ def empty_optional_columns(db: Database) -> list[str]:
 def check_params_source(params: BrandParams, *, deep: bool = False) -> list[Problem]:
     """Open ``params``' source and :func:`check_source` it; a source that cannot be opened (a
     missing file, a CSV whose dialect cannot be detected) is a problem too, never an exception.
+    For a database source every line is scrubbed of the URL's credentials
+    (:meth:`kpitools.params.SourceParams.scrub`), whatever a driver's message echoes.
     """
+    problems = _check_params_source(params, deep=deep)
+    if params.source.kind != "sql":
+        return problems
+    return [Problem(params.source.scrub(p.where), params.source.scrub(p.what)) for p in problems]
+
+
+def _check_params_source(params: BrandParams, *, deep: bool = False) -> list[Problem]:
     try:
         db = connect(params)
     except KpitoolsError as exc:
@@ -206,4 +505,19 @@ def check_params_source(params: BrandParams, *, deep: bool = False) -> list[Prob
             return [_unexpected(db.description, exc)]
 
 
-__all__ = ["Problem", "check_params_source", "check_source", "empty_optional_columns"]
+__all__ = [
+    "Finding",
+    "Problem",
+    "TableScan",
+    "check_params_source",
+    "check_period_in_data",
+    "check_source",
+    "coverage_text",
+    "data_coverage",
+    "data_quality_findings",
+    "empty_optional_columns",
+    "period_outside_data",
+    "scan_source",
+    "scan_table",
+    "stop_problems",
+]

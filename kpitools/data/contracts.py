@@ -8,6 +8,13 @@ the failing cases):
 - :func:`check_values` runs one aggregate query per table in the database, counting the rows
   that break a ``nullable`` / ``isin`` / ``between`` declaration or a duplicated key, and fetches
   a few failing rows for each broken check. It runs in ``kpitools validate --deep``.
+
+The cheap part of those value checks also runs at ``kpitools run`` time
+(:func:`kpitools.data.checks.scan_table`, one aggregate per table), each rule with the action
+of :data:`RULES`: ``stop`` the brand with one line, or publish with an entry of the report's
+data-quality section and ``kpis.json`` (``exclude``: the rows, or the values, are left out of
+the KPIs by :func:`exclude_bad_values`, inside the database; ``keep``: counted as they are,
+under a stated policy). The table is in ``docs/data.md``.
 """
 
 from __future__ import annotations
@@ -38,6 +45,77 @@ class ContractProblem:
         if self.failing_rows:
             rows = "; e.g. " + ", ".join(str(r) for r in self.failing_rows[:3])
         return f"{where}: {self.problem}{count}{rows}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A value rule checked at run time, and what a run does when rows break it.
+
+    Attributes
+    ----------
+    id : str
+        The rule's id, as written in ``kpis.json`` (``data_quality[].rule``).
+    action : str
+        ``stop`` (the brand is not published: one line naming table, column, rule and rows),
+        ``exclude`` (published; the rows or values are left out of the KPIs) or ``keep``
+        (published; the rows are counted as they are, under a stated policy).
+    text : str
+        What the rule finds, in plain words (a line's middle part).
+    """
+
+    id: str
+    action: str
+    text: str
+
+
+#: The run-time value rules (``docs/data.md``, "Bad data at run time").
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in [
+        Rule("null_key", "stop", "NULL key values"),
+        Rule("duplicate_key", "stop", "duplicated key values"),
+        Rule("null_required", "stop", "NULL values in a required column"),
+        Rule("not_in_list", "stop", "values outside the allowed list"),
+        Rule("out_of_range", "stop", "values out of range"),
+        Rule("score_out_of_scale", "exclude", "scores outside their scale"),
+        Rule("null_date", "exclude", "rows without a date"),
+        Rule("future_date", "keep", "rows dated after today"),
+        Rule("negative_revenue", "keep", "negative revenue (refunds)"),
+        Rule("order_lines", "keep", "rows sharing an order_id (lines of one order)"),
+        Rule("unknown_product_line", "stop", "product lines not in the data"),
+        Rule("period_outside_data", "stop", "a period outside the data"),
+    ]
+}
+
+#: ``(table, column)`` whose out-of-range values are left out (set to NULL: the rest of the
+#: row stays) rather than stopping the brand: a survey score outside its scale
+#: (``nps_score`` 11) is one bad answer, not a broken export. Other ranges (campaign costs, a
+#: control share) stop the brand: the ROI of a negative cost means nothing.
+EXCLUDED_OUT_OF_RANGE: frozenset[tuple[str, str]] = frozenset(
+    {("surveys", "nps_score"), ("surveys", "csat_score")}
+)
+
+
+def out_of_range(col: Column, c: ibis.Value) -> ibis.expr.types.BooleanValue:
+    """Whether a value of ``col`` breaks its ``between`` declaration (NULL is not)."""
+    assert col.between is not None
+    lo, hi = col.between
+    return c.notnull() & ((c < lo) | (c > hi))
+
+
+def exclude_bad_values(table: Table, t: ibis.Table) -> ibis.Table:
+    """The conformed table without what the ``exclude`` rules of :data:`RULES` leave out, in
+    the database: rows without a date (``null_date``: they fall in no period) and survey
+    scores outside their scale (``score_out_of_scale``: the score becomes NULL, so the
+    answer counts in neither NPS nor CSAT for that score, the rest of the row stays)."""
+    if table.time_column and not table.column(table.time_column).nullable:
+        t = t.filter(t[table.time_column].notnull())
+    changes = {}
+    for col in table.columns:
+        if col.between and (table.name, col.name) in EXCLUDED_OUT_OF_RANGE:
+            c = t[col.name]
+            changes[col.name] = ibis.ifelse(out_of_range(col, c), ibis.null(c.type()), c)
+    return t.mutate(**changes) if changes else t
 
 
 def kind_of(dtype: dt.DataType) -> str:

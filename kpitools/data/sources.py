@@ -24,7 +24,7 @@ from ..params import BrandParams, SourceParams
 from ..params.brand import ColumnMapping, CsvDialect
 from ..params.expressions import expression_columns, parse_expression
 from ..schema import TABLES
-from .contracts import ContractProblem, check_schema, check_values, conform
+from .contracts import ContractProblem, check_schema, check_values, conform, exclude_bad_values
 
 log = logging.getLogger(__name__)
 
@@ -503,10 +503,18 @@ class Database:
                 cache[qualified] = int(row["n"] or 0) > 0 and int(row["k"] or 0) <= 1
         return cache[qualified]
 
-    def brand_table(self, name: str) -> ibis.Table:
-        """The canonical table filtered on this brand only (all product lines)."""
+    def brand_rows(self, name: str) -> ibis.Table:
+        """The canonical table filtered on this brand only, every row as the source has it
+        (what the run-time value checks scan, :func:`kpitools.data.checks.scan_table`)."""
         t = self.raw_table(name)
         return t.filter(t.brand == self.brand) if self.brand is not None else t
+
+    def brand_table(self, name: str) -> ibis.Table:
+        """The canonical table filtered on this brand only (all product lines), without the
+        rows and values the data-quality rules exclude
+        (:func:`kpitools.data.contracts.exclude_bad_values`)."""
+        t = self.brand_rows(name)  # a KeyError naming the tables for an unknown name
+        return exclude_bad_values(TABLES[name], t)
 
     def table(self, name: str) -> ibis.Table:
         """The canonical table filtered on this brand and its product lines, in the database.
@@ -516,10 +524,9 @@ class Database:
         left out, except in campaigns, where a campaign without a product line is brand-wide:
         it stays in a product-line report (its outcomes still count only that line's orders),
         with those of its members who are the line's customers (:meth:`_line_members`).
+        The rows and values the data-quality rules exclude are left out (:meth:`brand_table`).
         """
-        t = self.raw_table(name)
-        if self.brand is not None:
-            t = t.filter(t.brand == self.brand)
+        t = self.brand_table(name)
         if self.product_lines and name == "campaign_members":
             return self._line_members(t)
         if self.product_lines and self.carries_line(name):
@@ -896,16 +903,9 @@ def _dialect_field(name: str, kind: str) -> str:
 
 
 def _scrub(text: str, source: SourceParams) -> str:
-    try:
-        url = source.resolved_url()
-    except KeyError:
-        return text
-    parts = url.split("@", 1)
-    if len(parts) == 2 and ":" in parts[0].split("//", 1)[-1]:
-        secret = parts[0].split("//", 1)[-1].split(":", 1)[1]
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """``text`` without the source's credentials, whatever the URL form (user info, query
+    string, fragment; :func:`kpitools.params.brand.scrub_secrets`)."""
+    return source.scrub(text)
 
 
 def connect(

@@ -75,6 +75,32 @@ QUALITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases.handling_cost": ("cost_per_interaction",),
 }
 
+#: ``table.column`` → the KPIs a value rule of that column touches (a run-time data-quality
+#: entry, :func:`rule_kpis`); a column not listed touches every KPI that reads its table.
+RULE_COLUMN_KPIS: dict[str, tuple[str, ...]] = {
+    "surveys.nps_score": ("nps",),
+    "surveys.csat_score": ("csat", "csat_mean_score"),
+}
+
+
+def rule_kpis(rule: str, table: str, column: str | None, kpis: Iterable[str] | None = None):
+    """The KPI ids (among ``kpis``, default every registered KPI) that a run-time value rule
+    broken on ``table.column`` touches: for a survey score the KPIs of that score, for
+    ``future_date`` none (the rows fall after every reported period), else every KPI that
+    reads ``table`` (a refund counts in revenue and as an order, a row without a date in
+    nothing of the table)."""
+    from .registry import get_registry
+
+    registry = get_registry()
+    ids = list(kpis) if kpis is not None else list(registry)
+    if rule == "future_date":
+        return []
+    own = RULE_COLUMN_KPIS.get(f"{table}.{column}")
+    if own is not None:
+        return [k for k in ids if k in own]
+    return [k for k in ids if k in registry and table in registry[k].tables]
+
+
 #: A partly empty column is reported when more than this share of the brand's rows lack it.
 QUALITY_THRESHOLD = 0.01
 
@@ -172,6 +198,8 @@ def data_quality(
 
 
 __all__ = [
+    "RULE_COLUMN_KPIS",
+    "rule_kpis",
     "ANALYSIS_COLUMNS",
     "KPI_COLUMNS",
     "QUALITY_COLUMNS",

@@ -477,7 +477,9 @@ def unless_missing(
 
 
 def latest_period(db: Database, grain: str) -> Period:
-    """The latest complete period of the brand's data (by order dates, else any dated table).
+    """The latest complete period of the brand's data (by order dates, else any dated table),
+    never one that ends after today: rows dated in the future are ignored (the data-quality
+    section counts them, rule ``future_date``).
 
     Raises
     ------
@@ -490,7 +492,9 @@ def latest_period(db: Database, grain: str) -> Period:
         if not spec.time_column or not db.has(name):
             continue
         t = db.table(name)
-        last = t[spec.time_column].max().execute()
+        tc = t[spec.time_column]
+        # rows dated after today do not make the default period the future
+        last = tc.max(where=tc <= ibis.literal(datetime.now())).execute()
         if last is not None and not pd.isna(last):
             return last_complete_period(pd.Timestamp(last).to_pydatetime(), grain)
     raise PeriodError(f"no dated rows for brand {db.brand!r} in {db.description}")
@@ -735,7 +739,10 @@ def resolve_period(db: Database, params: BrandParams, period: Period | str | Non
     Raises
     ------
     PeriodError
-        When the period's grain is not the params' grain, or the data have no dated rows.
+        When the period's grain is not the params' grain, or the data have no dated rows. (A
+        run also stops on a period outside the data:
+        :func:`kpitools.data.checks.check_period_in_data`; an analysis asked for such a
+        period here says "no data".)
     """
     grain = params.period.grain
     if not isinstance(period, Period):

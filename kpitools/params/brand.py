@@ -32,6 +32,76 @@ from .objectives import ObjectiveList
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_PARTS = re.compile(r"^(?P<scheme>[^:/]+)://(?:[^@/?#]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)")
 _SECRET_QUERY_KEYS = {"password", "pass", "pwd", "passwd", "secret", "token", "sslpassword"}
+#: a query key holding one of these words is a secret (``api_key``, ``access_token``, ...)
+_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "auth")
+
+#: URL schemes of the databases Ibis connects to (``ibis.connect``), ``postgresql`` included
+SQL_SCHEMES = (
+    "athena",
+    "bigquery",
+    "clickhouse",
+    "databricks",
+    "datafusion",
+    "druid",
+    "duckdb",
+    "exasol",
+    "flink",
+    "impala",
+    "materialize",
+    "mssql",
+    "mysql",
+    "oracle",
+    "polars",
+    "postgres",
+    "postgresql",
+    "pyspark",
+    "risingwave",
+    "singlestoredb",
+    "snowflake",
+    "sqlite",
+    "trino",
+)
+
+# scheme://user:password@host (user info up to the last '@' before the path)
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*:/{1,3})(?P<info>[^\s/?#'\"]*@)")
+# key=value in a query string or a libpq keyword string (password=..., ?sslpassword=...)
+_URL_SECRET_PARAM = re.compile(
+    r"(?P<key>\b[A-Za-z_][A-Za-z0-9_.\-]*)(?P<eq>\s*=\s*)(?P<value>'[^']*'|\"[^\"]*\"|[^\s&#;,'\")]+)"
+)
+# a fragment of a URL (#...), up to the next blank or quote
+_URL_FRAGMENT = re.compile(r"(?P<url>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"#]*)#[^\s'\"]*")
+
+
+def _is_secret_key(key: str) -> bool:
+    k = key.lower()
+    return k in _SECRET_QUERY_KEYS or any(w in k for w in _SECRET_WORDS)
+
+
+def scrub_secrets(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
+    """``text`` with every credential a connection URL can carry replaced by ``***``.
+
+    Whatever the URL form: the user info of ``scheme://user:password@host`` (and of a
+    mistyped ``scheme:/user:pw@host``), the value of any secret-looking key
+    (``password=``, ``?sslpassword=``, ``token=``, ``api_key=``, ``secret=``, quoted or not,
+    in a query string or a libpq keyword string), a URL's ``#fragment``, and each of
+    ``secrets`` (the values read from the environment, raw and percent-encoded) wherever
+    they appear.
+
+    Parameters
+    ----------
+    text : str
+        A message that may echo a URL (an error of a database driver, say).
+    secrets : sequence of str
+        Literal values to remove as well (empty strings are ignored).
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        for form in dict.fromkeys((secret, quote(secret, safe=""), quote(secret))):
+            text = text.replace(form, "***")
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}***@", text)
+    text = _URL_SECRET_PARAM.sub(
+        lambda m: f"{m['key']}{m['eq']}***" if _is_secret_key(m["key"]) else m.group(0), text
+    )
+    return _URL_FRAGMENT.sub(lambda m: f"{m['url']}#***", text)
 
 
 #: The dimensions a breakdown table can group by.
@@ -175,9 +245,12 @@ class SourceParams(_Strict):
 
     - ``duckdb``: a DuckDB database file (``path``), opened read-only;
     - ``parquet`` / ``csv``: a folder (``path``) with one file per table (``orders.parquet``);
-    - ``sql``: any database Ibis speaks, by ``url``. Credentials are written as
-      ``${ENV_VAR}`` references and read from the environment when connecting; a literal
-      password in the URL is rejected.
+    - ``sql``: any database Ibis speaks, by ``url`` (a scheme of :data:`SQL_SCHEMES`, then
+      ``://``: a typo such as ``postgress://`` or ``postgres:/`` is rejected). Credentials are
+      written as ``${ENV_VAR}`` references and read from the environment when connecting; a
+      literal password in the URL (user info, or a secret-looking query key such as
+      ``password``, ``sslpassword``, ``token``, ``api_key``) is rejected, and so is a
+      ``#fragment``. Messages never carry a credential (:meth:`scrub`).
     """
 
     kind: Literal["duckdb", "parquet", "csv", "sql"] = "duckdb"
@@ -219,6 +292,17 @@ class SourceParams(_Strict):
             raise ValueError(f"not a URL: {exc}") from None
         if not parts.scheme:
             raise ValueError("not a URL: it needs a scheme such as postgres://")
+        scheme = parts.scheme.lower()
+        if scheme not in SQL_SCHEMES:
+            raise ValueError(
+                f"unknown URL scheme {parts.scheme!r}: expected one of "
+                f"{', '.join(SQL_SCHEMES)} (e.g. postgres://${{PGUSER}}@host/db)"
+            )
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", v):
+            raise ValueError(
+                f"not a URL: write {parts.scheme}://host/database (two slashes after "
+                f"'{parts.scheme}:')"
+            )
         netloc = urlsplit(v).netloc
         userinfo = netloc.rpartition("@")[0]
         literal = ValueError(
@@ -230,8 +314,13 @@ class SourceParams(_Strict):
             if not _ENV_REF.fullmatch(password):
                 raise literal
         for key, value in parse_qsl(urlsplit(v).query, keep_blank_values=True):
-            if key.lower() in _SECRET_QUERY_KEYS and not _ENV_REF.fullmatch(value):
+            if _is_secret_key(key) and value and not _ENV_REF.fullmatch(value):
                 raise literal
+        if urlsplit(v).fragment:
+            raise ValueError(
+                "the URL has a #fragment, which no database reads: remove it (a '#' in a "
+                "password goes in the ${SOME_ENV_VAR} it is read from)"
+            )
         return v
 
     @field_validator("tables")
@@ -270,6 +359,35 @@ class SourceParams(_Strict):
             return quote(os.environ[name], safe="")
 
         return _ENV_REF.sub(sub, self.url)
+
+    def secret_values(self) -> list[str]:
+        """The credentials of the URL as they are when connecting: the password of the user
+        info and the values of secret-looking query keys, read from the environment (unset
+        variables are skipped)."""
+        if not self.url:
+            return []
+        out: list[str] = []
+        raw = self.url
+        userinfo = urlsplit(_ENV_REF.sub(lambda m: f"<{m.group(1)}>", raw)).netloc.rpartition("@")[
+            0
+        ]
+        positions = [userinfo.split(":", 1)[1]] if ":" in userinfo else []
+        query = urlsplit(_ENV_REF.sub(lambda m: f"<{m.group(1)}>", raw)).query
+        positions += [
+            val for key, val in parse_qsl(query, keep_blank_values=True) if _is_secret_key(key)
+        ]
+        for pos in positions:
+            for name in re.findall(r"<([A-Za-z_][A-Za-z0-9_]*)>", pos):
+                if os.environ.get(name):
+                    out.append(os.environ[name])
+            if pos and "<" not in pos:
+                out.append(pos)
+        return out
+
+    def scrub(self, text: str) -> str:
+        """``text`` without any credential of this source (:func:`scrub_secrets`): safe for
+        the console, ``_failed/last.json`` and ``validate``'s output."""
+        return scrub_secrets(text, self.secret_values())
 
     def redacted(self) -> str:
         """A description safe for logs and reports: never a credential."""
@@ -573,6 +691,10 @@ def load_params(path: str | os.PathLike) -> BrandParams:
     """
     p = Path(path)
     shown = str(path)
+    if p.is_dir():
+        raise ParamsError(
+            shown, [f"{shown}: is a folder, not a params file (give a .yaml file in it)"]
+        )
     if not p.is_file():
         raise ParamsError(shown, [f"{shown}: file not found"])
     try:
@@ -598,6 +720,8 @@ __all__ = [
     "TableMapping",
     "ColumnMapping",
     "CsvDialect",
+    "SQL_SCHEMES",
     "load_params",
     "parse_params",
+    "scrub_secrets",
 ]

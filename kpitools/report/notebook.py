@@ -30,6 +30,7 @@ import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from ..data.checks import data_quality_findings
 from ..data.sources import Database
 from ..kpis.cohorts import CohortRetention
 from ..kpis.columns import data_quality
@@ -56,7 +57,7 @@ from .coverage import (
 from .display import register_display_hooks
 from .drivers import what_changed_html
 from .i18n import has_message, locale_of, t
-from .quality import data_quality_html
+from .quality import data_quality_document, data_quality_html
 from .roi import roi_summary_html
 from .tables import (
     Html,
@@ -220,10 +221,14 @@ def show_section(
 
 def show_data_quality(db: Database, scorecard: Scorecard) -> Html:
     """Data quality: the optional columns the brand fills in part of its rows only (more than
-    1 % without a value), the share of rows affected and the scorecard's KPIs they touch; an
-    empty fragment when there are none (one aggregate query per table, in the database)."""
-    frame = data_quality(db, kpis=list(scorecard.results))
-    return Html(data_quality_html(frame, scorecard.locale))
+    1 % without a value), the share of rows affected and the scorecard's KPIs they touch, and
+    the run-time value rules the report is published with (survey scores out of scale left
+    out, refunds kept, ...: :func:`kpitools.data.checks.data_quality_findings`); an empty
+    fragment when there are none (one aggregate query per table, in the database)."""
+    kpis = list(scorecard.results)
+    entries = data_quality_document(data_quality_findings(db), kpis)
+    frame = data_quality(db, kpis=kpis)
+    return Html(data_quality_html(frame, scorecard.locale, entries))
 
 
 def show_footer(params: BrandParams, db: Database) -> Html:
