@@ -27,6 +27,7 @@ from ..locales import LocaleCode
 from ..periods import Period, parse_period
 from ..schema import TABLES
 from .base import _Strict, format_validation_error
+from .delivery import DeliveryParams
 from .objectives import ObjectiveList, grain_problem
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -405,6 +406,9 @@ class BrandParams(_Strict):
     clv: ClvParams = Field(default_factory=ClvParams)
     report: ReportParams = Field(default_factory=ReportParams)
     objectives: ObjectiveList = []
+    delivery: DeliveryParams | None = Field(
+        None, description="who receives the report by e-mail after `kpitools run --deliver`"
+    )
 
     #: directory of the params file; relative source paths are resolved against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -600,6 +604,7 @@ def load_params(path: str | os.PathLike) -> BrandParams:
 
 __all__ = [
     "BrandParams",
+    "DeliveryParams",
     "ClvParams",
     "PeriodParams",
     "ReportParams",
