@@ -191,14 +191,32 @@ def guardrails(kpis: Mapping[str, Any]) -> list[str]:
     elif isinstance(dq, list):
         items = dq
     for item in items:
-        if isinstance(item, Mapping):
-            text = item.get("message") or "; ".join(f"{k}: {v}" for k, v in item.items())
-        else:
-            text = str(item)
-        out.append(f"data quality: {text}")
-    for w in kpis.get("warnings") or []:
+        out.append(f"data quality: {_quality_line(item)}")
+    prov = kpis.get("provenance")
+    run_warnings = list((prov.get("warnings") or []) if isinstance(prov, Mapping) else [])
+    for w in run_warnings + list(kpis.get("warnings") or []):
         out.append(f"warning: {w}")
     return list(dict.fromkeys(out))
+
+
+def _quality_line(item: Any) -> str:
+    """One data-quality entry of ``kpis.json`` in one line: ``orders.revenue: rule
+    negative_revenue, 3 rows (3 left out); KPIs affected: revenue, average_order_value``."""
+    if not isinstance(item, Mapping):
+        return str(item)
+    if item.get("message"):
+        return str(item["message"])
+    where = ".".join(str(item[k]) for k in ("table", "column") if item.get(k))
+    parts = [f"rule {item['rule']}"] if item.get("rule") else []
+    if item.get("rows") is not None:
+        excluded = item.get("rows_excluded")
+        parts.append(
+            f"{item['rows']} rows" + (f" ({excluded} left out)" if excluded else " (kept)")
+        )
+    if item.get("kpis"):
+        parts.append("KPIs affected: " + ", ".join(map(str, item["kpis"])))
+    text = ", ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "")
+    return f"{where}: {text}" if where else text or json.dumps(dict(item))
 
 
 # --------------------------------------------------------------------------------------
@@ -471,6 +489,7 @@ class BrandOutcome:
     report_dir: str | None = None
     failed_notebook: str | None = None
     log: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, result: Any) -> BrandOutcome:
@@ -483,6 +502,7 @@ class BrandOutcome:
             report_dir=getattr(result, "report_dir", None),
             failed_notebook=getattr(result, "failed_notebook", None),
             log=getattr(result, "log", None),
+            warnings=[str(w) for w in getattr(result, "warnings", None) or []],
         )
 
 
@@ -515,7 +535,8 @@ def compose_alert(
             lines += [f"      {e}" for e in error[1:5]]
             if f.failed_notebook:
                 lines.append("      " + t("delivery.alert.notebook", loc, path=f.failed_notebook))
-            log = f.log or str(reports_dir / "_logs" / f"{Path(f.params_path).stem}.log")
+            log = f.log or f"_logs/{Path(f.params_path).stem}.log"
+            log = log if Path(log).is_absolute() else str(reports_dir / log)
             lines.append("      " + t("delivery.alert.log", loc, path=log))
             lines.append("      " + t("delivery.alert.rerun", loc, params=f.params_path))
         lines.append("")
@@ -687,7 +708,8 @@ def deliver_results(
         if not report_dir.is_absolute():
             report_dir = reports / report_dir
         kpis = read_kpis(report_dir)
-        if warnings := guardrails(kpis):
+        warnings = guardrails(kpis) + [f"warning: {w}" for w in r.warnings]
+        if warnings := list(dict.fromkeys(warnings)):
             tripped[f"{r.slug} {r.period or kpis.get('period') or ''}".strip()] = warnings
         if params is None or params.delivery is None or not params.delivery.to:
             continue

@@ -323,12 +323,26 @@ def test_a_sample_ratio_mismatch_alerts_the_operators_and_the_report_still_goes(
     }
     kpis = _kpis(
         campaign_roi={"campaign_results": [{"name": "Soldes 2025-12", "issues": [srm]}]},
-        data_quality={"warnings": [{"message": "orders.revenue: 3 negative rows excluded"}]},
+        data_quality=[
+            {
+                "rule": "negative_revenue",
+                "action": "exclude",
+                "table": "orders",
+                "column": "revenue",
+                "rows": 3,
+                "rows_excluded": 3,
+                "kpis": ["revenue", "average_order_value"],
+            }
+        ],
+        provenance={"warnings": ["orders: latest row 2025-12-28, 3 days before the period end"]},
     )
     assert guardrails(kpis) == [
         "campaign Soldes 2025-12: control group holds 31% of members, 10% planned (p < 0.001)",
-        "data quality: orders.revenue: 3 negative rows excluded",
+        "data quality: orders.revenue: rule negative_revenue, 3 rows (3 left out); "
+        "KPIs affected: revenue, average_order_value",
+        "warning: orders: latest row 2025-12-28, 3 days before the period end",
     ]
+    assert guardrails(_kpis()) == []  # nothing tripped in a clean report
     folder = _publish(reports, "bellevue", "2025-Q4", kpis)
     params = _params(tmp_path, "bellevue", to=["direction@bellevue.example"])
     deliver_results([_ok(params, folder, "2025-Q4")], reports_dir=reports)
@@ -338,7 +352,8 @@ def test_a_sample_ratio_mismatch_alerts_the_operators_and_the_report_still_goes(
     assert alert["Subject"].startswith("kpitools: 0 brand(s) failed, 1 with warnings")
     assert "Published with warnings to check (1):\n  - bellevue 2025-Q4:\n" in body
     assert "      campaign Soldes 2025-12: control group holds 31% of members" in body
-    assert "      data quality: orders.revenue: 3 negative rows excluded" in body
+    assert "      data quality: orders.revenue: rule negative_revenue, 3 rows (3 left out)" in body
+    assert "      warning: orders: latest row 2025-12-28" in body
 
 
 def test_no_operator_address_is_a_problem_line_not_a_silence(tmp_path, smtp_env, monkeypatch):

@@ -19,7 +19,11 @@ def _run_notebook() -> nbformat.NotebookNode:
     """A notebook as it is after Run All: outputs, counts, papermill and timing metadata."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["papermill"] = {"duration": 1.2}
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     code = nbformat.v4.new_code_cell("print(1 + 1)", execution_count=3)
     code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
     code.metadata["execution"] = {"iopub.execute_input": "2026-12-02T06:30:00Z"}
