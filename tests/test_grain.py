@@ -48,6 +48,7 @@ def test_period_current_of_another_grain_is_a_params_error():
     assert "the quarter holding 2025-11 is 2025-Q4" in line
 
 
+@pytest.mark.e2e
 def test_run_refuses_a_month_for_a_quarterly_brand(tmp_path):
     """End to end: `kpitools run --period 2025-11` on a quarterly brand fails with the message
     (and publishes nothing), before any notebook runs."""

@@ -74,7 +74,7 @@ def test_jupyter_lab_config_strips_outputs_on_save(tmp_path):
     (tmp_path / "scratch").mkdir()
     config = PyFileConfigLoader("jupyter_lab_config.py", path=str(tmp_path)).load_config()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")  # traitlets notes the hook set by config twice
         cm = FileContentsManager(root_dir=str(tmp_path), config=config)
         for path in ("notebooks/10-kpi-report.ipynb", "scratch/try.ipynb"):
             model = {"type": "notebook", "format": "json", "content": dict(_run_notebook())}
