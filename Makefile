@@ -62,8 +62,14 @@ format: setup ## Format the code with ruff
 benchmark: setup ## Time KPIs in the database vs pandas vs hand-written SQL (benchmarks/)
 	$(BIN)/python benchmarks/bench_scorecard.py
 
-lab: setup demo-data ## Open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks
+lab: setup demo-data ## Open JupyterLab on the notebooks (saved without outputs; as root: --allow-root)
+	@# jupyter_lab_config.py strips outputs from notebooks/ on save; root (a container) needs
+	@# --allow-root. LAB_ARGS adds options, e.g. LAB_ARGS="--ip=0.0.0.0 --no-browser"
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "make lab: running as root (a container?): starting JupyterLab with --allow-root"; \
+		root=--allow-root; \
+	fi; \
+	$(BIN)/jupyter lab --config=jupyter_lab_config.py $$root $(LAB_ARGS) notebooks
 
 clean: ## Remove generated data and reports (keeps .venv)
 	rm -rf reports/*/ reports/index.html $(DEMO_DB) .pytest_cache

@@ -445,6 +445,20 @@ def _kpis_listing(fmt: str, locale: str) -> str:
     "when it holds them, else the copy shipped with kpitools].",
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
+@click.option(
+    "--deliver",
+    is_flag=True,
+    help="Then e-mail each brand's PDFs and summary to its delivery.to, and alert the "
+    "operators (KPITOOLS_ALERT_TO) of failures; SMTP from KPITOOLS_SMTP_* (docs/operations.md).",
+)
+@click.option(
+    "--dry-run-deliver",
+    "dry_run_deliver",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Write the messages --deliver would send as .eml files into DIR; nothing is sent.",
+)
 def run(
     params: tuple[str, ...],
     all_: bool,
@@ -454,11 +468,20 @@ def run(
     reports_dir: str | None,
     notebooks_dir: str | None,
     no_pdf: bool,
+    deliver: bool = False,
+    dry_run_deliver: str | None = None,
 ) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/."""
     from .runner import default_reports_dir, run_all
 
     files = _params_files(params, all_, params_dir)
+    if deliver and not dry_run_deliver:  # wrong SMTP settings: say so before hours of work
+        from .delivery import SmtpSettings
+
+        try:
+            SmtpSettings.from_env()
+        except KpitoolsError as exc:
+            _fail(str(exc))
     try:
         reports = Path(reports_dir) if reports_dir else default_reports_dir(files)
         results = run_all(
@@ -491,7 +514,15 @@ def run(
     click.echo(
         f"\n{len(results) - failed} ok, {failed} failed · index: {reports.resolve() / 'index.html'}"
     )
-    sys.exit(1 if failed else 0)
+    undelivered = False
+    if deliver or dry_run_deliver:
+        from .delivery import deliver_results
+
+        outcome = deliver_results(results, reports_dir=reports, outbox=dry_run_deliver)
+        for line in outcome.lines():
+            click.echo(line)
+        undelivered = bool(outcome.problems)
+    sys.exit(1 if failed or undelivered else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

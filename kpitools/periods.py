@@ -106,13 +106,15 @@ def parse_period(text: str, grain: str | None = None) -> Period:
     text : str
         The period as written by a user.
     grain : str, optional
-        Expected grain. A month given for a quarterly report selects the quarter holding that
-        month; a month or a quarter given for a yearly report selects that year.
+        The report's grain. A period of another grain is refused, never converted: a month
+        (``2025-11``) for a quarterly report is an error that names the period to write
+        (``2025-Q4``), since the report of a quarter is not the report of one of its months.
 
     Raises
     ------
     PeriodError
-        When the text is not a period.
+        When the text is not a period, or is not of ``grain`` (the message says which periods
+        of ``grain`` are valid, and the one holding the period given).
     """
     s = str(text).strip()
     for pattern, g in _PATTERNS:
@@ -128,15 +130,38 @@ def parse_period(text: str, grain: str | None = None) -> Period:
             month = (int(m.group(2)) - 1) * 3 + 1
         else:
             month = 1
-        target = grain or g
-        if MONTHS_PER[target] < MONTHS_PER[g]:
-            raise PeriodError(f"period {s!r} is a {g}, but the report is by {target}")
-        if target == "quarter":
-            month = (month - 1) // 3 * 3 + 1
-        elif target == "year":
-            month = 1
-        return Period(target, date(year, month, 1))
+        if grain is not None and grain != g:
+            raise PeriodError(_wrong_grain(s, g, grain, date(year, month, 1)))
+        return Period(g, date(year, month, 1))
     raise PeriodError(f"period {s!r} is not a period: write YYYY-MM, YYYY-Qn or YYYY")
+
+
+#: how a period of each grain is written, for messages
+GRAIN_FORMATS = {"month": "YYYY-MM", "quarter": "YYYY-Qn", "year": "YYYY"}
+
+
+def _wrong_grain(text: str, given: str, grain: str, start: date) -> str:
+    """Why ``text`` (a ``given``-grain period starting on ``start``) is not a ``grain`` period,
+    and which periods are: ``period '2025-11' is a month, but the report is by quarter: write
+    a quarter as YYYY-Qn (2025-Q1 … 2025-Q4); the quarter holding 2025-11 is 2025-Q4``."""
+    if grain not in GRAINS:
+        raise PeriodError(f"period grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+    year = start.year
+    if grain == "month":
+        valid = f"{year}-01 … {year}-12"
+    elif grain == "quarter":
+        valid = f"{year}-Q1 … {year}-Q4"
+    else:
+        valid = f"e.g. {year}"
+    msg = (
+        f"period {text!r} is a {given}, but the report is by {grain} (period.grain): "
+        f"write a {grain} as {GRAIN_FORMATS[grain]} ({valid})"
+    )
+    if MONTHS_PER[grain] > MONTHS_PER[given]:
+        msg += f"; the {grain} holding {text} is {period_containing(start, grain).label}"
+    else:
+        msg += f"; {text} holds {MONTHS_PER[given] // MONTHS_PER[grain]} {grain}s"
+    return msg
 
 
 def period_containing(ts: date | datetime, grain: str) -> Period:

@@ -32,6 +32,8 @@ LAYERS: dict[str, int] = {
     "kpitools.report": 5,
     "kpitools.plots": 5,
     "kpitools.runner": 6,
+    "kpitools.delivery": 6,
+    "kpitools.lab": 6,
     "kpitools.cli": 6,
 }
 
@@ -48,6 +50,7 @@ WITHIN_LAYER: set[tuple[str, str]] = {
     ("report.display", "report"),
     ("report.display", "plots"),
     ("cli", "runner"),
+    ("cli", "delivery"),
 }
 
 #: Report modules that show results in a notebook (tables and figures): they sit below plots.

@@ -95,7 +95,7 @@ def test_absolute_source_path_is_kept(project, tmp_path):
 
 
 def test_requested_period_uses_argument_then_current(project):
-    p = load_params(write(with_(period={"grain": "quarter", "current": "2025-11"})))
+    p = load_params(write(with_(period={"grain": "quarter", "current": "2025-Q4"})))
     assert p.requested_period() == Period("quarter", date(2025, 10, 1))
     assert p.requested_period("2024-Q1").label == "2024-Q1"
     latest = load_params(write(BASE))

@@ -36,17 +36,36 @@ def test_parse_each_grain(text, grain, start, label):
 @pytest.mark.parametrize(
     ("text", "grain", "expected"),
     [
-        ("2025-11", "quarter", Period("quarter", date(2025, 10, 1))),
-        ("2025-01", "quarter", Period("quarter", date(2025, 1, 1))),
-        ("2025-06", "quarter", Period("quarter", date(2025, 4, 1))),
-        ("2025-11", "year", Period("year", date(2025, 1, 1))),
-        ("2025-Q3", "year", Period("year", date(2025, 1, 1))),
         ("2025-Q3", "quarter", Period("quarter", date(2025, 7, 1))),
+        ("2025q3", "quarter", Period("quarter", date(2025, 7, 1))),
         ("2025-07", "month", Period("month", date(2025, 7, 1))),
+        ("2025", "year", Period("year", date(2025, 1, 1))),
     ],
 )
-def test_finer_period_selects_the_enclosing_one(text, grain, expected):
+def test_period_of_the_report_grain_is_parsed(text, grain, expected):
     assert parse_period(text, grain) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "grain", "valid", "holding"),
+    [
+        ("2025-11", "quarter", "2025-Q1 … 2025-Q4", "the quarter holding 2025-11 is 2025-Q4"),
+        ("2025-01", "quarter", "2025-Q1 … 2025-Q4", "the quarter holding 2025-01 is 2025-Q1"),
+        ("2025-06", "quarter", "2025-Q1 … 2025-Q4", "the quarter holding 2025-06 is 2025-Q2"),
+        ("2025-11", "year", "e.g. 2025", "the year holding 2025-11 is 2025"),
+        ("2025-Q3", "year", "e.g. 2025", "the year holding 2025-Q3 is 2025"),
+    ],
+)
+def test_finer_period_is_refused_naming_the_valid_ones(text, grain, valid, holding):
+    """A month for a quarterly brand is never silently turned into its quarter: the message
+    says how the brand's periods are written and which one holds the period given."""
+    with pytest.raises(PeriodError) as exc:
+        parse_period(text, grain)
+    msg = str(exc.value)
+    assert msg.startswith(f"period {text!r} is a ")
+    assert f"but the report is by {grain} (period.grain)" in msg
+    assert f"({valid})" in msg
+    assert msg.endswith(holding)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from typing import Annotated, Literal, get_args
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..catalogue import check_kpi_ids
 from ..errors import ParamsError, PeriodError
@@ -27,7 +27,8 @@ from ..locales import LocaleCode
 from ..periods import Period, parse_period
 from ..schema import TABLES
 from .base import _Strict, format_validation_error
-from .objectives import ObjectiveList
+from .delivery import DeliveryParams
+from .objectives import ObjectiveList, grain_problem
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_PARTS = re.compile(r"^(?P<scheme>[^:/]+)://(?:[^@/?#]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)")
@@ -523,6 +524,9 @@ class BrandParams(_Strict):
     clv: ClvParams = Field(default_factory=ClvParams)
     report: ReportParams = Field(default_factory=ReportParams)
     objectives: ObjectiveList = []
+    delivery: DeliveryParams | None = Field(
+        None, description="who receives the report by e-mail after `kpitools run --deliver`"
+    )
 
     #: directory of the params file; relative source paths are resolved against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -547,6 +551,17 @@ class BrandParams(_Strict):
                 "brand given to rows without one): the report would find no rows"
             )
         return self
+
+    @field_validator("objectives")
+    @classmethod
+    def _objectives_of_the_grain(cls, v: list, info: ValidationInfo) -> list:
+        period = info.data.get("period")
+        if period is None:
+            return v  # the period itself is invalid and reported
+        problems = [p for o in v if (p := grain_problem(o, period.grain))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
 
     @field_validator("kpis")
     @classmethod
@@ -711,6 +726,7 @@ def load_params(path: str | os.PathLike) -> BrandParams:
 
 __all__ = [
     "BrandParams",
+    "DeliveryParams",
     "ClvParams",
     "PeriodParams",
     "ReportParams",

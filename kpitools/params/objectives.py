@@ -399,6 +399,11 @@ class Objective(_Strict):
     review: Review = "quarterly"
     rollup: Rollup = "worst"
     tolerance: Tolerance = DEFAULT_TOLERANCE
+    grain: Literal["month", "quarter", "year"] | None = Field(
+        None,
+        description="the period its baseline, target and metric values are stated for; "
+        "refused when the brand reports by another period.grain (default: the brand's)",
+    )
     actions: list[Text] = Field(
         default_factory=list, description="corrective actions when the objective slips"
     )
@@ -473,6 +478,25 @@ class Objective(_Strict):
         """The outcome KPI and every metric's KPI, without repeats."""
         ids = [self.kpi] + [m.kpi for s in self.strategies for m in s.metrics]
         return list(dict.fromkeys(ids))
+
+
+def grain_problem(o: Objective, grain: str) -> str | None:
+    """Why objective ``o`` cannot be judged in a report by ``grain``, or None.
+
+    An objective's values (baseline, target, metrics' min/max/baselines) describe one period
+    of its ``grain``: a month's revenue target would be met by a quarter's revenue three times
+    over, and a monthly churn rate is not a quarterly one. kpitools never rescales them
+    (seasonality and rates make any factor a guess): an objective stated for another grain is
+    refused, and the message says what to change.
+    """
+    if o.grain is None or o.grain == grain:
+        return None
+    return (
+        f"objective {o.id!r} states its values per {o.grain} (grain: {o.grain}) but the report "
+        f"is by {grain} (period.grain): a {o.grain}'s target cannot judge a {grain}'s value; "
+        f"restate its baseline, target and metric values per {grain} and write grain: {grain}, "
+        f"or report by {o.grain}"
+    )
 
 
 def _unique_ids(v: list[Objective]) -> list[Objective]:
@@ -554,6 +578,7 @@ __all__ = [
     "objective_kpi_ids",
     "parse_change",
     "parse_objectives",
+    "grain_problem",
     "parse_tolerance",
     "points_to_unit",
     "ratio_range_problem",
