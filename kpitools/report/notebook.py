@@ -232,8 +232,8 @@ def public_source(params: BrandParams, db: Database) -> str:
     :meth:`~kpitools.params.SourceParams.redacted`) and never a path of the server. A file or
     folder source is named relative to the params file when it lies below the params file's
     folder, else by its name only (``csv:orders.csv``)."""
-    source = params.source
-    if source.kind == "sql" or not source.path:
+    source = getattr(params, "source", None)  # a bare description when there is no source
+    if source is None or source.kind == "sql" or not source.path:
         return db.description
     try:
         path = params.source_path()
