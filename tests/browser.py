@@ -135,7 +135,9 @@ def probe(page: Path, *, width: int, height: int = 1600) -> Probe:
         wrapper.unlink()
     m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
     assert m and m[1], f"the probe did not run: {stderr[-1500:]}"
-    raw = json.loads(m[1].replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    raw = json.loads(
+        m[1].replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
     return Probe(
         viewport=raw["viewport"],
         title=raw["title"],
@@ -160,7 +162,9 @@ def screenshot(page: Path, out: Path, *, width: int, height: int = 2400) -> Path
         encoding="utf-8",
     )
     try:
-        res = _run([f"--window-size={MIN_WINDOW},{height}", f"--screenshot={out}", wrapper.as_uri()])
+        res = _run(
+            [f"--window-size={MIN_WINDOW},{height}", f"--screenshot={out}", wrapper.as_uri()]
+        )
     finally:
         wrapper.unlink()
     assert res.returncode == 0 and out.is_file(), res.stderr[-2000:]

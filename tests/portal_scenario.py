@@ -29,7 +29,9 @@ NEW_CUSTOMERS = {
     "aurora": {"2025-10": 40, "2025-11": 48, "2025-12": 55},
     "bellevue": {"2025-Q3": 120, "2025-Q4": 147},
 }
-AURORA_ERROR = "orders: column 'order_total' not found (mapped from 'amount'); run kpitools validate"
+AURORA_ERROR = (
+    "orders: column 'order_total' not found (mapped from 'amount'); run kpitools validate"
+)
 CASTELLO_ERROR = "source: cannot open ../data/missing.duckdb: file not found"
 NAMES = {
     "aurora": ("Aurora Outdoor", "en", "GBP", "month"),
@@ -131,8 +133,12 @@ def build(tmp: Path, *, runs: bool = True) -> Path:
     castello_failed.mkdir(parents=True)
     if runs:
         lines = [
-            _record("aurora", "20261001T063000-aa0000", "2026-10-01T06:30:00+00:00", "ok", "2025-10"),
-            _record("aurora", "20261101T063000-aa0000", "2026-11-01T06:30:00+00:00", "ok", "2025-11"),
+            _record(
+                "aurora", "20261001T063000-aa0000", "2026-10-01T06:30:00+00:00", "ok", "2025-10"
+            ),
+            _record(
+                "aurora", "20261101T063000-aa0000", "2026-11-01T06:30:00+00:00", "ok", "2025-11"
+            ),
             _record(
                 "aurora",
                 "20261201T063000-aa0001",
@@ -141,9 +147,15 @@ def build(tmp: Path, *, runs: bool = True) -> Path:
                 "2025-12",
                 run_dir="aurora/2025-12/runs/20261201T063000-aa0001",
             ),
-            _record("aurora", "20261201T070000-aa0002", "2026-12-01T07:00:00+00:00", "ok", "2025-12"),
-            _record("bellevue", "20261001T063000-bb0000", "2026-10-01T06:30:00+00:00", "ok", "2025-Q3"),
-            _record("bellevue", "20261201T063000-bb0001", "2026-12-01T06:30:00+00:00", "ok", "2025-Q4"),
+            _record(
+                "aurora", "20261201T070000-aa0002", "2026-12-01T07:00:00+00:00", "ok", "2025-12"
+            ),
+            _record(
+                "bellevue", "20261001T063000-bb0000", "2026-10-01T06:30:00+00:00", "ok", "2025-Q3"
+            ),
+            _record(
+                "bellevue", "20261201T063000-bb0001", "2026-12-01T06:30:00+00:00", "ok", "2025-Q4"
+            ),
             _record(
                 "aurora",
                 "20261202T063000-aa0003",

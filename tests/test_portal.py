@@ -147,8 +147,16 @@ def test_history_lists_periods_and_runs(scenario: Path):
     (entry,) = [e for e in collect_portal(scenario) if e.slug == "aurora"]
     assert [p.period for p in entry.periods] == ["2025-12", "2025-11", "2025-10"]
     assert [a.status for a in entry.attempts] == ["failed", "ok", "ok", "ok", "ok"]
-    assert [a.period for a in entry.attempts] == ["2026-01", "2025-12", "2025-12", "2025-11", "2025-10"]
-    assert entry.periods[0].kept == ["20261201T063000-aa0001"]
+    assert [a.period for a in entry.attempts] == [
+        "2026-01",
+        "2025-12",
+        "2025-12",
+        "2025-11",
+        "2025-10",
+    ]
+    assert entry.periods[0].kept == [
+        ("20261201T063000-aa0001", "aurora/2025-12/runs/20261201T063000-aa0001/report.html")
+    ]
     page = _parse(scenario / "index.en.html")
     aurora = page.section("aurora")
     # two runs of the same period, each with its run id
@@ -188,8 +196,10 @@ def test_trend_svg_breaks_on_missing_and_needs_two_points():
 
 def test_one_page_per_locale_with_switch_and_babel_numbers(scenario: Path):
     # two Italian brands, one English, one French: Italian is the default
-    assert (scenario / "index.html").read_text(encoding="utf-8").startswith(
-        '<!DOCTYPE html>\n<html lang="it">'
+    assert (
+        (scenario / "index.html")
+        .read_text(encoding="utf-8")
+        .startswith('<!DOCTYPE html>\n<html lang="it">')
     )
     it = _parse(scenario / "index.html")
     fr = _parse(scenario / "index.fr.html")
@@ -235,7 +245,7 @@ def test_folders_alone_tell_the_same_story(tmp_path: Path):
     export_index(reports)
     page = _parse(reports / "index.en.html")
     aurora = page.section("aurora")
-    assert f"Last attempt failed Period: 2026-01" in aurora and scn.AURORA_ERROR in aurora
+    assert "Last attempt failed Period: 2026-01" in aurora and scn.AURORA_ERROR in aurora
     assert "Latest report Period: 2025-12" in aurora
     castello = page.section("castello")
     assert "Last attempt failed Period: not known" in castello
@@ -324,7 +334,9 @@ def test_crafted_params_file_name_and_texts_stay_text(tmp_path: Path):
         assert not any(t in ("img", "b") for t, _ in page.tags)
         assert not any("onerror" in a for _, attrs in page.tags for a in attrs)
         # the brand's report link stays whole, its href escaped, and resolves
-        hrefs = [a["href"] for t, a in page.tags if t == "a" and a.get("href", "").startswith("evil")]
+        hrefs = [
+            a["href"] for t, a in page.tags if t == "a" and a.get("href", "").startswith("evil")
+        ]
         doc_links = [f"{slug}/2025-12/report.html", f"{slug}/2025-12/kpis.json"]
         assert hrefs == doc_links * 2  # latest report and history
         assert all((reports / h).is_file() for h in hrefs)
@@ -354,3 +366,49 @@ def test_report_titles_differ_per_page():
         "Castello · Valore del cliente · 2025-11"
     )
     assert report_title("X", "extra-notebook", "2025", "en") == "X · Extra notebook · 2025"
+
+
+def _csv_params(tmp_path: Path, path: str):
+    from kpitools.params import load_params
+
+    f = tmp_path / "params" / "acme.yaml"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(f"brand: acme\nsource:\n  kind: csv\n  path: {path}\n", encoding="utf-8")
+    return load_params(f)
+
+
+class _Db:
+    description = "csv:/srv/secret/export"
+
+
+def test_footer_source_never_shows_a_server_path(tmp_path: Path):
+    from kpitools.report.notebook import public_source, show_footer
+
+    # a folder beside the params file: shown relative to it
+    below = _csv_params(tmp_path, "exports/2025")
+    assert public_source(below, _Db()) == "csv:exports/2025"
+    # an absolute path elsewhere on the server: its name only
+    far = _csv_params(tmp_path, "/srv/secret/export")
+    assert public_source(far, _Db()) == "csv:export"
+    # a relative path climbing out of the params folder: its name only
+    up = _csv_params(tmp_path, "../../data/crm")
+    assert public_source(up, _Db()) == "csv:crm"
+
+    class Db(_Db):
+        available_tables: list[str] = []
+        missing_tables: list[str] = []
+
+    html = show_footer(far, Db())._repr_html_()
+    assert "csv:export" in html and "/srv/secret" not in html
+
+
+def test_missing_chromium_skips_or_fails_when_required(monkeypatch):
+    import browser
+
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.delenv(browser.REQUIRE_VAR, raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        browser.chromium()
+    monkeypatch.setenv(browser.REQUIRE_VAR, "1")
+    with pytest.raises(pytest.fail.Exception, match="KPITOOLS_REQUIRE_CHROMIUM=1 requires it"):
+        browser.chromium()

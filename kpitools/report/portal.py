@@ -85,8 +85,9 @@ class PeriodReport:
     goals: dict[str, int]
     kpis: dict[str, dict[str, Any]]
     left_out: list[str] = field(default_factory=list)
-    #: kept copies of earlier runs of this period (``runs/<run-id>/``), newest first
-    kept: list[str] = field(default_factory=list)
+    #: kept copies of earlier runs of this period (``runs/<run-id>/``), newest first:
+    #: (run id, link to its report.html relative to reports/ or None when it has none)
+    kept: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -226,10 +227,12 @@ def _goals(raw: object) -> dict[str, int]:
 
 
 def _period_report(root: Path, folder: Path, doc: dict[str, Any]) -> PeriodReport:
-    kept = sorted(
-        (p.name for p in (folder / "runs").glob("*") if p.is_dir() and p.name[0] not in "._"),
-        reverse=True,
-    )
+    rel = folder.relative_to(root).as_posix()
+    kept = [
+        (p.name, f"{rel}/runs/{p.name}/report.html" if (p / "report.html").is_file() else None)
+        for p in sorted((folder / "runs").glob("*"), reverse=True)
+        if p.is_dir() and p.name[0] not in "._"
+    ]
     kpis = doc.get("kpis")
     return PeriodReport(
         period=folder.name,
@@ -556,10 +559,7 @@ def _brand_view(e: BrandEntry, locale: str) -> dict[str, Any]:
                 "period": p.period,
                 "links": links_view(p.docs, locale),
                 "goals": _goal_badges(p.goals, locale),
-                "kept": [
-                    {"run_id": k, "href": f"{e.slug}/{p.period}/runs/{k}/report.html"}
-                    for k in p.kept
-                ],
+                "kept": [{"run_id": k, "href": href} for k, href in p.kept],
             }
             for p in e.periods
         ],
@@ -642,11 +642,11 @@ def export_portal(
     root = Path(reports_dir)
     entries = collect_portal(root, params_paths=params_paths, headline=headline)
     locales = portal_locales(entries)
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+    now = datetime.now().astimezone().isoformat(timespec="minutes")
     root.mkdir(parents=True, exist_ok=True)
     out = []
     for loc in locales:
-        html = render_portal(entries, loc, default=locales[0], stamp=stamp)
+        html = render_portal(entries, loc, default=locales[0], stamp=_when(now, loc))
         out.append(write_text_atomic(root / portal_file(loc, locales[0]), html))
     # a page of a locale that has become the default is stale: index.html replaces it
     stale = root / portal_file(locales[0], "")
