@@ -149,8 +149,8 @@ def export_index(
     headline : tuple of str
         Headline KPI ids for brands whose run records do not name theirs.
     params_paths : list of path, optional
-        Params files to list even when never run (default: ``params/*.yaml`` beside the
-        reports folder).
+        Params files to list even when never run, besides ``params/*.yaml`` beside the
+        reports folder.
     """
     return export_portal(reports_dir, params_paths=params_paths, headline=headline)[0]
 

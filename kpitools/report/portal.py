@@ -70,7 +70,8 @@ class Attempt:
     started_at: str | None = None
     seconds: float | None = None
     error: str | None = None
-    #: links relative to reports/, present files only
+    #: links relative to reports/, present files only (``run_dir``: the report.html of this
+    #: run's kept copy)
     failed_notebook: str | None = None
     log: str | None = None
     run_dir: str | None = None
@@ -279,7 +280,9 @@ def _attempt(root: Path, rec: dict[str, Any]) -> Attempt:
         error=" ".join(str(error).split()) if error else None,
         failed_notebook=_rel(root, rec.get("failed_notebook")),
         log=_rel(root, rec.get("log")),
-        run_dir=_rel_dir(root, rec.get("run_dir")),
+        run_dir=_rel(root, f"{rec['run_dir']}/report.html")
+        if _rel_dir(root, rec.get("run_dir"))
+        else None,
     )
 
 
@@ -296,8 +299,8 @@ def collect_portal(
     reports_dir : path
         The reports folder (``reports/``).
     params_paths : list of path, optional
-        Params files to list even when they never ran (default: ``*.yaml`` of the ``params/``
-        folder beside ``reports_dir``, when there is one).
+        Params files to list even when they never ran, besides the ``*.yaml`` of the
+        ``params/`` folder beside ``reports_dir`` (when there is one).
     headline : tuple of str
         Headline KPI ids when a brand's run records do not name them.
     """
@@ -310,8 +313,8 @@ def collect_portal(
         return entries[slug]
 
     listed: list[str | os.PathLike] = list(params_paths or [])
-    if params_paths is None and (root.parent / "params").is_dir():
-        listed = list(sorted((root.parent / "params").glob("*.yaml")))
+    if (root.parent / "params").is_dir():
+        listed += sorted((root.parent / "params").glob("*.yaml"))
     for p in listed:
         path = Path(p)
         e = entry(path.stem)
