@@ -34,7 +34,7 @@ from .kpis.compute import resolve_period
 from .numbers import write_json
 from .params import ReportParams, load_params
 from .report.coverage import REPORT_TABLES, report_needs
-from .report.export import export_html, export_index, export_pdf
+from .report.export import export_html, export_index, export_pdf, report_title
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ def run_brand(
                 progress_bar=False,
                 log_output=False,
             )
-            title = f"{params.display_name} · {p.label}"
+            title = report_title(params.display_name, stem, p.label, params.locale)
             html = export_html(out_nb, staging / f"{stem}.html", title=title, lang=params.locale)
             result.outputs.append(html.name)
             if pdf:

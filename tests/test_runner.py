@@ -169,7 +169,8 @@ def test_a_failing_brand_does_not_stop_the_others_nor_replace_its_last_good_repo
     last = json.loads((reports / "castello" / "_failed" / "last.json").read_text())
     assert "revenue" in last["error"]
     index = (reports / "index.html").read_text()
-    assert "last run failed" in index and "typo" in index
+    # the portal: castello (failed after a success) and typo (failed before its period) failed
+    assert "Last attempt failed for 2 brand(s)" in index and "typo" in index
     assert not list((reports / "castello").glob(".staging-*"))
 
 

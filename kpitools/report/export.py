@@ -9,20 +9,15 @@
 
 from __future__ import annotations
 
-import json
 import os
-from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from markupsafe import Markup
 
 from ..errors import ReportError
-from ..kpis.registry import get_registry
-from .formatting import format_value
-from .i18n import kpi_name, t
+from .portal import doc_label, export_portal
 from .templating import render
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
@@ -126,124 +121,38 @@ def export_pdf(html_path, pdf_path) -> Path:
     return out
 
 
-#: The language of the index page (its words are the ``index.*`` messages).
-INDEX_LOCALE = "en"
+def report_title(name: str, stem: str, period: str, locale: str = "en") -> str:
+    """The tab title of one of a brand's report pages: ``Aurora Outdoor · Campaign ROI · 2025-11``.
 
-#: The objective statuses shown in the index: (key in kpis.json, badge class); the label is
-#: the message ``index.<key>``.
-INDEX_GOALS = (
-    ("on_track", "ok"),
-    ("at_risk", "risk"),
-    ("off_track", "failed"),
-    ("unknown", "unknown"),
-)
-
-
-def _index_links(slug: str, period: str, folder: Path) -> list[list[dict[str, str]]]:
-    """The documents of one report folder, two per line (``Report · PDF``), present ones only."""
-    loc = INDEX_LOCALE
-    pdf = t("index.pdf", loc)
-    docs = [("report.html", t("index.report", loc)), ("report.pdf", pdf)]
-    for extra in sorted(folder.glob("*.html")):
-        if extra.name != "report.html":
-            label = extra.stem.replace("-", " ").capitalize().replace("roi", "ROI")
-            docs += [(extra.name, label), (extra.with_suffix(".pdf").name, pdf)]
-    docs.append(("kpis.json", t("index.json", loc)))
-    return [
-        [
-            {"href": f"{slug}/{period}/{name}", "label": label}
-            for name, label in docs[i : i + 2]
-            if (folder / name).exists()
-        ]
-        for i in range(0, len(docs), 2)
-    ]
+    ``stem`` is the page's file stem (``report``, ``campaign-roi``, ``customer-value``), named
+    in ``locale`` (messages ``portal.doc.<stem>``), so each of a brand's pages has its own title.
+    """
+    return f"{name} · {doc_label(stem, locale)} · {period}"
 
 
 def export_index(
     reports_dir: str | os.PathLike,
     *,
     headline: tuple[str, ...] = ("revenue", "new_customers", "retention_rate", "nps"),
+    params_paths: list[str | os.PathLike] | None = None,
 ) -> Path:
-    """Write ``reports/index.html``: every brand and period with links and headline KPIs.
+    """Write the reports portal: ``reports/index.html`` (and ``index.<locale>.html``).
 
-    Reads the ``kpis.json`` of each published report; a brand whose last run failed is shown
-    with its failure beside its last good report.
+    Every params file with the status of its last attempt (from ``reports/runs.jsonl``, else
+    the folders), its latest published report, objective badges, headline trends and history;
+    see :mod:`kpitools.report.portal`. Returns the path of ``index.html``.
+
+    Parameters
+    ----------
+    reports_dir : path
+        The reports folder.
+    headline : tuple of str
+        Headline KPI ids for brands whose run records do not name theirs.
+    params_paths : list of path, optional
+        Params files to list even when never run, besides ``params/*.yaml`` beside the
+        reports folder.
     """
-    root = Path(reports_dir)
-    reg = get_registry()
-    found = []
-    for kp in sorted(root.glob("*/*/kpis.json")):
-        try:
-            doc = json.loads(kp.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        folder = kp.parent
-        found.append((folder.parent.name, folder.name, doc, folder))
-    failures: dict[str, dict[str, Any]] = {}
-    for f in sorted(root.glob("*/_failed/*.json")):
-        try:
-            failures.setdefault(f.parent.parent.name, json.loads(f.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    shown = [h for h in headline if h in reg]
-    rows = []
-    for slug, period, doc, folder in sorted(found, key=lambda r: (r[0], r[1])):
-        loc = doc.get("locale", "en")
-        cur = doc.get("currency", "EUR")
-        kpis = doc.get("kpis", {})
-        counts = (doc.get("objectives") or {}).get("counts") or {}
-        fail = failures.get(slug)
-        rows.append(
-            {
-                "name": doc.get("name", slug),
-                "period": period,
-                "goals": [
-                    {"n": n, "cls": cls, "label": t(f"index.{key}", INDEX_LOCALE)}
-                    for key, cls in INDEX_GOALS
-                    if (n := counts.get(key))
-                ],
-                "cells": [
-                    format_value(
-                        kpis.get(h, {}).get("value"),
-                        kpis.get(h, {}).get("unit", "number"),
-                        loc,
-                        cur,
-                    )
-                    for h in shown
-                ],
-                "failure": fail.get("error", "") if fail and fail.get("period") == period else None,
-                "links": _index_links(slug, period, folder),
-                # report notebooks left out for want of their tables (kpis.json coverage)
-                "notes": [
-                    t(
-                        "coverage.item",
-                        INDEX_LOCALE,
-                        what=t(f"coverage.report.{x['key']}", INDEX_LOCALE),
-                        needs=", ".join(x.get("needs", [])),
-                    )
-                    + ": "
-                    + t("coverage.skipped_short", INDEX_LOCALE)
-                    for x in (doc.get("coverage") or {}).get("left_out", [])
-                    if x.get("kind") == "report"
-                ],
-            }
-        )
-    failed = [
-        {"slug": slug, "period": str(fail.get("period", "")), "error": fail.get("error", "")}
-        for slug, fail in failures.items()
-        if not any(r[0] == slug for r in found)
-    ]
-    body = render(
-        "index.html",
-        heads=[kpi_name(reg[h].id, INDEX_LOCALE) for h in shown],
-        rows=rows,
-        failed=failed,
-        blank_cells=1 + len(shown),
-        stamp=datetime.now().strftime("%Y-%m-%d %H:%M"),
-        locale=INDEX_LOCALE,
-    )
-    root.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(root / "index.html", page(body, title=t("index.title", INDEX_LOCALE)))
+    return export_portal(reports_dir, params_paths=params_paths, headline=headline)[0]
 
 
 __all__ = [
@@ -253,5 +162,6 @@ __all__ = [
     "export_pdf",
     "notebook_to_html",
     "page",
+    "report_title",
     "write_text_atomic",
 ]
