@@ -533,3 +533,91 @@ def test_programme_roi_kpi_is_the_headline(params, window_report):
     assert row["incremental_margin"] == pytest.approx(prog.incremental_margin)
     roi = (row["incremental_margin"] - row["programme_cost"]) / row["programme_cost"]
     assert roi == pytest.approx(prog.roi)
+
+
+def _judge_at(params, n):
+    """``params`` with ``roi.min_control_judge = n``."""
+    return params.model_copy(update={"roi": params.roi.model_copy(update={"min_control_judge": n})})
+
+
+def _x_campaign(fixed=10.0, per_contact=1.0):
+    return pd.DataFrame(
+        [(1, "X", "email", None, "2025-03-01", "2025-03-10", fixed, per_contact, 0.5)],
+        columns=CAMPAIGN_COLUMNS,
+    )
+
+
+# Campaign X: "new" 3 targeted / 3 control, "steady" 2 targeted / 2 control; 5 controls in
+# all. Fixed cost 10, 1 per contact, 5 contacted: cost 15, split 10 * 3/5 + 3 = 9 (new) and
+# 10 * 2/5 + 2 = 6 (steady).
+X_ROWS = [
+    (1, 1, 1, 1, "new", 50.0),
+    (1, 2, 1, 1, "new", 30.0),
+    (1, 3, 1, 1, "new", 0.0),
+    (1, 4, 0, 0, "new", 10.0),
+    (1, 5, 0, 0, "new", 0.0),
+    (1, 6, 0, 0, "new", 5.0),
+    (1, 7, 1, 1, "steady", 40.0),
+    (1, 8, 1, 1, "steady", 0.0),
+    (1, 9, 0, 0, "steady", 20.0),
+    (1, 10, 0, 0, "steady", 0.0),
+]
+
+
+def test_segment_cell_with_too_few_controls_has_no_interval(params):
+    """With ``min_control_judge`` 3 the campaign (5 controls) is judged, but its "steady" cell
+    (2 controls) is too small to judge, like a campaign: it goes to the "not measured" row
+    instead of giving the segment an interval and a verdict. With 2 it is a row."""
+    loose = analyse_outcomes(_x_campaign(), _outcomes(X_ROWS), _judge_at(params, 2))
+    assert list(loose.by_segment.table.index) == ["new", "steady"]
+
+    report = analyse_outcomes(_x_campaign(), _outcomes(X_ROWS), _judge_at(params, 3))
+    assert report.campaigns[0].roi is not None  # 5 controls: the campaign is judged
+    seg = report.by_segment.table
+    assert list(seg.index) == ["new", "not measured"]
+    assert seg.loc["new", "cost"] == pytest.approx(9)
+    assert seg.loc["new", "verdict"] in ("profitable", "not profitable", "inconclusive")
+    assert report.by_segment.not_measured == {
+        "cell_too_few_controls": {"n_treated": 2, "n_control": 2, "cost": 6.0, "n_campaigns": 1}
+    }
+    assert seg.loc["not measured", "verdict"] == "not measured"
+    assert "steady" not in report.by_segment.results
+    _view_totals_match(report)
+    html = R.groups_html(report, "segment")
+    assert (
+        "cells with fewer control customers than the minimum to judge (2 targeted, 2 control"
+        in html
+    )
+    for loc in ("fr", "it"):
+        assert "cell_too_few_controls" not in R.groups_html(report, "segment", locale=loc)
+
+
+def test_programme_revenue_without_cost_leaves_out_too_few_controls(params):
+    """Orders without cost: no ROI, the programme revenue sums the campaigns' revenue lifts,
+    but not a campaign with too few controls to judge (it has no interval). X: 3 targeted
+    (50, 30, 0) and 3 controls (10, 0, 5): lift 26.667 - 5 = 21.667, x 3 = 65. Y: 3 targeted,
+    2 controls, below the minimum of 3."""
+    campaigns = pd.concat(
+        [
+            _x_campaign(),
+            pd.DataFrame(
+                [(2, "Y", "sms", None, "2025-04-01", "2025-04-10", 5.0, 1.0, 0.4)],
+                columns=CAMPAIGN_COLUMNS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = [r for r in X_ROWS if r[4] == "new"] + [
+        (2, 11, 1, 1, "new", 400.0),
+        (2, 12, 1, 1, "new", 200.0),
+        (2, 13, 1, 1, "new", 0.0),
+        (2, 14, 0, 0, "new", 0.0),
+        (2, 15, 0, 0, "new", 10.0),
+    ]
+    report = analyse_outcomes(campaigns, _outcomes(rows), _judge_at(params, 3), margin=False)
+    assert "needs_cost" in [i.code for i in report.issues]
+    x, y = report.campaigns
+    assert y.too_few_controls and y.incremental_revenue == pytest.approx(3 * (200 - 5))
+    assert x.incremental_revenue == pytest.approx(65)
+    assert report.programme_revenue == pytest.approx(65)
+    assert report.programme_revenue_ci_low < 65 < report.programme_revenue_ci_high
