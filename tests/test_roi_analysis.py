@@ -495,7 +495,7 @@ def test_advice_through_the_report_both_branches(ab_report):
     rep = replace(ab_report, campaigns=list(_with_verdicts([_with_required(a, none), b])))
     summary = R.roi_summary_html(rep)
     assert "larger control group would settle" not in summary
-    assert "1 campaign(s) are too small to be measured on their own" in summary
+    assert "One campaign is too small to be judged on its own" in summary
     rep = replace(ab_report, campaigns=list(_with_verdicts([_with_required(a, fits), b])))
     assert "For 1 inconclusive campaign(s) a larger control group" in R.roi_summary_html(rep)
     for loc in ("fr", "it"):
@@ -621,3 +621,80 @@ def test_programme_revenue_without_cost_leaves_out_too_few_controls(params):
     assert x.incremental_revenue == pytest.approx(65)
     assert report.programme_revenue == pytest.approx(65)
     assert report.programme_revenue_ci_low < 65 < report.programme_revenue_ci_high
+
+
+def test_report_text_names_interval_kinds_srm_and_unmeasured(window_report):
+    """A, B and E (2 controls, the minimum here) get Student t intervals; C (no control) and
+    D (no members) no lift. E's split (2 controls for 50 % planned) fails its check: named in
+    the summary and cautioned in its verdict line. The summary's cost is of all 5 campaigns,
+    its margin of the 3 measured."""
+    report = window_report
+    method = R.method_html(report)
+    assert "Intervals: Student t with Bell–McCaffrey degrees of freedom for 3 of 5 campaigns" in (
+        method
+    )
+    assert "randomisation interval" not in method
+    assert "fewer than 2 control customers (roi.min_control_judge)" in method
+    assert "pour 3 sur 5 campagnes" in R.method_html(report, locale="fr")
+    assert "per 3 su 5 campagne" in R.method_html(report, locale="it")
+    guard = R.guardrails_html(report)
+    assert "<th>Interval</th>" in guard and guard.count("<td>Student t</td>") == 3
+    summary = R.roi_summary_html(report)
+    assert "The 5 campaigns of the CRM programme cost" in summary
+    assert "the 3 measured against a control group brought" in summary
+    assert "Over the 3 campaigns measured" not in summary
+    e = report.campaign("E")
+    assert e.srm is not None and e.srm.mismatch
+    assert "Split not as planned for E:" in summary
+    verdicts = R.verdicts_html(report)
+    line_e = verdicts.split("E</b>")[-1] if "E</b>" in verdicts else verdicts
+    assert "Caution: the split between targeted and control customers is not the one planned" in (
+        line_e
+    )
+    assert verdicts.count("Caution: the split") == 1
+    assert "Répartition non conforme au plan pour E" in R.roi_summary_html(report, locale="fr")
+    assert "Attenzione: la ripartizione" in R.verdicts_html(report, locale="it")
+
+
+def test_randomisation_and_too_few_controls_in_the_report(params):
+    """X (5 controls) gets a randomisation interval; Y (2 controls, minimum 3) none: its
+    verdict line says why, with no conversion figure (it has no interval), and its only
+    control-size warning is "too few controls" (not also "small control")."""
+    campaigns = pd.concat(
+        [
+            _x_campaign(),
+            pd.DataFrame(
+                [(2, "Y", "sms", None, "2025-04-01", "2025-04-10", 5.0, 1.0, 0.4)],
+                columns=CAMPAIGN_COLUMNS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = X_ROWS + [
+        (2, 11, 1, 1, "new", 400.0),
+        (2, 12, 1, 1, "new", 200.0),
+        (2, 13, 1, 1, "new", 0.0),
+        (2, 14, 0, 0, "new", 0.0),
+        (2, 15, 0, 0, "new", 10.0),
+    ]
+    p = _judge_at(params, 3)
+    p = p.model_copy(update={"roi": p.roi.model_copy(update={"interval": "auto"})})
+    report = analyse_outcomes(campaigns, _outcomes(rows), p)
+    x, y = report.campaigns
+    assert x.margin_lift.interval == "randomisation" and y.too_few_controls
+    assert "small_control" not in _codes(y) and "too_few_controls" in _codes(y)
+    method = R.method_html(report)
+    assert "randomisation interval for 1 of 2 campaigns (control groups of up to 250" in method
+    assert "none for 1 of 2 campaigns (too few controls to judge)" in method
+    assert "fewer than 3 control customers" in method
+    guard = R.guardrails_html(report)
+    assert "<td>randomisation</td>" in guard and "<td>none (too few controls)</td>" in guard
+    verdicts = R.verdicts_html(report)
+    assert "not measured. Too few controls to judge: the control group holds 2 customers" in (
+        verdicts
+    )
+    assert verdicts.count("Conversion") == 1  # X only
+    assert "roi.min_control_judge" not in verdicts
+    for loc in ("fr", "it"):
+        assert "randomi" in R.method_html(report, locale=loc)
+        assert "roi.interval_kind" not in R.guardrails_html(report, locale=loc)
