@@ -690,9 +690,7 @@ def test_randomisation_and_too_few_controls_in_the_report(params):
     guard = R.guardrails_html(report)
     assert "<td>randomisation</td>" in guard and "<td>none (too few controls)</td>" in guard
     verdicts = R.verdicts_html(report)
-    assert "not measured. Too few controls to judge: the control group holds 2 customers" in (
-        verdicts
-    )
+    assert "Y</b>: Too few controls to judge: the control group holds 2 customers" in (verdicts)
     assert verdicts.count("Conversion") == 1  # X only
     assert "roi.min_control_judge" not in verdicts
     for loc in ("fr", "it"):

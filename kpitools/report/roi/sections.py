@@ -136,11 +136,14 @@ def roi_summary_html(
                 level=confidence_level(report, loc),
             )
     rule = [verdict_rule_text(report, loc)] if report.measured else []
-    sentence = " ".join([sentence, *srm_lines(report, loc), *advice_lines(report, loc), *rule])
+    # what to make of the campaigns (broken splits, advice, the verdicts' rule): a paragraph
+    # of its own after the programme's figures
+    notes = " ".join([*srm_lines(report, loc), *advice_lines(report, loc), *rule])
     return render(
         "roi/summary.html",
         tiles=tiles,
         sentence=sentence,
+        notes=notes,
         days=report.settings.get("attribution_days", 30),
         locale=loc,
     )
