@@ -640,6 +640,8 @@ def test_report_text_names_interval_kinds_srm_and_unmeasured(window_report):
     guard = R.guardrails_html(report)
     assert "<th>Interval</th>" in guard and guard.count("<td>Student t</td>") == 3
     summary = R.roi_summary_html(report)
+    assert "ROI, cost of all campaigns (headline)" in summary  # C and D are not measured
+    assert "ROI, measured campaigns only" in summary
     assert "The 5 campaigns of the CRM programme cost" in summary
     assert "the 3 measured against a control group brought" in summary
     assert "Over the 3 campaigns measured" not in summary

@@ -86,7 +86,12 @@ def roi_summary_html(
                 money0(prog.incremental_margin, loc, cur),
                 margin_ci,
             ),
-            (t("roi.roi", loc), pct(prog.roi, loc), roi_ci),
+            (
+                # the headline: say that it carries every campaign's cost when some are unmeasured
+                t("roi.roi_all_costs" if report.unmeasured_cost > 0 else "roi.roi", loc),
+                pct(prog.roi, loc),
+                roi_ci,
+            ),
         ]
         measured = report.programme_measured
         if measured is not None and report.unmeasured_cost > 0:
