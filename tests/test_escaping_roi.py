@@ -89,7 +89,7 @@ def _params(locale: str):
             "currency": "EUR",
             "period": {"grain": "month"},
             "source": {"kind": "duckdb", "path": "unused.duckdb"},
-            "roi": {"min_control": 30},
+            "roi": {"min_control": 30, "min_control_judge": 5},
         }
     )
 

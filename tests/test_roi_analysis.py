@@ -495,7 +495,7 @@ def test_advice_through_the_report_both_branches(ab_report):
     rep = replace(ab_report, campaigns=list(_with_verdicts([_with_required(a, none), b])))
     summary = R.roi_summary_html(rep)
     assert "larger control group would settle" not in summary
-    assert "1 campaign(s) are too small to be measured on their own" in summary
+    assert "One campaign is too small to be judged on its own" in summary
     rep = replace(ab_report, campaigns=list(_with_verdicts([_with_required(a, fits), b])))
     assert "For 1 inconclusive campaign(s) a larger control group" in R.roi_summary_html(rep)
     for loc in ("fr", "it"):
@@ -533,3 +533,168 @@ def test_programme_roi_kpi_is_the_headline(params, window_report):
     assert row["incremental_margin"] == pytest.approx(prog.incremental_margin)
     roi = (row["incremental_margin"] - row["programme_cost"]) / row["programme_cost"]
     assert roi == pytest.approx(prog.roi)
+
+
+def _judge_at(params, n):
+    """``params`` with ``roi.min_control_judge = n``."""
+    return params.model_copy(update={"roi": params.roi.model_copy(update={"min_control_judge": n})})
+
+
+def _x_campaign(fixed=10.0, per_contact=1.0):
+    return pd.DataFrame(
+        [(1, "X", "email", None, "2025-03-01", "2025-03-10", fixed, per_contact, 0.5)],
+        columns=CAMPAIGN_COLUMNS,
+    )
+
+
+# Campaign X: "new" 3 targeted / 3 control, "steady" 2 targeted / 2 control; 5 controls in
+# all. Fixed cost 10, 1 per contact, 5 contacted: cost 15, split 10 * 3/5 + 3 = 9 (new) and
+# 10 * 2/5 + 2 = 6 (steady).
+X_ROWS = [
+    (1, 1, 1, 1, "new", 50.0),
+    (1, 2, 1, 1, "new", 30.0),
+    (1, 3, 1, 1, "new", 0.0),
+    (1, 4, 0, 0, "new", 10.0),
+    (1, 5, 0, 0, "new", 0.0),
+    (1, 6, 0, 0, "new", 5.0),
+    (1, 7, 1, 1, "steady", 40.0),
+    (1, 8, 1, 1, "steady", 0.0),
+    (1, 9, 0, 0, "steady", 20.0),
+    (1, 10, 0, 0, "steady", 0.0),
+]
+
+
+def test_segment_cell_with_too_few_controls_has_no_interval(params):
+    """With ``min_control_judge`` 3 the campaign (5 controls) is judged, but its "steady" cell
+    (2 controls) is too small to judge, like a campaign: it goes to the "not measured" row
+    instead of giving the segment an interval and a verdict. With 2 it is a row."""
+    loose = analyse_outcomes(_x_campaign(), _outcomes(X_ROWS), _judge_at(params, 2))
+    assert list(loose.by_segment.table.index) == ["new", "steady"]
+
+    report = analyse_outcomes(_x_campaign(), _outcomes(X_ROWS), _judge_at(params, 3))
+    assert report.campaigns[0].roi is not None  # 5 controls: the campaign is judged
+    seg = report.by_segment.table
+    assert list(seg.index) == ["new", "not measured"]
+    assert seg.loc["new", "cost"] == pytest.approx(9)
+    assert seg.loc["new", "verdict"] in ("profitable", "not profitable", "inconclusive")
+    assert report.by_segment.not_measured == {
+        "cell_too_few_controls": {"n_treated": 2, "n_control": 2, "cost": 6.0, "n_campaigns": 1}
+    }
+    assert seg.loc["not measured", "verdict"] == "not measured"
+    assert "steady" not in report.by_segment.results
+    _view_totals_match(report)
+    html = R.groups_html(report, "segment")
+    assert (
+        "cells with fewer control customers than the minimum to judge (2 targeted, 2 control"
+        in html
+    )
+    for loc in ("fr", "it"):
+        assert "cell_too_few_controls" not in R.groups_html(report, "segment", locale=loc)
+
+
+def test_programme_revenue_without_cost_leaves_out_too_few_controls(params):
+    """Orders without cost: no ROI, the programme revenue sums the campaigns' revenue lifts,
+    but not a campaign with too few controls to judge (it has no interval). X: 3 targeted
+    (50, 30, 0) and 3 controls (10, 0, 5): lift 26.667 - 5 = 21.667, x 3 = 65. Y: 3 targeted,
+    2 controls, below the minimum of 3."""
+    campaigns = pd.concat(
+        [
+            _x_campaign(),
+            pd.DataFrame(
+                [(2, "Y", "sms", None, "2025-04-01", "2025-04-10", 5.0, 1.0, 0.4)],
+                columns=CAMPAIGN_COLUMNS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = [r for r in X_ROWS if r[4] == "new"] + [
+        (2, 11, 1, 1, "new", 400.0),
+        (2, 12, 1, 1, "new", 200.0),
+        (2, 13, 1, 1, "new", 0.0),
+        (2, 14, 0, 0, "new", 0.0),
+        (2, 15, 0, 0, "new", 10.0),
+    ]
+    report = analyse_outcomes(campaigns, _outcomes(rows), _judge_at(params, 3), margin=False)
+    assert "needs_cost" in [i.code for i in report.issues]
+    x, y = report.campaigns
+    assert y.too_few_controls and y.incremental_revenue == pytest.approx(3 * (200 - 5))
+    assert x.incremental_revenue == pytest.approx(65)
+    assert report.programme_revenue == pytest.approx(65)
+    assert report.programme_revenue_ci_low < 65 < report.programme_revenue_ci_high
+
+
+def test_report_text_names_interval_kinds_srm_and_unmeasured(window_report):
+    """A, B and E (2 controls, the minimum here) get Student t intervals; C (no control) and
+    D (no members) no lift. E's split (2 controls for 50 % planned) fails its check: named in
+    the summary and cautioned in its verdict line. The summary's cost is of all 5 campaigns,
+    its margin of the 3 measured."""
+    report = window_report
+    method = R.method_html(report)
+    assert "Intervals: Student t with Bell–McCaffrey degrees of freedom for 3 of 5 campaigns" in (
+        method
+    )
+    assert "randomisation interval" not in method
+    assert "fewer than 2 control customers (roi.min_control_judge)" in method
+    assert "pour 3 sur 5 campagnes" in R.method_html(report, locale="fr")
+    assert "per 3 su 5 campagne" in R.method_html(report, locale="it")
+    guard = R.guardrails_html(report)
+    assert "<th>Interval</th>" in guard and guard.count("<td>Student t</td>") == 3
+    summary = R.roi_summary_html(report)
+    assert "ROI, cost of all campaigns (headline)" in summary  # C and D are not measured
+    assert "ROI, measured campaigns only" in summary
+    assert "The 5 campaigns of the CRM programme cost" in summary
+    assert "the 3 measured against a control group brought" in summary
+    assert "Over the 3 campaigns measured" not in summary
+    e = report.campaign("E")
+    assert e.srm is not None and e.srm.mismatch
+    assert "Split not as planned for E:" in summary
+    verdicts = R.verdicts_html(report)
+    line_e = verdicts.split("E</b>")[-1] if "E</b>" in verdicts else verdicts
+    assert "Caution: the split between targeted and control customers is not the one planned" in (
+        line_e
+    )
+    assert verdicts.count("Caution: the split") == 1
+    assert "Répartition non conforme au plan pour E" in R.roi_summary_html(report, locale="fr")
+    assert "Attenzione: la ripartizione" in R.verdicts_html(report, locale="it")
+
+
+def test_randomisation_and_too_few_controls_in_the_report(params):
+    """X (5 controls) gets a randomisation interval; Y (2 controls, minimum 3) none: its
+    verdict line says why, with no conversion figure (it has no interval), and its only
+    control-size warning is "too few controls" (not also "small control")."""
+    campaigns = pd.concat(
+        [
+            _x_campaign(),
+            pd.DataFrame(
+                [(2, "Y", "sms", None, "2025-04-01", "2025-04-10", 5.0, 1.0, 0.4)],
+                columns=CAMPAIGN_COLUMNS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = X_ROWS + [
+        (2, 11, 1, 1, "new", 400.0),
+        (2, 12, 1, 1, "new", 200.0),
+        (2, 13, 1, 1, "new", 0.0),
+        (2, 14, 0, 0, "new", 0.0),
+        (2, 15, 0, 0, "new", 10.0),
+    ]
+    p = _judge_at(params, 3)
+    p = p.model_copy(update={"roi": p.roi.model_copy(update={"interval": "auto"})})
+    report = analyse_outcomes(campaigns, _outcomes(rows), p)
+    x, y = report.campaigns
+    assert x.margin_lift.interval == "randomisation" and y.too_few_controls
+    assert "small_control" not in _codes(y) and "too_few_controls" in _codes(y)
+    method = R.method_html(report)
+    assert "randomisation interval for 1 of 2 campaigns (control groups of up to 250" in method
+    assert "none for 1 of 2 campaigns (too few controls to judge)" in method
+    assert "fewer than 3 control customers" in method
+    guard = R.guardrails_html(report)
+    assert "<td>randomisation</td>" in guard and "<td>none (too few controls)</td>" in guard
+    verdicts = R.verdicts_html(report)
+    assert "Y</b>: Too few controls to judge: the control group holds 2 customers" in (verdicts)
+    assert verdicts.count("Conversion") == 1  # X only
+    assert "roi.min_control_judge" not in verdicts
+    for loc in ("fr", "it"):
+        assert "randomi" in R.method_html(report, locale=loc)
+        assert "roi.interval_kind" not in R.guardrails_html(report, locale=loc)

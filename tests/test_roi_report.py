@@ -119,9 +119,9 @@ ENGLISH = [
             severity="info",
             fields={"n": 1500, "by": "segment", "detail": {"new": 1200, "steady": 300}},
         ),
-        "1,500 targeted customers are left out of the segment view because their campaign had "
-        "fewer than 2 targeted or 2 control customers of that segment, or the lift could not "
-        "be estimated there (new: 1,200, steady: 300).",
+        "1,500 targeted customers are left out of the segment view because their campaign had, "
+        "in that segment, fewer than 2 targeted customers or fewer control customers than the "
+        "minimum to judge, or the lift could not be estimated there (new: 1,200, steady: 300).",
     ),
     (
         Issue("single_group", severity="info", fields={"by": "channel"}),

@@ -241,7 +241,9 @@ def analyse_outcomes(
     if not margin and results:
         # no cost of goods: margin lift and ROI not available; the revenue lift is shown
         issues.append(Issue("needs_cost", fields={"column": "orders.cost"}))
-        measured_rev = [r for r in results if r.revenue_lift is not None]
+        # a campaign with too few controls to judge has no interval: its revenue lift is
+        # left out of the programme's, as a campaign without ROI is when orders carry a cost
+        measured_rev = [r for r in results if r.revenue_lift is not None and not r.too_few_controls]
     else:
         measured_rev = measured
     if measured:
@@ -259,7 +261,9 @@ def analyse_outcomes(
     with_rev = [
         (r.incremental_revenue, r.revenue_lift.se * r.n_treated)
         for r in (measured or measured_rev)
-        if r.revenue_lift is not None and r.incremental_revenue is not None
+        if r.revenue_lift is not None
+        and r.incremental_revenue is not None
+        and not r.revenue_lift.too_few_controls
     ]
     if with_rev:
         prog_rev = float(sum(rev for rev, _ in with_rev))

@@ -296,6 +296,8 @@ def analyse_campaign(
     # too few controls to judge: the lifts have no interval, so no ROI interval and no verdict
     needed = next((lf.controls_needed for lf in (rev, mar) if lf is not None), None)
     if needed is not None:
+        # "too few controls to judge" says more than "small control group": one warning
+        issues = [i for i in issues if i.code != "small_control"]
         issues.append(Issue("too_few_controls", fields={"n_control": n0, "min": needed}))
     if mar is not None and needed is None:
         if cost > 0:

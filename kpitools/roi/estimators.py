@@ -26,7 +26,10 @@ as ordinary least squares with a heteroskedasticity-robust covariance (``cov_typ
     ``theta = cov(Y, X) / var(X)`` is computed over both groups, then the difference in means
     of ``Y - theta (X - mean X)`` is taken. The standard error is the robust OLS standard error
     of that adjusted outcome, i.e. it treats ``theta`` as known (conditional on theta); the
-    error this neglects is of order ``1/n`` and negligible for campaign-sized samples.
+    error this neglects is of order ``1/n``. It is not measured on its own: the coverage
+    simulation on zero-inflated revenue (``tests/test_roi_coverage.py``, 2,000 replications,
+    randomisation interval with ``theta`` also held fixed) gives 97.6 / 96.1 / 95.6 % with
+    10 / 20 / 50 controls for ``"cuped"``, as for the other estimators.
 
 Intervals and p-values (``interval``, see :mod:`kpitools.roi.inference` and the design note
 "Campaign intervals with small control groups"):

@@ -21,13 +21,15 @@ Two pieces, both used by :func:`kpitools.roi.estimators.estimate_lift`:
     stays valid for the difference of means when the groups' variances differ). The interval
     is equal-tailed: ``tau`` is kept when neither one-sided test rejects at ``alpha / 2``.
     ``a`` is the outcome (``"diff"``) or the regression-adjusted outcome (``"ols"``,
-    ``"lin"``, ``"cuped"``: outcome minus the fitted covariate part, whose difference in
-    means is the estimator; the fitted slopes are held fixed).
+    ``"cuped"``: outcome minus the fitted covariate part, whose difference in means is the
+    estimator; the fitted slope is held fixed). For ``"lin"`` ``a`` is the outcome and the
+    groups' own slopes are re-fitted on every re-drawn split (``covariates``).
 
 Why the randomisation interval where the control group is small: campaign revenue is
 zero-inflated and right-skewed (most customers buy nothing, a few spend a lot), so the mean of
 a small control group is right-skewed and the t-interval, symmetric, misses on one side (about
-84 % coverage with 20 controls, see ``benchmarks/roi_coverage.py``). Re-drawing the control
+80–84 % coverage with 20 controls on simulated zero-inflated revenue, see
+``benchmarks/roi_coverage.py`` and ``tests/test_roi_coverage.py``). Re-drawing the control
 group from the whole campaign's customers reproduces that skewness from the data of all of them
 (hundreds of targeted customers), not from the few controls, and the interval becomes
 asymmetric where the data are.

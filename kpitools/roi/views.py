@@ -6,8 +6,9 @@
   over campaigns: incremental revenue ``sum(n_treated_cs * lift_cs)``, lift per treated
   customer = that total / ``sum(n_treated_cs)``, variances added. The cost of a campaign is
   split between its segments: contact cost of the segment's contacted customers plus the fixed
-  cost pro rata of its treated customers. Cells with fewer than 2 treated or 2 control
-  customers are left out (counted in ``n_treated_skipped``);
+  cost pro rata of its treated customers. Cells with fewer than 2 treated customers, or fewer
+  control customers than ``roi.min_control_judge`` (the rule that leaves a campaign without
+  interval or verdict), are left out (counted in ``n_treated_skipped``);
 * **by channel** and **by product line** (the campaign's line; ``all`` for a brand-wide
   campaign): the campaigns of each group combined as above.
 
@@ -60,6 +61,8 @@ ALL_LINES = "all"
 #: Reason codes of the ``"not measured"`` row: a campaign's blocking issue
 #: (:data:`~kpitools.roi.issues.BLOCKING_CODES`, ``not_measured`` when none), or for a cell of
 #: a measured campaign ``cell_too_small`` (fewer than 2 targeted or 2 control customers),
+#: ``cell_too_few_controls`` (fewer control customers than ``roi.min_control_judge``: like a
+#: campaign, such a cell is too small to judge and gets no interval),
 #: ``cell_lift_failed`` (lift not estimable there), ``no_treated_in_cell`` (control customers
 #: of a segment without targeted customers), ``no_segment`` (members without a segment),
 #: ``no_revenue_lift`` (a campaign with a ROI but no revenue lift).
@@ -67,6 +70,7 @@ SKIP_REASONS = (
     *BLOCKING_CODES,
     "not_measured",
     "cell_too_small",
+    "cell_too_few_controls",
     "cell_lift_failed",
     "no_treated_in_cell",
     "no_segment",
@@ -330,14 +334,17 @@ def by_segment(
             if n1 == 0:
                 nm.add("no_treated_in_cell", r.campaign_id, 0, n0, cost)
                 continue
-            rev = mar = None
-            if n1 >= 2 and n0 >= 2:
-                rev = outcome_lift(sub, "revenue", roi_p, None)
-                mar = outcome_lift(sub, "margin", roi_p, None)
+            if n1 < 2 or n0 < 2 or n0 < roi_p.min_control_judge:
+                # the campaigns' rule: too few controls to judge gives no interval, no verdict
+                skipped[seg] = skipped.get(seg, 0) + n1
+                reason = "cell_too_small" if n1 < 2 or n0 < 2 else "cell_too_few_controls"
+                nm.add(reason, r.campaign_id, n1, n0, cost)
+                continue
+            rev = outcome_lift(sub, "revenue", roi_p, None)
+            mar = outcome_lift(sub, "margin", roi_p, None)
             if rev is None or mar is None or cost <= 0:
                 skipped[seg] = skipped.get(seg, 0) + n1
-                reason = "cell_too_small" if n1 < 2 or n0 < 2 else "cell_lift_failed"
-                nm.add(reason, r.campaign_id, n1, n0, cost)
+                nm.add("cell_lift_failed", r.campaign_id, n1, n0, cost)
                 continue
             cells.append(
                 _Cell(

@@ -8,6 +8,8 @@ from markupsafe import Markup
 
 from kpitools.params import BrandParams
 from kpitools.roi import CampaignReport
+from kpitools.roi.estimators import RI_MAX_CONTROL
+from kpitools.roi.inference import RI_DRAWS
 from kpitools.vocab import Verdict
 
 from ..formatting import format_date, format_value, period_title
@@ -15,10 +17,12 @@ from ..i18n import locale_of, t
 from ..templating import render
 from .tables import campaigns_table_html, guardrails_html
 from .text import (
+    INTERVAL_KINDS,
     advice_lines,
     confidence_level,
     currency_of,
     interval,
+    interval_kind,
     method_name,
     money0,
     pct,
@@ -82,7 +86,12 @@ def roi_summary_html(
                 money0(prog.incremental_margin, loc, cur),
                 margin_ci,
             ),
-            (t("roi.roi", loc), pct(prog.roi, loc), roi_ci),
+            (
+                # the headline: say that it carries every campaign's cost when some are unmeasured
+                t("roi.roi_all_costs" if report.unmeasured_cost > 0 else "roi.roi", loc),
+                pct(prog.roi, loc),
+                roi_ci,
+            ),
         ]
         measured = report.programme_measured
         if measured is not None and report.unmeasured_cost > 0:
@@ -94,11 +103,14 @@ def roi_summary_html(
                 )
             )
         tiles.append((t("roi.campaigns", loc), n_campaigns, count_line))
+        # with campaigns left unmeasured the cost is of all of them, the margin of the measured
+        partial = len(report.measured) < len(report.campaigns)
         sentence = (
             t(
-                "roi.summary_sentence",
+                "roi.summary_sentence_partial" if partial else "roi.summary_sentence",
                 loc,
-                n=len(report.measured),
+                n=format_value(len(report.measured), "count", loc),
+                total=format_value(len(report.campaigns), "count", loc),
                 margin=money0(prog.incremental_margin, loc, cur),
                 margin_lo=money0(prog.margin_ci_low, loc, cur),
                 margin_hi=money0(prog.margin_ci_high, loc, cur),
@@ -114,7 +126,9 @@ def roi_summary_html(
         measured = report.programme_measured
         if measured is not None and report.unmeasured_cost > 0:
             sentence += " " + t(
-                "roi.summary_headline",
+                "roi.summary_headline_one"
+                if len(report.unmeasured) == 1
+                else "roi.summary_headline",
                 loc,
                 total=format_value(len(report.campaigns), "count", loc),
                 cost=money0(prog.cost, loc, cur),
@@ -127,11 +141,14 @@ def roi_summary_html(
                 level=confidence_level(report, loc),
             )
     rule = [verdict_rule_text(report, loc)] if report.measured else []
-    sentence = " ".join([sentence, *advice_lines(report, loc), *rule])
+    # what to make of the campaigns (broken splits, advice, the verdicts' rule): a paragraph
+    # of its own after the programme's figures
+    notes = " ".join([*srm_lines(report, loc), *advice_lines(report, loc), *rule])
     return render(
         "roi/summary.html",
         tiles=tiles,
         sentence=sentence,
+        notes=notes,
         days=report.settings.get("attribution_days", 30),
         locale=loc,
     )
@@ -151,7 +168,39 @@ def method_html(report: CampaignReport, locale: str | None = None) -> Markup:
         cov=s.get("cov_type"),
         level=confidence_level(report, loc),
     )
-    return render("roi/method.html", text=text)
+    return render("roi/method.html", text=text + " " + intervals_text(report, loc))
+
+
+def intervals_text(report: CampaignReport, loc: str) -> str:
+    """Which interval each campaign got, counted by kind (randomisation, Student t, none), and
+    the rule for too few controls to judge (message ``roi.method_intervals``)."""
+    kinds = [interval_kind(c) for c in report.campaigns]
+    total = format_value(len(report.campaigns), "count", loc)
+    parts = [
+        t(
+            f"roi.method_interval.{kind}",
+            loc,
+            n=format_value(kinds.count(kind), "count", loc),
+            total=total,
+            max=format_value(RI_MAX_CONTROL, "count", loc),
+            draws=format_value(RI_DRAWS, "count", loc),
+        )
+        for kind in INTERVAL_KINDS
+        if kind in kinds
+    ]
+    return t(
+        "roi.method_intervals",
+        loc,
+        kinds="; ".join(parts) if parts else "–",
+        min=format_value(int(report.settings.get("min_control_judge") or 0), "count", loc),
+    )
+
+
+def srm_lines(report: CampaignReport, loc: str) -> list[str]:
+    """One sentence naming the campaigns whose split is not the one planned (message
+    ``roi.summary_srm``); empty when every split passed its check."""
+    names = [c.name for c in report.campaigns if c.srm is not None and c.srm.mismatch]
+    return [t("roi.summary_srm", loc, names=", ".join(names))] if names else []
 
 
 def report_html(report: CampaignReport) -> Markup:

@@ -18,6 +18,7 @@ from .text import (
     confidence_level,
     currency_of,
     group_name,
+    interval_kind,
     interval_separator,
     issue_text,
     lift_caption,
@@ -169,6 +170,12 @@ def groups_html(
     )
 
 
+def _kind_label(campaign, loc: str) -> str:
+    """The campaign's interval kind in ``loc`` (``randomisation``, ``Student t``, …), or ``–``."""
+    kind = interval_kind(campaign)
+    return "–" if kind is None else t(f"roi.interval_kind.{kind}", loc)
+
+
 def guardrails_html(
     report: CampaignReport, locale: str | None = None, currency: str | None = None
 ) -> Markup:
@@ -195,7 +202,7 @@ def guardrails_html(
         elif req.feasible:
             needed = format_value(req.n_control, "count", loc)
         else:
-            needed = "∞"
+            needed = t("power.none", loc)
         rows.append(
             {
                 "name": c.name,
@@ -205,6 +212,7 @@ def guardrails_html(
                 "mde": money(c.mde_margin, loc, cur),
                 "break_even": money(c.break_even_margin, loc, cur),
                 "needed": needed,
+                "interval": _kind_label(c, loc),
             }
         )
         items = [
@@ -250,7 +258,8 @@ def verdicts_html(
         else:
             line = t("roi.verdict_line_not measured", loc, reason=blocking_reason(c, loc, cur))
         cl = c.conversion_lift
-        if cl is not None:
+        # too few controls to judge: no interval, so no conversion figure either
+        if cl is not None and not cl.too_few_controls:
             line += " " + t(
                 "roi.conversion_line",
                 loc,
@@ -258,6 +267,9 @@ def verdicts_html(
                 lo=format_change(100 * cl.ci_low, "points", loc),
                 hi=format_change(100 * cl.ci_high, "points", loc),
             )
+        if c.srm is not None and c.srm.mismatch:
+            p = p_value(c.srm.p_value, loc)
+            line += " " + t("roi.verdict_srm", loc, p=p if p.startswith("<") else f"= {p}")
         items.append({"verdict": v, "name": c.name, "line": line, "provisional": c.provisional})
     rule = verdict_rule_text(report, loc) if report.measured else ""
     return render("roi/verdicts.html", items=items, rule=rule, locale=loc)

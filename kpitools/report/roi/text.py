@@ -48,7 +48,9 @@ from ..formatting import (
 from ..i18n import channel_name, has_message, segment_name, t
 
 __all__ = [
+    "INTERVAL_KINDS",
     "advice_lines",
+    "interval_kind",
     "blocking_reason",
     "confidence_level",
     "control_size_text",
@@ -152,8 +154,26 @@ def advice_lines(report: CampaignReport, loc: str) -> list[str]:
     if n_larger:
         lines.append(t("roi.summary_advice_control", loc, n=format_value(n_larger, "count", loc)))
     if n_small:
-        lines.append(t("roi.summary_advice_small", loc, n=format_value(n_small, "count", loc)))
+        key = "roi.summary_advice_small"
+        if n_small == len(report.campaigns) and n_small > 1:
+            key += "_all"
+        elif n_small == 1:
+            key += "_one"
+        lines.append(t(key, loc, n=format_value(n_small, "count", loc)))
     return lines
+
+
+#: Kinds of campaign interval, in the order the method text lists them.
+INTERVAL_KINDS = ("randomisation", "t", "none")
+
+
+def interval_kind(campaign: CampaignResult) -> str | None:
+    """The interval of a campaign's lifts: ``randomisation``, ``t`` or ``none`` (too few
+    controls to judge); None when no lift was estimated."""
+    lift = campaign.margin_lift or campaign.revenue_lift
+    if lift is None:
+        return None
+    return "none" if lift.too_few_controls else ("t" if lift.interval == "t" else lift.interval)
 
 
 def verdict_rule_text(report: CampaignReport, loc: str) -> str:
