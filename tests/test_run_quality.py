@@ -170,6 +170,20 @@ def test_order_lines_sharing_an_order_id_are_kept(tmp_path):
         "keep",
     )
     assert card.results["revenue"].value == pytest.approx(15.0)
+    # no KPI is affected: the lines count as one order and their revenue adds up
+    assert data_quality_document([f])[0]["kpis"] == []
+
+
+def test_the_year_on_year_line_needs_a_year_before(tmp_path):
+    """Data shorter than a year: no "0 indicators improved and 0 worsened" line."""
+    from kpitools.report.tables import summary_html
+
+    db = make_db(tmp_path / "d.duckdb", {"orders": ORDERS})
+    params = load_params(write_params(tmp_path / "acme.yaml", db))
+    with connect(params) as con:
+        card = compute_kpis(con, params, "2025-01", kpis=["revenue", "new_customers"])
+    html = str(summary_html(card, params))
+    assert "tile" in html and "improved" not in html
 
 
 def test_null_required_value_stops(tmp_path):

@@ -86,14 +86,17 @@ RULE_COLUMN_KPIS: dict[str, tuple[str, ...]] = {
 def rule_kpis(rule: str, table: str, column: str | None, kpis: Iterable[str] | None = None):
     """The KPI ids (among ``kpis``, default every registered KPI) that a run-time value rule
     broken on ``table.column`` touches: for a survey score the KPIs of that score, for
-    ``future_date`` none (the rows fall after every reported period), else every KPI that
+    ``future_date`` and ``order_lines`` none (the rows fall after every reported period; the
+    lines of an order count once), else every KPI that
     reads ``table`` (a refund counts in revenue and as an order, a row without a date in
     nothing of the table)."""
     from .registry import get_registry
 
     registry = get_registry()
     ids = list(kpis) if kpis is not None else list(registry)
-    if rule == "future_date":
+    if rule in ("future_date", "order_lines"):
+        # future rows fall after every reported period; the lines of one order count as one
+        # order (distinct order ids) and their revenue adds up, as it should
         return []
     own = RULE_COLUMN_KPIS.get(f"{table}.{column}")
     if own is not None:

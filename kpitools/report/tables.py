@@ -261,6 +261,8 @@ def summary_html(
         tiles=tiles,
         improved=sum(1 for r in ok if tone(r, r.change_year_ago) == "good"),
         worsened=sum(1 for r in ok if tone(r, r.change_year_ago) == "bad"),
+        # without a year before (data shorter than a year) the line would say "0 and 0"
+        compared=sum(1 for r in ok if r.change_year_ago is not None),
         locale=loc,
         currency=scorecard.currency,
     )
