@@ -72,6 +72,8 @@ DAYS_PER_MONTH = 365.25 / 12
 def _params(brand: str, db_path: Path, **overrides):
     data = yaml.safe_load((PARAMS_DIR / f"{brand}.yaml").read_text(encoding="utf-8"))
     data["source"] = {"kind": "duckdb", "path": str(db_path)}
+    if "period" in overrides:  # objectives are stated for the brand's own grain
+        data.pop("objectives", None)
     data.update(overrides)
     return parse_params(data, origin=f"{brand}.yaml", base_dir=db_path.parent)
 

@@ -57,9 +57,15 @@ def test_run_refuses_a_month_for_a_quarterly_brand(tmp_path):
     db = make_db(
         tmp_path / "crm.duckdb",
         {
-            "customers": [{"customer_id": 1, "created_at": "2025-01-05"}],
+            "customers": [{"customer_id": 1, "created_at": "2025-01-05", "product_line": "m"}],
             "orders": [
-                {"order_id": m, "customer_id": 1, "ordered_at": f"2025-{m:02d}-10", "revenue": 10.0}
+                {
+                    "order_id": m,
+                    "customer_id": 1,
+                    "product_line": "m",
+                    "ordered_at": f"2025-{m:02d}-10",
+                    "revenue": 10.0,
+                }
                 for m in range(1, 13)
             ],
         },

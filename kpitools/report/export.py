@@ -17,23 +17,11 @@ import nbformat
 from markupsafe import Markup
 
 from ..errors import ReportError
+from .files import write_text_atomic
 from .portal import doc_label, export_portal
 from .templating import render
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically: a reader sees the old file or the new
-    one, never half of it (written beside it, then renamed over it)."""
-    out = Path(path)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
 
 
 def _stylesheet() -> Markup:

@@ -640,7 +640,7 @@ def export_portal(
         When the reports folder cannot be written (read-only, full disk); each page is written
         atomically, so a reader never sees half of one.
     """
-    from .export import write_text_atomic
+    from .files import write_text_atomic
 
     root = Path(reports_dir)
     entries = collect_portal(root, params_paths=params_paths, headline=headline)
