@@ -1,6 +1,7 @@
 """Command-line interface: thin subcommands over the package.
 
-``kpitools demo-data``, ``kpitools validate``, ``kpitools kpis``, ``kpitools run``. Only the CLI
+``kpitools demo-data``, ``kpitools validate``, ``kpitools kpis``, ``kpitools run``,
+``kpitools history``. Only the CLI
 configures logging. Errors from kpitools print as one clear line per problem, never a stack
 trace (``--debug`` shows it).
 

@@ -57,11 +57,15 @@ def project(tmp_path_factory):
     generate_demo(root / "data" / "demo.duckdb", customers=300, seed=3)
     nb = nbformat.v4.new_notebook()
     params_cell = nbformat.v4.new_code_cell(
-        'params_path = None\nperiod = None\nkpis_path = None\nrun_id = None\nrun_started_at = None'
+        "params_path = None\nperiod = None\nkpis_path = None\nrun_id = None\nrun_started_at = None"
     )
     params_cell.metadata["tags"] = ["parameters"]
     nb.cells = [params_cell, nbformat.v4.new_code_cell(REPORT_CELL)]
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     (root / "notebooks").mkdir()
     nbformat.write(nb, root / "notebooks" / "tiny.ipynb")
     data = yaml.safe_load((ROOT / "params" / "aurora.yaml").read_text())

@@ -69,7 +69,9 @@ def test_run_records_round_trip_and_a_truncated_last_line_is_skipped(tmp_path):
 def test_data_fingerprint_changes_with_rows_or_freshness():
     a = {"orders": {"rows": 10, "latest": "2025-12-31T10:00:00"}}
     assert data_fingerprint(a) == data_fingerprint(dict(a))
-    assert data_fingerprint(a) != data_fingerprint({"orders": {"rows": 11, "latest": a["orders"]["latest"]}})
+    assert data_fingerprint(a) != data_fingerprint(
+        {"orders": {"rows": 11, "latest": a["orders"]["latest"]}}
+    )
     assert data_fingerprint(a) != data_fingerprint({"orders": {"rows": 10, "latest": None}})
 
 
