@@ -277,11 +277,17 @@ def test_sigkill_while_publishing_leaves_a_complete_report_and_the_next_run_repa
         assert seen == before
     else:
         assert seen.keys() == before.keys() and seen != before  # the new one, complete
-    assert _run(project, reports).returncode == 0  # repairs first, then publishes
-    assert sorted(p.name for p in (reports / "aurora").iterdir()) == ["2025-06", "_failed"]
+    dead = read_runs(reports)[-1]
+    assert dead.status == "failed" and dead.run_id != old.run_id
+    # the next run repairs first, then publishes (keeping every copy here)
+    assert _run(project, reports, "--keep-runs", "5").returncode == 0
+    left = sorted(p.name for p in (reports / "aurora").iterdir())
+    assert "2025-06" in left and not [n for n in left if n.startswith(".")], left
     kept = sorted(p.name for p in (current / "runs").iterdir())
-    assert old.run_id in kept or point == "publish:kept"  # keep_runs: 2
-    assert _snapshot(current / "runs" / kept[0]) in (before, seen)
+    assert old.run_id in kept and _snapshot(current / "runs" / old.run_id) == before
+    if point != "publish:built":  # the killed run had published: its copy is kept too
+        assert dead.run_id in kept and _snapshot(current / "runs" / dead.run_id) == seen
+    assert len(kept) == (2 if point == "publish:built" else 3)
 
 
 def test_a_full_disk_fails_with_one_line_and_keeps_the_last_good_report(project, tmp_path):
@@ -329,7 +335,7 @@ def test_a_really_full_tmpfs_fails_with_one_line(project, tmp_path):
         assert _run(project, reports).returncode == 0
         current = reports / "aurora" / "2025-06"
         before = _snapshot(current)
-        with open(mnt / "filler", "wb") as fh:  # fill the disk to the last byte
+        with open(mnt / "filler", "wb", buffering=0) as fh:  # fill the disk to the last byte
             try:
                 while True:
                     fh.write(b"\0" * 4096)
@@ -345,30 +351,56 @@ def test_a_really_full_tmpfs_fails_with_one_line(project, tmp_path):
         subprocess.run(["umount", str(mnt)])
 
 
+def _nobody_can_run_python() -> bool:
+    probe = subprocess.run(
+        ["runuser", "-u", "nobody", "--", sys.executable, "-c", "pass"], capture_output=True
+    )
+    return probe.returncode == 0
+
+
 def test_a_read_only_reports_folder_fails_with_one_line(project, tmp_path):
-    reports = Path(tempfile.mkdtemp(prefix="kpitools-ro-")) / "reports"
+    """As a user: chmod. As root (who writes anyway): run as nobody when nobody can run this
+    Python, else remount the reports folder read-only (a real EROFS)."""
+    reports = tmp_path / "ro" / "reports"
+    mounted = False
     try:
-        reports.parent.chmod(0o755)
+        if os.geteuid() == 0 and not _nobody_can_run_python():
+            mounted = not subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(_mkdir(reports.parent))]
+            ).returncode
+            if not mounted:
+                pytest.skip("root, nobody cannot run this Python and mount is not permitted")
         assert _run(project, reports).returncode == 0
         current = reports / "aurora" / "2025-06"
         before = _snapshot(current)
-        if os.geteuid() == 0:  # root writes anyway: run as nobody, who may only read it
-            for p in [reports, *reports.rglob("*")]:
-                p.chmod(0o755 if p.is_dir() else 0o644)
-            proc = _run(project, reports, user="nobody", env={"HOME": "/tmp"})
+        user, cause = None, "permission denied: make it writable"
+        if mounted:
+            ro = ["mount", "-o", "remount,ro", str(reports.parent)]
+            assert subprocess.run(ro).returncode == 0
+            cause = "read-only file system: make it writable"
+        elif os.geteuid() == 0:
+            os.chmod(tmp_path, 0o755)
+            os.chmod(tmp_path.parent, 0o755)
+            user = "nobody"
         else:
             for p in [reports, *reports.rglob("*")]:
                 p.chmod(0o555 if p.is_dir() else 0o444)
-            proc = _run(project, reports)
+        proc = _run(project, reports, user=user, env={"HOME": "/tmp"})
         assert proc.returncode == 2, proc.stdout + proc.stderr
         _no_traceback(proc)
         assert proc.stdout == ""
         assert proc.stderr.strip() == (
-            f"cannot write {reports.resolve() / '.lock'}: permission denied: make it writable "
-            "for this user or pass --reports-dir DIR"
+            f"cannot write {reports.resolve() / '.lock'}: {cause} for this user or pass "
+            "--reports-dir DIR"
         )
         assert _snapshot(current) == before
     finally:
-        for p in [reports.parent, *reports.parent.rglob("*")]:
+        if mounted:
+            subprocess.run(["umount", str(reports.parent)])
+        for p in [tmp_path, *tmp_path.rglob("*")]:
             p.chmod(0o755)
-        shutil.rmtree(reports.parent, ignore_errors=True)
+
+
+def _mkdir(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
