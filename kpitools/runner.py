@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -299,6 +301,20 @@ def _record_failure(
     )
 
 
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\] ([^:']+)(?:: '([^']*)')?")
+
+
+def _disk_error(exc: BaseException) -> OSError | None:
+    """The OSError of a full disk or an unwritable folder met by a notebook's kernel (papermill
+    reports it as ``ename``/``evalue``), else None."""
+    if getattr(exc, "ename", None) not in ("OSError", "PermissionError"):
+        return None
+    m = _ERRNO_TEXT.search(str(getattr(exc, "evalue", "")))
+    if m is None or int(m[1]) not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        return None
+    return OSError(int(m[1]), m[2], m[3])
+
+
 def _summary(folder: Path, headline: list[str]) -> tuple[dict[str, Any], dict[str, int] | None]:
     """The headline KPIs' values and the objectives' counts of a published ``kpis.json``."""
     try:
@@ -462,19 +478,25 @@ def run_brand(
         if last.exists():
             last.unlink()
     except Exception as exc:  # one brand's failure must never stop the others
-        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        if result.status == "ok":  # published; interrupted while reading its summary
+            result.warnings.append(_one_line(exc))
+        elif isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
             result.error = os_error_line(exc, reports_dir)  # disk full, read-only, …
             out_nb = None  # not the notebook's fault
+        elif (disk := _disk_error(exc)) is not None:  # raised inside a notebook's kernel
+            result.error = os_error_line(disk, reports_dir)
+            out_nb = None
         else:
             result.error = _one_line(exc)
         if isinstance(exc, RunInterrupted):
             out_nb = None
         if not isinstance(exc, KpitoolsError) and not getattr(exc, "ename", None):
             log.debug("unexpected failure for %s\n%s", params_path, traceback.format_exc())
-        try:
-            _record_failure(brand_dir, result, staging, out_nb)
-        except OSError:  # disk full or similar: the one line above says why
-            log.warning("could not record the failure of %s", params_path)
+        if result.status != "ok":
+            try:
+                _record_failure(brand_dir, result, staging, out_nb)
+            except OSError:  # disk full or similar: the one line above says why
+                log.warning("could not record the failure of %s", params_path)
     result.ended_at = utc_now().isoformat()
     result.seconds = round(time.perf_counter() - t0, 2)
     if _CRITICAL["terminated"] and result.status == "ok":

@@ -227,3 +227,19 @@ def test_os_error_line_names_the_file_the_folder_and_the_cause():
     assert os_error_line(exc, "/srv/reports").startswith(
         "cannot write /srv/reports: read-only file system"
     )
+
+
+def test_a_full_disk_inside_a_notebook_is_one_line_not_the_notebooks_fault():
+    from kpitools.runner import _disk_error
+
+    exc = RuntimeError("cell failed")
+    exc.ename = "OSError"  # type: ignore[attr-defined]
+    exc.evalue = "[Errno 28] No space left on device: '/srv/reports/a/.staging-x/kpis.json.tmp'"  # type: ignore[attr-defined]
+    disk = _disk_error(exc)
+    assert disk is not None
+    assert os_error_line(disk, "/srv/reports") == (
+        "cannot write /srv/reports/a/.staging-x/kpis.json.tmp: no space left on device: "
+        "free some space and rerun"
+    )
+    exc.evalue = "[Errno 2] No such file or directory: 'x.csv'"  # type: ignore[attr-defined]
+    assert _disk_error(exc) is None
