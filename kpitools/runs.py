@@ -400,13 +400,18 @@ def publish_run(staging: Path, current: Path, run_id: str, *, keep_runs: int = 5
         _checkpoint("publish:between-renames")
         os.rename(nxt, current)
     _checkpoint("publish:swapped")
+    # a report published before run copies existed has no runs/: it becomes a copy of its own
+    legacy = old is not None and not (old / "runs").is_dir()
     if old is not None:
         _move_history(old, current)
     _checkpoint("publish:history-moved")
     kept = _keep_run(staging, current, run_id)
     (current / COMPLETE_MARKER).unlink(missing_ok=True)
     _checkpoint("publish:kept")
-    if old is not None:
+    if old is not None and legacy:
+        stamp = datetime.fromtimestamp(old.stat().st_mtime, UTC)
+        os.rename(old, current / "runs" / f"{stamp:%Y%m%dT%H%M%S}-legacy")
+    elif old is not None:
         shutil.rmtree(old, ignore_errors=True)
     prune_runs(current, keep_runs)
     return kept

@@ -243,3 +243,16 @@ def test_a_full_disk_inside_a_notebook_is_one_line_not_the_notebooks_fault():
     )
     exc.evalue = "[Errno 2] No such file or directory: 'x.csv'"  # type: ignore[attr-defined]
     assert _disk_error(exc) is None
+
+
+def test_a_report_published_before_run_copies_is_kept_as_a_copy(tmp_path):
+    brand = tmp_path / "aurora"
+    current = _report(brand / "2025-11", "legacy")  # no runs/: published by kpitools < 13
+    before = _snapshot(current)
+    rid = "20261202T060000-bbbbbb"
+    publish_run(_report(brand / f".staging-2025-11-{rid}", "new"), current, rid)
+    names = {p.name for p in (current / "runs").iterdir()}
+    [legacy] = names - {rid}
+    assert legacy.endswith("-legacy") and rid in names
+    assert _snapshot(current / "runs" / legacy) == before
+    assert sorted(p.name for p in brand.iterdir()) == ["2025-11"]
