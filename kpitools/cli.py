@@ -1,6 +1,7 @@
 """Command-line interface: thin subcommands over the package.
 
-``kpitools demo-data``, ``kpitools validate``, ``kpitools kpis``, ``kpitools run``. Only the CLI
+``kpitools demo-data``, ``kpitools validate``, ``kpitools kpis``, ``kpitools run``,
+``kpitools history``. Only the CLI
 configures logging. Errors from kpitools print as one clear line per problem, never a stack
 trace (``--debug`` shows it).
 
@@ -417,7 +418,11 @@ def _kpis_listing(fmt: str, locale: str) -> str:
 @click.argument("params", nargs=-1, type=click.Path())
 @click.option("--all", "all_", is_flag=True, help="Every params/*.yaml (see --params-dir).")
 @_PARAMS_DIR
-@click.option("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: params, else latest complete).")
+@click.option(
+    "--period",
+    help="YYYY-MM, YYYY-Qn or YYYY, or last-complete (the latest complete period of each "
+    "brand's data, whatever its params say) [default: params, else latest complete].",
+)
 @click.option(
     "-j",
     "--jobs",
@@ -459,6 +464,20 @@ def _kpis_listing(fmt: str, locale: str) -> str:
     metavar="DIR",
     help="Write the messages --deliver would send as .eml files into DIR; nothing is sent.",
 )
+@click.option(
+    "--keep-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run copies kept per period in reports/<brand>/<period>/runs/ "
+    "[default: params report.keep_runs, 5].",
+)
+@click.option(
+    "--wait",
+    "wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="Seconds to wait when another run holds reports/.lock [default: 0, stop at once].",
+)
 def run(
     params: tuple[str, ...],
     all_: bool,
@@ -468,11 +487,19 @@ def run(
     reports_dir: str | None,
     notebooks_dir: str | None,
     no_pdf: bool,
+    keep_runs: int | None,
+    wait: float,
     deliver: bool = False,
     dry_run_deliver: str | None = None,
 ) -> None:
-    """Execute the report notebooks for each brand and publish reports/<brand>/<period>/."""
-    from .runner import default_reports_dir, run_all
+    """Execute the report notebooks for each brand and publish reports/<brand>/<period>/.
+
+    Exit code: 0 every brand ok, 1 some failed (others published), 2 nothing published (no
+    brand ok, or the run could not start: lock held, reports folder not writable, no
+    notebooks), 143 stopped by SIGTERM (130 by Ctrl-C).
+    """
+    from .errors import ReportsFolderError
+    from .runner import RunInterrupted, default_reports_dir, run_all
 
     files = _params_files(params, all_, params_dir)
     if deliver and not dry_run_deliver:  # wrong SMTP settings: say so before hours of work
@@ -482,6 +509,8 @@ def run(
             SmtpSettings.from_env()
         except KpitoolsError as exc:
             _fail(str(exc))
+    problem = None
+    interrupted = None
     try:
         reports = Path(reports_dir) if reports_dir else default_reports_dir(files)
         results = run_all(
@@ -491,9 +520,19 @@ def run(
             notebooks_dir=notebooks_dir,
             jobs=jobs,
             pdf=not no_pdf,
+            keep_runs=keep_runs,
+            wait=wait,
         )
-    except KpitoolsError as exc:  # no notebooks folder: nothing ran
+    except RunInterrupted as exc:
+        results, interrupted = exc.results, str(exc)
+    except ReportsFolderError as exc:  # not writable: before the brands or after them
+        if not exc.results:
+            _fail(str(exc))
+        results, problem = exc.results, str(exc)
+    except KpitoolsError as exc:  # no notebooks folder, lock held: nothing ran
         _fail(str(exc))
+    if not results:
+        _fail(interrupted or problem or "nothing ran")
     width = max(len(r.slug) for r in results)
     click.echo("")
     click.echo(f"{'brand':<{width}}  {'period':<8}  {'status':<6}  {'time':>7}  detail")
@@ -514,15 +553,84 @@ def run(
     click.echo(
         f"\n{len(results) - failed} ok, {failed} failed · index: {reports.resolve() / 'index.html'}"
     )
+    if problem:
+        click.echo(problem, err=True)
     undelivered = False
-    if deliver or dry_run_deliver:
+    if (deliver or dry_run_deliver) and not interrupted:
         from .delivery import deliver_results
 
         outcome = deliver_results(results, reports_dir=reports, outbox=dry_run_deliver)
         for line in outcome.lines():
             click.echo(line)
         undelivered = bool(outcome.problems)
-    sys.exit(1 if failed or undelivered else 0)
+    if interrupted:
+        click.echo(f"{interrupted}: the last good reports are kept", err=True)
+        sys.exit(130 if "SIGINT" in interrupted else 143)
+    sys.exit(0 if not (failed or undelivered) else 1 if failed < len(results) else 2)
+
+
+@main.command()
+@click.argument("brand")
+@click.option(
+    "--reports-dir",
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Root of the published reports [default: reports/ of the params file's project when "
+    "BRAND is a params file, else ./reports].",
+)
+@click.option("--period", default=None, help="Only this period.")
+@click.option("--json", "as_json", is_flag=True, help="The runs.jsonl records as JSON lines.")
+def history(brand: str, reports_dir: str | None, period: str | None, as_json: bool) -> None:
+    """List a brand's runs: period, run id, start, status, seconds, error.
+
+    BRAND is a brand id (its reports folder's name) or its params file. The run marked *
+    is the period's current report; kept says whether its copy is still in
+    reports/<brand>/<period>/runs/ (see report.keep_runs).
+    """
+    from .runs import history as runs_of
+
+    slug = brand
+    if brand.endswith((".yaml", ".yml")) or Path(brand).is_file():
+        from .runner import default_reports_dir
+
+        path = Path(brand)
+        slug = path.stem
+        if path.is_file():
+            try:
+                from .params import load_params
+
+                slug = load_params(path).slug
+            except KpitoolsError:
+                pass
+        reports = Path(reports_dir) if reports_dir else default_reports_dir([path])
+    else:
+        reports = Path(reports_dir or "reports")
+    if not (reports / "runs.jsonl").is_file():
+        _fail(f"no run history in {reports.resolve()} (no runs.jsonl): name it with --reports-dir")
+    runs = [r for r in runs_of(reports, slug) if period is None or r.period == period]
+    if not runs:
+        _fail(f"no runs of {slug!r} in {(reports / 'runs.jsonl').resolve()}")
+    if as_json:
+        for r in runs:
+            click.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+        return
+    current = {}
+    for r in runs:
+        if r.status == "ok" and r.period:
+            current[r.period] = r.run_id
+    click.echo(
+        f"{'period':<8}  {'run id':<22}  {'started':<19}  {'status':<7}  {'time':>7}  kept  error"
+    )
+    for r in runs:
+        mark = "*" if current.get(r.period or "") == r.run_id else " "
+        kept = "yes" if r.run_dir and (reports / r.run_dir).is_dir() else "-"
+        started = (r.started_at or "")[:19].replace("T", " ")
+        click.echo(
+            f"{r.period or '-':<8}  {r.run_id:<21}{mark}  {started:<19}  {r.status:<7}  "
+            f"{r.seconds:>6.1f}s  {kept:<4}  {(r.error or '').splitlines()[0] if r.error else ''}"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

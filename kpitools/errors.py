@@ -93,3 +93,23 @@ class FitError(KpitoolsError):
 
 class ReportError(KpitoolsError):
     """A report could not be rendered or published."""
+
+
+class RunLockedError(KpitoolsError):
+    """Another ``kpitools run`` holds the reports folder's lock (``reports/.lock``)."""
+
+
+class ReportsFolderError(KpitoolsError):
+    """The reports folder cannot be written (read-only, full disk, no permission).
+
+    Parameters
+    ----------
+    message : str
+        One line naming the folder or file and the cause.
+    results : list, optional
+        The brands' results when the failure came after they ran (recording them).
+    """
+
+    def __init__(self, message: str, results: list | None = None) -> None:
+        self.results = list(results or [])
+        super().__init__(message)

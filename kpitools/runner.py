@@ -1,40 +1,64 @@
 """Run report notebooks with papermill, once per params file, in parallel, and publish.
 
 For each params file: validate it, resolve the period, execute each report notebook into a
-staging folder, render HTML (no code) and PDF, then *publish* by swapping the staging folder
-into ``reports/<brand>/<period>/``. A run that fails at any step leaves the last good report
+staging folder, render HTML (no code) and PDF, then *publish* it as the current report
+``reports/<brand>/<period>/`` and keep its copy in ``reports/<brand>/<period>/runs/<run-id>/``
+(:func:`kpitools.runs.publish_run`). A run that fails at any step leaves the last good report
 untouched; its executed notebook (with the failing cell marked by papermill) is kept in
-``reports/<brand>/_failed/`` with a one-line reason, and the other brands go on.
+``reports/<brand>/_failed/`` with a one-line reason, and the other brands go on. Every attempt
+is one line of ``reports/runs.jsonl``; the whole run holds ``reports/.lock``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
+import json
 import logging
 import os
+import re
 import shutil
+import signal
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from multiprocessing import get_context
+from multiprocessing.connection import wait as wait_for
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import papermill as pm
 from tqdm.auto import tqdm
 
+from . import __version__
 from .data.checks import check_params_source, check_period_in_data
+from .data.provenance import table_freshness
 from .data.sources import connect
-from .errors import KpitoolsError
-from .kpis.compute import resolve_period
+from .errors import KpitoolsError, ReportsFolderError
+from .kpis.compute import latest_period, resolve_period
 from .numbers import write_json
 from .params import ReportParams, load_params
 from .report.coverage import REPORT_TABLES, report_needs
 from .report.export import export_html, export_index, export_pdf, report_title
+from .runs import (
+    ReportsLock,
+    RunRecord,
+    append_run,
+    data_fingerprint,
+    file_sha256,
+    kpitools_commit,
+    new_run_id,
+    os_error_line,
+    publish_run,
+    recover_reports,
+    relative_to,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +140,25 @@ def default_notebooks_dir(project: str | os.PathLike | None = None) -> Path:
     )
 
 
+#: ``--period last-complete``: the latest complete period of each brand's data, whatever its
+#: params file's ``period.current`` says (for unattended monthly runs)
+LAST_COMPLETE = "last-complete"
+
+
+class RunInterrupted(KpitoolsError):
+    """A SIGTERM (or SIGINT) stopped the run; the last good reports are kept.
+
+    ``results`` holds the brands' results when the run recorded them before stopping.
+    """
+
+    def __init__(self, message: str, results: list | None = None) -> None:
+        self.results = list(results or [])
+        super().__init__(message)
+
+
 @dataclass
 class RunResult:
-    """Outcome of one brand's run."""
+    """Outcome of one brand's run (the fields of its :class:`kpitools.runs.RunRecord` line)."""
 
     params_path: str
     slug: str
@@ -131,6 +171,59 @@ class RunResult:
     outputs: list[str] = field(default_factory=list)
     #: report notebooks left out (output stem → the tables the source lacks)
     skipped: dict[str, list[str]] = field(default_factory=dict)
+    run_id: str = ""
+    batch_id: str = ""
+    run_dir: str | None = None
+    params_sha256: str | None = None
+    name: str | None = None
+    locale: str | None = None
+    grain: str | None = None
+    data_fingerprint: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    #: output stem → ok, failed or skipped
+    notebooks: dict[str, str] = field(default_factory=dict)
+    log: str | None = None
+    headline: dict[str, Any] | None = None
+    objectives: dict[str, int] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_record(self, reports_dir: Path) -> RunRecord:
+        """The ``runs.jsonl`` line of this attempt; paths relative to ``reports_dir``."""
+
+        def rel(path: str | None) -> str | None:
+            return relative_to(path, reports_dir) if path else None
+
+        return RunRecord(
+            run_id=self.run_id,
+            batch_id=self.batch_id,
+            params_file=relative_to(self.params_path, reports_dir.parent),
+            params_sha256=self.params_sha256,
+            brand=self.slug,
+            name=self.name,
+            locale=self.locale,
+            period=self.period,
+            grain=self.grain,
+            data_fingerprint=self.data_fingerprint,
+            kpitools_version=__version__,
+            kpitools_commit=kpitools_commit(),
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            seconds=self.seconds,
+            status=self.status,
+            notebooks=dict(self.notebooks),
+            error=self.error.splitlines()[0] if self.error else None,
+            report_dir=rel(self.report_dir),
+            run_dir=rel(self.run_dir),
+            outputs=[rel(str(Path(self.report_dir) / o)) or o for o in self.outputs]
+            if self.report_dir
+            else [],
+            failed_notebook=rel(self.failed_notebook),
+            log=rel(self.log),
+            headline=self.headline,
+            objectives=self.objectives,
+            warnings=list(self.warnings),
+        )
 
 
 def notebook_path(name: str, notebooks_dir: Path, params_path: Path) -> Path:
@@ -177,27 +270,15 @@ def _one_line(exc: BaseException) -> str:
     return "\n".join(line for line in lines if line)[:2000]
 
 
-def _publish(staging: Path, final: Path) -> None:
-    """Swap ``staging`` into ``final`` so that readers never see a half-written report."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
-        os.replace(final, old)
-    try:
-        os.replace(staging, final)
-    except OSError:
-        if old is not None:  # put the previous report back
-            os.replace(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+#: set by the worker's SIGTERM handler while a publish is under way (it then finishes first)
+_CRITICAL = {"publishing": False, "terminated": False}
 
 
 def _record_failure(
     brand_dir: Path, result: RunResult, staging: Path | None, failing: Path | None = None
 ) -> None:
-    """Keep the run's notebooks in ``_failed/``; ``failed_notebook`` names the one that failed."""
+    """Keep the run's notebooks in ``_failed/``; ``failed_notebook`` names the one that failed
+    (none when the failure was not a notebook's: a full disk, a kill, a check)."""
     failed_dir = brand_dir / "_failed"
     failed_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -206,13 +287,44 @@ def _record_failure(
         for nb in staging.glob("*.ipynb"):
             target = failed_dir / f"{name}-{nb.name}"
             shutil.move(str(nb), target)
-            if failing is None or nb.name == failing.name:
+            if failing is not None and nb.name == failing.name:
                 result.failed_notebook = str(target)
         shutil.rmtree(staging, ignore_errors=True)
     write_json(
         failed_dir / "last.json",
-        {"period": result.period, "error": result.error, "notebook": result.failed_notebook},
+        {
+            "period": result.period,
+            "error": result.error,
+            "notebook": result.failed_notebook,
+            "run_id": result.run_id,
+        },
     )
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\] ([^:']+)(?:: '([^']*)')?")
+
+
+def _disk_error(exc: BaseException) -> OSError | None:
+    """The OSError of a full disk or an unwritable folder met by a notebook's kernel (papermill
+    reports it as ``ename``/``evalue``), else None."""
+    if getattr(exc, "ename", None) not in ("OSError", "PermissionError"):
+        return None
+    m = _ERRNO_TEXT.search(str(getattr(exc, "evalue", "")))
+    if m is None or int(m[1]) not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        return None
+    return OSError(int(m[1]), m[2], m[3])
+
+
+def _summary(folder: Path, headline: list[str]) -> tuple[dict[str, Any], dict[str, int] | None]:
+    """The headline KPIs' values and the objectives' counts of a published ``kpis.json``."""
+    try:
+        doc = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, None
+    kpis = doc.get("kpis") or {}
+    values = {h: (kpis.get(h) or {}).get("value") for h in headline if h in kpis}
+    counts = (doc.get("objectives") or {}).get("counts")
+    return values, dict(counts) if isinstance(counts, dict) else None
 
 
 def run_brand(
@@ -222,15 +334,23 @@ def run_brand(
     reports_dir: str | os.PathLike | None = None,
     notebooks_dir: str | os.PathLike | None = None,
     pdf: bool = True,
+    run_id: str | None = None,
+    batch_id: str | None = None,
+    keep_runs: int | None = None,
+    parent_pid: int | None = None,
 ) -> RunResult:
     """Produce one brand's report folder; never raises for a bad brand, returns the failure.
+
+    Call it under the reports lock (:func:`run_all` holds it).
 
     Parameters
     ----------
     params_path : path
         The brand's params file.
     period : str, optional
-        ``YYYY-MM`` / ``YYYY-Qn`` / ``YYYY``; default from the params file or the data.
+        ``YYYY-MM`` / ``YYYY-Qn`` / ``YYYY``, or ``last-complete`` (the latest complete period
+        of the data, whatever ``period.current`` says); default from the params file or the
+        data.
     reports_dir : path, optional
         Root of the published reports (default: ``reports/`` of the params file's
         :func:`project_dir`).
@@ -239,15 +359,30 @@ def run_brand(
         params file's project).
     pdf : bool
         Render ``report.pdf`` too.
+    run_id, batch_id : str, optional
+        This attempt and its ``kpitools run`` (default: new ids).
+    keep_runs : int, optional
+        Run copies kept per period (default: the params' ``report.keep_runs``).
+    parent_pid : int, optional
+        The ``kpitools run`` process: when it is gone (killed) the report is not published.
 
     Returns
     -------
     RunResult
     """
     t0 = time.perf_counter()
+    started = utc_now()
     params_path = Path(params_path).resolve()
     reports_dir = Path(reports_dir or default_reports_dir([params_path])).resolve()
-    result = RunResult(params_path=str(params_path), slug=params_path.stem)
+    result = RunResult(
+        params_path=str(params_path),
+        slug=params_path.stem,
+        run_id=run_id or new_run_id(started),
+        batch_id=batch_id or "",
+        started_at=started.isoformat(),
+        params_sha256=file_sha256(params_path) if params_path.is_file() else None,
+    )
+    result.batch_id = result.batch_id or result.run_id
     brand_dir = reports_dir / result.slug
     staging = None
     out_nb = None  # the notebook being executed, for the failure record
@@ -257,23 +392,32 @@ def run_brand(
         ).resolve()
         params = load_params(params_path)
         result.slug = params.slug
+        result.name = params.display_name
+        result.locale = params.locale
+        result.grain = params.period.grain
         brand_dir = reports_dir / params.slug
+        asked_text = None if period == LAST_COMPLETE else period
         # the checks of `kpitools validate` (one function, so they never disagree): a bad
         # source, a brand without rows, no period with data fail here, one line per problem
         problems = check_params_source(params)
         if problems:
             try:  # the period asked for, so that the index marks that report's run as failed
-                asked = params.requested_period(period)
+                asked = params.requested_period(asked_text) if period != LAST_COMPLETE else None
                 result.period = asked.label if asked is not None else None
             except Exception:  # a bad period is reported by the run itself
                 pass
             raise KpitoolsError("\n".join(str(pr) for pr in problems))
         with connect(params) as db:
-            p = resolve_period(db, params, period)
+            if period == LAST_COMPLETE:
+                p = latest_period(db, params.period.grain)
+            else:
+                p = resolve_period(db, params, period)
+            result.period = p.label
             check_period_in_data(db, p)  # 2027-03: "the data cover 2024-01 to 2025-12"
             report_inputs = {stem: report_needs(stem, db) for stem in REPORT_TABLES}
+            result.data_fingerprint = data_fingerprint(table_freshness(db))
         result.period = p.label
-        staging = brand_dir / f".staging-{p.label}-{uuid.uuid4().hex[:8]}"
+        staging = brand_dir / f".staging-{p.label}-{result.run_id}"
         staging.mkdir(parents=True)
         for i, name in enumerate(params.report.notebooks):
             nb = notebook_path(name, notebooks_dir, params_path)
@@ -283,8 +427,10 @@ def run_brand(
             if i and (needs := report_inputs.get(stem)):
                 # nothing of it could be shown; the KPI report's page one says it is left out
                 result.skipped[stem] = list(needs)
+                result.notebooks[stem] = "skipped"
                 continue
             out_nb = staging / f"{stem}.ipynb"
+            result.notebooks[stem] = "failed"
             pm.execute_notebook(
                 str(nb),
                 str(out_nb),
@@ -293,6 +439,8 @@ def run_brand(
                     "period": p.label,
                     # the first notebook writes kpis.json, the others add their section
                     "kpis_path": str(staging / "kpis.json"),
+                    "run_id": result.run_id,
+                    "run_started_at": result.started_at,
                 },
                 cwd=str(nb.parent),
                 progress_bar=False,
@@ -304,24 +452,57 @@ def run_brand(
             if pdf:
                 result.outputs.append(export_pdf(html, staging / f"{stem}.pdf").name)
             result.outputs.append(out_nb.name)
+            result.notebooks[stem] = "ok"
+        out_nb = None  # every notebook ran: a failure from here on is not a notebook's
         if not (staging / "kpis.json").exists():
             raise KpitoolsError("the report notebook did not write kpis.json")
+        result.outputs.append("kpis.json")
+        if parent_pid is not None and os.getppid() != parent_pid:
+            raise RunInterrupted("the kpitools run that started this brand is gone: not published")
         final = brand_dir / p.label
-        _publish(staging, final)
+        keep = keep_runs if keep_runs is not None else params.report.keep_runs
+        _CRITICAL["publishing"] = True  # a SIGTERM now waits for the swap to finish
+        try:
+            kept = publish_run(staging, final, result.run_id, keep_runs=keep)
+        finally:
+            _CRITICAL["publishing"] = False
+        staging = None
         result.report_dir = str(final)
+        result.run_dir = str(kept)
         result.status = "ok"
+        result.headline, result.objectives = _summary(final, list(params.report.headline))
+        try:
+            prov = json.loads((final / "kpis.json").read_text(encoding="utf-8"))
+            result.warnings += list((prov.get("provenance") or {}).get("warnings") or [])
+        except (OSError, ValueError):
+            pass
         last = brand_dir / "_failed" / "last.json"
         if last.exists():
             last.unlink()
     except Exception as exc:  # one brand's failure must never stop the others
-        result.error = _one_line(exc)
+        if result.status == "ok":  # published; interrupted while reading its summary
+            result.warnings.append(_one_line(exc))
+        elif isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            result.error = os_error_line(exc, reports_dir)  # disk full, read-only, …
+            out_nb = None  # not the notebook's fault
+        elif (disk := _disk_error(exc)) is not None:  # raised inside a notebook's kernel
+            result.error = os_error_line(disk, reports_dir)
+            out_nb = None
+        else:
+            result.error = _one_line(exc)
+        if isinstance(exc, RunInterrupted):
+            out_nb = None
         if not isinstance(exc, KpitoolsError) and not getattr(exc, "ename", None):
             log.debug("unexpected failure for %s\n%s", params_path, traceback.format_exc())
-        try:
-            _record_failure(brand_dir, result, staging, out_nb)
-        except OSError:  # pragma: no cover - disk full or similar
-            log.warning("could not record the failure of %s", params_path)
+        if result.status != "ok":
+            try:
+                _record_failure(brand_dir, result, staging, out_nb)
+            except OSError:  # disk full or similar: the one line above says why
+                log.warning("could not record the failure of %s", params_path)
+    result.ended_at = utc_now().isoformat()
     result.seconds = round(time.perf_counter() - t0, 2)
+    if _CRITICAL["terminated"] and result.status == "ok":
+        result.warnings.append("SIGTERM received while publishing: published, then stopped")
     return result
 
 
@@ -331,17 +512,146 @@ def quiet_third_party_loggers() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _die_with_parent() -> None:
+    """Linux: this process gets SIGTERM when its parent dies (even by SIGKILL)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _worker_sigterm(signum: int, frame: FrameType | None) -> None:
+    """A worker stopped by SIGTERM: fail the brand (its kernel is shut down on the way out),
+    unless it is publishing, which finishes first (a swap is never left half-done)."""
+    _CRITICAL["terminated"] = True
+    if not _CRITICAL["publishing"]:
+        raise RunInterrupted(f"interrupted by {signal.Signals(signum).name}")
+
+
 def _run_brand_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Worker entry point: one brand, its kernel's chatter sent to a log file, not the console."""
     quiet_third_party_loggers()  # a spawned worker does not inherit the CLI's logging setup
-    logs = Path(kwargs["reports_dir"]) / "_logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"{Path(kwargs['params_path']).stem}.log"
-    with open(log_path, "w", encoding="utf-8") as fh:
+    log_path = Path(kwargs["reports_dir"]) / "_logs" / f"{Path(kwargs['params_path']).stem}.log"
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - kept open for the kernel
+    except OSError:
+        fh = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        log_path = None  # type: ignore[assignment]
+    with fh:
         os.dup2(fh.fileno(), 2)  # the kernel subprocess inherits this stderr
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True)
         quiet_third_party_loggers()
-        return asdict(run_brand(**kwargs))
+        out = asdict(run_brand(**kwargs))
+    out["log"] = str(log_path) if log_path else None
+    return out
+
+
+def _worker_main(kwargs: dict[str, Any], conn: Any) -> None:
+    """A spawned worker: dies with its parent, fails its brand on SIGTERM, sends the result."""
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, _worker_sigterm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    try:
+        out = _run_brand_kwargs(kwargs)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as the brand's error
+        out = {
+            "params_path": kwargs["params_path"],
+            "slug": Path(kwargs["params_path"]).stem,
+            "run_id": kwargs.get("run_id", ""),
+            "error": _one_line(exc),
+        }
+    try:
+        conn.send(out)
+    finally:
+        conn.close()
+
+
+def _result(doc: dict[str, Any]) -> RunResult:
+    known = {f.name for f in fields(RunResult)}
+    return RunResult(**{k: v for k, v in doc.items() if k in known})
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise RunInterrupted(f"interrupted by {signal.Signals(signum).name}")
+
+
+def _pool(
+    kwargs: list[dict[str, Any]], jobs: int, bar: Any
+) -> tuple[dict[int, RunResult], str | None]:
+    """Run each brand in its own spawned process, ``jobs`` at once.
+
+    On SIGTERM/SIGINT (the handler raises :class:`RunInterrupted`) no brand is started, the
+    running workers get SIGTERM (each fails its brand, its kernel shut down; one publishing
+    finishes the swap first) and are waited for; the rest are killed after 60 s.
+
+    Returns
+    -------
+    (results by index, the interruption's message or None)
+    """
+    ctx = get_context("spawn")
+    pending = list(range(len(kwargs)))
+    running: dict[int, tuple[Any, Any]] = {}
+    results: dict[int, RunResult] = {}
+    interrupted: str | None = None
+
+    def collect(i: int, block: float = 0.0) -> bool:
+        proc, conn = running[i]
+        got = None
+        try:
+            if conn.poll(block):
+                got = conn.recv()
+        except (EOFError, OSError):
+            got = None
+        if got is None and proc.is_alive():
+            return False
+        proc.join(timeout=30)
+        if got is None:
+            code = proc.exitcode
+            why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            got = {
+                "params_path": kwargs[i]["params_path"],
+                "slug": Path(kwargs[i]["params_path"]).stem,
+                "run_id": kwargs[i]["run_id"],
+                "error": f"the brand's worker process died ({why})",
+            }
+        conn.close()
+        results[i] = _result(got)
+        del running[i]
+        bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
+        bar.update()
+        return True
+
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                i = pending.pop(0)
+                reader, writer = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_worker_main, args=(kwargs[i], writer))
+                proc.start()
+                writer.close()
+                running[i] = (proc, reader)
+            handles = [h for proc, conn in running.values() for h in (conn, proc.sentinel)]
+            wait_for(handles, timeout=5)
+            for i in list(running):
+                collect(i)
+    except RunInterrupted as exc:
+        interrupted = str(exc)
+        previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one: we are on it
+        try:
+            for proc, _ in running.values():
+                proc.terminate()
+            deadline = time.monotonic() + 60
+            while running and time.monotonic() < deadline:
+                for i in list(running):
+                    collect(i, block=0.2)
+            for i in list(running):
+                running[i][0].kill()
+                collect(i, block=5)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return results, interrupted
 
 
 def run_all(
@@ -353,15 +663,23 @@ def run_all(
     jobs: int = 2,
     pdf: bool = True,
     progress: bool = True,
+    keep_runs: int | None = None,
+    wait: float = 0.0,
 ) -> list[RunResult]:
-    """Run several brands in parallel (one process each), then rebuild ``reports/index.html``.
+    """Run several brands in parallel (one process each), record them, rebuild the index.
+
+    Under the reports folder's lock (``reports/.lock``): repair what a killed run left
+    (:func:`kpitools.runs.recover_reports`), run the brands, append one line per brand to
+    ``reports/runs.jsonl``, rebuild ``reports/index.html``. A SIGTERM or SIGINT stops the
+    workers (see :func:`_pool`), records the brands as failed or skipped, rebuilds the index,
+    then raises :class:`RunInterrupted`.
 
     Parameters
     ----------
     params_paths : iterable of path
         The brands' params files.
     period : str, optional
-        As :func:`run_brand`, for every brand.
+        As :func:`run_brand` (``last-complete`` included), for every brand.
     reports_dir : path, optional
         Root of the published reports (default: :func:`default_reports_dir`, the
         ``reports/`` folder of the params files' project).
@@ -374,6 +692,11 @@ def run_all(
         Render ``report.pdf`` too.
     progress : bool
         Show a tqdm progress bar on stderr.
+    keep_runs : int, optional
+        Run copies kept per period, for every brand (default: each params'
+        ``report.keep_runs``).
+    wait : float
+        Seconds to wait for another run's lock before giving up.
 
     Returns
     -------
@@ -383,7 +706,10 @@ def run_all(
     ------
     KpitoolsError
         When no notebooks folder is given and none is found, or no reports folder is given
-        for params files of several projects (before any brand runs).
+        for params files of several projects (before any brand runs);
+        :class:`~kpitools.errors.RunLockedError` when another run holds the lock;
+        :class:`~kpitools.errors.ReportsFolderError` when the reports folder cannot be
+        written; :class:`RunInterrupted` after a SIGTERM (the results are in its ``results``).
     """
     quiet_third_party_loggers()
     paths = [str(Path(p).resolve()) for p in params_paths]
@@ -395,6 +721,7 @@ def run_all(
         projects = {project_dir(p) for p in paths}
         only = projects.pop() if len(projects) == 1 else None
         notebooks = str(default_notebooks_dir(only))
+    batch_id = new_run_id()
     kwargs = [
         {
             "params_path": p,
@@ -402,25 +729,68 @@ def run_all(
             "reports_dir": str(reports_dir),
             "notebooks_dir": notebooks,
             "pdf": pdf,
+            "run_id": new_run_id(),
+            "batch_id": batch_id,
+            "keep_runs": keep_runs,
+            "parent_pid": os.getpid(),
         }
         for p in paths
     ]
-    results: dict[int, RunResult] = {}
-    bar = tqdm(total=len(paths), desc="reports", unit="brand", disable=not progress)
-    # every brand runs in a spawned process (also with jobs=1): kernels, DuckDB handles and
-    # stderr are never shared, and a crash of one brand cannot take the run down
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_run_brand_kwargs, kw): i for i, kw in enumerate(kwargs)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                results[i] = RunResult(**fut.result())
-            except Exception as exc:  # a crashed worker process
+    with ReportsLock(reports_dir, wait=wait):
+        try:
+            notes = recover_reports(reports_dir)
+            (reports_dir / "_logs").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise ReportsFolderError(os_error_line(exc, reports_dir)) from None
+        for note in notes:
+            log.warning("recovered: %s", note)
+        bar = tqdm(total=len(paths), desc="reports", unit="brand", disable=not progress)
+        handlers = {}
+        try:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                handlers[sig] = signal.signal(sig, _on_signal)
+        except ValueError:  # not the main thread: no signal handling
+            pass
+        try:
+            results, interrupted = _pool(kwargs, jobs, bar)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            bar.close()
+        for i, kw in enumerate(kwargs):
+            if i not in results:
                 results[i] = RunResult(
-                    params_path=paths[i], slug=Path(paths[i]).stem, error=_one_line(exc)
+                    params_path=paths[i],
+                    slug=Path(paths[i]).stem,
+                    status="skipped",
+                    error=f"not started: {interrupted}",
+                    run_id=str(kw["run_id"]),
                 )
-            bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
-            bar.update()
-    bar.close()
-    export_index(reports_dir)
-    return [results[i] for i in range(len(paths))]
+        ordered = [results[i] for i in range(len(paths))]
+        for r in ordered:
+            r.batch_id = batch_id
+            r.started_at = r.started_at or utc_now().isoformat()
+            r.ended_at = r.ended_at or utc_now().isoformat()
+            r.warnings += [n for n in notes if n.split("/")[0].split(":")[0] == r.slug]
+        problems = _record(reports_dir, ordered)
+    if problems:
+        raise ReportsFolderError(problems[0], ordered)
+    if interrupted:
+        raise RunInterrupted(interrupted, ordered)
+    return ordered
+
+
+def _record(reports_dir: Path, results: list[RunResult]) -> list[str]:
+    """Append the attempts to ``runs.jsonl`` and rebuild the index; the problems, one line
+    each (a full disk, a read-only folder), never an exception."""
+    problems = []
+    try:
+        for r in results:
+            append_run(reports_dir, r.to_record(reports_dir))
+    except OSError as exc:
+        problems.append(os_error_line(exc, reports_dir))
+    try:
+        export_index(reports_dir)
+    except OSError as exc:
+        problems.append(os_error_line(exc, reports_dir))
+    return problems

@@ -198,6 +198,24 @@ def test_scorecard_and_summary(payload, locale):
     )
 
 
+def _provenance(payload):
+    from kpitools.data.provenance import Provenance
+
+    return Provenance(
+        params_file=payload,
+        params_sha256=payload,
+        source=payload,
+        tables={payload: {"rows": 3, "latest": payload}},
+        data_fingerprint=payload,
+        kpitools_version=payload,
+        kpitools_commit=payload,
+        run_id=payload,
+        started_at=payload,
+        ended_at=payload,
+        warnings=[payload],
+    )
+
+
 def test_header_footer_and_headings(payload):
     params = fake_params(payload, product_lines=[payload, "b"])
     sc = fake_scorecard(payload)
@@ -208,7 +226,7 @@ def test_header_footer_and_headings(payload):
         header_html(params, sc),
         header_html(params, sc, title=payload),
         show_header(params, sc),
-        show_footer(params, db),
+        show_footer(params, db, _provenance(payload)),
         show_section(payload, "en"),
         heading_html(payload, level=3),
         not_available_html([payload], "fr"),

@@ -484,6 +484,11 @@ class ReportParams(_Strict):
             "nps",
         ]
     )
+    keep_runs: Annotated[int, Field(ge=1)] = Field(
+        5,
+        description="copies of a period's runs kept in reports/<brand>/<period>/runs/ "
+        "(the oldest are pruned after each publish; the current report is always kept)",
+    )
 
     @field_validator("headline", "breakdown_kpis")
     @classmethod

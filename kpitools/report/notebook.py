@@ -32,6 +32,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from ..data.checks import data_quality_findings
+from ..data.provenance import Provenance
 from ..data.sources import Database
 from ..kpis.cohorts import CohortRetention
 from ..kpis.columns import data_quality
@@ -251,20 +252,52 @@ def public_source(params: BrandParams, db: Database) -> str:
     return f"{source.kind}:{shown}"
 
 
-def show_footer(params: BrandParams, db: Database) -> Html:
-    """Where the numbers come from: data source (never a credential), tables absent, time."""
+def show_footer(
+    params: BrandParams,
+    db: Database,
+    provenance: Provenance,
+) -> Html:
+    """The report's last page: data source (never a credential), tables absent, time, and
+    the provenance (params file and its sha256, data freshness and rows per table, kpitools
+    version and commit, run id, start and end, warnings).
+
+    Parameters
+    ----------
+    params : BrandParams
+    db : Database
+    provenance : Provenance
+        :func:`kpitools.data.provenance.compute_provenance` of the notebook's cell before
+        (the KPI report writes the same one to ``kpis.json``).
+    """
+    from ..data.provenance import local_time
+    from .formatting import format_value
+
     brand_wide: list[str] = []
     if params.product_lines:
         brand_wide = [n for n in db.available_tables if not TABLES[n].product_line]
+    prov = provenance
+    loc = params.locale
+    tables = [
+        {
+            "name": name,
+            "rows": format_value(doc["rows"], "count", loc),
+            "latest": local_time(doc["latest"]),
+        }
+        for name, doc in prov.tables.items()
+    ]
     return Html(
         render(
             "kpis/footer.html",
-            source=public_source(params, db),
+            source=prov.source,
             product_lines=list(params.product_lines or []),
             brand_wide=brand_wide,
             missing_tables=list(db.missing_tables),
             stamp=datetime.now().strftime("%Y-%m-%d %H:%M"),
-            locale=params.locale,
+            locale=loc,
+            prov=prov,
+            tables=tables,
+            started=local_time(prov.started_at),
+            ended=local_time(prov.ended_at),
         )
     )
 
