@@ -382,7 +382,7 @@ class _Db:
 
 
 def test_footer_source_never_shows_a_server_path(tmp_path: Path):
-    from kpitools.report.notebook import public_source, show_footer
+    from kpitools.report.notebook import public_source
 
     # a folder beside the params file: shown relative to it
     below = _csv_params(tmp_path, "exports/2025")
@@ -394,12 +394,11 @@ def test_footer_source_never_shows_a_server_path(tmp_path: Path):
     up = _csv_params(tmp_path, "../../data/crm")
     assert public_source(up, _Db()) == "csv:crm"
 
-    class Db(_Db):
-        available_tables: list[str] = []
-        missing_tables: list[str] = []
+    # the footer shows the provenance's source, which follows the same rule
+    from kpitools.data.provenance import source_label
 
-    html = show_footer(far, Db())._repr_html_()
-    assert "csv:export" in html and "/srv/secret" not in html
+    assert source_label(far) == "csv:export"
+    assert source_label(below) == "csv:exports/2025"
 
 
 def test_missing_chromium_skips_or_fails_when_required(monkeypatch):
