@@ -168,7 +168,8 @@ def test_real_run_pages_in_chromium(tmp_path: Path):
         "campaign-roi": f"Aurora Outdoor · Campaign ROI · {ok.period}",
         "customer-value": f"Aurora Outdoor · Customer value · {ok.period}",
     }
-    assert "duckdb:demo.duckdb" in (folder / "report.html").read_text(encoding="utf-8")
+    footer = (folder / "report.html").read_text(encoding="utf-8")
+    assert "duckdb:../data/demo.duckdb" in footer and str(tmp_path) not in footer
     shot = browser.screenshot(folder / "report.html", tmp_path / "aurora-report-390.png", width=390)
     _keep(shot)
 
