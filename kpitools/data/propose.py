@@ -109,6 +109,8 @@ class TableProposal:
     hints: list[str] = field(default_factory=list)
     name_language: str | None = None
     date_format: str | None = None
+    #: this file's own CSV keys (those not shared by every file, under source.csv)
+    csv: dict[str, Any] = field(default_factory=dict)
 
     @property
     def needs_brand(self) -> bool:
@@ -408,7 +410,7 @@ def _dialects(proposal: Proposal) -> None:
     proposal.csv = shared
     for tp in proposal.tables:
         own = {k: v for k, v in per_table.get(tp.canonical, {}).items() if k not in shared}
-        tp.profile_dialect = own  # type: ignore[attr-defined]
+        tp.csv = own
 
 
 #: Share of rows repeating a customer and date above which an export is taken to hold order
@@ -552,7 +554,7 @@ def render_params(
         rows = f"{prof.rows:,} rows"
         out.append(_line(4, tp.canonical, comment=f"{rows}, from {prof.name}"))
         out.append(_line(6, "table", prof.name))
-        own = getattr(tp, "profile_dialect", {})
+        own = tp.csv
         if own:
             out.append(_line(6, "csv"))
             for k, v in own.items():

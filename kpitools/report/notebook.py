@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -233,25 +232,6 @@ def show_data_quality(db: Database, scorecard: Scorecard) -> Html:
     return Html(data_quality_html(frame, scorecard.locale, entries))
 
 
-def public_source(params: BrandParams, db: Database) -> str:
-    """The data source as a report may show it: never a credential (see
-    :meth:`~kpitools.params.SourceParams.redacted`) and never a path of the server. A file or
-    folder source is named relative to the params file when it lies below the params file's
-    folder, else by its name only (``csv:orders.csv``)."""
-    source = getattr(params, "source", None)  # a bare description when there is no source
-    if source is None or source.kind == "sql" or not source.path:
-        return db.description
-    try:
-        path = params.source_path()
-    except (OSError, ValueError):
-        return f"{source.kind}:{Path(str(source.path)).name}"
-    try:
-        shown = path.relative_to(Path(params.base_dir).resolve()).as_posix()
-    except ValueError:
-        shown = path.name
-    return f"{source.kind}:{shown}"
-
-
 def show_footer(
     params: BrandParams,
     db: Database,
@@ -394,7 +374,6 @@ def show_roi_headline(roi: CampaignReport | NotAvailable, locale: str | None = N
 
 
 __all__ = [
-    "public_source",
     "setup_notebook",
     "show_breakdown",
     "show_cohort_retention",
