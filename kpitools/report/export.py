@@ -13,7 +13,6 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
-import nbformat
 from markupsafe import Markup
 
 from ..errors import ReportError
@@ -73,6 +72,9 @@ def notebook_to_html(nb_path: str | os.PathLike, *, title: str, lang: str = "en"
     lang : str
         ``lang`` attribute of the page.
     """
+    # Imported here, not at module level: nbformat (through jsonschema) and nbconvert cost
+    # over a second and a report kernel never exports (tests/test_imports.py).
+    import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(nb_path), as_version=4)
