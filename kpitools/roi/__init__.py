@@ -21,7 +21,12 @@ arithmetic), ``outcomes`` (member-level data from the database), ``issues`` (rea
 reason codes, never sentences.
 """
 
-from kpitools.roi.analysis import analyse_campaigns, analyse_outcomes, find_campaign
+from kpitools.roi.analysis import (
+    analyse_campaigns,
+    analyse_campaigns_shared,
+    analyse_outcomes,
+    find_campaign,
+)
 from kpitools.roi.campaign import OUTCOMES, POWER, analyse_campaign
 from kpitools.roi.estimators import (
     COV_TYPES,
@@ -90,6 +95,7 @@ __all__ = [
     "adjust_verdicts",
     "analyse_campaign",
     "analyse_campaigns",
+    "analyse_campaigns_shared",
     "analyse_outcomes",
     "bh_reject",
     "break_even_p_values",

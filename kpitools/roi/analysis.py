@@ -431,3 +431,96 @@ def analyse_campaigns(
     if scope_issues:
         report = replace(report, issues=(*report.issues, *scope_issues))
     return report
+
+
+#: Folder, beside a run's ``kpis.json``, where :func:`analyse_campaigns_shared` keeps the
+#: campaign analysis between a brand's notebooks (removed by the notebook that reads it last).
+SHARED_DIR = ".shared"
+
+
+def campaign_analysis_key(
+    db: Database, params: BrandParams, period: Period, campaign: str | None = None
+) -> str:
+    """The sha256 naming one campaign analysis: params, period, campaign, data, kpitools.
+
+    Two notebooks of a run share an analysis only when every input of
+    :func:`analyse_campaigns` is the same: the params (their canonical JSON), the resolved
+    period, the campaign asked for, the data fingerprint (row count and latest time of each
+    table, :func:`kpitools.runs.data_fingerprint`) and the kpitools version.
+    """
+    import hashlib
+
+    from kpitools import __version__
+    from kpitools.data.provenance import table_freshness
+    from kpitools.runs import data_fingerprint
+
+    key = campaign if campaign is not None else params.roi.campaign
+    parts = [
+        params.model_dump_json(),
+        period.label,
+        repr(key),
+        data_fingerprint(table_freshness(db)),
+        __version__,
+    ]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def analyse_campaigns_shared(
+    db: Database,
+    params: BrandParams,
+    period: Period | str | None = None,
+    *,
+    campaign: str | None = None,
+    kpis_path: str | None = None,
+    last: bool = False,
+) -> CampaignReport:
+    """:func:`analyse_campaigns`, computed once per brand run and shared between notebooks.
+
+    With ``kpis_path`` (set by ``kpitools run``), the analysis is pickled to
+    ``<folder of kpis_path>/.shared/campaigns-<key>.pkl`` (key:
+    :func:`campaign_analysis_key`) by the first notebook that needs it and read back by the
+    next; ``last=True`` (the campaign-ROI notebook) removes the file once read, so nothing of it
+    is published. Without ``kpis_path`` (a notebook run by hand) it is simply computed.
+
+    Parameters
+    ----------
+    db, params, period, campaign
+        As for :func:`analyse_campaigns`.
+    kpis_path : str, optional
+        The run's ``kpis.json`` path; its folder holds the shared file.
+    last : bool
+        This notebook is the last to read the shared analysis: remove the file.
+
+    Returns
+    -------
+    CampaignReport
+        The same report as :func:`analyse_campaigns` (pickled, so every number is identical).
+    """
+    if not kpis_path:
+        return analyse_campaigns(db, params, period, campaign=campaign)
+    import os
+    import pickle
+    from pathlib import Path
+
+    resolved = resolve_period(db, params, period)
+    folder = Path(kpis_path).parent / SHARED_DIR
+    path = folder / f"campaigns-{campaign_analysis_key(db, params, resolved, campaign)}.pkl"
+    if path.is_file():
+        # written by this run's previous notebook, in the run's own staging folder
+        with path.open("rb") as fh:
+            report: CampaignReport = pickle.load(fh)  # noqa: S301
+    else:
+        report = analyse_campaigns(db, params, resolved, campaign=campaign)
+        if not last:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp-{os.getpid()}")
+            with tmp.open("wb") as fh:
+                pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+    if last:
+        path.unlink(missing_ok=True)
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    return report
