@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 
@@ -94,8 +95,24 @@ def export_html(nb_path, html_path, *, title: str, lang: str = "en") -> Path:
     return write_text_atomic(html_path, notebook_to_html(nb_path, title=title, lang=lang))
 
 
-def export_pdf(html_path, pdf_path) -> Path:
+def export_pdf(
+    html_path,
+    pdf_path,
+    *,
+    cache: dict | None = None,
+    font_config: Any = None,
+) -> Path:
     """Render an HTML report to PDF with WeasyPrint (no browser involved).
+
+    Parameters
+    ----------
+    html_path, pdf_path : path
+        The report page and the PDF to write.
+    cache : dict, optional
+        WeasyPrint's image cache (``write_pdf(cache=)``): pass the same dict for every PDF a
+        worker renders so images and stylesheets fetched once are reused across brands.
+    font_config : weasyprint.text.fonts.FontConfiguration, optional
+        One font configuration reused across the PDFs of a worker (fonts found once).
 
     Raises
     ------
@@ -107,7 +124,14 @@ def export_pdf(html_path, pdf_path) -> Path:
     except Exception as exc:  # pragma: no cover - depends on system libraries
         raise ReportError(f"PDF export needs WeasyPrint and Pango: {exc}") from None
     out = Path(pdf_path)
-    HTML(filename=str(html_path), base_url=str(Path(html_path).parent)).write_pdf(str(out))
+    options: dict[str, Any] = {}
+    if cache is not None:
+        options["cache"] = cache
+    if font_config is not None:
+        options["font_config"] = font_config
+    HTML(filename=str(html_path), base_url=str(Path(html_path).parent)).write_pdf(
+        str(out), **options
+    )
     return out
 
 
