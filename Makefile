@@ -59,8 +59,8 @@ format: setup ## Format the code with ruff
 	$(BIN)/ruff format kpitools tests benchmarks
 	$(BIN)/ruff check --fix kpitools tests benchmarks
 
-benchmark: setup ## Time KPIs in the database vs pandas vs hand-written SQL (benchmarks/)
-	$(BIN)/python benchmarks/bench_scorecard.py
+benchmark: setup ## Every benchmark of benchmarks/ into docs/benchmarks.md (QUICK=1: 100 k only, 4 brands)
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/run_all.py $(if $(QUICK),--quick,)
 
 lab: setup demo-data ## Open JupyterLab on the notebooks (saved without outputs; as root: --allow-root)
 	@# jupyter_lab_config.py strips outputs from notebooks/ on save; root (a container) needs

@@ -454,15 +454,21 @@ def fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str,
         raise FitError(
             f"{n} customers for {k} regression parameters: too few rows for the covariates given"
         )
-    if np.linalg.matrix_rank(X.to_numpy()) < k:
+    # One thin QR serves the rank test and the leverages: the singular values of R are those
+    # of X (the same rank decision as np.linalg.matrix_rank(X), at a k x k SVD), and the
+    # leverages are the row sums of Q squared (no n x k pseudo-inverse).
+    Xa = np.ascontiguousarray(X.to_numpy(dtype=float))
+    Q, R = np.linalg.qr(Xa, mode="reduced")
+    sv = np.linalg.svd(R, compute_uv=False)
+    tol = sv.max(initial=0.0) * max(n, k) * np.finfo(float).eps
+    if int(np.count_nonzero(sv > tol)) < k:
         raise FitError(
             "the regressors are collinear (a covariate is a combination of the others or of "
             f"the treatment); covariates: {', '.join(covariates) or 'none'}"
         )
     if cov_type in ("HC2", "HC3"):
         # HC2/HC3 divide by 1 - leverage: a row with leverage 1 gives a meaningless SE.
-        Xa = X.to_numpy(dtype=float)
-        leverage = np.einsum("ij,ji->i", Xa, np.linalg.pinv(Xa))
+        leverage = np.einsum("ij,ij->i", Q, Q)
         worst = int(np.argmax(leverage))
         if leverage[worst] > 1.0 - 1e-8:
             raise FitError(
