@@ -8,6 +8,7 @@ has no value is a :class:`Reason` code plus the tables missing, never prose.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,8 @@ from .columns import missing_columns_of
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 from .segments import customer_segment
 
+log = logging.getLogger(__name__)
+
 _TRUNC = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -60,6 +63,51 @@ class BreakdownUnsupported(KpitoolsError):
         super().__init__(f"no breakdown by {by}")
 
 
+class SharedTables:
+    """Tables several measure groups of one scorecard read, each materialised once.
+
+    The first :meth:`get` of a key builds the expression and materialises it with Ibis'
+    portable :meth:`ibis.Table.cache` (a temporary table on DuckDB, PostgreSQL, Spark…); later
+    gets of the same key return the materialised table. A backend that cannot materialise gets
+    the plain expression (computed again by each group, as before). :meth:`release` drops the
+    temporary tables: call it when the scorecard is done (``with SharedTables() as shared``).
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple, ibis.Table] = {}
+        self._cached: list[Any] = []
+
+    def get(self, key: tuple, build: Callable[[], ibis.Table]) -> ibis.Table:
+        """The table of ``key``, built by ``build()`` and materialised on the first call."""
+        if key not in self._tables:
+            expr = build()
+            try:
+                cached = expr.cache()
+            except Exception as exc:  # a backend without temporary tables: the plain query
+                log.debug("cannot materialise %s (%s): the plain query is used", key[0], exc)
+                self._tables[key] = expr
+            else:
+                self._cached.append(cached)
+                self._tables[key] = cached
+        return self._tables[key]
+
+    def release(self) -> None:
+        """Drop every temporary table materialised so far."""
+        while self._cached:
+            cached = self._cached.pop()
+            try:
+                cached.release()
+            except Exception as exc:  # a closed connection: its temporary tables are gone
+                log.debug("could not release a shared table: %s", exc)
+        self._tables.clear()
+
+    def __enter__(self) -> SharedTables:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 @dataclass
 class QueryContext:
     """What a measure builder needs: the brand's tables, the period grain and the window.
@@ -78,6 +126,10 @@ class QueryContext:
         Whether :meth:`table` keeps only the report's product lines (``Database.table``);
         False for a brand-wide measure of a product-line report, whose tables are then the
         brand's whole tables (``Database.brand_table``), see :func:`measure_scope`.
+    shared : SharedTables, optional
+        Tables materialised once and shared by the measure groups of one scorecard (the
+        per-customer, per-period roll-up of :meth:`customer_periods`); None computes them
+        inside each query.
     """
 
     db: Database
@@ -87,6 +139,7 @@ class QueryContext:
     by: str | None = None
     params: BrandParams | None = None
     line_filter: bool = True
+    shared: SharedTables | None = field(default=None, compare=False, repr=False)
 
     @property
     def roi(self) -> RoiParams | None:
@@ -195,6 +248,22 @@ class QueryContext:
         With ``by_line``, rows are per customer, period and product line, and the segments are
         the customer's on that line (new to the line, back on it, …).
         """
+        if self.shared is not None:
+            key = (
+                "customer_periods",
+                first_period,
+                by_line,
+                self.line_filter,
+                self.grain,
+                self.end,
+                self.lapse_days,
+            )
+            return self.shared.get(
+                key, lambda: self._customer_periods(first_period=first_period, by_line=by_line)
+            )
+        return self._customer_periods(first_period=first_period, by_line=by_line)
+
+    def _customer_periods(self, *, first_period: bool, by_line: bool) -> ibis.Table:
         o = self.table("orders")
         o = o.filter(o.ordered_at < self.end)
         keys = {"customer_id": o.customer_id, "period": self.bucket(o.ordered_at)}
@@ -788,12 +857,25 @@ def compute_kpis(
     t0 = time.perf_counter()
     period = resolve_period(db, params, period)
     selected = _selected(params, kpis)
+    with SharedTables() as shared:
+        return _compute_kpis(db, params, period, selected, shared, t0)
+
+
+def _compute_kpis(
+    db: Database,
+    params: BrandParams,
+    period: Period,
+    selected: list[Kpi],
+    shared: SharedTables,
+    t0: float,
+) -> Scorecard:
     ctx = QueryContext(
         db=db,
         grain=period.grain,
         periods=window_for(period),
         settings=params.settings,
         params=params,
+        shared=shared,
     )
     frames: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, tuple[str, ...]] = {}  # measure -> tables missing
