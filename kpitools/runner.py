@@ -454,6 +454,9 @@ def run_brand(
             result.outputs.append(out_nb.name)
             result.notebooks[stem] = "ok"
         out_nb = None  # every notebook ran: a failure from here on is not a notebook's
+        # the campaign analysis the KPI report shared with the campaign-ROI notebook is not
+        # part of the report (left behind when that notebook was skipped or failed)
+        shutil.rmtree(staging / ".shared", ignore_errors=True)
         if not (staging / "kpis.json").exists():
             raise KpitoolsError("the report notebook did not write kpis.json")
         result.outputs.append("kpis.json")
