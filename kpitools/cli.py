@@ -478,6 +478,35 @@ def _kpis_listing(fmt: str, locale: str) -> str:
     default=0,
     help="Seconds to wait when another run holds reports/.lock [default: 0, stop at once].",
 )
+@click.option(
+    "--cold",
+    is_flag=True,
+    help="One process per brand and a fresh kernel per notebook (the old way), instead of "
+    "long-lived workers that reuse one warm kernel each.",
+)
+@click.option(
+    "--cell-timeout",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    metavar="SECONDS",
+    help="A notebook cell running longer fails its brand (0: no limit).",
+)
+@click.option(
+    "--restart-every",
+    type=click.IntRange(min=1),
+    default=25,
+    show_default=True,
+    metavar="N",
+    help="Brands a warm worker's kernel runs before it is restarted.",
+)
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Run only shard I of N of the params files (sha256 of the file name, stable when "
+    "brands are added); then `kpitools index` once all shards are done.",
+)
 def run(
     params: tuple[str, ...],
     all_: bool,
@@ -491,6 +520,10 @@ def run(
     wait: float,
     deliver: bool = False,
     dry_run_deliver: str | None = None,
+    cold: bool = False,
+    cell_timeout: float = 600,
+    restart_every: int = 25,
+    shard: str | None = None,
 ) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/.
 
@@ -499,9 +532,19 @@ def run(
     notebooks), 143 stopped by SIGTERM (130 by Ctrl-C).
     """
     from .errors import ReportsFolderError
-    from .runner import RunInterrupted, default_reports_dir, run_all
+    from .runner import RunInterrupted, default_reports_dir, parse_shard, run_all, select_shard
 
     files = _params_files(params, all_, params_dir)
+    if shard is not None:
+        try:
+            part = parse_shard(shard)
+        except KpitoolsError as exc:
+            _fail(str(exc))
+        everything = files
+        files = [Path(f) for f in select_shard(files, part)]
+        if not files:
+            click.echo(f"shard {shard}: none of the {len(everything)} params files", err=True)
+            sys.exit(0)
     if deliver and not dry_run_deliver:  # wrong SMTP settings: say so before hours of work
         from .delivery import SmtpSettings
 
@@ -522,6 +565,9 @@ def run(
             pdf=not no_pdf,
             keep_runs=keep_runs,
             wait=wait,
+            warm=not cold,
+            cell_timeout=cell_timeout or None,
+            restart_every=restart_every,
         )
     except RunInterrupted as exc:
         results, interrupted = exc.results, str(exc)
@@ -631,6 +677,34 @@ def history(brand: str, reports_dir: str | None, period: str | None, as_json: bo
             f"{r.period or '-':<8}  {r.run_id:<21}{mark}  {started:<19}  {r.status:<7}  "
             f"{r.seconds:>6.1f}s  {kept:<4}  {(r.error or '').splitlines()[0] if r.error else ''}"
         )
+
+
+@main.command()
+@click.option(
+    "--reports-dir",
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="The reports folder (every shard's published brands).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="Seconds to wait when a run holds reports/.lock [default: 0, stop at once].",
+)
+def index(reports_dir: str, wait: float) -> None:
+    """Rebuild the portal (reports/index.html) from what is published in the reports folder,
+    e.g. once every `kpitools run --shard I/N` is done."""
+    from .runner import rebuild_index
+
+    try:
+        path = rebuild_index(reports_dir, wait=wait)
+    except KpitoolsError as exc:
+        _fail(str(exc))
+    click.echo(str(path))
 
 
 if __name__ == "__main__":  # pragma: no cover

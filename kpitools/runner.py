@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -139,6 +140,12 @@ def default_notebooks_dir(project: str | os.PathLike | None = None) -> Path:
         "or pass --notebooks DIR"
     )
 
+
+#: seconds a report notebook's cell may run by default (``kpitools run --cell-timeout``)
+DEFAULT_CELL_TIMEOUT = 600.0
+
+#: brands a warm worker's kernel runs before it is restarted (``--restart-every``)
+DEFAULT_RESTART_EVERY = 25
 
 #: ``--period last-complete``: the latest complete period of each brand's data, whatever its
 #: params file's ``period.current`` says (for unattended monthly runs)
@@ -338,6 +345,8 @@ def run_brand(
     batch_id: str | None = None,
     keep_runs: int | None = None,
     parent_pid: int | None = None,
+    cell_timeout: float | None = None,
+    kernel: WarmKernel | None = None,
 ) -> RunResult:
     """Produce one brand's report folder; never raises for a bad brand, returns the failure.
 
@@ -365,6 +374,13 @@ def run_brand(
         Run copies kept per period (default: the params' ``report.keep_runs``).
     parent_pid : int, optional
         The ``kpitools run`` process: when it is gone (killed) the report is not published.
+    cell_timeout : float, optional
+        Seconds a notebook cell may run (papermill's ``execution_timeout``); over it the
+        kernel is stopped and the brand fails "cell N of <notebook> ran over S s". Default:
+        no limit.
+    kernel : WarmKernel, optional
+        Run the notebooks in this warm kernel (made clean before each) instead of a fresh
+        kernel per notebook.
 
     Returns
     -------
@@ -372,6 +388,8 @@ def run_brand(
     """
     t0 = time.perf_counter()
     started = utc_now()
+    if kernel is not None:
+        kernel.begin_brand()
     params_path = Path(params_path).resolve()
     reports_dir = Path(reports_dir or default_reports_dir([params_path])).resolve()
     result = RunResult(
@@ -431,9 +449,11 @@ def run_brand(
                 continue
             out_nb = staging / f"{stem}.ipynb"
             result.notebooks[stem] = "failed"
-            pm.execute_notebook(
-                str(nb),
-                str(out_nb),
+            _execute_notebook(
+                nb,
+                out_nb,
+                kernel=kernel,
+                cell_timeout=cell_timeout,
                 parameters={
                     "params_path": str(params_path),
                     "period": p.label,
@@ -442,9 +462,6 @@ def run_brand(
                     "run_id": result.run_id,
                     "run_started_at": result.started_at,
                 },
-                cwd=str(nb.parent),
-                progress_bar=False,
-                log_output=False,
             )
             title = report_title(params.display_name, stem, p.label, params.locale)
             html = export_html(out_nb, staging / f"{stem}.html", title=title, lang=params.locale)
@@ -507,6 +524,85 @@ def run_brand(
     if _CRITICAL["terminated"] and result.status == "ok":
         result.warnings.append("SIGTERM received while publishing: published, then stopped")
     return result
+
+
+def _execute_notebook(
+    nb: Path,
+    out_nb: Path,
+    *,
+    parameters: dict[str, Any],
+    kernel: WarmKernel | None,
+    cell_timeout: float | None,
+) -> None:
+    """Run one notebook with papermill, in ``kernel`` when given (else a fresh kernel).
+
+    A cell over ``cell_timeout`` seconds or a dead kernel is a :class:`KpitoolsError` naming
+    the cell (its position in ``nb``, 1-based); the warm kernel is then restarted before
+    its next notebook.
+    """
+    import threading
+
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    at: dict[str, Any] = {"index": 0, "injected": 0, "timer": None, "over": False}
+
+    def over_time() -> None:  # a warm kernel's cell ran over: kill the kernel (it is replaced)
+        at["over"] = True
+        pid = kernel.pid if kernel is not None else None
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            at["injected"] += 1
+        at["index"] = cell_index + 1 - at["injected"]
+        if at["timer"] is not None:
+            at["timer"].cancel()
+        if kernel is not None and cell_timeout:
+            at["timer"] = threading.Timer(cell_timeout, over_time)
+            at["timer"].daemon = True
+            at["timer"].start()
+
+    extra: dict[str, Any] = {}
+    if kernel is not None:
+        extra["km"] = kernel.prepare(nb.parent)
+    try:
+        pm.execute_notebook(
+            str(nb),
+            str(out_nb),
+            parameters=parameters,
+            cwd=str(nb.parent),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=cell_timeout,
+            on_cell_start=on_cell_start,
+            **extra,
+        )
+    except CellTimeoutError:
+        if kernel is not None:
+            kernel.needs_restart = True
+        raise KpitoolsError(
+            f"cell {at['index']} of {nb.name} ran over {cell_timeout:g} s"
+        ) from None
+    except DeadKernelError:
+        if kernel is not None:
+            kernel.needs_restart = True
+        if at["over"]:  # killed by the watchdog above
+            raise KpitoolsError(
+                f"cell {at['index']} of {nb.name} ran over {cell_timeout:g} s"
+            ) from None
+        again = ": a new kernel runs the next brand" if kernel is not None else ""
+        raise KpitoolsError(
+            f"the kernel died while running cell {at['index']} of {nb.name}{again}"
+        ) from None
+    finally:
+        if at["timer"] is not None:
+            at["timer"].cancel()
+        if kernel is not None:  # nbclient's loop handlers leave SIGTERM at its default
+            signal.signal(signal.SIGTERM, _worker_sigterm)
 
 
 def quiet_third_party_loggers() -> None:
@@ -657,6 +753,131 @@ def _pool(
     return results, interrupted
 
 
+def _warm_pool(
+    kwargs: list[dict[str, Any]], jobs: int, bar: Any, restart_every: int
+) -> tuple[dict[int, RunResult], str | None]:
+    """Run the brands in ``jobs`` long-lived warm workers (:func:`warm_worker_main`).
+
+    Each idle worker is sent the next brand; a worker that dies (killed, out of memory)
+    fails the brand it ran ("the brand's worker process died (signal 9)") and is replaced
+    while brands remain. On SIGTERM/SIGINT as :func:`_pool`: no brand is sent, the busy
+    workers get SIGTERM and are waited for (60 s, then killed).
+
+    Returns
+    -------
+    (results by index, the interruption's message or None)
+    """
+    ctx = get_context("spawn")
+    reports_dir = kwargs[0]["reports_dir"] if kwargs else ""
+    pending = list(range(len(kwargs)))
+    results: dict[int, RunResult] = {}
+    interrupted: str | None = None
+    #: worker number → [process, connection, brand index or None]
+    workers: dict[int, list[Any]] = {}
+    numbers = iter(range(1, 1_000_000))
+    deaths = {"idle": 0}
+
+    def start_worker() -> None:
+        number = next(numbers)
+        parent_end, child_end = ctx.Pipe(duplex=True)
+        proc = ctx.Process(
+            target=warm_worker_main, args=(child_end, number, reports_dir, restart_every)
+        )
+        proc.start()
+        child_end.close()
+        workers[number] = [proc, parent_end, None]
+
+    def finish(number: int, got: dict[str, Any] | None) -> None:
+        proc, conn, i = workers[number]
+        if i is None:
+            return
+        if got is None:
+            proc.join(timeout=30)
+            code = proc.exitcode
+            why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            got = {
+                "params_path": kwargs[i]["params_path"],
+                "slug": Path(kwargs[i]["params_path"]).stem,
+                "run_id": kwargs[i]["run_id"],
+                "error": f"the brand's worker process died ({why})",
+            }
+        results[i] = _result(got)
+        workers[number][2] = None
+        bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
+        bar.update()
+
+    def collect(number: int, block: float = 0.0) -> None:
+        proc, conn, i = workers[number]
+        got = None
+        try:
+            if conn.poll(block):
+                got = conn.recv()
+        except (EOFError, OSError):
+            got = None
+        if got is not None:
+            finish(number, got)
+            return
+        if proc.is_alive():
+            return
+        if i is None:
+            deaths["idle"] += 1
+        finish(number, None)
+        conn.close()
+        proc.join(timeout=5)
+        del workers[number]
+
+    try:
+        for _ in range(min(jobs, len(pending))):
+            start_worker()
+        while pending or any(w[2] is not None for w in workers.values()):
+            while len(workers) < min(
+                jobs, len(pending) + sum(w[2] is not None for w in workers.values())
+            ):
+                if deaths["idle"] > 3 * jobs:
+                    raise KpitoolsError("the warm workers keep dying before any brand")
+                start_worker()
+            for number, (_proc, conn, i) in list(workers.items()):
+                if i is None and pending:
+                    j = pending.pop(0)
+                    try:
+                        conn.send(kwargs[j])
+                        workers[number][2] = j
+                    except (OSError, ValueError):
+                        pending.insert(0, j)
+            handles = [h for proc, conn, _ in workers.values() for h in (conn, proc.sentinel)]
+            wait_for(handles, timeout=5)
+            for number in list(workers):
+                collect(number)
+    except RunInterrupted as exc:
+        interrupted = str(exc)
+        previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one: we are on it
+        try:
+            for proc, _, _ in workers.values():
+                proc.terminate()
+            deadline = time.monotonic() + 60
+            while any(w[2] is not None for w in workers.values()) and (time.monotonic() < deadline):
+                for number in list(workers):
+                    collect(number, block=0.2)
+            for number in list(workers):
+                workers[number][0].kill()
+                collect(number, block=5)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        for _proc, conn, _ in workers.values():
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for proc, conn, _ in workers.values():
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+            conn.close()
+    return results, interrupted
+
+
 def run_all(
     params_paths: Iterable[str | os.PathLike],
     *,
@@ -668,8 +889,11 @@ def run_all(
     progress: bool = True,
     keep_runs: int | None = None,
     wait: float = 0.0,
+    warm: bool = True,
+    cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
+    restart_every: int = DEFAULT_RESTART_EVERY,
 ) -> list[RunResult]:
-    """Run several brands in parallel (one process each), record them, rebuild the index.
+    """Run several brands in parallel (warm workers), record them, rebuild the index.
 
     Under the reports folder's lock (``reports/.lock``): repair what a killed run left
     (:func:`kpitools.runs.recover_reports`), run the brands, append one line per brand to
@@ -700,6 +924,14 @@ def run_all(
         ``report.keep_runs``).
     wait : float
         Seconds to wait for another run's lock before giving up.
+    warm : bool
+        ``jobs`` long-lived workers, each running brand after brand in one warm kernel
+        (:func:`_warm_pool`); False: one process per brand and a fresh kernel per notebook
+        (``kpitools run --cold``).
+    cell_timeout : float, optional
+        Seconds a notebook cell may run (None: no limit).
+    restart_every : int
+        Brands a warm kernel runs before it is restarted.
 
     Returns
     -------
@@ -736,6 +968,7 @@ def run_all(
             "batch_id": batch_id,
             "keep_runs": keep_runs,
             "parent_pid": os.getpid(),
+            "cell_timeout": cell_timeout,
         }
         for p in paths
     ]
@@ -755,7 +988,10 @@ def run_all(
         except ValueError:  # not the main thread: no signal handling
             pass
         try:
-            results, interrupted = _pool(kwargs, jobs, bar)
+            if warm:
+                results, interrupted = _warm_pool(kwargs, jobs, bar, restart_every)
+            else:
+                results, interrupted = _pool(kwargs, jobs, bar)
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
@@ -783,6 +1019,66 @@ def run_all(
     return ordered
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` → ``(2, 4)``: shard I (1-based) of N.
+
+    Raises
+    ------
+    KpitoolsError
+        ``--shard 3/2: I must be between 1 and N`` and the like.
+    """
+    head, sep, tail = text.partition("/")
+    try:
+        i, n = int(head), int(tail)
+    except ValueError:
+        raise KpitoolsError(f"--shard {text}: write it I/N, e.g. 1/4") from None
+    if not sep or n < 1:
+        raise KpitoolsError(f"--shard {text}: write it I/N with N at least 1, e.g. 1/4")
+    if not 1 <= i <= n:
+        raise KpitoolsError(f"--shard {text}: I must be between 1 and N")
+    return i, n
+
+
+def shard_of(params_path: str | os.PathLike, count: int) -> int:
+    """The shard (1-based, of ``count``) a params file belongs to.
+
+    ``sha256`` of the file's name without ``.yaml`` (``aurora``), as a number, modulo
+    ``count``, plus 1: it depends on that name alone, so adding or removing a brand never
+    moves another one to a different shard, and every machine computes the same split.
+    """
+    digest = hashlib.sha256(Path(params_path).stem.encode("utf-8")).hexdigest()
+    return int(digest, 16) % count + 1
+
+
+def select_shard(paths: Iterable[str | os.PathLike], shard: tuple[int, int]) -> list[str]:
+    """The params files of shard ``(I, N)`` (:func:`shard_of`), in their order."""
+    i, n = shard
+    return [str(p) for p in paths if shard_of(p, n) == i]
+
+
+def rebuild_index(reports_dir: str | os.PathLike, *, wait: float = 0.0) -> Path:
+    """Rebuild ``reports/index.html`` from whatever is published there (every shard's brands).
+
+    Takes the reports lock (waits ``wait`` seconds for it) so that it never reads a
+    half-published report.
+
+    Raises
+    ------
+    RunLockedError
+        When a run holds the lock longer than ``wait``.
+    ReportsFolderError
+        When the folder is missing or the index cannot be written.
+    """
+    folder = Path(reports_dir).resolve()
+    if not folder.is_dir():
+        raise ReportsFolderError(f"{folder}: no reports folder")
+    with ReportsLock(folder, wait=wait):
+        try:
+            return Path(export_index(folder))
+        except OSError as exc:
+            raise ReportsFolderError(os_error_line(exc, folder)) from None
+
+
 def _record(reports_dir: Path, results: list[RunResult]) -> list[str]:
     """Append the attempts to ``runs.jsonl`` and rebuild the index; the problems, one line
     each (a full disk, a read-only folder), never an exception."""
@@ -797,3 +1093,260 @@ def _record(reports_dir: Path, results: list[RunResult]) -> list[str]:
     except OSError as exc:
         problems.append(os_error_line(exc, reports_dir))
     return problems
+
+
+# -- warm workers -----------------------------------------------------------------------------
+
+#: run once in a new kernel: what every report imports, and the state a reset goes back to
+START_CODE = """\
+import os as _os, sys as _sys, types as _types, warnings as _warnings
+import matplotlib as _mpl
+import matplotlib.pyplot as _plt
+import pandas as _pd
+import kpitools, kpitools.params, kpitools.kpis.compute, kpitools.report.notebook
+_state = _types.ModuleType("_kpitools_warm_state")
+_state.rc = _mpl.rcParams.copy()
+_state.filters = list(_warnings.filters)
+_state.path = list(_sys.path)
+_sys.modules["_kpitools_warm_state"] = _state
+del _os, _sys, _types, _warnings, _mpl, _plt, _pd, _state
+"""
+
+#: run before each notebook (not stored in the history); ``{cwd!r}`` is the notebook's folder
+RESET_CODE = """\
+get_ipython().run_line_magic("reset", "-f")
+def _kpitools_reset(cwd):
+    import os, sys, warnings
+    import matplotlib
+    import matplotlib.pyplot as plt
+    state = sys.modules["_kpitools_warm_state"]
+    plt.close("all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matplotlib.rcParams.update(state.rc)
+    warnings.resetwarnings()  # also forgets which warnings were already shown
+    warnings.filters[:] = state.filters
+    sys.path[:] = state.path
+    os.chdir(cwd)
+    for name, mod in list(sys.modules.items()):
+        clear = getattr(mod, "clear_brand_cache", None) if name.startswith("kpitools") else None
+        if callable(clear):
+            clear()
+    get_ipython().execution_count = 1
+_kpitools_reset({cwd!r})
+del _kpitools_reset
+"""
+
+
+class KernelStartError(RuntimeError):
+    """The warm kernel could not be started or made clean."""
+
+
+class WarmKernel:
+    """One reusable Jupyter kernel, made clean before each notebook.
+
+    Parameters
+    ----------
+    restart_every : int
+        Brands run in one kernel before it is restarted (bounds its memory).
+    log_file : path, optional
+        Where the kernel process's own stdout/stderr go (the worker's log).
+    """
+
+    def __init__(self, restart_every: int = 25, log_file: str | os.PathLike | None = None):
+        self.restart_every = max(1, int(restart_every))
+        self.log_file = Path(log_file) if log_file else None
+        self.km: Any = None
+        self.brands = 0  # brands begun in the current kernel
+        self.starts = 0  # kernels started by this worker
+        self.needs_restart = False
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start a new kernel and pre-import what every report needs.
+
+        Raises
+        ------
+        KernelStartError
+            When the kernel does not start or its start code fails.
+        """
+        from jupyter_client.manager import KernelManager
+
+        self.shutdown()
+        km = KernelManager(kernel_name="python3")
+        out: Any = None
+        if self.log_file is not None:
+            out = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115 - the kernel's
+        try:
+            km.start_kernel(stdout=out, stderr=out)
+        finally:
+            if out is not None:
+                out.close()  # the kernel process has its own copy
+        self.km = km
+        self.brands = 0
+        self.starts += 1
+        self.needs_restart = False
+        self._run(START_CODE, timeout=120)
+
+    def shutdown(self) -> None:
+        """Stop the kernel at once (nothing of it is kept)."""
+        km, self.km = self.km, None
+        if km is None:
+            return
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - already dead
+            pass
+        try:
+            km.cleanup_resources()
+        except Exception:  # noqa: BLE001
+            pass
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel process id, None without a kernel."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(proc, "pid", None)
+
+    def alive(self) -> bool:
+        """Whether the kernel process is running."""
+        try:
+            return self.km is not None and bool(self.km.is_alive())
+        except Exception:  # noqa: BLE001
+            return False
+
+    # -- per brand / per notebook --------------------------------------------------------------
+    def begin_brand(self) -> None:
+        """Count a brand; restart first when the kernel ran ``restart_every`` of them."""
+        if self.brands >= self.restart_every:
+            self.needs_restart = True
+            self.brands = 0
+        self.brands += 1
+
+    def prepare(self, cwd: str | os.PathLike) -> Any:
+        """The kernel manager to run the next notebook in, with a clean namespace.
+
+        Restarts the kernel first when it is dead, flagged (a timeout, a crash) or has run
+        ``restart_every`` brands.
+        """
+        if self.needs_restart or not self.alive():
+            self.start()
+            self.brands = 1  # the brand under way
+        self._run(RESET_CODE.format(cwd=str(cwd)), timeout=60)
+        return self.km
+
+    def _run(self, code: str, timeout: float) -> None:
+        """Execute ``code`` in the kernel (out of its history); raise when it fails."""
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=timeout)
+            reply = kc.execute_interactive(
+                code, store_history=False, timeout=timeout, output_hook=lambda msg: None
+            )
+        except Exception as exc:  # noqa: BLE001 - a kernel that does not answer
+            self.needs_restart = True
+            raise KernelStartError(f"the warm kernel did not answer: {exc}") from None
+        finally:
+            kc.stop_channels()
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            self.needs_restart = True
+            raise KernelStartError(
+                f"the warm kernel's set-up failed: {content.get('ename')}: {content.get('evalue')}"
+            )
+
+
+def _open_log(path: Path | None, mode: str = "a") -> Any:
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return open(path, mode, encoding="utf-8")  # noqa: SIM115 - caller closes
+        except OSError:
+            pass
+    return open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
+def warm_worker_main(
+    conn: Any,
+    number: int,
+    reports_dir: str,
+    restart_every: int,
+) -> None:
+    """A warm worker: brands from ``conn`` one after another in one kernel, results back.
+
+    Dies with its parent; a SIGTERM fails the brand under way (a publish finishes first) and
+    stops the worker. Each brand's log is ``reports/_logs/<params stem>.log``; the worker's
+    own and its kernel's go to ``reports/_logs/worker-<number>.log``, with one line per brand.
+    """
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, _worker_sigterm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    quiet_third_party_loggers()
+    worker_log = Path(reports_dir) / "_logs" / f"worker-{number}.log"
+    wfh = _open_log(worker_log, "w")
+    os.dup2(wfh.fileno(), 2)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True)
+    quiet_third_party_loggers()
+    kernel = WarmKernel(restart_every=restart_every, log_file=worker_log)
+    try:
+        try:
+            kernel.start()  # before the first brand arrives: it benefits too
+        except Exception as exc:  # noqa: BLE001 - retried for each brand, which fails with it
+            log.warning("warm kernel: %s", exc)
+        while not _CRITICAL["terminated"]:
+            try:
+                kwargs = conn.recv()
+            except (EOFError, OSError):
+                break
+            if kwargs is None:
+                break
+            out = _one_brand(kwargs, kernel, wfh)
+            conn.send(out)
+    except RunInterrupted:
+        pass
+    finally:
+        kernel.shutdown()
+        try:
+            conn.close()
+        finally:
+            wfh.close()
+
+
+def _one_brand(kwargs: dict[str, Any], kernel: WarmKernel, wfh: Any) -> dict[str, Any]:
+    """Run one brand with its stderr and logging sent to its own log file."""
+    stem = Path(kwargs["params_path"]).stem
+    log_path: Path | None = Path(kwargs["reports_dir"]) / "_logs" / f"{stem}.log"
+    fh = _open_log(log_path, "w")
+    if fh.name == os.devnull:
+        log_path = None
+    print(f"{time.strftime('%H:%M:%S')} brand {stem} run {kwargs.get('run_id')}", file=wfh)
+    wfh.flush()
+    try:
+        os.dup2(fh.fileno(), 2)
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True)
+        quiet_third_party_loggers()
+        log.info(
+            "warm worker %s, kernel pid %s (brand %s of this kernel; its own output: %s)",
+            os.getpid(),
+            kernel.pid,
+            kernel.brands + 1,
+            wfh.name,
+        )
+        try:
+            out = asdict(run_brand(**kwargs, kernel=kernel))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent as the brand's
+            out = {
+                "params_path": kwargs["params_path"],
+                "slug": stem,
+                "run_id": kwargs.get("run_id", ""),
+                "error": _one_line(exc),
+            }
+    finally:
+        sys.stderr.flush()
+        os.dup2(wfh.fileno(), 2)
+        fh.close()
+    out["log"] = str(log_path) if log_path else None
+    print(f"{time.strftime('%H:%M:%S')} brand {stem}: {out.get('status')}", file=wfh)
+    wfh.flush()
+    return out
