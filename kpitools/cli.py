@@ -535,6 +535,7 @@ def run(
     from .runner import RunInterrupted, default_reports_dir, parse_shard, run_all, select_shard
 
     files = _params_files(params, all_, params_dir)
+    part = None
     if shard is not None:
         try:
             part = parse_shard(shard)
@@ -568,6 +569,7 @@ def run(
             warm=not cold,
             cell_timeout=cell_timeout or None,
             restart_every=restart_every,
+            shard=part,
         )
     except RunInterrupted as exc:
         results, interrupted = exc.results, str(exc)

@@ -41,6 +41,7 @@ from .data.checks import check_params_source, check_period_in_data
 from .data.provenance import table_freshness
 from .data.sources import connect
 from .errors import KpitoolsError, ReportsFolderError
+from .kernels import DEFAULT_CELL_TIMEOUT, DEFAULT_RESTART_EVERY, WarmKernel
 from .kpis.compute import latest_period, resolve_period
 from .numbers import write_json
 from .params import ReportParams, load_params
@@ -140,12 +141,6 @@ def default_notebooks_dir(project: str | os.PathLike | None = None) -> Path:
         "or pass --notebooks DIR"
     )
 
-
-#: seconds a report notebook's cell may run by default (``kpitools run --cell-timeout``)
-DEFAULT_CELL_TIMEOUT = 600.0
-
-#: brands a warm worker's kernel runs before it is restarted (``--restart-every``)
-DEFAULT_RESTART_EVERY = 25
 
 #: ``--period last-complete``: the latest complete period of each brand's data, whatever its
 #: params file's ``period.current`` says (for unattended monthly runs)
@@ -537,34 +532,31 @@ def _execute_notebook(
     """Run one notebook with papermill, in ``kernel`` when given (else a fresh kernel).
 
     A cell over ``cell_timeout`` seconds or a dead kernel is a :class:`KpitoolsError` naming
-    the cell (its position in ``nb``, 1-based); the warm kernel is then restarted before
-    its next notebook.
+    the cell (its position in ``nb``, 1-based, the injected parameters not counted); the warm
+    kernel is then killed and replaced before its next notebook. A SIGTERM while a warm
+    kernel runs a cell kills the kernel at once and raises :class:`RunInterrupted`.
     """
-    import threading
-
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    at: dict[str, Any] = {"index": 0, "injected": 0, "timer": None, "over": False}
+    at: dict[str, Any] = {"index": 0, "injected": 0, "terminated": None}
 
-    def over_time() -> None:  # a warm kernel's cell ran over: kill the kernel (it is replaced)
-        at["over"] = True
-        pid = kernel.pid if kernel is not None else None
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    def on_term(signum: int) -> None:  # nbclient's own handler would wait for the cell
+        _CRITICAL["terminated"] = True
+        at["terminated"] = signal.Signals(signum).name
+        if kernel is not None:
+            kernel.kill()
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             at["injected"] += 1
         at["index"] = cell_index + 1 - at["injected"]
-        if at["timer"] is not None:
-            at["timer"].cancel()
-        if kernel is not None and cell_timeout:
-            at["timer"] = threading.Timer(cell_timeout, over_time)
-            at["timer"].daemon = True
-            at["timer"].start()
+        if kernel is not None and cell_index == 0:
+            import asyncio
+
+            try:  # replaces nbclient's handler for this notebook (it removes it at the end)
+                asyncio.get_event_loop().add_signal_handler(signal.SIGTERM, on_term, signal.SIGTERM)
+            except (RuntimeError, ValueError):  # not the main thread
+                pass
 
     extra: dict[str, Any] = {}
     if kernel is not None:
@@ -583,26 +575,30 @@ def _execute_notebook(
         )
     except CellTimeoutError:
         if kernel is not None:
-            kernel.needs_restart = True
+            kernel.kill()  # the cell may still be running: never reuse that kernel
         raise KpitoolsError(
             f"cell {at['index']} of {nb.name} ran over {cell_timeout:g} s"
         ) from None
     except DeadKernelError:
+        if at["terminated"]:
+            raise RunInterrupted(f"interrupted by {at['terminated']}") from None
         if kernel is not None:
             kernel.needs_restart = True
-        if at["over"]:  # killed by the watchdog above
-            raise KpitoolsError(
-                f"cell {at['index']} of {nb.name} ran over {cell_timeout:g} s"
-            ) from None
         again = ": a new kernel runs the next brand" if kernel is not None else ""
         raise KpitoolsError(
             f"the kernel died while running cell {at['index']} of {nb.name}{again}"
         ) from None
+    except Exception:
+        if at["terminated"]:
+            raise RunInterrupted(f"interrupted by {at['terminated']}") from None
+        raise
     finally:
-        if at["timer"] is not None:
-            at["timer"].cancel()
-        if kernel is not None:  # nbclient's loop handlers leave SIGTERM at its default
+        if kernel is not None:
+            kernel.release_clients()
+            # nbclient removes its loop's SIGTERM handler, which leaves the default (die)
             signal.signal(signal.SIGTERM, _worker_sigterm)
+    if at["terminated"]:
+        raise RunInterrupted(f"interrupted by {at['terminated']}")
 
 
 def quiet_third_party_loggers() -> None:
@@ -761,7 +757,9 @@ def _warm_pool(
     Each idle worker is sent the next brand; a worker that dies (killed, out of memory)
     fails the brand it ran ("the brand's worker process died (signal 9)") and is replaced
     while brands remain. On SIGTERM/SIGINT as :func:`_pool`: no brand is sent, the busy
-    workers get SIGTERM and are waited for (60 s, then killed).
+    workers get SIGTERM (a worker in a notebook kills its kernel at once and fails the brand
+    "interrupted by SIGTERM"; one publishing finishes the swap first) and are waited for
+    (60 s, then killed).
 
     Returns
     -------
@@ -892,6 +890,7 @@ def run_all(
     warm: bool = True,
     cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
     restart_every: int = DEFAULT_RESTART_EVERY,
+    shard: tuple[int, int] | None = None,
 ) -> list[RunResult]:
     """Run several brands in parallel (warm workers), record them, rebuild the index.
 
@@ -932,6 +931,10 @@ def run_all(
         Seconds a notebook cell may run (None: no limit).
     restart_every : int
         Brands a warm kernel runs before it is restarted.
+    shard : (int, int), optional
+        These params files are shard ``(I, N)`` of a ``--shard`` run (:func:`select_shard`):
+        the reports folder is shared with the other shards (its lock held shared, only these
+        brands repaired), so the shards of one folder run at the same time.
 
     Returns
     -------
@@ -972,9 +975,9 @@ def run_all(
         }
         for p in paths
     ]
-    with ReportsLock(reports_dir, wait=wait):
+    with ReportsLock(reports_dir, wait=wait, shard=shard):
         try:
-            notes = recover_reports(reports_dir)
+            notes = recover_reports(reports_dir, _slugs(paths) if shard else None)
             (reports_dir / "_logs").mkdir(exist_ok=True)
         except OSError as exc:
             raise ReportsFolderError(os_error_line(exc, reports_dir)) from None
@@ -1017,6 +1020,17 @@ def run_all(
     if interrupted:
         raise RunInterrupted(interrupted, ordered)
     return ordered
+
+
+def _slugs(paths: Iterable[str]) -> list[str]:
+    """The brand folders of these params files (the file name when a file does not load)."""
+    out = []
+    for p in paths:
+        try:
+            out.append(load_params(p).slug)
+        except Exception:  # noqa: BLE001 - its run fails with the reason; its folder is the stem
+            out.append(Path(p).stem)
+    return out
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -1096,165 +1110,6 @@ def _record(reports_dir: Path, results: list[RunResult]) -> list[str]:
 
 
 # -- warm workers -----------------------------------------------------------------------------
-
-#: run once in a new kernel: what every report imports, and the state a reset goes back to
-START_CODE = """\
-import os as _os, sys as _sys, types as _types, warnings as _warnings
-import matplotlib as _mpl
-import matplotlib.pyplot as _plt
-import pandas as _pd
-import kpitools, kpitools.params, kpitools.kpis.compute, kpitools.report.notebook
-_state = _types.ModuleType("_kpitools_warm_state")
-_state.rc = _mpl.rcParams.copy()
-_state.filters = list(_warnings.filters)
-_state.path = list(_sys.path)
-_sys.modules["_kpitools_warm_state"] = _state
-del _os, _sys, _types, _warnings, _mpl, _plt, _pd, _state
-"""
-
-#: run before each notebook (not stored in the history); ``{cwd!r}`` is the notebook's folder
-RESET_CODE = """\
-get_ipython().run_line_magic("reset", "-f")
-def _kpitools_reset(cwd):
-    import os, sys, warnings
-    import matplotlib
-    import matplotlib.pyplot as plt
-    state = sys.modules["_kpitools_warm_state"]
-    plt.close("all")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        matplotlib.rcParams.update(state.rc)
-    warnings.resetwarnings()  # also forgets which warnings were already shown
-    warnings.filters[:] = state.filters
-    sys.path[:] = state.path
-    os.chdir(cwd)
-    for name, mod in list(sys.modules.items()):
-        clear = getattr(mod, "clear_brand_cache", None) if name.startswith("kpitools") else None
-        if callable(clear):
-            clear()
-    get_ipython().execution_count = 1
-_kpitools_reset({cwd!r})
-del _kpitools_reset
-"""
-
-
-class KernelStartError(RuntimeError):
-    """The warm kernel could not be started or made clean."""
-
-
-class WarmKernel:
-    """One reusable Jupyter kernel, made clean before each notebook.
-
-    Parameters
-    ----------
-    restart_every : int
-        Brands run in one kernel before it is restarted (bounds its memory).
-    log_file : path, optional
-        Where the kernel process's own stdout/stderr go (the worker's log).
-    """
-
-    def __init__(self, restart_every: int = 25, log_file: str | os.PathLike | None = None):
-        self.restart_every = max(1, int(restart_every))
-        self.log_file = Path(log_file) if log_file else None
-        self.km: Any = None
-        self.brands = 0  # brands begun in the current kernel
-        self.starts = 0  # kernels started by this worker
-        self.needs_restart = False
-
-    # -- life cycle --------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start a new kernel and pre-import what every report needs.
-
-        Raises
-        ------
-        KernelStartError
-            When the kernel does not start or its start code fails.
-        """
-        from jupyter_client.manager import KernelManager
-
-        self.shutdown()
-        km = KernelManager(kernel_name="python3")
-        out: Any = None
-        if self.log_file is not None:
-            out = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115 - the kernel's
-        try:
-            km.start_kernel(stdout=out, stderr=out)
-        finally:
-            if out is not None:
-                out.close()  # the kernel process has its own copy
-        self.km = km
-        self.brands = 0
-        self.starts += 1
-        self.needs_restart = False
-        self._run(START_CODE, timeout=120)
-
-    def shutdown(self) -> None:
-        """Stop the kernel at once (nothing of it is kept)."""
-        km, self.km = self.km, None
-        if km is None:
-            return
-        try:
-            km.shutdown_kernel(now=True)
-        except Exception:  # noqa: BLE001 - already dead
-            pass
-        try:
-            km.cleanup_resources()
-        except Exception:  # noqa: BLE001
-            pass
-
-    @property
-    def pid(self) -> int | None:
-        """The kernel process id, None without a kernel."""
-        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
-        return getattr(proc, "pid", None)
-
-    def alive(self) -> bool:
-        """Whether the kernel process is running."""
-        try:
-            return self.km is not None and bool(self.km.is_alive())
-        except Exception:  # noqa: BLE001
-            return False
-
-    # -- per brand / per notebook --------------------------------------------------------------
-    def begin_brand(self) -> None:
-        """Count a brand; restart first when the kernel ran ``restart_every`` of them."""
-        if self.brands >= self.restart_every:
-            self.needs_restart = True
-            self.brands = 0
-        self.brands += 1
-
-    def prepare(self, cwd: str | os.PathLike) -> Any:
-        """The kernel manager to run the next notebook in, with a clean namespace.
-
-        Restarts the kernel first when it is dead, flagged (a timeout, a crash) or has run
-        ``restart_every`` brands.
-        """
-        if self.needs_restart or not self.alive():
-            self.start()
-            self.brands = 1  # the brand under way
-        self._run(RESET_CODE.format(cwd=str(cwd)), timeout=60)
-        return self.km
-
-    def _run(self, code: str, timeout: float) -> None:
-        """Execute ``code`` in the kernel (out of its history); raise when it fails."""
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=timeout)
-            reply = kc.execute_interactive(
-                code, store_history=False, timeout=timeout, output_hook=lambda msg: None
-            )
-        except Exception as exc:  # noqa: BLE001 - a kernel that does not answer
-            self.needs_restart = True
-            raise KernelStartError(f"the warm kernel did not answer: {exc}") from None
-        finally:
-            kc.stop_channels()
-        content = reply.get("content", {})
-        if content.get("status") != "ok":
-            self.needs_restart = True
-            raise KernelStartError(
-                f"the warm kernel's set-up failed: {content.get('ename')}: {content.get('evalue')}"
-            )
 
 
 def _open_log(path: Path | None, mode: str = "a") -> Any:

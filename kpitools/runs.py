@@ -33,7 +33,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -211,59 +211,84 @@ class ReportsLock:
         The reports folder (created when absent).
     wait : float
         Seconds to wait for the lock (0: do not wait).
+    shard : (int, int), optional
+        ``kpitools run --shard I/N``: the shards of one run share the folder. Each holds
+        ``.lock`` *shared* (so that a whole-folder run or ``kpitools index`` waits for them
+        all, and they wait for it) and ``.lock-shard-I-of-N`` exclusive (one run per shard).
     """
 
-    def __init__(self, reports_dir: str | os.PathLike, wait: float = 0.0) -> None:
+    def __init__(
+        self,
+        reports_dir: str | os.PathLike,
+        wait: float = 0.0,
+        shard: tuple[int, int] | None = None,
+    ) -> None:
         self.reports_dir = Path(reports_dir)
         self.path = self.reports_dir / LOCK_FILE
         self.wait = wait
+        self.shard = shard
         self.fd: int | None = None
+        self.shard_fd: int | None = None
 
-    def holder(self) -> str:
-        """``pid N, started …`` from the lock file, or ``pid unknown``."""
+    def holder(self, path: Path | None = None) -> str:
+        """``pid N, started …`` from the lock file, or ``pid unknown`` (shard runs hold
+        ``.lock`` shared and do not write it)."""
         try:
-            doc = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+            doc = json.loads((path or self.path).read_text(encoding="utf-8") or "{}")
             return f"pid {doc.get('pid', '?')}, started {doc.get('started_at', '?')}"
         except (OSError, ValueError):
             return "pid unknown"
 
     def acquire(self) -> ReportsLock:
+        self.fd = self._lock(self.path, fcntl.LOCK_SH if self.shard else fcntl.LOCK_EX)
+        if self.shard:
+            i, n = self.shard
+            try:
+                self.shard_fd = self._lock(self.reports_dir / f"{LOCK_FILE}-shard-{i}-of-{n}")
+            except BaseException:
+                self.release()
+                raise
+        return self
+
+    def _lock(self, path: Path, mode: int = fcntl.LOCK_EX) -> int:
         try:
             self.reports_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise ReportsFolderError(os_error_line(exc, self.reports_dir)) from None
         deadline = time.monotonic() + max(0.0, self.wait)
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     waited = f" after waiting {self.wait:g} s" if self.wait else ""
                     raise RunLockedError(
-                        f"another run holds {self.path} ({self.holder()}){waited}: "
+                        f"another run holds {path} ({self.holder(path)}){waited}: "
                         "let it finish, or pass --wait SECONDS"
                     ) from None
                 time.sleep(0.2)
-        doc = json.dumps({"pid": os.getpid(), "started_at": utc_now().isoformat()})
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, doc.encode(), 0)
-        except OSError as exc:
-            os.close(fd)
-            raise ReportsFolderError(os_error_line(exc, self.reports_dir)) from None
-        self.fd = fd
-        return self
+        if mode == fcntl.LOCK_EX:  # a shared holder does not overwrite who holds it
+            doc = json.dumps({"pid": os.getpid(), "started_at": utc_now().isoformat()})
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, doc.encode(), 0)
+            except OSError as exc:
+                os.close(fd)
+                raise ReportsFolderError(os_error_line(exc, self.reports_dir)) from None
+        return fd
 
     def release(self) -> None:
-        if self.fd is not None:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-            finally:
-                os.close(self.fd)
-                self.fd = None
+        for name in ("shard_fd", "fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                setattr(self, name, None)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
 
     def __enter__(self) -> ReportsLock:
         return self.acquire()
@@ -506,17 +531,27 @@ def recover_brand(brand_dir: Path) -> list[str]:
     return notes
 
 
-def recover_reports(reports_dir: str | os.PathLike) -> list[str]:
-    """:func:`recover_brand` for every brand folder of ``reports_dir`` (under its lock)."""
+def recover_reports(
+    reports_dir: str | os.PathLike, brands: Iterable[str] | None = None
+) -> list[str]:
+    """:func:`recover_brand` for every brand folder of ``reports_dir`` (under its lock).
+
+    ``brands``: only these brand folders (a ``--shard`` run, which holds the folder's lock
+    shared with the other shards: their brands and the folder's own files are theirs).
+    """
     root = Path(reports_dir)
     notes: list[str] = []
     if not root.is_dir():
         return notes
+    only = None if brands is None else set(brands)
     for brand_dir in sorted(root.iterdir()):
+        if only is not None and brand_dir.name not in only:
+            continue
         if brand_dir.is_dir() and not brand_dir.name.startswith(("_", ".")):
             notes += recover_brand(brand_dir)
-    for tmp in root.glob("*.tmp"):
-        tmp.unlink(missing_ok=True)
+    if only is None:
+        for tmp in root.glob("*.tmp"):
+            tmp.unlink(missing_ok=True)
     return notes
 
 

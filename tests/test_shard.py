@@ -58,13 +58,24 @@ def test_two_shards_into_one_reports_folder_then_index_lists_every_brand():
         assert set(split.values()) == {1, 2}  # both shards have work
         base = [sys.executable, "-m", "kpitools.cli", "run", "--all", "--params-dir"]
         base += [str(root / "params"), "--no-pdf", "-j", "1"]
-        for i in (1, 2):
-            proc = subprocess.run(
-                [*base, "--shard", f"{i}/2"], env=env, capture_output=True, text=True, timeout=600
+        # the two shards at the same time, into the same reports folder (two machines, NFS)
+        shards = {
+            i: subprocess.Popen(
+                [*base, "--shard", f"{i}/2"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
-            assert proc.returncode == 0, proc.stdout + proc.stderr
-            ran = {s for s in slugs if f"\n{s} " in "\n" + proc.stdout}
-            assert ran == {s for s in slugs if split[s] == i}, proc.stdout
+            for i in (1, 2)
+        }
+        for i, proc in shards.items():
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, out + err
+            ran = {s for s in slugs if f"\n{s} " in "\n" + out}
+            assert ran == {s for s in slugs if split[s] == i}, out
+        runs = (root / "reports" / "runs.jsonl").read_text().splitlines()
+        assert len(runs) == len(slugs)  # both shards appended, no line lost or torn
         bad = subprocess.run([*base, "--shard", "3/2"], env=env, capture_output=True, text=True)
         assert bad.returncode == 2
         assert "--shard 3/2: I must be between 1 and N" in bad.stderr
@@ -83,3 +94,41 @@ def test_two_shards_into_one_reports_folder_then_index_lists_every_brand():
             assert f"{s}/2025-06/report.html" in html, s
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_shard_runs_share_the_folder_lock_a_whole_folder_run_waits_for_them(tmp_path):
+    from kpitools.errors import RunLockedError
+    from kpitools.runs import ReportsLock
+
+    one = ReportsLock(tmp_path, shard=(1, 2)).acquire()
+    two = ReportsLock(tmp_path, shard=(2, 2)).acquire()  # another shard runs at once
+    try:
+        with pytest.raises(RunLockedError, match=r"\.lock-shard-1-of-2 \(pid \d+"):
+            ReportsLock(tmp_path, shard=(1, 2)).acquire()  # the same shard twice: no
+        with pytest.raises(RunLockedError, match=r"another run holds .*/\.lock "):
+            ReportsLock(tmp_path).acquire()  # a whole-folder run (or `kpitools index`) waits
+    finally:
+        one.release()
+        two.release()
+    whole = ReportsLock(tmp_path).acquire()
+    try:
+        with pytest.raises(RunLockedError):
+            ReportsLock(tmp_path, shard=(2, 2)).acquire()  # and shards wait for it
+    finally:
+        whole.release()
+    ReportsLock(tmp_path, shard=(2, 2)).acquire().release()
+
+
+def test_a_shard_repairs_only_its_own_brands(tmp_path):
+    from kpitools.runs import recover_reports
+
+    for brand in ("mine", "theirs"):  # a staging folder a run is writing (or a killed one left)
+        (tmp_path / brand / ".staging-2025-06-x").mkdir(parents=True)
+    (tmp_path / "index.4242.html.tmp").write_text("another shard is writing its index")
+    recover_reports(tmp_path, brands=["mine"])
+    assert not (tmp_path / "mine" / ".staging-2025-06-x").exists()
+    assert (tmp_path / "theirs" / ".staging-2025-06-x").exists()  # another shard's: untouched
+    assert (tmp_path / "index.4242.html.tmp").exists()
+    recover_reports(tmp_path)  # a whole-folder run holds the lock alone: everything
+    assert not (tmp_path / "theirs" / ".staging-2025-06-x").exists()
+    assert not (tmp_path / "index.4242.html.tmp").exists()

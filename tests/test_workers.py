@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -20,6 +23,7 @@ import pytest
 import yaml
 
 from kpitools.runner import run_all
+from kpitools.runs import read_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
@@ -129,8 +133,20 @@ def test_restart_every_n_brands_starts_a_new_kernel(project):
 
 
 def test_an_error_a_hung_cell_a_dead_kernel_and_a_dead_worker_fail_only_their_brand(project):
+    """Through the command line, in its own process group: the "worker" brand kills its worker."""
     slugs = ["ok1", "error", "ok2", "hang", "ok3", "crash", "ok4", "worker", "ok5"]
-    out = _run(project, slugs, jobs=1, cell_timeout=4)
+    make_project(project, slugs)
+    cmd = [sys.executable, "-m", "kpitools.cli", "run"]  # in this order (not --all's)
+    cmd += [str(project / "params" / f"{s}.yaml") for s in slugs]
+    cmd += ["--reports-dir", str(project / "reports")]
+    cmd += ["--no-pdf", "-j", "1", "--cell-timeout", "4"]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, start_new_session=True)
+    took = time.monotonic() - t0
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # some brands failed
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert took < 200, took  # the hung cell was stopped after 4 s, not after its 120 s
+    out = {Path(r.params_file).stem: r for r in read_runs(project / "reports")}
     assert {s: out[s].status for s in slugs} == {
         s: "failed" if s in ("error", "hang", "crash", "worker") else "ok" for s in slugs
     }
@@ -147,11 +163,23 @@ def test_an_error_a_hung_cell_a_dead_kernel_and_a_dead_worker_fail_only_their_br
     assert pids["ok4"] != pids["ok3"]  # so was the dead one
     assert docs["ok5"]["worker_pid"] != docs["ok4"]["worker_pid"]  # a new worker
     assert all(d["leaked"] is None for d in docs.values())
-    for s in ("error", "hang", "crash", "worker"):  # the last good report is untouched: none
+    for s in ("error", "hang", "crash", "worker"):  # no report published for them
         assert not (project / "reports" / s / "2025-06").exists()
+    for s in ("error", "hang", "crash"):  # the worker recorded why
         assert json.loads((project / "reports" / s / "_failed" / "last.json").read_text())["error"]
     lines = (project / "reports" / "runs.jsonl").read_text().splitlines()
     assert len(lines) == len(slugs)
+    time.sleep(2)  # no kernel or worker left running after the run
+    pids = {d[k] for d in docs.values() for k in ("kernel_pid", "worker_pid")}
+    assert not [p for p in pids if _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_cold_runs_a_fresh_kernel_per_brand(project):
@@ -159,3 +187,36 @@ def test_cold_runs_a_fresh_kernel_per_brand(project):
     assert [r.status for r in out.values()] == ["ok", "ok"]
     pids = [_test_doc(project, s)["kernel_pid"] for s in ("alpha", "beta")]
     assert pids[0] != pids[1]
+
+
+#: parts of kpis.json that differ between any two runs (which run, when, how long)
+RUN_FIELDS = {"provenance", "run_id", "run_started_at", "generated_at", "seconds"}
+
+
+def _numbers(path: Path) -> dict:
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in RUN_FIELDS}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+
+    return strip(json.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+def test_a_warm_kernel_that_ran_another_brand_publishes_the_same_report_as_a_fresh_one(
+    tmp_path, monkeypatch
+):
+    """The demo's real notebooks: aurora run second in a kernel that just ran bellevue (a
+    quarterly brand, other locale) gives the kpis.json of aurora in fresh kernels."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.chdir(ROOT)
+    first, second = ROOT / "params" / "bellevue.yaml", ROOT / "params" / "aurora.yaml"
+    kw = {"pdf": False, "progress": False, "jobs": 1}
+    warm = run_all([first, second], reports_dir=tmp_path / "warm", **kw)
+    cold = run_all([second], reports_dir=tmp_path / "cold", warm=False, **kw)
+    assert [r.status for r in warm + cold] == ["ok", "ok", "ok"], [r.error for r in warm + cold]
+    got = _numbers(Path(warm[1].report_dir) / "kpis.json")
+    want = _numbers(Path(cold[0].report_dir) / "kpis.json")
+    assert got["kpis"] and got == want
