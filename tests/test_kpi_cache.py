@@ -116,7 +116,7 @@ def _assert_same(sc1, sc2):
         for f in ("value", "previous", "year_ago", "provisional"):
             assert _same(getattr(r1, f), getattr(r2, f)), (k, f)
         assert [p for p, _ in r1.trend] == [p for p, _ in r2.trend], k
-        assert all(_same(x, y) for (_, x), (_, y) in zip(r1.trend, r2.trend)), k
+        assert all(_same(x, y) for (_, x), (_, y) in zip(r1.trend, r2.trend, strict=True)), k
 
 
 def test_every_measure_is_cached_or_says_why():
