@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -451,6 +452,12 @@ def _kpis_listing(fmt: str, locale: str) -> str:
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Query every period: neither read nor write the KPI cache of closed periods "
+    "(<reports>/.cache/; sets KPITOOLS_KPI_CACHE=off, docs/operations.md).",
+)
+@click.option(
     "--deliver",
     is_flag=True,
     help="Then e-mail each brand's PDFs and summary to its delivery.to, and alert the "
@@ -491,6 +498,7 @@ def run(
     wait: float,
     deliver: bool = False,
     dry_run_deliver: str | None = None,
+    no_cache: bool = False,
 ) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/.
 
@@ -502,6 +510,8 @@ def run(
     from .runner import RunInterrupted, default_reports_dir, run_all
 
     files = _params_files(params, all_, params_dir)
+    if no_cache:  # the kernels inherit it: compute_kpis then ignores its cache
+        os.environ["KPITOOLS_KPI_CACHE"] = "off"
     if deliver and not dry_run_deliver:  # wrong SMTP settings: say so before hours of work
         from .delivery import SmtpSettings
 
