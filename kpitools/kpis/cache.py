@@ -53,6 +53,7 @@ from ..params import BrandParams, Settings
 from ..periods import Period
 from ..schema import TABLES
 from ..vocab import Scope
+from .registry import MEASURES
 
 log = logging.getLogger(__name__)
 
@@ -158,37 +159,33 @@ def kpi_cache_for(kpis_path: str | os.PathLike | None) -> KpiCache | None:
 # -- fingerprints ---------------------------------------------------------------------------------
 
 
+#: Code of a NULL in :func:`_aggregates` (a value's code is at least 0 and below the prime
+#: modulus, or a length, or a count of seconds: a NULL set or cleared changes the sum).
+_NULL_CODE = -7
+
+
 def _aggregates(t: ibis.Table, columns: Iterable[str]) -> dict[str, Any]:
-    """Cheap, order-independent aggregates of ``columns`` of ``t`` (exact integers only, so
-    that a parallel sum gives the same digest every time)."""
+    """Cheap, order-independent aggregates of ``columns`` of ``t``: the row count and, per
+    column, one sum of exact integers (so that a parallel sum gives the same digest every
+    time), NULLs counted as :data:`_NULL_CODE`."""
     aggs: dict[str, Any] = {"rows": t.count()}
     for i, name in enumerate(columns):
         c = t[name]
         dtype = c.type()
-        key = f"c{i}"
-        aggs[f"{key}_n"] = c.count()
         if dtype.is_boolean():
-            aggs[f"{key}_true"] = ibis.ifelse(c.fill_null(False), 1, 0).sum()
+            code = ibis.ifelse(c, 1, 0)
         elif dtype.is_integer():
-            aggs[f"{key}_sum"] = (c.cast("int64") % 1_000_003).sum()
-            aggs[f"{key}_min"] = c.min()
-            aggs[f"{key}_max"] = c.max()
+            code = c.cast("int64") % 1_000_003
         elif dtype.is_floating() or dtype.is_decimal():
             # to the thousandth, as integers: float sums are not associative
-            aggs[f"{key}_sum"] = (
-                (c.cast("float64") * 1000).round().cast("int64") % 1_000_003
-            ).sum()
-            aggs[f"{key}_min"] = c.min()
-            aggs[f"{key}_max"] = c.max()
+            code = (c.cast("float64") * 1000).round().cast("int64") % 1_000_003
         elif dtype.is_timestamp() or dtype.is_date():
-            ts = c.cast("timestamp")
-            aggs[f"{key}_sum"] = ts.epoch_seconds().cast("int64").sum()
-            aggs[f"{key}_min"] = ts.min()
-            aggs[f"{key}_max"] = ts.max()
+            code = c.cast("timestamp").epoch_seconds().cast("int64")
         elif dtype.is_string():
-            aggs[f"{key}_len"] = c.length().cast("int64").sum()
-            aggs[f"{key}_min"] = c.min()
-            aggs[f"{key}_max"] = c.max()
+            code = c.length().cast("int64")
+        else:
+            continue
+        aggs[f"c{i}"] = code.fill_null(_NULL_CODE).sum()
     return aggs
 
 
@@ -202,34 +199,51 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def table_fingerprint(t: ibis.Table, time_column: str | None, grain: str) -> dict[str, str]:
-    """One grouped aggregate of table ``t`` per period bucket of ``time_column``: the digest of
-    each bucket, by bucket start (ISO text; ``"null"`` for rows without a date, or the whole
-    table when it has no time column).
-
-    Per bucket: the row count and, per column, the non-NULL count; for integers the sum
-    (modulo a prime), min and max; for floats the sum of the values to the thousandth (as
-    integers), min and max; for timestamps the sum of epoch seconds, min and max; for text the
-    sum of lengths, min and max; for booleans the count of true. It sees a row inserted or
-    deleted, and almost any edit of a number, date or flag. It can miss an edit that keeps
-    every aggregate of its bucket: two values swapped between rows of the same bucket, a text
-    changed for another of the same length that is neither the bucket's min nor max, a float
-    changed by less than 0.0005, a timestamp moved by less than a second, or edits that cancel
-    out in the sums.
-    """
+def _bucket_texts(name: str, t: ibis.Table, time_column: str | None, grain: str) -> ibis.Table:
+    """Table ``t``'s aggregates per bucket, as one text per bucket: ``_fp_table`` (``name``),
+    ``_fp_bucket`` (bucket start), ``_fp_text``."""
     if time_column is not None:
         bucket = t[time_column].cast("timestamp").truncate(_TRUNC[grain]).cast("timestamp")
     else:
         bucket = ibis.null("timestamp")
     columns = list(t.columns)
     t = t.mutate(_fp_bucket=bucket)
-    aggs = _aggregates(t, columns)
-    df = t.group_by("_fp_bucket").aggregate(**aggs).execute()
-    out: dict[str, str] = {}
-    for rec in df.to_dict(orient="records"):
-        b = rec.pop("_fp_bucket")
-        text = "|".join(f"{k}={_text(rec[k])}" for k in sorted(rec))
-        out[_text(b)] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    agg = t.group_by("_fp_bucket").aggregate(**_aggregates(t, columns))
+    parts = [agg[c].cast("string").fill_null("null") for c in agg.columns if c != "_fp_bucket"]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "|" + part
+    return agg.select(
+        _fp_table=ibis.literal(name), _fp_bucket=agg._fp_bucket, _fp_text=text.name("_fp_text")
+    )
+
+
+def table_fingerprints(tables: Mapping[str, ibis.Table], grain: str) -> dict[str, dict[str, str]]:
+    """Per table (canonical name to its rows), one grouped aggregate per period bucket of the
+    table's time column, all tables in one query: the digest of each bucket, by bucket start
+    (ISO text; ``"null"`` for rows without a date, or the whole table when it has no time
+    column). A table without rows has no buckets.
+
+    Per bucket: the row count and, per column, one sum of exact integers (so that a parallel
+    sum gives the same digest every time), a NULL counting as -7: for integers the values
+    modulo a prime, for floats the values to the thousandth (modulo the prime), for timestamps
+    the epoch seconds, for text the lengths, for booleans the trues. It sees a row inserted or
+    deleted, a value set to or from NULL, and almost any edit of a number, date or flag. It
+    misses an edit that keeps every sum of its bucket: values swapped between rows of the same
+    bucket, a text changed for another of the same length (``lost`` for ``open``), a float
+    changed by less than 0.0005 (or by a multiple of 1 000.003), a timestamp moved by less
+    than a second, or edits that cancel out in the sums.
+    """
+    parts = [_bucket_texts(name, t, TABLES[name].time_column, grain) for name, t in tables.items()]
+    out: dict[str, dict[str, str]] = {name: {} for name in tables}
+    if not parts:
+        return out
+    u = parts[0]
+    for part in parts[1:]:
+        u = u.union(part, distinct=False)
+    for name, bucket, text in u.execute().itertuples(index=False):
+        digest = hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+        out[name][_text(bucket)] = digest
     return out
 
 
@@ -323,7 +337,8 @@ class KpiCache:
         self.stats = CacheStats()
         self._entries: dict[str, dict[str, Any]] | None = None
         self._dirty = False
-        self._fingerprints: dict[tuple[str, str], dict[str, str] | None] = {}
+        self._fingerprints: dict[str, dict[str, str]] | None = None
+        self._tables: list[str] = []
         self._db: Any = None
         self._params: BrandParams | None = None
         self._report: Period | None = None
@@ -374,26 +389,30 @@ class KpiCache:
         self._dirty = False
 
     # -- one scorecard --------------------------------------------------------------------
-    def begin(self, db: Any, params: BrandParams, report: Period) -> None:
-        """Start a scorecard: fingerprints are taken afresh, the statistics reset."""
+    def begin(
+        self, db: Any, params: BrandParams, report: Period, measures: Iterable[str] = ()
+    ) -> None:
+        """Start a scorecard of ``measures``: fingerprints are taken afresh (of the tables of
+        the cached ones, in one query when first needed), the statistics reset."""
         self._db, self._params, self._report = db, params, report
-        self._fingerprints = {}
+        self._tables = sorted(
+            {t for m in measures if m in CACHEABLE for t in MEASURES[m].tables if db.has(t)}
+        )
+        self._fingerprints = None
         self._now = datetime.now()
         self.stats = CacheStats()
 
     def _fingerprint(self, table: str) -> dict[str, str] | None:
         assert self._report is not None
-        key = (table, self._report.grain)
-        if key not in self._fingerprints:
+        if self._fingerprints is None:
+            self._fingerprints = {}
+            names = self._tables
             try:
-                t = self._db.brand_rows(table)
-                self._fingerprints[key] = table_fingerprint(
-                    t, TABLES[table].time_column, self._report.grain
-                )
+                rows = {n: self._db.brand_rows(n) for n in names}
+                self._fingerprints.update(table_fingerprints(rows, self._report.grain))
             except Exception as exc:  # a backend or a type the aggregates do not handle
-                log.warning("KPI cache: no fingerprint of %s (%s): not cached", table, exc)
-                self._fingerprints[key] = None
-        return self._fingerprints[key]
+                log.warning("KPI cache: no data fingerprint (%s): nothing cached", exc)
+        return self._fingerprints.get(table)
 
     def _deps(self, measure: str, tables: Iterable[str], p: Period) -> str | None:
         assert self._params is not None
@@ -497,5 +516,5 @@ __all__ = [
     "kpi_cache_for",
     "params_digest",
     "prefix_digest",
-    "table_fingerprint",
+    "table_fingerprints",
 ]

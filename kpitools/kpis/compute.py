@@ -872,7 +872,7 @@ def compute_kpis(
     if cache is not None and not cache_enabled():
         cache = None
     if cache is not None:
-        cache.begin(db, params, period)
+        cache.begin(db, params, period, [k.measure for k in selected])
     with SharedTables() as shared:
         scorecard = _compute_kpis(db, params, period, selected, shared, t0, cache)
     if cache is not None:
