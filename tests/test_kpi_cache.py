@@ -286,3 +286,75 @@ def test_same_scorecard_with_the_cache_on_the_demo(demo_database, tmp_path):
     _assert_same(plain, warm)
     assert warm_cache.stats.periods_read > 10 * len(CACHEABLE)
     assert set(warm_cache.stats.queried["customer_activity"]) == {plain.period.label}
+
+
+def test_final_rows_are_the_same_in_a_later_report_on_the_demo(demo_database):
+    """The settle rule, per cacheable measure: a closed period's row that is final at the end of
+    June 2025 (:meth:`KpiCache.storable`) is the same in the October report on the same data
+    (the "as of" moment moved by four months)."""
+    params = load_params(write_params(demo_database.parent / "cache-later.yaml", demo_database))
+    params = params.model_copy(update={"brand": "aurora"})
+    june, october = parse_period("2025-06", "month"), parse_period("2025-10", "month")
+
+    def rows(db, mid, period):
+        ctx = QueryContext(
+            db=db,
+            grain="month",
+            periods=window_for(period),
+            settings=params.settings,
+            params=params,
+        )
+        ks = [k for k in get_registry().values() if k.measure == mid]
+        mctx = replace(
+            _measure_context(ctx, measure_scope(db, mid)),
+            periods=_measure_periods(period, ks, params),
+        )
+        return _fetch_measure(mctx, mid), mctx.periods
+
+    with connect(params) as db:
+        cache = KpiCache(demo_database.parent / "unused.json")
+        cache.begin(db, params, june)
+        for mid in CACHEABLE:
+            early, periods = rows(db, mid, june)
+            late, _ = rows(db, mid, october)
+            final = [p for p in periods if cache.storable(mid, p, june.end_ts())]
+            assert final, mid
+            _frames_equal(early, late, [p for p in final if str(p.start) in late.index])
+
+
+def test_leads_rows_wait_for_their_conversion_window(tmp_path):
+    """Lead l1, created 2025-04-10, converts on 2025-07-01 (within the 90-day window): the
+    June report counts it unconverted, the July report converted. So the June run stores
+    the leads rows only up to March (March's window closes on 2025-06-30, April's on
+    2025-07-30) and the July run queries April again."""
+    leads = [
+        {"lead_id": 1, "created_at": "2025-04-10 09:00", "converted_at": "2025-07-01 09:00"},
+        {"lead_id": 2, "created_at": "2025-03-10 09:00", "converted_at": "2025-03-20 09:00"},
+    ]
+    db_path = make_db(
+        tmp_path / "acme.duckdb", {"orders": _orders(), "web_sessions": _sessions(), "leads": leads}
+    )
+    params = load_params(write_params(tmp_path / "acme.yaml", db_path))
+    path = tmp_path / "kpis-cache.json"
+    with connect(params) as db:
+        june = KpiCache(path)
+        compute_kpis(db, params, "2025-06", kpis=["lead_conversion_rate"], cache=june)
+        entries = json.loads(path.read_text())["entries"]
+        stored = sorted(k.split("|")[-1] for k in entries if k.startswith("leads|"))
+        assert stored[-1] == "2025-03"
+        july = KpiCache(path)
+        sc = compute_kpis(db, params, "2025-07", kpis=["lead_conversion_rate"], cache=july)
+        assert july.stats.read["leads"][-1] == "2025-03"
+        assert july.stats.queried["leads"] == ["2025-04", "2025-05", "2025-06", "2025-07"]
+        _assert_same(sc, compute_kpis(db, params, "2025-07", kpis=["lead_conversion_rate"]))
+        frame = _fetch_measure(
+            QueryContext(
+                db=db,
+                grain="month",
+                periods=window_for(parse_period("2025-07", "month")),
+                settings=params.settings,
+                params=params,
+            ),
+            "leads",
+        )
+        assert frame.loc["2025-04-01", "converted_leads"] == 1
