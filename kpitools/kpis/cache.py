@@ -39,6 +39,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -137,6 +138,19 @@ NOT_CACHED: dict[str, str] = {
     "campaign_leads": "conversions placed by converted_at, which may precede created_at",
     "cases": "cases placed by resolution, which may precede the opening (data errors)",
 }
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file of its folder renamed over it (as
+    :func:`kpitools.report.files.write_text_atomic`, a layer above; the temporary name is
+    unique, so two writers never share it): a reader sees the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def cache_enabled() -> bool:
@@ -378,12 +392,10 @@ class KpiCache:
         """Write the file atomically when rows were added; a failure is a warning."""
         if not self._dirty:
             return
-        from ..report.files import write_text_atomic
-
         doc = {**self._header(), "entries": self._load()}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(self.path, json.dumps(doc, sort_keys=True, allow_nan=False))
+            _write_atomic(self.path, json.dumps(doc, sort_keys=True, allow_nan=False))
         except OSError as exc:
             log.warning("KPI cache %s not written: %s", self.path, exc)
         self._dirty = False
