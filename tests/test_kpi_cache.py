@@ -113,6 +113,7 @@ def _assert_same(sc1, sc2):
     for k, r1 in sc1.results.items():
         r2 = sc2.results[k]
         assert r1.status == r2.status, k
+        assert (r1.cohort, r1.window_days, r1.scope) == (r2.cohort, r2.window_days, r2.scope), k
         for f in ("value", "previous", "year_ago", "provisional"):
             assert _same(getattr(r1, f), getattr(r2, f)), (k, f)
         assert [p for p, _ in r1.trend] == [p for p, _ in r2.trend], k
@@ -358,3 +359,16 @@ def test_leads_rows_wait_for_their_conversion_window(tmp_path):
             "leads",
         )
         assert frame.loc["2025-04-01", "converted_leads"] == 1
+
+
+def test_an_entry_edited_by_hand_is_queried_again(tmp_path):
+    params = _make(tmp_path)
+    path = tmp_path / "kpis-cache.json"
+    sc = _run(params, KpiCache(path))
+    doc = json.loads(path.read_text())
+    doc["entries"]["web_visits|all|month|2024-05"]["row"]["n_rows"] = "many"
+    path.write_text(json.dumps(doc))
+    cache = KpiCache(path)
+    _assert_same(sc, _run(params, cache))
+    assert "web_visits" not in cache.stats.read
+    assert cache.stats.queried["web_visits"] == WINDOW

@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -478,7 +479,11 @@ class KpiCache:
                 or e.get("deps") != self._deps(measure, tables, p)
             ):
                 break
-            out[p] = {k: (float("nan") if v is None else float(v)) for k, v in e["row"].items()}
+            try:
+                row = {str(k): (math.nan if v is None else float(v)) for k, v in e["row"].items()}
+            except (TypeError, ValueError):  # an entry edited by hand: queried again
+                break
+            out[p] = row
         if out:
             self.stats.read[measure] = [p.label for p in out]
         return out
@@ -506,6 +511,8 @@ class KpiCache:
             if deps is None:
                 continue
             row = {str(k): (None if pd.isna(v) else float(v)) for k, v in frame.loc[ts].items()}
+            if not all(v is None or math.isfinite(v) for v in row.values()):
+                continue  # JSON has no infinity: such a row is queried every time
             entries[self._key(measure, scope, p)] = {
                 "params": params_key,
                 "deps": deps,
