@@ -452,10 +452,11 @@ def _kpis_listing(fmt: str, locale: str) -> str:
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
 @click.option(
-    "--no-cache",
+    "--kpi-cache",
     is_flag=True,
-    help="Query every period: neither read nor write the KPI cache of closed periods "
-    "(<reports>/.cache/; sets KPITOOLS_KPI_CACHE=off, docs/operations.md).",
+    help="Read closed periods' KPI rows from <reports>/.cache/ and query only the others "
+    "(sets KPITOOLS_KPI_CACHE=on; off by default, it saves nothing on DuckDB: "
+    "docs/operations.md).",
 )
 @click.option(
     "--deliver",
@@ -498,7 +499,7 @@ def run(
     wait: float,
     deliver: bool = False,
     dry_run_deliver: str | None = None,
-    no_cache: bool = False,
+    kpi_cache: bool = False,
 ) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/.
 
@@ -510,8 +511,8 @@ def run(
     from .runner import RunInterrupted, default_reports_dir, run_all
 
     files = _params_files(params, all_, params_dir)
-    if no_cache:  # the kernels inherit it: compute_kpis then ignores its cache
-        os.environ["KPITOOLS_KPI_CACHE"] = "off"
+    if kpi_cache:  # the kernels (and warm workers) inherit it
+        os.environ["KPITOOLS_KPI_CACHE"] = "on"
     if deliver and not dry_run_deliver:  # wrong SMTP settings: say so before hours of work
         from .delivery import SmtpSettings
 

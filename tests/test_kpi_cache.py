@@ -230,6 +230,8 @@ def test_turned_off_by_the_environment(tmp_path, monkeypatch):
     staging = tmp_path / "reports" / "acme" / ".staging-2025-06-x" / "kpis.json"
     assert kpi_cache_for(staging) is None
     monkeypatch.delenv("KPITOOLS_KPI_CACHE")
+    assert kpi_cache_for(staging) is None  # the runner's reports use it only when asked
+    monkeypatch.setenv("KPITOOLS_KPI_CACHE", "on")  # kpitools run --kpi-cache
     cache = kpi_cache_for(staging)
     assert cache is not None
     assert cache.path == (tmp_path / "reports" / ".cache" / "acme" / "kpis-cache.json").resolve()

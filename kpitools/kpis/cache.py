@@ -29,8 +29,8 @@ registered measure is in exactly one of the two tables.
 The file is JSON, one per report (``<reports root>/.cache/<report id>/kpis-cache.json``,
 :func:`kpi_cache_for`), written atomically. A missing, corrupt or other-version file is
 ignored (a warning for a corrupt one) and rebuilt; a file that cannot be written is a warning,
-never a failed report. ``KPITOOLS_KPI_CACHE=off`` (set by ``kpitools run --no-cache``) turns
-the cache off.
+never a failed report. The runner's reports use it only when asked: ``KPITOOLS_KPI_CACHE=on``
+(set by ``kpitools run --kpi-cache``); ``off`` turns off even an explicit ``cache=``.
 """
 
 from __future__ import annotations
@@ -159,13 +159,20 @@ def cache_enabled() -> bool:
     return os.environ.get(CACHE_ENV, "").strip().lower() not in ("off", "0", "false", "no")
 
 
+def cache_requested() -> bool:
+    """Whether :data:`CACHE_ENV` asks the runner's reports to use the cache (``on``; set by
+    ``kpitools run --kpi-cache``). Off by default: on DuckDB it saves nothing (measured,
+    docs/operations.md) and its fingerprint can miss some edits of closed periods."""
+    return os.environ.get(CACHE_ENV, "").strip().lower() in ("on", "1", "true", "yes")
+
+
 def kpi_cache_for(kpis_path: str | os.PathLike | None) -> KpiCache | None:
     """The cache of the report whose ``kpis.json`` goes to ``kpis_path`` (set by the runner:
     ``<reports root>/<report id>/.staging-…/kpis.json``): the file
     ``<reports root>/.cache/<report id>/kpis-cache.json``, which the portal never lists
     (folders starting with a dot are skipped). None (no cache) when ``kpis_path`` is None (a
-    notebook run by hand) or the cache is turned off (:data:`CACHE_ENV`)."""
-    if kpis_path is None or not cache_enabled():
+    notebook run by hand) or the cache was not asked for (:func:`cache_requested`)."""
+    if kpis_path is None or not cache_requested():
         return None
     brand_dir = Path(kpis_path).resolve().parent.parent
     return KpiCache(brand_dir.parent / ".cache" / brand_dir.name / CACHE_FILE)
@@ -531,6 +538,7 @@ __all__ = [
     "KpiCache",
     "NOT_CACHED",
     "cache_enabled",
+    "cache_requested",
     "code_digest",
     "kpi_cache_for",
     "params_digest",
