@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -451,6 +452,13 @@ def _kpis_listing(fmt: str, locale: str) -> str:
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF.")
 @click.option(
+    "--kpi-cache",
+    is_flag=True,
+    help="Read closed periods' KPI rows from <reports>/.cache/ and query only the others "
+    "(sets KPITOOLS_KPI_CACHE=on; off by default, it saves nothing on DuckDB: "
+    "docs/operations.md).",
+)
+@click.option(
     "--deliver",
     is_flag=True,
     help="Then e-mail each brand's PDFs and summary to its delivery.to, and alert the "
@@ -524,6 +532,7 @@ def run(
     cell_timeout: float = 600,
     restart_every: int = 25,
     shard: str | None = None,
+    kpi_cache: bool = False,
 ) -> None:
     """Execute the report notebooks for each brand and publish reports/<brand>/<period>/.
 
@@ -546,6 +555,8 @@ def run(
         if not files:
             click.echo(f"shard {shard}: none of the {len(everything)} params files", err=True)
             sys.exit(0)
+    if kpi_cache:  # the kernels (and warm workers) inherit it
+        os.environ["KPITOOLS_KPI_CACHE"] = "on"
     if deliver and not dry_run_deliver:  # wrong SMTP settings: say so before hours of work
         from .delivery import SmtpSettings
 

@@ -10,6 +10,9 @@ Used to check that a change to the query layer leaves the numbers identical: run
         --out /tmp/q/after.json
     python scripts/dump_scorecards.py compare /tmp/q/before.json /tmp/q/after.json
 
+``dump --cache DIR`` computes through the KPI cache (:mod:`kpitools.kpis.cache`) in ``DIR``: dump
+twice (cold, then warm) and compare each with a dump without it.
+
 Every KPI of the registry is computed for every ``params/*.yaml`` (value, previous, year-ago,
 provisional and the 12-period trend, plus the status and reason); ``compare`` fails (exit 1)
 on any difference above ``--rtol`` (relative, default 1e-9) or any status change.
@@ -30,8 +33,9 @@ import time
 from pathlib import Path
 
 
-def dump(params_dir: Path, db_path: Path | None, out: Path) -> None:
-    """Write ``{brand: {kpi: {...}}}`` for every params file of ``params_dir`` to ``out``."""
+def dump(params_dir: Path, db_path: Path | None, out: Path, cache: Path | None = None) -> None:
+    """Write ``{brand: {kpi: {...}}}`` for every params file of ``params_dir`` to ``out``;
+    with ``cache``, through the KPI cache ``<cache>/<params stem>/kpis-cache.json``."""
     from kpitools.data.sources import connect
     from kpitools.kpis.compute import compute_kpis
     from kpitools.kpis.registry import get_registry
@@ -47,7 +51,8 @@ def dump(params_dir: Path, db_path: Path | None, out: Path) -> None:
             )
         db = connect(params)
         t0 = time.perf_counter()
-        sc = compute_kpis(db, params, kpis=all_ids)
+        kpi_cache = None if cache is None else cache / f.stem / "kpis-cache.json"
+        sc = compute_kpis(db, params, kpis=all_ids, cache=kpi_cache)
         took = time.perf_counter() - t0
         rows = {}
         for kid, r in sc.results.items():
@@ -118,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--params", type=Path, default=Path(__file__).parents[1] / "params")
     d.add_argument("--db", type=Path, help="DuckDB file to read instead of the params' path")
     d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--cache", type=Path, help="folder of KPI caches (kpitools.kpis.cache)")
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--loose-rtol", type=float, default=1e-6)
     ns = ap.parse_args(argv)
     if ns.cmd == "dump":
-        dump(ns.params, ns.db, ns.out)
+        dump(ns.params, ns.db, ns.out, ns.cache)
         return 0
     loose = frozenset(x for x in ns.loose.split(",") if x)
     return 1 if compare(ns.before, ns.after, ns.rtol, loose, ns.loose_rtol) else 0

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from os import PathLike
 from typing import Any, ParamSpec, TypeVar
 
 import ibis
@@ -35,6 +36,7 @@ from ..schema import TABLES
 
 # Reason and ResultStatus are declared in vocab; report/ imports them from here too.
 from ..vocab import UNKNOWN_GROUP, Reason, ResultStatus, Scope, Segment
+from .cache import KpiCache, cache_enabled
 from .columns import missing_columns_of
 from .registry import MEASURES, Kpi, get_kpi, get_registry
 from .segments import customer_segment
@@ -828,6 +830,8 @@ def compute_kpis(
     params: BrandParams,
     period: Period | str | None = None,
     kpis: Sequence[str] | None = None,
+    *,
+    cache: KpiCache | str | PathLike | None = None,
 ) -> Scorecard:
     """Compute a brand's scorecard inside the database.
 
@@ -842,6 +846,12 @@ def compute_kpis(
         period in the data.
     kpis : list of str, optional
         KPI ids; default ``params.kpis``, else every registered KPI.
+    cache : KpiCache or path, optional
+        Closed periods' measure rows kept between runs (:mod:`kpitools.kpis.cache`): the
+        rows found with an unchanged key (data fingerprint, params, kpitools version) are
+        read back and only the other periods are queried; the scorecard is the same as
+        without. None (default), or :data:`kpitools.kpis.cache.CACHE_ENV` set to ``off``:
+        no cache.
 
     Returns
     -------
@@ -857,8 +867,46 @@ def compute_kpis(
     t0 = time.perf_counter()
     period = resolve_period(db, params, period)
     selected = _selected(params, kpis)
+    if cache is not None and not isinstance(cache, KpiCache):
+        cache = KpiCache(cache)
+    if cache is not None and not cache_enabled():
+        cache = None
+    if cache is not None:
+        cache.begin(db, params, period, [k.measure for k in selected])
     with SharedTables() as shared:
-        return _compute_kpis(db, params, period, selected, shared, t0)
+        scorecard = _compute_kpis(db, params, period, selected, shared, t0, cache)
+    if cache is not None:
+        cache.save()
+    return scorecard
+
+
+def _fetch_cached(mctx: QueryContext, mid: str, scope: Scope | None, cache: KpiCache | None):
+    """:func:`_fetch_measure` over ``mctx.periods``, reading the leading closed periods from
+    ``cache`` and querying only the rest (from the first period not cached to the report's:
+    the window's end, the "as of" moment of every measure, stays the report period's end)."""
+    if cache is None:
+        return _fetch_measure(mctx, mid)
+    tables = MEASURES[mid].tables
+    hits = cache.read(mid, tables, scope, mctx.periods, mctx.end)
+    rest = mctx.periods[len(hits) :]
+    frame = _fetch_measure(replace(mctx, periods=rest), mid) if rest else None
+    if hits:
+        old = pd.DataFrame.from_dict(
+            {pd.Timestamp(p.start): row for p, row in hits.items()}, orient="index"
+        )
+        if frame is not None and set(old.columns) != set(frame.columns):
+            # rows of another layout (cannot happen with one code digest): the whole window
+            cache.stats.read.pop(mid, None)
+            rest = mctx.periods
+            frame = _fetch_measure(mctx, mid)
+        else:
+            if frame is not None:
+                old = old[list(frame.columns)]
+            frame = pd.concat([old.astype("float64"), frame])
+            frame.index = pd.DatetimeIndex(frame.index, name="period").astype("datetime64[ns]")
+    cache.stats.queried[mid] = [p.label for p in rest]
+    cache.write(mid, tables, scope, frame, rest, mctx.end)
+    return frame
 
 
 def _compute_kpis(
@@ -868,6 +916,7 @@ def _compute_kpis(
     selected: list[Kpi],
     shared: SharedTables,
     t0: float,
+    cache: KpiCache | None = None,
 ) -> Scorecard:
     ctx = QueryContext(
         db=db,
@@ -900,7 +949,7 @@ def _compute_kpis(
             _measure_context(ctx, scopes[mid]), periods=_measure_periods(period, ks, params)
         )
         try:
-            frames[mid] = _fetch_measure(mctx, mid)
+            frames[mid] = _fetch_cached(mctx, mid, scopes[mid], cache)
         except MissingTableError as exc:  # a table the builder reads optionally
             unavailable[mid] = (exc.table,)
             continue
