@@ -104,6 +104,10 @@ MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
 PANDAS_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 TREND = 12
 REL_TOL = 1e-9
+#: the CLV-fit KPIs of the full scorecard differ by about 1e-8 between two runs of the same code
+#: (the fit's optimiser, as in scripts/dump_scorecards.py --loose): repeats checked to this
+LOOSE = frozenset({"average_clv", "customer_equity"})
+LOOSE_REL_TOL = 1e-6
 #: targets of issue 14 on the 1M-customer demo: kpitools CPU time at most this many times the
 #: hand-written SQL's ...
 MAX_SLOWDOWN_VS_SQL = 1.2
@@ -1039,10 +1043,10 @@ def measure(spec: dict, repeat: int, pairs: list[tuple[str, str]]) -> dict[str, 
 # ---------------------------------------------------------------------------------------------
 
 
-def _same(a, b) -> bool:
+def _same(a, b, rel: float = REL_TOL) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
 
 
 def differences(ref: dict, other: dict, spec: dict, name: str, ids) -> list[str]:
@@ -1058,11 +1062,14 @@ def differences(ref: dict, other: dict, spec: dict, name: str, ids) -> list[str]
             problems.append(f"{name}: {k} trend of {len(b['trend'])}, not {len(a['trend'])}")
             continue
         days = spec["kpis"][k]["trend"] if k in spec["kpis"] else range(len(a["trend"]))
-        pairs += [(f"trend {str(d)[:7]}", x, y) for d, x, y in zip(days, a["trend"], b["trend"])]
+        pairs += [
+            (f"trend {str(d)[:7]}", x, y)
+            for d, x, y in zip(days, a["trend"], b["trend"], strict=True)
+        ]
         problems += [
             f"{name}: {k} {what}: kpitools {x!r} != {name} {y!r}"
             for what, x, y in pairs
-            if not _same(x, y)
+            if not _same(x, y, LOOSE_REL_TOL if k in LOOSE else REL_TOL)
         ]
     return problems
 
