@@ -215,7 +215,15 @@ def section_lift(sizes, quick, out):
 
 def section_clv(sizes, quick, out):
     _, _, stdout = _run(
-        [PY, str(ROOT / "benchmarks" / "bench_clv.py"), "--customers", "100000"], timeout=900
+        [
+            PY,
+            str(ROOT / "benchmarks" / "bench_clv.py"),
+            "--customers",
+            "100000",
+            "--repeat",
+            "1" if quick else "3",
+        ],
+        timeout=900,
     )
     return _last_json(stdout)
 
@@ -559,30 +567,52 @@ def render(doc: dict) -> str:
     lines += ["## CLV fit (BG/NBD + Gamma-Gamma), simulated customers", ""]
     if not failed("clv"):
         r = s["clv"]
+
+        def params(d: dict) -> str:
+            return ", ".join(f"{k}={v:.4g}" for k, v in d.items())
+
         rows = [
             [
                 "kpitools",
                 r["kpitools"]["bgnbd_cpu_s"],
                 r["kpitools"]["gamma_gamma_cpu_s"],
-                ", ".join(f"{k}={v:.4g}" for k, v in r["kpitools"]["bgnbd"].items()),
+                params(r["kpitools"]["bgnbd"]),
+                params(r["kpitools"].get("gamma_gamma", {})),
+                "",
             ]
         ]
         lt = r.get("lifetimes", {})
         if "skipped" in lt:
-            rows.append(["lifetimes", None, None, lt["skipped"]])
+            rows.append(["lifetimes", None, None, lt["skipped"], "", ""])
         else:
+            diff = [lt.get("bgnbd_max_rel_diff"), lt.get("gamma_gamma_max_rel_diff")]
             rows.append(
                 [
                     "lifetimes",
                     lt["bgnbd_cpu_s"],
                     lt["gamma_gamma_cpu_s"],
-                    ", ".join(f"{k}={v:.4g}" for k, v in lt["bgnbd"].items()),
+                    params(lt["bgnbd"]),
+                    params(lt.get("gamma_gamma", {})),
+                    " / ".join("–" if d is None else f"{d:.1e}" for d in diff),
                 ]
             )
         lines += [
-            f"{r['customers']:,} customers.",
+            f"{r['customers']:,} customers"
+            + (f" ({r['repeat_buyers']:,} repeat buyers)" if "repeat_buyers" in r else "")
+            + (f", median of {r['repeat']} fits after a warm-up" if "repeat" in r else "")
+            + "; CPU seconds.",
             "",
-            table(["library", "BG/NBD CPU s", "Gamma-Gamma CPU s", "BG/NBD parameters"], rows),
+            table(
+                [
+                    "library",
+                    "BG/NBD CPU s",
+                    "Gamma-Gamma CPU s",
+                    "BG/NBD parameters",
+                    "Gamma-Gamma parameters",
+                    "max rel. diff (BG/NBD / GG)",
+                ],
+                rows,
+            ),
             "",
         ]
 
