@@ -562,7 +562,7 @@ def render(doc: dict) -> str:
             ),
             "",
         ]
-        verdicts.append(["lift_vs_statsmodels", r["n"], rr])
+        verdicts.append(["lift_vs_statsmodels", f"{r['n']:,}", rr])
 
     lines += ["## CLV fit (BG/NBD + Gamma-Gamma), simulated customers", ""]
     if not failed("clv"):

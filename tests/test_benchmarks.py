@@ -58,7 +58,7 @@ def test_render_with_a_failed_section():
     }
     text = run_all.render(doc)
     assert "**Failed**: RuntimeError: boom" in text
-    assert "| estimate_lift / statsmodels (CPU) | 1000 | 1.3 | ≤ 1.3 | met |" in text
+    assert "| estimate_lift / statsmodels (CPU) | 1,000 | 1.3 | ≤ 1.3 | met |" in text
 
 
 def _load(name: str):
