@@ -29,7 +29,8 @@ Memory, per method (see ``benchmarks/README.md``):
     After the warm-up the kernel's peak-RSS counter is reset (``/proc/self/clear_refs``); the
     peak during the timed runs minus the resident size at the reset. Linux only.
 ``py_heap_peak_mb``
-    ``tracemalloc`` peak of one run: Python and NumPy allocations only (not DuckDB's).
+    ``tracemalloc`` peak of one run: Python and NumPy allocations only (not DuckDB's); not
+    measured with ``--no-heap``.
 
 Usage::
 
@@ -944,10 +945,12 @@ def worker(method: str, kpi_set: str) -> None:
     peak = max(first_peak, _peak_rss_mb())
     warm_peak = _peak_rss_mb() if warm_base is not None else None
 
-    tracemalloc.start()
-    run()
-    _, heap_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    heap_peak = None
+    if spec.get("py_heap", True):  # one more run, slowed down by tracemalloc
+        tracemalloc.start()
+        run()
+        _, heap_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     _say(
         {
             "rss_base_mb": round(base, 1),
@@ -955,7 +958,7 @@ def worker(method: str, kpi_set: str) -> None:
             "warm_rss_peak_delta_mb": (
                 round(warm_peak - warm_base, 1) if warm_peak is not None else None
             ),
-            "py_heap_peak_mb": round(heap_peak / 2**20, 1),
+            "py_heap_peak_mb": None if heap_peak is None else round(heap_peak / 2**20, 1),
             "scorecard": scorecard,
         }
     )
@@ -1175,7 +1178,7 @@ def report(results: dict[str, dict], summary: dict) -> str:
         lines.append(
             f"{key:<20} {r['kpis'] or 0:>4} {r['median_seconds']:>9.3f} {r['min_seconds']:>7.3f} "
             f"{r['median_cpu_seconds']:>7.3f} {r['rss_peak_delta_mb']:>14.1f} "
-            f"{_fmt(r['warm_rss_peak_delta_mb'], '.1f'):>14} {r['py_heap_peak_mb']:>11.1f}{note}"
+            f"{_fmt(r['warm_rss_peak_delta_mb'], '.1f'):>14} {_fmt(r['py_heap_peak_mb'], '.1f'):>11}{note}"
         )
     lines.append("")
     for s, v in summary["sets"].items():
@@ -1250,6 +1253,11 @@ def parse_args(argv=None):
     p.add_argument(
         "--no-full", action="store_true", help="do not time kpitools on the full scorecard"
     )
+    p.add_argument(
+        "--no-heap",
+        action="store_true",
+        help="skip the tracemalloc run of each process (py heap MB; minutes at 1M customers)",
+    )
     p.add_argument("--out", help="JSON results (default: benchmarks/results/scorecard-<db>.json)")
     p.add_argument(
         "--strict", action="store_true", help="exit 2 when a target is missed (1M customers and up)"
@@ -1274,6 +1282,7 @@ def main(argv=None) -> int:
     if not _path(args.db).is_file():
         sys.exit(f"{args.db} does not exist (make demo-data, or kpitools demo-data --out PATH)")
     spec = make_spec(args)
+    spec["py_heap"] = not args.no_heap
     rows = brand_rows(spec)
     print(
         f"{spec['db']}: brand {spec['brand']}, period {spec['period']} ({spec['grain']}); "
