@@ -16,6 +16,10 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 HEAVY = ("nbformat", "nbconvert", "weasyprint", "jsonschema")
+#: statsmodels' models and tests (1.6 s to import) are loaded by the functions that fit or size
+#: something (estimate_lift, the power calculations), not by importing kpitools; seaborn's
+#: ``import statsmodels`` probe loads only the package and its version module
+STATSMODELS_PROBE = {"statsmodels", "statsmodels._version"}
 
 
 def import_cell(notebook: Path) -> str:
@@ -25,16 +29,18 @@ def import_cell(notebook: Path) -> str:
     return "".join(cells[tagged[0] + 1]["source"])
 
 
-def loaded_after(code: str) -> set[str]:
-    """Top-level module names in ``sys.modules`` after running ``code`` in a new interpreter."""
-    probe = (
-        code
-        + "\nimport sys, json\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    )
+def loaded_modules(code: str) -> set[str]:
+    """Every module name in ``sys.modules`` after running ``code`` in a new interpreter."""
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=NOTEBOOKS
     ).stdout
     return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def loaded_after(code: str) -> set[str]:
+    """Top-level module names in ``sys.modules`` after running ``code`` in a new interpreter."""
+    return {m.split(".")[0] for m in loaded_modules(code)}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
@@ -44,6 +50,22 @@ def test_notebook_imports_leave_export_machinery_out(name):
     loaded = loaded_after(code)
     assert "kpitools" in loaded and "matplotlib" in loaded  # the cell really ran
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_notebook_imports_leave_statsmodels_models_out(name):
+    """The KPI report fits nothing: its import cell (like the other two) must not pay for
+    statsmodels.api / regression / stats; estimate_lift and the power functions import them."""
+    loaded = loaded_modules(import_cell(NOTEBOOKS / name))
+    assert "kpitools.roi" in loaded or "kpitools" in loaded  # the cell really ran
+    extra = {m for m in loaded if m.split(".")[0] == "statsmodels"} - STATSMODELS_PROBE
+    assert not extra, sorted(extra)[:10]
+
+
+def test_roi_modules_import_without_statsmodels():
+    loaded = loaded_modules("import kpitools.roi.estimators, kpitools.roi.guardrails")
+    extra = {m for m in loaded if m.split(".")[0] == "statsmodels"} - STATSMODELS_PROBE
+    assert not extra, sorted(extra)[:10]
 
 
 def test_export_module_imports_nothing_heavy():

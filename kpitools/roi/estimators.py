@@ -63,7 +63,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from pandas.api import types as ptypes
 from scipy import stats
 
@@ -439,7 +438,10 @@ def covariate_matrix(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Dat
                 raise FitError(f"covariate '{c}' takes a single value in the data analysed")
             parts.append(dummies.astype(float))
         else:
-            if s.nunique() < 2:
+            # constant (nunique() < 2) tested by min == max: no hash table of a million values
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+            v = v[~np.isnan(v)]
+            if v.size == 0 or v.min() == v.max():
                 raise FitError(f"covariate '{c}' is constant in the data analysed")
             parts.append(s.to_frame())
     if not parts:
@@ -448,27 +450,63 @@ def covariate_matrix(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Dat
 
 
 def fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ...]):
-    """OLS with the requested covariance; clear errors instead of NaN."""
+    """OLS with the requested covariance; clear errors instead of NaN.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        Outcome (outcome units), one row per customer.
+    X : pandas.DataFrame
+        Design matrix, with the intercept column.
+    cov_type : str
+        One of :data:`COV_TYPES`.
+    covariates : tuple of str
+        The covariates' names, quoted by the errors.
+
+    Returns
+    -------
+    statsmodels.regression.linear_model.RegressionResultsWrapper
+        The fit, the same numbers (bit for bit) as ``OLS(y, X).fit(cov_type=...)``. Its
+        ``model.pinv_wexog`` (the pseudo-inverse of ``X``, shape (k, n)) serves
+        :func:`~kpitools.roi.inference.bell_mccaffrey_df`.
+
+    Notes
+    -----
+    One thin SVD of ``X`` serves the rank test, the leverages and the fit: its singular
+    values give the rank decision of ``np.linalg.matrix_rank(X)``, the leverages are the row
+    sums of ``U`` squared, and the pseudo-inverse is formed from it exactly as statsmodels'
+    ``OLS.fit(method="pinv")`` forms its own (``statsmodels.tools.tools.pinv_extended``),
+    which would otherwise take a second SVD of the same ``n x k`` matrix.
+    """
+    return _fit_ols(y, X, cov_type, covariates)[0]
+
+
+def _fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ...]):
+    """:func:`fit_ols`, and the leverages (``diag(H)``, shape (n,)) when it computed them (HC2,
+    HC3), else None: :func:`estimate_lift` reuses them for the Bell-McCaffrey degrees of
+    freedom."""
     n, k = X.shape
     if n <= k:
         raise FitError(
             f"{n} customers for {k} regression parameters: too few rows for the covariates given"
         )
-    # One thin QR serves the rank test and the leverages: the singular values of R are those
-    # of X (the same rank decision as np.linalg.matrix_rank(X), at a k x k SVD), and the
-    # leverages are the row sums of Q squared (no n x k pseudo-inverse).
-    Xa = np.ascontiguousarray(X.to_numpy(dtype=float))
-    Q, R = np.linalg.qr(Xa, mode="reduced")
-    sv = np.linalg.svd(R, compute_uv=False)
-    tol = sv.max(initial=0.0) * max(n, k) * np.finfo(float).eps
-    if int(np.count_nonzero(sv > tol)) < k:
+    # statsmodels (about 1.6 s to import) only when a lift is fitted, not in every kernel that
+    # imports kpitools.roi
+    from statsmodels.regression.linear_model import OLS, OLSResults, RegressionResultsWrapper
+
+    model = OLS(y, X)
+    wexog = np.asarray(model.wexog)
+    u, s, vt = np.linalg.svd(wexog.conjugate(), full_matrices=False)
+    tol = s.max(initial=0.0) * max(n, k) * np.finfo(float).eps
+    if int(np.count_nonzero(s > tol)) < k:
         raise FitError(
             "the regressors are collinear (a covariate is a combination of the others or of "
             f"the treatment); covariates: {', '.join(covariates) or 'none'}"
         )
+    leverage = None
     if cov_type in ("HC2", "HC3"):
         # HC2/HC3 divide by 1 - leverage: a row with leverage 1 gives a meaningless SE.
-        leverage = np.einsum("ij,ij->i", Q, Q)
+        leverage = np.einsum("ij,ij->i", u, u)
         worst = int(np.argmax(leverage))
         if leverage[worst] > 1.0 - 1e-8:
             raise FitError(
@@ -477,19 +515,39 @@ def fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str,
                 "use cov_type='HC1' or merge rare categories; covariates: "
                 f"{', '.join(covariates) or 'none'}"
             )
+    # OLS.fit(method="pinv") from this SVD: pinv_extended's cut-off (1e-15 of the largest
+    # singular value) and products, then the same attributes and results object
+    cutoff = 1e-15 * np.maximum.reduce(s)
+    with np.errstate(divide="ignore"):
+        s_inv = np.where(s > cutoff, 1.0 / s, 0.0)
+    pinv = np.dot(np.transpose(vt), np.multiply(s_inv[:, np.newaxis], np.transpose(u)))
+    model.pinv_wexog = pinv
+    model.normalized_cov_params = np.dot(pinv, np.transpose(pinv))
+    model.wexog_singular_values = s
+    model.rank = np.linalg.matrix_rank(np.diag(s))
+    model.df_model = float(model.rank - model.k_constant)
+    model.df_resid = model.nobs - model.rank
+    beta = np.dot(pinv, model.wendog)
+    robust = cov_type != "nonrobust"
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        if cov_type == "nonrobust":
-            res = sm.OLS(y, X).fit()
-        else:
-            res = sm.OLS(y, X).fit(cov_type=cov_type, use_t=True)
+        res = RegressionResultsWrapper(
+            OLSResults(
+                model,
+                beta,
+                normalized_cov_params=model.normalized_cov_params,
+                cov_type=cov_type,
+                cov_kwds=None,
+                use_t=True if robust else None,
+            )
+        )
     # Relative test for an exact fit (e.g. a constant outcome): the SE would be 0 or noise.
     if float(res.ssr) <= 1e-20 * max(1.0, float(np.sum(np.square(y.to_numpy())))):
         raise FitError(
             f"outcome '{y.name}' is fitted exactly (no residual variance, e.g. a constant "
             "outcome): the uncertainty of the lift cannot be estimated"
         )
-    return res
+    return res, leverage
 
 
 def _binary(y: pd.Series) -> bool:
@@ -661,7 +719,7 @@ def estimate_lift(
         y = (y - theta * (x - x.mean())).rename(f"{outcome} (CUPED-adjusted)")
         notes.append("cuped_theta")
 
-    res = fit_ols(y, X, cov_type, covs)
+    res, leverage = _fit_ols(y, X, cov_type, covs)
     effect, se = _extract(res, treatment, outcome)
     n1 = int((t == 1.0).sum())
     n0 = len(t) - n1
@@ -688,7 +746,12 @@ def estimate_lift(
         if cov_type == "nonrobust":
             df = float(res.df_resid)
         else:
-            df = bell_mccaffrey_df(X.to_numpy(dtype=float), list(X.columns).index(treatment))
+            df = bell_mccaffrey_df(
+                res.model.wexog,
+                list(X.columns).index(treatment),
+                pinv=res.model.pinv_wexog,
+                leverage=leverage,
+            )
         lo, hi, p = _t_interval(effect, se, df, float(alpha))
 
     y_raw = frame[outcome]

@@ -31,7 +31,6 @@ from typing import Literal
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.power import NormalIndPower
 
 from kpitools.errors import CampaignError
 from kpitools.roi.estimators import RoiInputError
@@ -288,6 +287,8 @@ def minimum_detectable_effect(
         raise CampaignError("no control group: no effect can be detected without one")
     if n1 == 0:
         raise CampaignError("no treated customers: no effect can be detected")
+    from statsmodels.stats.power import NormalIndPower  # loaded only when sizing a test
+
     d = NormalIndPower().solve_power(
         effect_size=None,
         nobs1=n1,
@@ -397,6 +398,8 @@ def required_control_size(
     alpha = _prob(alpha, "alpha")
     power = _prob(power, "power")
     d = abs(float(effect)) / sd
+    from statsmodels.stats.power import NormalIndPower  # loaded only when sizing a test
+
     analysis = NormalIndPower()
     limit = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / math.sqrt(n1) * sd
     # Power with an (almost) unlimited control group: if it is still short, give up.

@@ -61,7 +61,13 @@ RI_DRAWS = 4000
 RI_SEED = 20240612
 
 
-def bell_mccaffrey_df(X: ArrayLike, column: int) -> float:
+def bell_mccaffrey_df(
+    X: ArrayLike,
+    column: int,
+    *,
+    pinv: ArrayLike | None = None,
+    leverage: ArrayLike | None = None,
+) -> float:
     """Bell–McCaffrey degrees of freedom of the HC2 standard error of one coefficient.
 
     Parameters
@@ -70,15 +76,22 @@ def bell_mccaffrey_df(X: ArrayLike, column: int) -> float:
         Design matrix of the regression (with the intercept), full column rank.
     column : int
         Position of the coefficient (e.g. the treatment's column).
+    pinv : array_like, shape (k, n), optional
+        The pseudo-inverse of ``X``, ``(X'X)⁻¹ X'``, when the fit has it already (the
+        ``model.pinv_wexog`` of :func:`kpitools.roi.estimators.fit_ols`); else computed here.
+    leverage : array_like, shape (n,), optional
+        The leverages ``h_ii`` (the diagonal of the hat matrix) when the fit has them already
+        (an HC2 or HC3 fit checks them); else computed here from ``X`` and ``pinv``.
 
     Returns
     -------
     float
         ``(sum_i d_i M_ii)² / sum_ij d_i d_j M_ij²`` with ``M = I - H`` the residual maker,
-        ``H`` the hat matrix, ``d_i = g_i² / (1 - h_ii)`` and ``g = X (X'X)⁻¹ e_column``: the
-        Satterthwaite degrees of freedom of the HC2 variance when the errors are homoskedastic
-        (Bell and McCaffrey 2002; Imbens and Kolesár 2016, section 3). Computed in
-        ``O(n k²)`` through ``sum_ij d_i d_j H_ij² = trace((Q' D Q)²)`` with ``H = Q Q'``.
+        ``H = X P`` the hat matrix (``P`` the pseudo-inverse), ``d_i = g_i² / (1 - h_ii)``
+        and ``g = X (X'X)⁻¹ e_column``, the row ``column`` of ``P``: the Satterthwaite degrees
+        of freedom of the HC2 variance when the errors are homoskedastic (Bell and McCaffrey
+        2002; Imbens and Kolesár 2016, section 3). Computed in ``O(n k²)`` through
+        ``sum_ij d_i d_j H_ij² = trace((P D X)²)``, a ``k x k`` product.
 
     Notes
     -----
@@ -87,13 +100,16 @@ def bell_mccaffrey_df(X: ArrayLike, column: int) -> float:
     21.6 for 300 targeted and 20 controls.
     """
     Xa = np.asarray(X, dtype=float)
-    Q, _ = np.linalg.qr(Xa)
-    h = np.einsum("ij,ij->i", Q, Q)
-    g = Xa @ np.linalg.pinv(Xa.T @ Xa)[:, column]
+    P = np.linalg.pinv(Xa) if pinv is None else np.asarray(pinv, dtype=float)
+    if leverage is None:
+        h = np.einsum("ij,ji->i", Xa, P)  # the diagonal of X P
+    else:
+        h = np.asarray(leverage, dtype=float)
+    g = P[column]
     d = g**2 / (1.0 - h)
     num = float(np.sum(d * (1.0 - h))) ** 2
-    QdQ = Q.T @ (d[:, None] * Q)
-    den = float(np.sum(d**2 * (1.0 - 2.0 * h)) + np.sum(QdQ * QdQ.T))
+    PdX = P @ (d[:, None] * Xa)
+    den = float(np.sum(d**2 * (1.0 - 2.0 * h)) + np.sum(PdX * PdX.T))
     return num / den
 
 
