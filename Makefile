@@ -60,6 +60,8 @@ format: setup ## Format the code with ruff
 	$(BIN)/ruff check --fix kpitools tests benchmarks
 
 benchmark: setup ## Every benchmark of benchmarks/ into docs/benchmarks.md (QUICK=1: 100 k only, 4 brands)
+	@# the `bench` extra: what lifetimes needs to fit, for the CLV comparison
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/run_all.py $(if $(QUICK),--quick,)
 
 lab: setup demo-data ## Open JupyterLab on the notebooks (saved without outputs; as root: --allow-root)
