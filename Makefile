@@ -39,7 +39,8 @@ test: setup demo-data ## Set up and run the whole test suite (lint, format, type
 	$(BIN)/ruff check kpitools tests benchmarks
 	$(BIN)/ruff format --check kpitools tests benchmarks
 	$(BIN)/mypy kpitools
-	$(BIN)/python -m pytest tests -n $(JOBS)
+	@# --dist loadgroup: the Spark tests (xdist_group "spark") share one worker and one JVM
+	$(BIN)/python -m pytest tests -n $(JOBS) --dist loadgroup
 	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 
 test-fast: setup ## Unit tests only, under a minute (no notebooks, no end-to-end or slow tests)

@@ -4,7 +4,13 @@ A small demo (2 000 customers, three brands) is written to DuckDB, exported to P
 by a ``spark`` source (``source: {kind: spark, path: <folder>}``). Every KPI of the registry is
 computed on both engines for one brand and period, in a month report and in a quarter report of
 one product line; status, value, previous, year-ago and the 12-period trend must be equal
-(floats to 1e-9 relative, missing in the same places). A breakdown by segment is compared too.
+(floats to 1e-9 relative, the fitted CLV KPIs to 1e-6, missing in the same places). A breakdown
+by segment is compared too.
+
+Cost: every Spark test runs on ONE xdist worker (``xdist_group("spark")``, ``make test``'s
+``--dist loadgroup``) in ONE session-scoped Spark session, on ONE demo; each report's two
+scorecards (DuckDB, Spark) are computed once (:func:`scorecards`) and shared by the tests that
+read them.
 
 Skipped, with the reason, only without Java or PySpark; with ``KPITOOLS_REQUIRE_SPARK=1`` (CI)
 it fails instead (:mod:`spark`).
@@ -19,9 +25,8 @@ import pytest
 import yaml
 from helpers import write_params
 from pg import same_value
-from spark import export_parquet, require_spark
+from spark import fixture_spark_demo, fixture_spark_session  # noqa: F401 (session fixtures)
 
-from kpitools.data.demo import generate_demo
 from kpitools.data.sources import connect
 from kpitools.errors import DataSourceError, ParamsError
 from kpitools.kpis.compute import compute_breakdown, compute_kpis
@@ -29,22 +34,25 @@ from kpitools.kpis.registry import get_registry
 from kpitools.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
-CUSTOMERS = 2000
 #: KPIs the demo gives no value in any period (no acquisition campaign): compared, but only
 #: as missing on both engines
 NOT_IN_DEMO = {"customer_acquisition_cost"}
 MONTH = "2025-06"
 QUARTER = "2025-Q2"
+#: The reports compared KPI by KPI: (params file, period, overrides).
+REPORTS = {
+    "month": ("aurora", MONTH, {}),
+    # one product line of a brand, by quarter
+    "quarter-product-line": ("castello-machines", QUARTER, {"period": {"grain": "quarter"}}),
+}
+#: Every test that runs Spark: on one xdist worker, in the one Spark session.
+SPARK_GROUP = "spark"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """(DuckDB file, Parquet folder) of a 2 000-customer demo."""
-    require_spark()
-    folder = tmp_path_factory.mktemp("spark-demo")
-    db = folder / "demo.duckdb"
-    generate_demo(db, customers=CUSTOMERS, seed=42)
-    return db, export_parquet(db, folder / "parquet")
+@pytest.fixture(scope="session")
+def demo(spark_demo, spark_session_for_tests):
+    """(DuckDB file, Parquet folder) of the demo (:mod:`spark`), the Spark session started."""
+    return spark_demo
 
 
 def _params(tmp: Path, name: str, source: dict, **overrides):
@@ -75,6 +83,27 @@ def _both(tmp_path, demo, name, compute, **overrides):
 EVERY_KPI = list(get_registry())
 
 
+@pytest.fixture(scope="session")
+def scorecards(demo, tmp_path_factory):
+    """``get(report)``: (DuckDB scorecard, Spark scorecard) of every KPI of one of
+    :data:`REPORTS`, computed once a session."""
+    done: dict[str, tuple] = {}
+
+    def get(report: str):
+        if report not in done:
+            name, period, overrides = REPORTS[report]
+            done[report] = _both(
+                tmp_path_factory.mktemp(f"spark-{report}"),
+                demo,
+                name,
+                lambda db, p: compute_kpis(db, p, period, kpis=EVERY_KPI),
+                **overrides,
+            )
+        return done[report]
+
+    return get
+
+
 def _statuses(sc) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in sc:
@@ -96,13 +125,15 @@ def _same(kid: str, a, b) -> bool:
     return same_value(a, b)
 
 
-def assert_same_scorecard(got, want) -> None:
-    """Every KPI's status, value, previous, year-ago and trend equal (as tests/pg.py, with
-    :data:`FITTED` KPIs to :data:`FITTED_REL`)."""
+def assert_same_scorecard(got, want, kpis=None) -> None:
+    """Every KPI's (of ``kpis``, default all) status, value, previous, year-ago and trend equal
+    (as tests/pg.py, with :data:`FITTED` KPIs to :data:`FITTED_REL`)."""
     assert got.period == want.period
     assert list(got.results) == list(want.results)
     diffs = []
     for kid, w in want.results.items():
+        if kpis is not None and kid not in kpis:
+            continue
         g = got[kid]
         if g.status != w.status:
             diffs.append(f"{kid}.status: {g.status} != {w.status}")
@@ -124,28 +155,37 @@ def _has_a_value(r) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "period", "overrides"),
-    [
-        ("aurora", MONTH, {}),
-        # one product line of a brand, by quarter
-        ("castello-machines", QUARTER, {"period": {"grain": "quarter"}}),
-    ],
-    ids=["month", "quarter-product-line"],
-)
-def test_every_kpi_equals_duckdb(tmp_path, demo, name, period, overrides):
-    want, got = _both(
-        tmp_path, demo, name, lambda db, p: compute_kpis(db, p, period, kpis=EVERY_KPI), **overrides
-    )
+@pytest.mark.xdist_group(SPARK_GROUP)
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_every_kpi_equals_duckdb(scorecards, report):
+    """Every KPI but, in the product-line report, the fitted ones (next test)."""
+    want, got = scorecards(report)
     assert list(want.results) == EVERY_KPI
-    if name == "aurora":  # the demo exercises every KPI (but NOT_IN_DEMO) in the month report
+    if report == "month":  # the demo exercises every KPI (but NOT_IN_DEMO) in the month report
         missing = {k for k, r in want.results.items() if not _has_a_value(r)}
         assert missing == NOT_IN_DEMO, _statuses(want)
-    assert_same_scorecard(got, want)
+        assert_same_scorecard(got, want)
+    else:
+        assert_same_scorecard(got, want, [k for k in EVERY_KPI if k not in FITTED])
     assert got.queries == want.queries
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(SPARK_GROUP)
+@pytest.mark.xfail(
+    strict=True,
+    reason="known, as on PostgreSQL (tests/test_postgres.py): the product line's Gamma-Gamma "
+    "fit (68 repeat buyers) tips to its 1e-6 penalty on Spark's inputs, which differ from "
+    "DuckDB's by 1 ulp in 4 mean spends; average_clv 139.822 vs 139.791 (docs/engines.md)",
+)
+def test_fitted_kpis_of_the_product_line_equal_duckdb(scorecards):
+    want, got = scorecards("quarter-product-line")
+    assert want.value("average_clv") is not None
+    assert_same_scorecard(got, want, FITTED)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(SPARK_GROUP)
 def test_breakdown_by_segment_equals_duckdb(tmp_path, demo):
     kpis = [k for k, v in get_registry().items() if v.department == "sales"]
     want, got = _both(
@@ -165,6 +205,7 @@ def test_breakdown_by_segment_equals_duckdb(tmp_path, demo):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(SPARK_GROUP)
 def test_spark_source_validates(tmp_path, demo):
     """``kpitools validate``'s source check passes on the Spark source, tables and types."""
     from kpitools.data.checks import check_params_source
@@ -181,6 +222,7 @@ def test_spark_source_validates(tmp_path, demo):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(SPARK_GROUP)
 def test_missing_folder_is_named(tmp_path, demo):
     params = _params(tmp_path, "aurora", {"kind": "spark", "path": str(tmp_path / "nowhere")})
     with pytest.raises(DataSourceError, match=r"source.path: folder .*nowhere does not exist"):
