@@ -392,13 +392,20 @@ def test_postgres_equals_duckdb(case_id, tmp_path, pg_datasets, duck_datasets, m
         case.check(got)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: average_clv and customer_equity of a product-line report (castello "
-    "machines, month or quarter alike) are 0.02 % higher on PostgreSQL (139.822 vs 139.791 on "
-    "the demo), while the brand-wide reports and Spark agree to 1e-8; suspect: the fit's "
-    "penalizer fallback (kpitools/clv) tipping on last-bit differences of its inputs",
-)
+#: The fitted KPIs (BG/NBD and Gamma-Gamma, kpitools/clv/kpis.py) are compared to this
+#: relative tolerance, as in tests/test_spark_parity.py, every other KPI to 1e-9. Their inputs
+#: are per-customer sums the engine returns, equal to the last bit or two, not bit for bit:
+#: on the product line (castello machines, 2025-Q2) the rows agree (the same 367 customer-
+#: period-ends, frequencies, recencies and ages, the same margin rate), 6 mean spends and 21
+#: revenue-mix margin rates differ by 1-2 ulp (sums added in another order), and the fits
+#: converge to the same optimum within their tolerance (Gamma-Gamma p 9.56726, q 145.7067 on
+#: PostgreSQL against 145.7062 on DuckDB): average_clv 139.7906577 against 139.7906512, 4.7e-8
+#: relative. The 0.02 % gap an earlier version saw (139.822) was the Gamma-Gamma fallback
+#: tipping to its 1e-6 penalty; it still does on Spark's inputs (tests/test_spark_parity.py,
+#: docs/engines.md "Fitted models").
+FITTED_REL = 1e-6
+
+
 def test_fitted_kpis_of_a_line_quarter_equal_duckdb(
     tmp_path, pg_datasets, duck_datasets, monkeypatch
 ):
@@ -414,8 +421,19 @@ def test_fitted_kpis_of_a_line_quarter_equal_duckdb(
         got = case.compute(db, pg_par)
     with connect(duck_par) as db:
         want = case.compute(db, duck_par)
+    assert list(want.results) == _fitted()
     assert want.value("average_clv") is not None
-    assert_same_result(got, want)
+    assert got.queries == want.queries
+    for kid, w in want.results.items():
+        g = got[kid]
+        assert g.status == w.status, kid
+        pairs = [(a, getattr(g, a), getattr(w, a)) for a in ("value", "previous", "year_ago")]
+        assert [p.label for p, _ in g.trend] == [p.label for p, _ in w.trend], kid
+        pairs += [(p.label, gv, wv) for (p, gv), (_, wv) in zip(g.trend, w.trend, strict=True)]
+        for what, a, b in pairs:
+            assert (a is None) == (b is None), (kid, what, a, b)
+            if a is not None:
+                assert a == pytest.approx(b, rel=FITTED_REL), (kid, what)
 
 
 # -- the source itself ----------------------------------------------------------------------

@@ -158,7 +158,7 @@ def _has_a_value(r) -> bool:
 @pytest.mark.xdist_group(SPARK_GROUP)
 @pytest.mark.parametrize("report", list(REPORTS))
 def test_every_kpi_equals_duckdb(scorecards, report):
-    """Every KPI but, in the product-line report, the fitted ones (next test)."""
+    """Every KPI (in the product-line report every KPI but the fitted ones: next test)."""
     want, got = scorecards(report)
     assert list(want.results) == EVERY_KPI
     if report == "month":  # the demo exercises every KPI (but NOT_IN_DEMO) in the month report
@@ -170,18 +170,38 @@ def test_every_kpi_equals_duckdb(scorecards, report):
     assert got.queries == want.queries
 
 
+#: The L2 penalty the product-line test pins the fits to (the first fallback of
+#: kpitools.clv.fitting.PENALIZERS).
+PINNED_PENALTY = 1e-6
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group(SPARK_GROUP)
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, as on PostgreSQL (tests/test_postgres.py): the product line's Gamma-Gamma "
-    "fit (68 repeat buyers) tips to its 1e-6 penalty on Spark's inputs, which differ from "
-    "DuckDB's by 1 ulp in 4 mean spends; average_clv 139.822 vs 139.791 (docs/engines.md)",
-)
-def test_fitted_kpis_of_the_product_line_equal_duckdb(scorecards):
-    want, got = scorecards("quarter-product-line")
+def test_fitted_kpis_of_the_product_line_equal_duckdb(tmp_path, demo, monkeypatch):
+    """The fitted KPIs of the product-line report, with both engines' fits on one penalty.
+
+    With the default fallback (no penalty first, then 1e-6, ...) Spark's product-line report
+    reads average_clv 139.822 against DuckDB's 139.791 (+0.02 %; up to 1 % on older trend
+    points): the rows agree, 4 of the 68 repeat buyers' mean spends differ by 1 ulp (another
+    sum order), and on Spark's inputs the unpenalised Gamma-Gamma fit stops on an L-BFGS-B
+    line-search failure at the same optimum (p 9.56726, objective equal to 1e-13) with a
+    largest gradient of 1.05e-6, just over the 1e-6 kpitools/clv/base.py accepts, so it is
+    refitted with the 1e-6 penalty, which moves the parameters along the likelihood's flat
+    ridge (p 11.56, q 58.5 instead of 9.57, 145.7). That is the fit's sensitivity, not the
+    engine's: so the engines are compared here with the fits pinned to that one penalty (both
+    converge), every value to 1e-6, as the brand-wide report's fitted KPIs (docs/engines.md).
+    """
+    monkeypatch.setattr("kpitools.clv.kpis.PENALIZERS", (PINNED_PENALTY,))
+    name, period, overrides = REPORTS["quarter-product-line"]
+    want, got = _both(
+        tmp_path,
+        demo,
+        name,
+        lambda db, p: compute_kpis(db, p, period, kpis=sorted(FITTED)),
+        **overrides,
+    )
     assert want.value("average_clv") is not None
-    assert_same_scorecard(got, want, FITTED)
+    assert_same_scorecard(got, want)
 
 
 @pytest.mark.slow
@@ -219,6 +239,38 @@ def test_spark_source_validates(tmp_path, demo):
         schema = db.raw_table("orders").schema()
         assert schema["ordered_at"].is_timestamp()
         assert schema["customer_id"].is_int64()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(SPARK_GROUP)
+def test_spark_sources_open_at_once_read_their_own_folders(tmp_path, demo):
+    """Two folders with an ``orders.parquet`` each, open in one session: each source reads its
+    own (the temporary views are named per file), and closing one source leaves the views of
+    another, even of the same folder, in place."""
+    import duckdb
+
+    duck_file, parquet = demo
+    small = tmp_path / "small"
+    small.mkdir()
+    with duckdb.connect(str(duck_file), read_only=True) as con:
+        n_orders = con.execute("SELECT count(*) FROM orders").fetchone()[0]
+        target = str(small / "orders.parquet").replace("'", "''")
+        con.execute(
+            f"COPY (SELECT * FROM orders ORDER BY order_id LIMIT 7) TO '{target}' (FORMAT parquet)"
+        )
+    assert n_orders > 7
+    full = _params(tmp_path, "aurora", {"kind": "spark", "path": str(parquet)})
+    (tmp_path / "b").mkdir()
+    part = _params(tmp_path / "b", "aurora", {"kind": "spark", "path": str(small)})
+    with connect(full) as a:
+        with connect(part) as b, connect(full) as again:
+            assert b.raw_table("orders").count().execute() == 7
+            assert a.raw_table("orders").count().execute() == n_orders
+            assert again.raw_table("orders").count().execute() == n_orders
+            assert a.has("customers") and not b.has("customers")
+        # b and the second source of the same folder are closed: a still reads its views
+        assert a.raw_table("orders").count().execute() == n_orders
+        assert a.raw_table("customers").count().execute() > 0
 
 
 @pytest.mark.slow

@@ -7,10 +7,12 @@ already filtered on the brand and its product lines *inside the database*.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -71,8 +73,10 @@ class Database:
     def _physical_name(self, name: str) -> str:
         mapping = self.source.tables.get(name)
         stem = (mapping.table if mapping and mapping.table else None) or name
-        if self.source.kind == "spark" and self.source.path and _has_suffix(stem, ".parquet"):
-            return Path(stem).stem  # the temporary view of file orders.parquet is orders
+        if self.source.kind == "spark" and self.source.path:
+            # the temporary view of this source's file (never a catalog table of that name)
+            f = self.files.get(name)
+            return spark_view_name(f) if f is not None else f"kpitools_absent_{name}"
         return stem
 
     @cached_property
@@ -572,11 +576,17 @@ class Database:
         if self.source.kind == "spark":
             # the session outlives the source (the next brand of a run reuses it; stopping
             # a JVM costs seconds): only this source's temporary views are dropped
+            # (a view another open source of the same file still uses is kept)
             catalog = getattr(getattr(self.con, "_session", None), "catalog", None)
             views = [self._physical_name(name) for name in self.files]
-            for view in views if catalog is not None else []:
+            self.files = {}  # closing twice releases nothing twice
+            for view in views:
+                _SPARK_VIEW_USERS[view] -= 1
+                if _SPARK_VIEW_USERS[view] > 0 or catalog is None:
+                    continue
+                del _SPARK_VIEW_USERS[view]
                 try:
-                    catalog.dropTempView(view)  # type: ignore[union-attr]
+                    catalog.dropTempView(view)
                 except Exception:  # pragma: no cover - best effort
                     log.debug("dropTempView failed", exc_info=True)
             return
@@ -704,6 +714,32 @@ SPARK_LOCAL_DEFAULTS: dict[str, str] = {"spark.sql.shuffle.partitions": "2"}
 #: Spark log level of a session kpitools starts: errors reach the caller as exceptions.
 SPARK_LOG_LEVEL = "FATAL"
 
+#: Open ``spark`` sources using each temporary view (:func:`spark_view_name`) of this process.
+_SPARK_VIEW_USERS: Counter[str] = Counter()
+
+
+def spark_view_name(f: Path) -> str:
+    """The temporary view a ``spark`` source registers for Parquet file or folder ``f``.
+
+    Unique per file (``kpitools_<12 hex of the path's SHA-1>_<table>``), so that two sources
+    open in one session (two folders, each with an ``orders.parquet``) never read each
+    other's files, and a canonical table absent from the folder is never a catalog table
+    that happens to be called ``orders`` or ``customers``.
+
+    Parameters
+    ----------
+    f : Path
+        The resolved path of the file or folder.
+
+    Returns
+    -------
+    str
+        A Spark identifier (letters, digits, underscores).
+    """
+    digest = hashlib.sha1(str(f).encode("utf-8")).hexdigest()[:12]
+    stem = f.name[: -len(".parquet")] if f.name.lower().endswith(".parquet") else f.name
+    return f"kpitools_{digest}_{re.sub(r'[^0-9A-Za-z_]', '_', stem)}"
+
 
 def spark_session(source: SourceParams):
     """The Spark session of a ``spark`` source.
@@ -781,13 +817,14 @@ def _open_spark(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict
         f = next((c for c in candidates if c.exists()), None)
         if f is None:
             continue
-        view = Path(stem).stem if _has_suffix(stem, ".parquet") else stem
+        view = spark_view_name(f)
         try:
             session.read.parquet(str(f)).createOrReplaceTempView(view)
         except Exception as exc:
             raise DataSourceError(
                 f"{f}: Spark cannot read this Parquet: {_first_line(exc)}"
             ) from None
+        _SPARK_VIEW_USERS[view] += 1
         files[name] = f
     return ibis.pyspark.connect(session), files
 
