@@ -275,6 +275,28 @@ def test_spark_sources_open_at_once_read_their_own_folders(tmp_path, demo):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group(SPARK_GROUP)
+def test_conf_on_the_running_session(tmp_path, demo, spark_session_for_tests):
+    """Without ``master`` the running session is used: a runtime setting is applied to it, a
+    core one (fixed when the JVM started) is an error naming the field."""
+    _, parquet = demo
+    session = spark_session_for_tests
+    before = session.conf.get("spark.sql.shuffle.partitions")
+    runtime = {"kind": "spark", "path": str(parquet)}
+    runtime["spark"] = {"conf": {"spark.sql.shuffle.partitions": 3}}
+    try:
+        with connect(_params(tmp_path, "aurora", runtime)) as db:
+            assert db.con._session is session
+            assert session.conf.get("spark.sql.shuffle.partitions") == "3"
+    finally:
+        session.conf.set("spark.sql.shuffle.partitions", before)
+    (tmp_path / "core").mkdir()
+    core = {"kind": "spark", "path": str(parquet), "spark": {"conf": {"spark.executor.cores": 4}}}
+    with pytest.raises(DataSourceError, match=r"source.spark.conf: spark.executor.cores cannot"):
+        connect(_params(tmp_path / "core", "aurora", core))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(SPARK_GROUP)
 def test_missing_folder_is_named(tmp_path, demo):
     params = _params(tmp_path, "aurora", {"kind": "spark", "path": str(tmp_path / "nowhere")})
     with pytest.raises(DataSourceError, match=r"source.path: folder .*nowhere does not exist"):

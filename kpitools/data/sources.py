@@ -770,7 +770,14 @@ def spark_session(source: SourceParams):
         active = SparkSession.getActiveSession()
         if active is not None:
             for k, v in conf.items():
-                active.conf.set(k, v)
+                try:
+                    active.conf.set(k, v)
+                except Exception as exc:  # a static or core setting of a running session
+                    raise DataSourceError(
+                        f"source.spark.conf: {k} cannot be changed on the running Spark "
+                        f"session (only runtime settings such as spark.sql.* can): "
+                        f"{_first_line(exc)}"
+                    ) from None
             return active
     master = master or "local[2]"
     builder = SparkSession.builder.master(master).appName("kpitools")
