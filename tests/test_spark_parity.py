@@ -303,6 +303,21 @@ def test_missing_folder_is_named(tmp_path, demo):
         connect(params)
 
 
+@pytest.mark.xdist_group(SPARK_GROUP)
+def test_spark_tests_share_one_worker(request):
+    """``make test`` runs ``--dist loadgroup`` so that the Spark tests (``xdist_group``) share
+    one worker, hence one JVM; xdist then suffixes their ids with ``@spark``. pytest 9.2 with
+    pytest-xdist 3.8 silently stops grouping (pytest-dev/pytest-xdist#1386): the dev extra
+    pins ``pytest<9.2`` until xdist follows."""
+    config = request.config
+    if getattr(config, "workerinput", None) is None or not config.getvalue("loadgroup"):
+        pytest.skip("not a pytest-xdist run with --dist loadgroup")
+    assert request.node.nodeid.endswith(f"@{SPARK_GROUP}"), (
+        f"--dist loadgroup did not group {request.node.nodeid}: the Spark tests may start "
+        "one JVM per worker (pytest 9.2 + pytest-xdist 3.8? pytest-dev/pytest-xdist#1386)"
+    )
+
+
 # -- params validation (no Spark needed) ------------------------------------------------------
 
 
