@@ -23,6 +23,11 @@ $(BIN)/kpitools: pyproject.toml
 
 setup: $(BIN)/kpitools ## Create .venv and install kpitools with its test tools
 
+# the spark extra (~320 MB, for tests/test_spark_parity.py; Java: .ci/spark.sh): tests only
+$(VENV)/.spark: pyproject.toml | $(BIN)/kpitools
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	@touch $@
+
 $(DEMO_DB): | $(BIN)/kpitools
 	$(BIN)/kpitools demo-data --out $(DEMO_DB) --customers $(CUSTOMERS)
 
@@ -34,11 +39,12 @@ reports: $(DEMO_DB) ## Run every params/*.yaml report into reports/ (JOBS=2)
 demo: setup demo-data reports ## Set up, generate the demo data and produce every demo brand's report
 	@echo "Open reports/index.html"
 
-test: setup demo-data ## Set up and run the whole test suite (lint, format, types, unit, notebooks, end to end)
+test: setup $(VENV)/.spark demo-data ## Set up and run the whole test suite (lint, format, types, unit, notebooks, end to end)
 	$(BIN)/ruff check kpitools tests benchmarks
 	$(BIN)/ruff format --check kpitools tests benchmarks
 	$(BIN)/mypy kpitools
-	$(BIN)/python -m pytest tests -n $(JOBS)
+	@# --dist loadgroup: the Spark tests (xdist_group "spark") share one worker and one JVM
+	$(BIN)/python -m pytest tests -n $(JOBS) --dist loadgroup
 	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 
 test-fast: setup ## Unit tests only, under a minute (no notebooks, no end-to-end or slow tests)

@@ -62,6 +62,41 @@ def _curves_tables() -> dict[str, list[dict]]:
     return {"leads": leads, "activities": m.TOUCHES}
 
 
+#: The small demo every KPI of the registry is compared on (as tests/test_spark_parity.py).
+DEMO_CUSTOMERS = 2000
+DEMO_BRAND = {"brand": "aurora"}
+DEMO_LINE_QUARTER = {
+    "brand": "castello",
+    "product_lines": ["machines"],
+    "period": {"grain": "quarter"},
+}
+#: KPIs the small demo gives no value in any period (no acquisition campaign)
+NOT_IN_DEMO = {"customer_acquisition_cost"}
+
+
+def _demo_tables() -> dict[str, list[dict]]:
+    """The canonical tables of a 2 000-customer demo (three brands), as rows."""
+    import tempfile
+
+    import duckdb
+
+    from kpitools.data.demo import generate_demo
+    from kpitools.schema import TABLES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo.duckdb"
+        generate_demo(path, customers=DEMO_CUSTOMERS, seed=42)
+        out: dict[str, list[dict]] = {}
+        with duckdb.connect(str(path), read_only=True) as con:
+            for name, spec in TABLES.items():
+                cur = con.execute(
+                    f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in spec.column_names)} "
+                    f'FROM "{name}"'
+                )
+                out[name] = [dict(zip(spec.column_names, r, strict=True)) for r in cur.fetchall()]
+    return out
+
+
 DATASETS: dict[str, Callable[[], dict[str, list[dict]]]] = {
     "kpis": _kpis_tables,
     "marketing": lambda: _module("test_kpis_marketing").TABLES,
@@ -71,6 +106,7 @@ DATASETS: dict[str, Callable[[], dict[str, list[dict]]]] = {
     "service": lambda: _module("test_kpis_service").TABLES,
     "curves": _curves_tables,
     "roi": lambda: _module("test_roi_outcomes")._tables(),
+    "demo": _demo_tables,
 }
 
 #: Extra tables of a data set in PostgreSQL only (SQL run after loading).
@@ -204,6 +240,38 @@ def _service_march(sc):
     assert sc.value("customer_callbacks") == 3
 
 
+def _every_kpi_has_a_value(sc):
+    """The demo exercises every KPI of the registry (but :data:`NOT_IN_DEMO`) somewhere in the
+    scorecard: value, previous, year-ago or trend."""
+    from kpitools.kpis.registry import get_registry
+
+    assert list(sc.results) == list(get_registry())
+    missing = {
+        k
+        for k, r in sc.results.items()
+        if all(v is None for v in (r.value, r.previous, r.year_ago))
+        and all(v is None for _, v in r.trend)
+    }
+    assert missing == NOT_IN_DEMO
+
+
+def _every_kpi() -> list[str]:
+    from kpitools.kpis.registry import get_registry
+
+    return list(get_registry())
+
+
+def _fitted() -> list[str]:
+    """The customer-value KPIs of the fitted purchase model (kpitools/clv/kpis.py)."""
+    from kpitools.kpis.registry import get_registry
+
+    return [k for k, v in get_registry().items() if v.measure == "customer_value"]
+
+
+def _every_kpi_but_fitted() -> list[str]:
+    return [k for k in _every_kpi() if k not in _fitted()]
+
+
 def _roi_expected(df):
     _module("test_roi_outcomes")._check_expected(df)
 
@@ -261,6 +329,15 @@ CASES: dict[str, Case] = {
     # response curves
     "touch-response": Case("curves", _touch_response),
     "response-time-conversion": Case("curves", _response_time_conversion),
+    # every KPI of the registry on a small demo (the same as tests/test_spark_parity.py)
+    "demo-every-kpi-month": Case(
+        "demo", _kpis("2025-06", _every_kpi), DEMO_BRAND, check=_every_kpi_has_a_value
+    ),
+    "demo-every-kpi-quarter-line": Case(
+        "demo",
+        _kpis("2025-Q2", _every_kpi_but_fitted),
+        DEMO_LINE_QUARTER,
+    ),
     # campaign outcomes per member (windows, segments)
     "roi-outcomes": Case("roi", _roi_outcomes, check=_roi_expected),
 }
@@ -313,6 +390,50 @@ def test_postgres_equals_duckdb(case_id, tmp_path, pg_datasets, duck_datasets, m
     assert_same_result(got, want, exact_dtypes=case.exact_dtypes)
     if case.check:
         case.check(got)
+
+
+#: The fitted KPIs (BG/NBD and Gamma-Gamma, kpitools/clv/kpis.py) are compared to this
+#: relative tolerance, as in tests/test_spark_parity.py, every other KPI to 1e-9. Their inputs
+#: are per-customer sums the engine returns, equal to the last bit or two, not bit for bit:
+#: on the product line (castello machines, 2025-Q2) the rows agree (the same 367 customer-
+#: period-ends, frequencies, recencies and ages, the same margin rate), 6 mean spends and 21
+#: revenue-mix margin rates differ by 1-2 ulp (sums added in another order), and the fits
+#: converge to the same optimum within their tolerance (Gamma-Gamma p 9.56726, q 145.7067 on
+#: PostgreSQL against 145.7062 on DuckDB): average_clv 139.7906577 against 139.7906512, 4.7e-8
+#: relative. The 0.02 % gap an earlier version saw (139.822) was the Gamma-Gamma fallback
+#: tipping to its 1e-6 penalty; it still does on Spark's inputs (tests/test_spark_parity.py,
+#: docs/engines.md "Fitted models").
+FITTED_REL = 1e-6
+
+
+def test_fitted_kpis_of_a_line_quarter_equal_duckdb(
+    tmp_path, pg_datasets, duck_datasets, monkeypatch
+):
+    case = Case("demo", _kpis("2025-Q2", _fitted), DEMO_LINE_QUARTER)
+    server = pg_datasets(case.dataset)
+    for k, v in server.env.items():
+        monkeypatch.setenv(k, v)
+    pg_par = pg.pg_params(tmp_path, server, **case.overrides)
+    duck_par = load_params(
+        write_params(tmp_path / "acme.yaml", duck_datasets(case.dataset), **case.overrides)
+    )
+    with connect(pg_par) as db:
+        got = case.compute(db, pg_par)
+    with connect(duck_par) as db:
+        want = case.compute(db, duck_par)
+    assert list(want.results) == _fitted()
+    assert want.value("average_clv") is not None
+    assert got.queries == want.queries
+    for kid, w in want.results.items():
+        g = got[kid]
+        assert g.status == w.status, kid
+        pairs = [(a, getattr(g, a), getattr(w, a)) for a in ("value", "previous", "year_ago")]
+        assert [p.label for p, _ in g.trend] == [p.label for p, _ in w.trend], kid
+        pairs += [(p.label, gv, wv) for (p, gv), (_, wv) in zip(g.trend, w.trend, strict=True)]
+        for what, a, b in pairs:
+            assert (a is None) == (b is None), (kid, what, a, b)
+            if a is not None:
+                assert a == pytest.approx(b, rel=FITTED_REL), (kid, what)
 
 
 # -- the source itself ----------------------------------------------------------------------

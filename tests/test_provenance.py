@@ -79,6 +79,15 @@ def test_a_sql_source_shows_no_credential(tmp_path):
     assert label.startswith("postgresql://db.example")
 
 
+def test_a_spark_catalog_source_shows_its_database(tmp_path):
+    (tmp_path / "params").mkdir()
+    source = {"kind": "spark", "spark": {"database": "crm_gold"}}
+    params = load_params(
+        write_params(tmp_path / "params" / "acme.yaml", tmp_path / "x.duckdb", source=source)
+    )
+    assert source_label(params) == "spark:catalog/crm_gold"  # not "spark:." (no path)
+
+
 def test_local_time_marks_utc_only_when_the_time_has_an_offset():
     assert local_time("2026-12-02T06:30:00+00:00") == "2026-12-02 06:30 UTC"
     assert local_time("2025-12-31T22:42:08") == "2025-12-31 22:42"

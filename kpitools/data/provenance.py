@@ -68,7 +68,7 @@ def source_label(params: BrandParams) -> str:
     a file or folder path relative to the params file when under its project, else its name.
     """
     src = params.source
-    if src.kind == "sql":
+    if src.kind == "sql" or (src.kind == "spark" and not src.path):  # a server, a catalog
         return src.redacted()
     path = Path(src.path or "")
     full = path if path.is_absolute() else Path(params.base_dir) / path

@@ -7,10 +7,12 @@ already filtered on the brand and its product lines *inside the database*.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -70,7 +72,12 @@ class Database:
     # -- which tables exist -------------------------------------------------------------
     def _physical_name(self, name: str) -> str:
         mapping = self.source.tables.get(name)
-        return (mapping.table if mapping and mapping.table else None) or name
+        stem = (mapping.table if mapping and mapping.table else None) or name
+        if self.source.kind == "spark" and self.source.path:
+            # the temporary view of this source's file (never a catalog table of that name)
+            f = self.files.get(name)
+            return spark_view_name(f) if f is not None else f"kpitools_absent_{name}"
+        return stem
 
     @cached_property
     def _physical_tables(self) -> set[str]:
@@ -348,6 +355,7 @@ class Database:
             "oracle": "oracle",
             "clickhouse": "clickhouse",
             "datafusion": "duckdb",
+            "pyspark": "spark",
         }.get(name, "duckdb")
 
     def _grouped_numbers(self, name: str, t: ibis.Table, dialect: CsvDialect) -> list[str]:
@@ -565,6 +573,23 @@ class Database:
         return problems
 
     def close(self) -> None:
+        if self.source.kind == "spark":
+            # the session outlives the source (the next brand of a run reuses it; stopping
+            # a JVM costs seconds): only this source's temporary views are dropped
+            # (a view another open source of the same file still uses is kept)
+            catalog = getattr(getattr(self.con, "_session", None), "catalog", None)
+            views = [self._physical_name(name) for name in self.files]
+            self.files = {}  # closing twice releases nothing twice
+            for view in views:
+                _SPARK_VIEW_USERS[view] -= 1
+                if _SPARK_VIEW_USERS[view] > 0 or catalog is None:
+                    continue
+                del _SPARK_VIEW_USERS[view]
+                try:
+                    catalog.dropTempView(view)
+                except Exception:  # pragma: no cover - best effort
+                    log.debug("dropTempView failed", exc_info=True)
+            return
         disconnect = getattr(self.con, "disconnect", None)
         if disconnect:
             try:
@@ -595,6 +620,8 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
                 f"cannot connect to {source.redacted()}: {type(exc).__name__}: "
                 f"{_scrub(str(exc), source)}"
             ) from None
+    if source.kind == "spark":
+        return _open_spark(source, base_dir)
     if source.path is None:  # SourceParams validation requires it for every non-sql kind
         raise DataSourceError(f"a {source.kind} source needs a path")
     path = Path(os.path.expandvars(source.path)).expanduser()
@@ -668,6 +695,145 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
             # column reads as text and the mapping parses it or names the value that does not
             options = {**options, "sample_size": -1}
     return con, files
+
+
+#: Settings of a Spark session kpitools starts itself (a local one, or ``spark.master`` given):
+#: few shuffle partitions (the default 200 costs seconds a query on small data), no web UI or
+#: progress bars, and naive timestamps read as they are written (UTC session time zone).
+#: ``source.spark.conf`` overrides them.
+SPARK_DEFAULTS: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "1g",
+}
+
+#: Added for a local master (``local[...]``): a partition a core (the default is 200).
+SPARK_LOCAL_DEFAULTS: dict[str, str] = {"spark.sql.shuffle.partitions": "2"}
+
+#: Spark log level of a session kpitools starts: errors reach the caller as exceptions.
+SPARK_LOG_LEVEL = "FATAL"
+
+#: Open ``spark`` sources using each temporary view (:func:`spark_view_name`) of this process.
+_SPARK_VIEW_USERS: Counter[str] = Counter()
+
+
+def spark_view_name(f: Path) -> str:
+    """The temporary view a ``spark`` source registers for Parquet file or folder ``f``.
+
+    Unique per file (``kpitools_<12 hex of the path's SHA-1>_<table>``), so that two sources
+    open in one session (two folders, each with an ``orders.parquet``) never read each
+    other's files, and a canonical table absent from the folder is never a catalog table
+    that happens to be called ``orders`` or ``customers``.
+
+    Parameters
+    ----------
+    f : Path
+        The resolved path of the file or folder.
+
+    Returns
+    -------
+    str
+        A Spark identifier (letters, digits, underscores).
+    """
+    digest = hashlib.sha1(str(f).encode("utf-8")).hexdigest()[:12]
+    stem = f.name[: -len(".parquet")] if f.name.lower().endswith(".parquet") else f.name
+    return f"kpitools_{digest}_{re.sub(r'[^0-9A-Za-z_]', '_', stem)}"
+
+
+def spark_session(source: SourceParams):
+    """The Spark session of a ``spark`` source.
+
+    Without ``source.spark.master``, the active session when there is one (a notebook on a
+    cluster, ``spark-submit``), else a new local one (``local[2]``); with a master, a session
+    on that master. A session kpitools builds gets :data:`SPARK_DEFAULTS`, then
+    ``source.spark.conf``.
+
+    Raises
+    ------
+    DataSourceError
+        When PySpark is not installed or the JVM (Java) cannot be started.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataSourceError(
+            "source.kind spark needs PySpark: pip install 'kpitools[spark]' (and Java 17 or 21)"
+        ) from None
+    opts = source.spark
+    master = opts.master if opts else None
+    conf = {
+        k: str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in (opts.conf if opts else {}).items()
+    }
+    if master is None:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            for k, v in conf.items():
+                try:
+                    active.conf.set(k, v)
+                except Exception as exc:  # a static or core setting of a running session
+                    raise DataSourceError(
+                        f"source.spark.conf: {k} cannot be changed on the running Spark "
+                        f"session (only runtime settings such as spark.sql.* can): "
+                        f"{_first_line(exc)}"
+                    ) from None
+            return active
+    master = master or "local[2]"
+    builder = SparkSession.builder.master(master).appName("kpitools")
+    local = SPARK_LOCAL_DEFAULTS if master.startswith("local") else {}
+    for k, v in {**SPARK_DEFAULTS, **local, **conf}.items():
+        builder = builder.config(k, v)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, a JVM that does not start, an unreachable master
+        raise DataSourceError(
+            f"source.kind spark: cannot start Spark (master {master}): "
+            f"{_first_line(exc)}; Spark needs Java 17 or 21 (JAVA_HOME or java on PATH)"
+        ) from None
+    session.sparkContext.setLogLevel(SPARK_LOG_LEVEL)
+    return session
+
+
+def _open_spark(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, Path]]:
+    """A ``spark`` source: each canonical table is the Parquet file or folder of ``path``
+    (``orders.parquet``, ``orders/`` or the name under ``source.tables.<t>.table``), registered
+    as a temporary view of the session; without a path, the catalog's tables (of
+    ``source.spark.database`` when given)."""
+    session = spark_session(source)
+    database = source.spark.database if source.spark else None
+    if source.path is None:
+        if database is not None:
+            if not session.catalog.databaseExists(database):
+                raise DataSourceError(
+                    f"source.spark.database: Spark's catalog has no database {database!r}"
+                )
+            session.catalog.setCurrentDatabase(database)
+        return ibis.pyspark.connect(session), {}
+    path = Path(os.path.expandvars(source.path)).expanduser()
+    if not path.is_absolute():
+        path = (base_dir / path).resolve()
+    if not path.is_dir():
+        raise DataSourceError(f"source.path: folder {path} does not exist")
+    files: dict[str, Path] = {}
+    for name in TABLES:
+        mapping = source.tables.get(name)
+        stem = (mapping.table if mapping and mapping.table else None) or name
+        candidates = [path / stem] if _has_suffix(stem, ".parquet") else []
+        candidates += [path / f"{stem}.parquet", path / stem]
+        f = next((c for c in candidates if c.exists()), None)
+        if f is None:
+            continue
+        view = spark_view_name(f)
+        try:
+            session.read.parquet(str(f)).createOrReplaceTempView(view)
+        except Exception as exc:
+            raise DataSourceError(
+                f"{f}: Spark cannot read this Parquet: {_first_line(exc)}"
+            ) from None
+        _SPARK_VIEW_USERS[view] += 1
+        files[name] = f
+    return ibis.pyspark.connect(session), files
 
 
 def _materialise(con, f: Path, stem: str) -> None:

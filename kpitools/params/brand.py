@@ -239,6 +239,49 @@ class TableMapping(_Strict):
         return all(s.is_rename for s in self.columns.values())
 
 
+class SparkOptions(_Strict):
+    """How a ``spark`` source reaches Spark (``source.spark``).
+
+    Without a ``master`` the active Spark session is used when there is one (a notebook on a
+    cluster, ``spark-submit``), else a local one on two cores (``local[2]``). Tables are the
+    Parquet files or folders of ``source.path`` when given, else tables of the session's
+    catalog (in ``database``, when given).
+    """
+
+    master: str | None = Field(
+        None,
+        description="Spark master URL: local[2] (default), local[*], spark://host:7077, "
+        "yarn, k8s://https://host:443",
+    )
+    database: str | None = Field(
+        None, description="catalog database (schema) holding the tables, when there is no path"
+    )
+    conf: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="extra Spark settings, e.g. {spark.executor.memory: 4g}",
+    )
+
+    @field_validator("master")
+    @classmethod
+    def _master(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(
+            r"local(\[(\*|[1-9]\d*)(,\s*[1-9]\d*)?\])?|yarn|(spark|k8s|mesos)://\S+", v
+        ):
+            raise ValueError(
+                f"not a Spark master URL: {v!r}; expected local, local[2], local[*], yarn, "
+                "spark://host:7077 or k8s://https://host:443"
+            )
+        return v
+
+    @field_validator("conf")
+    @classmethod
+    def _conf_keys(cls, v: dict) -> dict:
+        for key in v:
+            if not key.startswith("spark."):
+                raise ValueError(f"{key!r} is not a Spark setting (they start with 'spark.')")
+        return v
+
+
 class SourceParams(_Strict):
     """The data source of a brand.
 
@@ -252,15 +295,22 @@ class SourceParams(_Strict):
       literal password in the URL (user info, or a secret-looking query key such as
       ``password``, ``sslpassword``, ``token``, ``api_key``) is rejected, and so is a
       ``#fragment``. Messages never carry a credential (:meth:`scrub`).
+    - ``spark``: Spark through Ibis' PySpark backend (extra ``kpitools[spark]``, and Java):
+      the Parquet files or folders of ``path`` (``orders.parquet``, or ``orders/`` as Spark
+      writes it), or, without a path, the catalog tables of ``spark.database``; ``spark`` also
+      sets the master and extra settings (:class:`SparkOptions`, docs/engines.md).
     """
 
-    kind: Literal["duckdb", "parquet", "csv", "sql"] = "duckdb"
+    kind: Literal["duckdb", "parquet", "csv", "sql", "spark"] = "duckdb"
     path: str | None = None
     url: str | None = None
     brand: str | None = Field(
         None, description="brand of every row when the export has no brand column"
     )
     csv: CsvDialect | None = Field(None, description="CSV dialect of every file (csv kind)")
+    spark: SparkOptions | None = Field(
+        None, description="Spark master, catalog database and settings (spark kind)"
+    )
     tables: dict[str, TableMapping] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -268,8 +318,22 @@ class SourceParams(_Strict):
         if self.kind == "sql":
             if not self.url:
                 raise ValueError("a sql source needs a url, e.g. postgres://${PGUSER}@host/db")
+        elif self.kind == "spark":
+            if self.url:
+                raise ValueError(
+                    "a spark source takes a path (Parquet files) or spark.database, not a url"
+                )
+            if self.path and self.spark and self.spark.database:
+                raise ValueError(
+                    "a spark source reads either the Parquet files of path or the catalog "
+                    "tables of spark.database, not both"
+                )
         elif not self.path:
             raise ValueError(f"a {self.kind} source needs a path")
+        if self.spark is not None and self.kind != "spark":
+            raise ValueError(
+                f"spark (master, database, conf) applies to a spark source, not {self.kind}"
+            )
         if self.kind != "csv" and (self.csv or any(m.csv for m in self.tables.values())):
             raise ValueError(f"csv (the CSV dialect) applies to a csv source, not {self.kind}")
         return self
@@ -392,6 +456,9 @@ class SourceParams(_Strict):
 
     def redacted(self) -> str:
         """A description safe for logs and reports: never a credential."""
+        if self.kind == "spark" and not self.path:
+            database = self.spark.database if self.spark else None
+            return f"spark:catalog/{database}" if database else "spark:catalog"
         if self.kind != "sql":
             return f"{self.kind}:{self.path}"
         m = _URL_PARTS.match(self.url or "")

@@ -68,7 +68,7 @@ def leads_measure(ctx):
         converted_leads=flag(converted),
         contacted_leads=flag(contacted),
         contacted_in_target=flag(contacted & (minutes <= target)),
-        response_minutes_median=minutes.median(where=contacted),
+        response_minutes_median=minutes.quantile(0.5, where=contacted),
         response_minutes_mean=minutes.mean(where=contacted),
         response_minutes_p90=minutes.quantile(0.9, where=contacted),
     )
@@ -168,7 +168,7 @@ def opportunities_measure(ctx):
         won_with_amount=flag(known_amount),
         quotes=ibis.ifelse(created_in & t.quote_count.notnull(), t.quote_count, 0).sum(),
         quote_rows=flag(t.quote_count.notnull()),
-        win_cycle_days_median=cycle_days.median(where=new_win),
+        win_cycle_days_median=cycle_days.quantile(0.5, where=new_win),
         win_cycle_days_mean=cycle_days.mean(where=new_win),
         win_cycle_days_p90=cycle_days.quantile(0.9, where=new_win),
         active_reps=t.owner_id.nunique(),

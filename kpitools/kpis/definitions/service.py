@@ -19,7 +19,7 @@ from __future__ import annotations
 import ibis
 
 from ..registry import kpi, measure
-from .common import flag, safe_div
+from .common import flag, safe_div, seconds_between
 
 HOUR_SECONDS = 3600.0
 
@@ -41,7 +41,8 @@ def cases_measure(ctx):
     c, keys = ctx.grouped(c, "case_placed_at")
 
     resolved = c.resolved_at.notnull()
-    res_secs = c.resolved_at.epoch_seconds() - c.opened_at.epoch_seconds()
+    # seconds as a float: on Spark an integer over the literal 3600.0 is a 6-digit decimal
+    res_secs = seconds_between(c.opened_at, c.resolved_at)
     res_hours = ibis.ifelse(resolved & (res_secs >= 0), res_secs / HOUR_SECONDS, ibis.null())
     complaint = resolved & c.is_complaint
     costed = resolved & c.handling_cost.notnull() & (c.contacts_to_resolve > 0)
@@ -78,7 +79,7 @@ def cases_opened_measure(ctx):
     c = ctx.table("cases")
     c = c.filter(ctx.in_window(c.opened_at))
     c, keys = ctx.grouped(c, "opened_at")
-    first_secs = c.first_response_at.epoch_seconds() - c.opened_at.epoch_seconds()
+    first_secs = seconds_between(c.opened_at, c.first_response_at)
     answered = c.first_response_at.notnull() & (first_secs >= 0)
     first_hours = ibis.ifelse(answered, first_secs / HOUR_SECONDS, ibis.null())
     return c.group_by(**keys).aggregate(
@@ -120,7 +121,7 @@ def calls_measure(ctx):
         calls_with_agent=flag(answered & c.agent_id.notnull()),
         answering_agents=c.agent_id.nunique(where=answered),
     )
-    period_seconds = (agg.period + ctx.step).epoch_seconds() - agg.period.epoch_seconds()
+    period_seconds = seconds_between(agg.period, agg.period + ctx.step)
     return agg.mutate(days_in_period=period_seconds / 86400.0)
 
 
