@@ -131,25 +131,28 @@ def customer_value_summary_expr(
         _amount=rows._amount.sum().coalesce(0.0), _rated=rows._rated.sum().coalesce(0.0)
     )
     daily = daily.mutate(_first=daily._day.min().over(ibis.window(group_by="_cid")))
+    # running totals per customer up to each purchase day; the state of a customer at an
+    # end is that of their last purchase day up to it (the day before the next one, if any)
+    upto = ibis.cumulative_window(group_by="_cid", order_by="_day")
+    nxt = ibis.window(group_by="_cid", order_by="_day")
+    cum = daily.mutate(
+        _n=ibis.row_number().over(nxt) + 1,
+        _repeat=daily._amount.sum(where=daily._day != daily._first).over(upto).coalesce(0.0),
+        _rev=daily._amount.sum().over(upto),
+        _rev_rate=daily._rated.sum().over(upto),
+        _next=daily._day.lead().over(nxt).fill_null(ibis.date(9999, 12, 31)),
+    )
     grid = ibis.memtable(pd.DataFrame({"_end": pd.to_datetime(list(ends))})).mutate(
         _end=lambda t: t._end.date()
     )
-    j = daily.inner_join(grid, daily._day <= grid._end)
-    per = j.group_by(["_end", "_cid"]).aggregate(
-        _n=j.count(),
-        _first_day=j._day.min(),
-        _last_day=j._day.max(),
-        _repeat=j._amount.sum(where=j._day != j._first).coalesce(0.0),
-        _rev=j._amount.sum(),
-        _rev_rate=j._rated.sum(),
-    )
+    per = cum.inner_join(grid, (cum._day <= grid._end) & (grid._end < cum._next))
     return per.select(
         "_end",
         "_cid",
         _n=per._n.cast("int32"),
-        _recency_days=per._last_day.delta(per._first_day, unit="day").cast("int32"),
-        _age_days=per._end.delta(per._first_day, unit="day").cast("int32"),
-        _gap_days=(per._end.delta(per._last_day, unit="day") + 1).cast("int32"),
+        _recency_days=per._day.delta(per._first, unit="day").cast("int32"),
+        _age_days=per._end.delta(per._first, unit="day").cast("int32"),
+        _gap_days=(per._end.delta(per._day, unit="day") + 1).cast("int32"),
         _monetary=ibis.ifelse(per._n > 1, per._repeat / (per._n - 1).cast("float64"), 0.0),
         _mix=ibis.ifelse(per._rev > 0, per._rev_rate / per._rev, ibis.null("float64")),
     ).order_by(["_end", "_cid"])
