@@ -111,7 +111,7 @@ def customer_value_summary_expr(
     Returns
     -------
     ibis.Table
-        One row per end and customer with an order up to it, ordered by end then customer:
+        One row per end and customer with an order up to it (in no particular order):
         ``_end`` (date), ``_cid``, ``_n`` (purchase days), ``_recency_days`` (days from the
         first to the last purchase day), ``_age_days`` (days from the first purchase day to the
         end), ``_gap_days`` (days from the last purchase day to the day after the end),
@@ -155,7 +155,7 @@ def customer_value_summary_expr(
         _gap_days=(per._end.delta(per._day, unit="day") + 1).cast("int32"),
         _monetary=ibis.ifelse(per._n > 1, per._repeat / (per._n - 1).cast("float64"), 0.0),
         _mix=ibis.ifelse(per._rev > 0, per._rev_rate / per._rev, ibis.null("float64")),
-    ).order_by(["_end", "_cid"])
+    )
 
 
 def customer_value_summaries(
@@ -193,7 +193,8 @@ def customer_value_summaries(
         when the customer's revenue is not positive); sorted by end then customer.
     """
     per_unit = unit_days(time_unit)
-    df = customer_value_summary_expr(orders, ends, rates=rates, brand_rate=brand_rate).execute()
+    expr = customer_value_summary_expr(orders, ends, rates=rates, brand_rate=brand_rate)
+    df = expr.order_by(["_end", "_cid"]).execute()
     end = pd.to_datetime(df["_end"])
     out = pd.DataFrame(
         {
@@ -267,21 +268,28 @@ def compute_customer_value(
         raise ClvInputError("no revenue up to the end of the period: no margin rate")
     ends = [p.end - _dt.timedelta(days=1) for p in periods]
     expr = customer_value_summary_expr(orders, ends, rates=rates, brand_rate=brand_rate)
-    table = expr.drop("_cid").to_pyarrow()
+    table = expr.to_pyarrow()  # unordered: sorting in the database costs time and memory
     if table.num_rows == 0:
         return pd.DataFrame(columns=["period", *COLUMNS])
     per_unit = unit_days(time_unit)
-    # rows are ordered by end: the slice of each end
+    # the rows of each end (a stable radix sort of the day numbers)
     end_days = table.column("_end").cast(pa.int32()).to_numpy()
-    cuts = np.flatnonzero(np.diff(end_days)) + 1
-    bounds = list(zip(np.r_[0, cuts], np.r_[cuts, end_days.size], strict=True))
+    order = np.argsort(end_days, kind="stable")
+    sorted_days = end_days[order]
+    cuts = np.flatnonzero(np.diff(sorted_days)) + 1
+    bounds = list(zip(np.r_[0, cuts], np.r_[cuts, sorted_days.size], strict=True))
     epoch = _dt.date(1970, 1, 1)
-    slice_end = [epoch + _dt.timedelta(days=int(end_days[lo])) for lo, _ in bounds]
-    del end_days
+    slice_end = [epoch + _dt.timedelta(days=int(sorted_days[lo])) for lo, _ in bounds]
+    del end_days, sorted_days
 
-    def summary(lo: int, hi: int) -> dict[str, np.ndarray]:
-        part = table.slice(lo, hi - lo)
-        col = {c: part.column(c).to_numpy() for c in part.column_names if c != "_end"}
+    def summary(lo: int, hi: int, *, by_customer: bool = False) -> dict[str, np.ndarray]:
+        idx = order[lo:hi]
+        if by_customer:  # the fit's rows in customer order, as the CLV analysis reads them
+            cid = table.column("_cid").take(pa.array(idx)).to_numpy(zero_copy_only=False)
+            idx = idx[np.argsort(cid, kind="stable")]
+        part = table.select([c for c in table.column_names if c not in ("_end", "_cid")])
+        part = part.take(pa.array(idx))
+        col = {c: part.column(c).to_numpy() for c in part.column_names}
         freq = col["_n"].astype("int64") - 1
         return {
             "frequency": freq,
@@ -295,7 +303,7 @@ def compute_customer_value(
     if slice_end[-1] != ends[-1]:  # no customer at the report's end: the fit raises
         fit_frame = pd.DataFrame({c: [] for c in ("frequency", "recency", "T", "monetary_value")})
     else:
-        last = summary(*bounds[-1])
+        last = summary(*bounds[-1], by_customer=True)
         fit_frame = pd.DataFrame(
             {c: last[c] for c in ("frequency", "recency", "T", "monetary_value")}
         )
