@@ -214,3 +214,35 @@ def test_end_to_end_from_transactions():
     shortlist = at_risk_customers(clv, top=10)
     assert len(shortlist) == 10 and (shortlist["probability_alive"] < 0.5).all()
     assert shortlist["clv"].is_monotonic_decreasing
+
+
+def test_expectations_once_per_distinct_pair_equal_the_per_customer_ones():
+    """:meth:`BetaGeoModel.expected_purchases_factors` (hypergeometric part once per distinct
+    (frequency, T)) gives bit for bit the values of :meth:`expected_purchases`, and the
+    discounted sum that of the month-by-month loop, on customers that repeat heavily (whole
+    days in weeks), with a large a, b pair that takes the fallback forms."""
+    from kpitools.clv.bgnbd import BetaGeoModel, simulate_bgnbd
+    from kpitools.clv.value import discounted_expected_purchases
+
+    rng = np.random.default_rng(3)
+    t_obs = rng.integers(0, 400, 5000) / 7.0
+    s = simulate_bgnbd(t_obs, 0.4, 3.0, 0.9, 2.0, rng=4)
+    x, tx = s["frequency"].to_numpy("float64"), np.round(s["recency"].to_numpy() * 7) / 7
+    month = 30.4375 / 7
+    for params in ((0.4, 3.0, 0.9, 2.0), (0.4, 3.0, 3000.0, 9000.0)):
+        bg = BetaGeoModel.from_params(*params, time_unit="W")
+        horizons = month * np.arange(1, 13)
+        given, inverse, p_alive = bg.expected_purchases_factors(horizons, x, tx, t_obs)
+        assert given.shape[1] < x.size / 2  # customers share their (x, T) pairs
+        discounted = np.zeros(x.size)
+        previous = np.zeros(x.size)
+        for k, h in enumerate(horizons, start=1):
+            direct = np.asarray(bg.expected_purchases(h, x, tx, t_obs))
+            np.testing.assert_array_equal(given[k - 1][inverse] * p_alive, direct)
+            discounted += (direct - previous) / 1.1 ** (k / 12.0)
+            previous = direct
+        got, total = discounted_expected_purchases(
+            bg, x, tx, t_obs, horizon_months=12, month=month, discount_rate_annual=0.1
+        )
+        np.testing.assert_array_equal(got, discounted)
+        np.testing.assert_array_equal(total, previous)

@@ -246,6 +246,23 @@ def _expected_given_alive(r, alpha, a, b, t, x, t_obs):
     return _around_a_equal_one(evaluate, a)
 
 
+def _distinct_pairs(x: np.ndarray, t_obs: np.ndarray):
+    """The distinct ``(x, T)`` pairs of two 1-d float arrays and each row's index among them
+    (as ``np.unique(..., axis=0, return_inverse=True)``, by one lexicographic sort)."""
+    n = x.size
+    if n == 0:
+        return x[:0], t_obs[:0], np.zeros(0, dtype="int64")
+    order = np.lexsort((t_obs, x))
+    xs, ts = x[order], t_obs[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    new[1:] |= ts[1:] != ts[:-1]
+    inverse = np.empty(n, dtype="int64")
+    inverse[order] = np.cumsum(new) - 1
+    return xs[new], ts[new], inverse
+
+
 #: Gauss-Legendre nodes and weights on (0, 1), for :func:`_expected_given_alive_quadrature`.
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
 _GL_NODES = (_GL_NODES + 1.0) / 2.0
@@ -516,6 +533,47 @@ class BetaGeoModel(FittedModel):
             raise ClvInputError("t must be >= 0")
         out = self._conditional_expectation(r, alpha, a, b, t_arr, x, tx, t_obs)
         return broadcast_like(out, t, frequency, recency, T, name="expected_purchases")
+
+    def expected_purchases_factors(self, horizons, frequency, recency, T):
+        """:meth:`expected_purchases` at several horizons, evaluated once per distinct (x, T).
+
+        ``E[Y(h_k) | x_i, t_x,i, T_i] = given_alive[k, inverse[i]] * p_alive[i]``, with the
+        same floating-point values as :meth:`expected_purchases`: the expensive part, the
+        expectation given alive (Gauss hypergeometric functions), depends on the customer
+        only through ``x`` and ``T``, which repeat heavily (whole days in a time unit), so it
+        is computed for each distinct pair only; the probability alive is computed per
+        customer, once for all horizons.
+
+        Parameters
+        ----------
+        horizons : array_like of float
+            Horizons ``h_k`` in the time unit of the fit, >= 0 (1-d).
+        frequency, recency, T : array_like
+            As in the RFM summary (1-d, equal length).
+
+        Returns
+        -------
+        given_alive : numpy.ndarray
+            ``(len(horizons), n_pairs)``: expected purchases in ``(T, T + h_k]`` given alive,
+            for each distinct ``(x, T)`` pair.
+        inverse : numpy.ndarray
+            Index of each customer's pair (int64, length of the inputs).
+        p_alive : numpy.ndarray
+            Probability alive of each customer.
+        """
+        r, alpha, a, b = self._params()
+        h = np.asarray(horizons, dtype="float64").ravel()
+        if (h < 0).any():
+            raise ClvInputError("horizons must be >= 0")
+        x, tx, t_obs = (
+            np.ravel(v)
+            for v in np.broadcast_arrays(
+                *(np.asarray(v, dtype="float64") for v in (frequency, recency, T))
+            )
+        )
+        ux, ut, inverse = _distinct_pairs(x, t_obs)
+        given = _expected_given_alive(r, alpha, a, b, h[:, None], ux[None, :], ut[None, :])
+        return given, inverse, self._p_alive(r, alpha, a, b, x, tx, t_obs)
 
     @classmethod
     def _conditional_expectation(cls, r, alpha, a, b, t, x, tx, t_obs):

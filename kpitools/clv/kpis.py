@@ -42,6 +42,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kpitools.clv.fitting import (
     PENALIZERS,
@@ -50,7 +51,7 @@ from kpitools.clv.fitting import (
 )
 from kpitools.clv.queries import MARGIN_MONTHS, margin_rates
 from kpitools.clv.summary import ClvInputError, unit_days
-from kpitools.clv.value import customer_lifetime_value
+from kpitools.clv.value import discounted_expected_purchases
 from kpitools.errors import FitError
 from kpitools.kpis.compute import BreakdownUnsupported, QueryContext
 from kpitools.kpis.definitions.common import safe_div
@@ -59,7 +60,12 @@ from kpitools.params import ClvParams
 from kpitools.periods import TREND_LENGTH, YEAR_LAG, Period, add_months
 from kpitools.vocab import UNKNOWN_GROUP
 
-__all__ = ["TIME_UNIT", "compute_customer_value", "customer_value_summaries"]
+__all__ = [
+    "TIME_UNIT",
+    "compute_customer_value",
+    "customer_value_summaries",
+    "customer_value_summary_expr",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +82,82 @@ def reported_periods(ctx: QueryContext) -> list[Period]:
     return ctx.periods[-n:]
 
 
+def customer_value_summary_expr(
+    orders: ibis.Table,
+    ends: list[_dt.date],
+    *,
+    rates: dict[str, float],
+    brand_rate: float,
+) -> ibis.Table:
+    """Every customer's purchase-day counts, day spans and spend as of each day of ``ends``.
+
+    Purchase days (orders of a customer on one day merged, as in
+    :func:`kpitools.clv.rfm_summary_expr`) range-joined with the observation ends, aggregated
+    per end and customer; the columns are numbers only, so that they come back to Python as
+    arrays (see :func:`customer_value_summaries` for the frame of them).
+
+    Parameters
+    ----------
+    orders : ibis.Table
+        ``customer_id``, ``ordered_at``, ``product_line``, ``revenue`` (currency units).
+    ends : list of date
+        Last days of observation (inclusive).
+    rates : dict
+        Margin rate per product line (``(unknown)`` for orders without one); lines not in it
+        get ``brand_rate``.
+    brand_rate : float
+        The brand's margin rate.
+
+    Returns
+    -------
+    ibis.Table
+        One row per end and customer with an order up to it (in no particular order):
+        ``_end`` (date), ``_cid``, ``_n`` (purchase days), ``_recency_days`` (days from the
+        first to the last purchase day), ``_age_days`` (days from the first purchase day to the
+        end), ``_gap_days`` (days from the last purchase day to the day after the end),
+        ``_monetary`` (mean revenue of the repeat purchase days, 0 without any, currency
+        units) and ``_mix`` (revenue-weighted margin rate; NULL when revenue is not positive).
+    """
+    last = max(ends)
+    o = orders.filter(orders.customer_id.notnull() & orders.ordered_at.notnull())
+    line = o.product_line.fill_null(UNKNOWN_GROUP)
+    rate = line.substitute(rates, else_=brand_rate) if rates else ibis.literal(brand_rate)
+    amount = o.revenue.cast("float64")
+    rows = o.select(
+        _cid=o.customer_id, _day=o.ordered_at.date(), _amount=amount, _rated=amount * rate
+    )
+    rows = rows.filter(rows._day <= ibis.literal(last, type="date"))
+    daily = rows.group_by(["_cid", "_day"]).aggregate(
+        _amount=rows._amount.sum().coalesce(0.0), _rated=rows._rated.sum().coalesce(0.0)
+    )
+    daily = daily.mutate(_first=daily._day.min().over(ibis.window(group_by="_cid")))
+    # running totals per customer up to each purchase day; the state of a customer at an
+    # end is that of their last purchase day up to it (the day before the next one, if any)
+    upto = ibis.cumulative_window(group_by="_cid", order_by="_day")
+    nxt = ibis.window(group_by="_cid", order_by="_day")
+    cum = daily.mutate(
+        _n=ibis.row_number().over(nxt) + 1,
+        _repeat=daily._amount.sum(where=daily._day != daily._first).over(upto).coalesce(0.0),
+        _rev=daily._amount.sum().over(upto),
+        _rev_rate=daily._rated.sum().over(upto),
+        _next=daily._day.lead().over(nxt).fill_null(ibis.date(9999, 12, 31)),
+    )
+    grid = ibis.memtable(pd.DataFrame({"_end": pd.to_datetime(list(ends))})).mutate(
+        _end=lambda t: t._end.date()
+    )
+    per = cum.inner_join(grid, (cum._day <= grid._end) & (grid._end < cum._next))
+    return per.select(
+        "_end",
+        "_cid",
+        _n=per._n.cast("int32"),
+        _recency_days=per._day.delta(per._first, unit="day").cast("int32"),
+        _age_days=per._end.delta(per._first, unit="day").cast("int32"),
+        _gap_days=(per._end.delta(per._day, unit="day") + 1).cast("int32"),
+        _monetary=ibis.ifelse(per._n > 1, per._repeat / (per._n - 1).cast("float64"), 0.0),
+        _mix=ibis.ifelse(per._rev > 0, per._rev_rate / per._rev, ibis.null("float64")),
+    )
+
+
 def customer_value_summaries(
     orders: ibis.Table,
     ends: list[_dt.date],
@@ -86,8 +168,7 @@ def customer_value_summaries(
 ) -> pd.DataFrame:
     """Every customer's RFM summary and revenue-mix margin rate as of each day of ``ends``.
 
-    One database query: purchase days (orders of a customer on one day merged, as in
-    :func:`kpitools.clv.rfm_summary_expr`) range-joined with the observation ends.
+    One database query (:func:`customer_value_summary_expr`).
 
     Parameters
     ----------
@@ -112,51 +193,23 @@ def customer_value_summaries(
         when the customer's revenue is not positive); sorted by end then customer.
     """
     per_unit = unit_days(time_unit)
-    last = max(ends)
-    o = orders.filter(orders.customer_id.notnull() & orders.ordered_at.notnull())
-    line = o.product_line.fill_null(UNKNOWN_GROUP)
-    rate = line.substitute(rates, else_=brand_rate) if rates else ibis.literal(brand_rate)
-    amount = o.revenue.cast("float64")
-    rows = o.select(
-        _cid=o.customer_id, _day=o.ordered_at.date(), _amount=amount, _rated=amount * rate
-    )
-    rows = rows.filter(rows._day <= ibis.literal(last, type="date"))
-    daily = rows.group_by(["_cid", "_day"]).aggregate(
-        _amount=rows._amount.sum().coalesce(0.0), _rated=rows._rated.sum().coalesce(0.0)
-    )
-    daily = daily.mutate(_first=daily._day.min().over(ibis.window(group_by="_cid")))
-    grid = ibis.memtable(pd.DataFrame({"_end": pd.to_datetime(list(ends))})).mutate(
-        _end=lambda t: t._end.date()
-    )
-    j = daily.inner_join(grid, daily._day <= grid._end)
-    per = j.group_by(["_end", "_cid"]).aggregate(
-        _n=j.count(),
-        _first_day=j._day.min(),
-        _last_day=j._day.max(),
-        _repeat=j._amount.sum(where=j._day != j._first),
-        _rev=j._amount.sum(),
-        _rev_rate=j._rated.sum(),
-    )
-    df = per.execute()
+    expr = customer_value_summary_expr(orders, ends, rates=rates, brand_rate=brand_rate)
+    df = expr.order_by(["_end", "_cid"]).execute()
+    end = pd.to_datetime(df["_end"])
     out = pd.DataFrame(
         {
-            "end": pd.to_datetime(df["_end"]).dt.date,
+            "end": end.dt.date,
             "customer_id": df["_cid"],
             "frequency": (df["_n"] - 1).astype("int64"),
+            "recency": df["_recency_days"].astype("float64") / per_unit,
+            "T": df["_age_days"].astype("float64") / per_unit,
+            "monetary_value": df["_monetary"].astype("float64"),
+            "last_day": (
+                end + pd.Timedelta(days=1) - pd.to_timedelta(df["_gap_days"], unit="D")
+            ).dt.date,
+            "mix_margin_rate": df["_mix"].astype("float64"),
         }
     )
-    first = pd.to_datetime(df["_first_day"])
-    last_day = pd.to_datetime(df["_last_day"])
-    end = pd.to_datetime(df["_end"])
-    out["recency"] = (last_day - first).dt.days.astype("float64") / per_unit
-    out["T"] = (end - first).dt.days.astype("float64") / per_unit
-    freq = out["frequency"].astype("float64")
-    repeat = df["_repeat"].astype("float64").fillna(0.0)
-    out["monetary_value"] = np.where(freq > 0, repeat / freq.where(freq > 0, 1.0), 0.0)
-    out["last_day"] = last_day.dt.date
-    rev = df["_rev"].astype("float64")
-    out["mix_margin_rate"] = (df["_rev_rate"].astype("float64") / rev).where(rev > 0)
-    out = out.sort_values(["end", "customer_id"], kind="mergesort").reset_index(drop=True)
     out.attrs["time_unit"] = time_unit
     return out
 
@@ -170,6 +223,12 @@ def compute_customer_value(
     time_unit: str = TIME_UNIT,
 ) -> pd.DataFrame:
     """The ``customer_value`` measure: fit on the last period's end, value every period end.
+
+    The per-customer summaries of all period ends come back from one query as Arrow arrays
+    (:func:`customer_value_summary_expr`) and are valued one period end at a time, the
+    BG/NBD expectations once per distinct (frequency, T) pair
+    (:func:`kpitools.clv.value.discounted_expected_purchases`); the values are those of
+    :func:`kpitools.clv.customer_lifetime_value` on :func:`customer_value_summaries`.
 
     Parameters
     ----------
@@ -188,10 +247,10 @@ def compute_customer_value(
     Returns
     -------
     pandas.DataFrame
-        One row per period (``period``: start, timestamp): ``n_rows`` (customers with an order
-        up to the period end), ``customers``, ``active_customers``, ``customer_equity`` (sum of
-        CLV, currency units), ``active_clv`` (sum of the active customers' CLV). Empty when
-        there are no orders.
+        One row per period with customers (``period``: start, timestamp): ``n_rows``
+        (customers with an order up to the period end), ``customers``, ``active_customers``,
+        ``customer_equity`` (sum of CLV, currency units), ``active_clv`` (sum of the active
+        customers' CLV). Empty when there are no orders.
 
     Raises
     ------
@@ -208,49 +267,84 @@ def compute_customer_value(
     if brand_rate is None:
         raise ClvInputError("no revenue up to the end of the period: no margin rate")
     ends = [p.end - _dt.timedelta(days=1) for p in periods]
-    frame = customer_value_summaries(
-        orders, ends, rates=rates, brand_rate=brand_rate, time_unit=time_unit
-    )
-    if frame.empty:
+    expr = customer_value_summary_expr(orders, ends, rates=rates, brand_rate=brand_rate)
+    table = expr.to_pyarrow()  # unordered: sorting in the database costs time and memory
+    if table.num_rows == 0:
         return pd.DataFrame(columns=["period", *COLUMNS])
-    rfm = ["frequency", "recency", "T", "monetary_value"]
-    fit_frame = frame.loc[frame["end"] == ends[-1], rfm].copy()
+    per_unit = unit_days(time_unit)
+    # the rows of each end (a stable radix sort of the day numbers)
+    end_days = table.column("_end").cast(pa.int32()).to_numpy()
+    order = np.argsort(end_days, kind="stable")
+    sorted_days = end_days[order]
+    cuts = np.flatnonzero(np.diff(sorted_days)) + 1
+    bounds = list(zip(np.r_[0, cuts], np.r_[cuts, sorted_days.size], strict=True))
+    epoch = _dt.date(1970, 1, 1)
+    slice_end = [epoch + _dt.timedelta(days=int(sorted_days[lo])) for lo, _ in bounds]
+    del end_days, sorted_days
+
+    def summary(lo: int, hi: int, *, by_customer: bool = False) -> dict[str, np.ndarray]:
+        idx = order[lo:hi]
+        if by_customer:  # the fit's rows in customer order, as the CLV analysis reads them
+            cid = table.column("_cid").take(pa.array(idx)).to_numpy(zero_copy_only=False)
+            idx = idx[np.argsort(cid, kind="stable")]
+        part = table.select([c for c in table.column_names if c not in ("_end", "_cid")])
+        part = part.take(pa.array(idx))
+        col = {c: part.column(c).to_numpy() for c in part.column_names}
+        freq = col["_n"].astype("int64") - 1
+        return {
+            "frequency": freq,
+            "recency": col["_recency_days"].astype("float64") / per_unit,
+            "T": col["_age_days"].astype("float64") / per_unit,
+            "monetary_value": col["_monetary"],
+            "gap": col["_gap_days"],
+            "mix": col["_mix"],
+        }
+
+    if slice_end[-1] != ends[-1]:  # no customer at the report's end: the fit raises
+        fit_frame = pd.DataFrame({c: [] for c in ("frequency", "recency", "T", "monetary_value")})
+    else:
+        last = summary(*bounds[-1], by_customer=True)
+        fit_frame = pd.DataFrame(
+            {c: last[c] for c in ("frequency", "recency", "T", "monetary_value")}
+        )
+        del last
     fit_frame.attrs["time_unit"] = time_unit
     spend_frame = fit_frame[~((fit_frame["frequency"] > 0) & (fit_frame["monetary_value"] <= 0))]
     notes: list[str] = []
     bg, _ = fit_bgnbd_with_fallback(fit_frame, PENALIZERS, notes)
     gg, _ = fit_gamma_gamma_with_fallback(spend_frame, PENALIZERS, notes)
-    value_frame = frame[rfm].copy()
-    value_frame["monetary_value"] = value_frame["monetary_value"].clip(lower=0.0)
-    value_frame.attrs["time_unit"] = time_unit
-    values = customer_lifetime_value(
-        bg,
-        gg,
-        value_frame,
-        horizon_months=int(clv.horizon_months),
-        discount_rate_annual=float(clv.discount_rate_annual),
-        margin_rate=1.0,
-        time_unit=time_unit,
-    )
-    rate = frame["mix_margin_rate"].fillna(brand_rate).clip(0.0, 1.0)
-    frame["clv"] = values["clv"].to_numpy() * rate.to_numpy()
-    period_end = pd.to_datetime(frame["end"]) + pd.Timedelta(days=1)
-    gap = (period_end - pd.to_datetime(frame["last_day"])).dt.days
-    frame["active"] = gap <= int(lapse_days)
-    frame["active_clv"] = frame["clv"].where(frame["active"], 0.0)
-    start_of = {e: p.start_ts() for e, p in zip(ends, periods, strict=True)}
-    g = frame.groupby("end", sort=True)
-    out = pd.DataFrame(
-        {
-            "n_rows": g.size(),
-            "customers": g.size(),
-            "active_customers": g["active"].sum(),
-            "customer_equity": g["clv"].sum(),
-            "active_clv": g["active_clv"].sum(),
-        }
-    )
-    out.index = [start_of[e] for e in out.index]
-    return out.rename_axis("period").reset_index()
+    del fit_frame, spend_frame
+    month = unit_days("M") / per_unit
+    start_of = {p.end - _dt.timedelta(days=1): p.start_ts() for p in periods}
+    rows = []
+    for (lo, hi), end in zip(bounds, slice_end, strict=True):
+        s = summary(lo, hi)
+        x = s["frequency"].astype("float64")
+        discounted, _ = discounted_expected_purchases(
+            bg,
+            x,
+            s["recency"],
+            s["T"],
+            horizon_months=int(clv.horizon_months),
+            month=month,
+            discount_rate_annual=float(clv.discount_rate_annual),
+        )
+        spend = gg.expected_average_spend(x, np.maximum(s["monetary_value"], 0.0))
+        mix = s["mix"]
+        rate = np.clip(np.where(np.isnan(mix), brand_rate, mix), 0.0, 1.0)
+        value = 1.0 * spend * discounted * rate  # as customer_lifetime_value(margin_rate=1)
+        active = s["gap"] <= int(lapse_days)
+        rows.append(
+            {
+                "period": start_of[end],
+                "n_rows": x.size,
+                "customers": x.size,
+                "active_customers": int(active.sum()),
+                "customer_equity": float(value.sum()),
+                "active_clv": float(np.where(active, value, 0.0).sum()),
+            }
+        )
+    return pd.DataFrame(rows, columns=["period", *COLUMNS])
 
 
 def _clv_params(ctx: QueryContext) -> tuple[ClvParams, int]:

@@ -20,6 +20,7 @@ from kpitools.errors import FitError
 
 __all__ = [
     "at_risk_customers",
+    "discounted_expected_purchases",
     "calibration_table",
     "customer_lifetime_value",
     "simple_clv",
@@ -104,12 +105,15 @@ def customer_lifetime_value(
     monetary = summary_column(summary, "monetary_value")
     month = unit_days("M") / per_unit
     spend = np.asarray(gamma_gamma.expected_average_spend(x, monetary), dtype="float64")
-    discounted = np.zeros(x.size)
-    previous = np.zeros(x.size)
-    for k in range(1, int(horizon_months) + 1):
-        cumulative = np.asarray(bgnbd.expected_purchases(k * month, x, tx, t_obs), dtype="float64")
-        discounted += (cumulative - previous) / (1.0 + discount_rate_annual) ** (k / 12.0)
-        previous = cumulative
+    discounted, previous = discounted_expected_purchases(
+        bgnbd,
+        x,
+        tx,
+        t_obs,
+        horizon_months=int(horizon_months),
+        month=month,
+        discount_rate_annual=discount_rate_annual,
+    )
     out = pd.DataFrame(
         {
             "clv": margin_rate * spend * discounted,
@@ -128,6 +132,52 @@ def customer_lifetime_value(
         }
     )
     return out
+
+
+def discounted_expected_purchases(
+    bgnbd: BetaGeoModel,
+    frequency: np.ndarray,
+    recency: np.ndarray,
+    T: np.ndarray,
+    *,
+    horizon_months: int,
+    month: float,
+    discount_rate_annual: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's discounted and undiscounted expected purchases over the horizon.
+
+    ``sum_{k=1..H} (E[Y(k L)] - E[Y((k-1) L)]) / (1 + d)**(k / 12)`` and ``E[Y(H L)]``, the
+    BG/NBD expectations taken from :meth:`BetaGeoModel.expected_purchases_factors` (the
+    hypergeometric part once per distinct ``(frequency, T)``), summed in the same order as
+    month by month, so the values equal those of :meth:`BetaGeoModel.expected_purchases`.
+
+    Parameters
+    ----------
+    bgnbd : BetaGeoModel
+        Fitted purchase model.
+    frequency, recency, T : numpy.ndarray
+        RFM summary arrays (float64, 1-d, time unit of the fit).
+    horizon_months : int
+        Number of months ``H``.
+    month : float
+        A month ``L`` in the time unit of the fit.
+    discount_rate_annual : float
+        Annual discount rate ``d``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Discounted expected purchases and expected purchases over the horizon (purchase days).
+    """
+    horizons = month * np.arange(1, int(horizon_months) + 1, dtype="float64")
+    given, inverse, p_alive = bgnbd.expected_purchases_factors(horizons, frequency, recency, T)
+    discounted = np.zeros(inverse.size)
+    previous = np.zeros(inverse.size)
+    for k in range(1, int(horizon_months) + 1):
+        cumulative = given[k - 1][inverse] * p_alive
+        discounted += (cumulative - previous) / (1.0 + discount_rate_annual) ** (k / 12.0)
+        previous = cumulative
+    return discounted, previous
 
 
 def simple_clv(

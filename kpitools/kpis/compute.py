@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from os import PathLike
@@ -65,6 +65,17 @@ class BreakdownUnsupported(KpitoolsError):
         super().__init__(f"no breakdown by {by}")
 
 
+#: The measure groups that read the per-customer, per-period roll-up
+#: (:meth:`QueryContext.customer_periods`), with the variants ``(first_period, by_line)`` they
+#: read; :func:`compute_kpis` materialises a variant only when two or more selected groups read
+#: it (``tests/test_kpis.py`` checks this list against what every measure really reads).
+ROLLUP_READERS: dict[str, tuple[tuple[bool, bool], ...]] = {
+    "customer_activity": ((False, False),),
+    "customer_loyalty": ((False, False),),
+    "relationship_freshness": ((False, False),),
+}
+
+
 class SharedTables:
     """Tables several measure groups of one scorecard read, each materialised once.
 
@@ -73,16 +84,39 @@ class SharedTables:
     gets of the same key return the materialised table. A backend that cannot materialise gets
     the plain expression (computed again by each group, as before). :meth:`release` drops the
     temporary tables: call it when the scorecard is done (``with SharedTables() as shared``).
+
+    Parameters
+    ----------
+    readers : mapping, optional
+        Number of the scorecard's measure groups that read each table, by the key's first
+        items (``key[:len(k)]`` for a key ``k`` of the mapping). A table with fewer than two
+        readers is not materialised: its one reader computes it inside its own query, which
+        saves writing and reading the temporary table. Keys the mapping does not cover are
+        materialised. None materialises every table.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, readers: Mapping[tuple, int] | None = None) -> None:
         self._tables: dict[tuple, ibis.Table] = {}
         self._cached: list[Any] = []
+        self._readers = dict(readers) if readers is not None else None
+
+    def _shared_by(self, key: tuple) -> int | None:
+        if self._readers is None:
+            return None
+        for k, n in self._readers.items():
+            if key[: len(k)] == k:
+                return n
+        return None
 
     def get(self, key: tuple, build: Callable[[], ibis.Table]) -> ibis.Table:
-        """The table of ``key``, built by ``build()`` and materialised on the first call."""
+        """The table of ``key``, built by ``build()`` and materialised on the first call
+        (unless fewer than two groups read it, see ``readers``)."""
         if key not in self._tables:
             expr = build()
+            n = self._shared_by(key)
+            if n is not None and n < 2:  # one reader: the plain query, nothing to share
+                self._tables[key] = expr
+                return expr
             try:
                 cached = expr.cache()
             except Exception as exc:  # a backend without temporary tables: the plain query
@@ -873,11 +907,26 @@ def compute_kpis(
         cache = None
     if cache is not None:
         cache.begin(db, params, period, [k.measure for k in selected])
-    with SharedTables() as shared:
+    with SharedTables(_rollup_readers(db, selected)) as shared:
         scorecard = _compute_kpis(db, params, period, selected, shared, t0, cache)
     if cache is not None:
         cache.save()
     return scorecard
+
+
+def _rollup_readers(db: Database, selected: list[Kpi]) -> dict[tuple, int]:
+    """How many of the selected KPIs' measure groups read each variant of the roll-up
+    (``("customer_periods", first_period, by_line, line_filter)``, see
+    :data:`ROLLUP_READERS`), for :class:`SharedTables`."""
+    readers: dict[tuple, int] = {}
+    for mid in dict.fromkeys(k.measure for k in selected):
+        if mid not in ROLLUP_READERS or not all(db.has(t) for t in MEASURES[mid].tables):
+            continue
+        line_filter = measure_scope(db, mid) != Scope.BRAND
+        for first_period, by_line in ROLLUP_READERS[mid]:
+            key = ("customer_periods", first_period, by_line, line_filter)
+            readers[key] = readers.get(key, 0) + 1
+    return readers
 
 
 def _fetch_cached(mctx: QueryContext, mid: str, scope: Scope | None, cache: KpiCache | None):
