@@ -231,14 +231,17 @@ def section_clv(sizes, quick, out):
 
 
 def _project(tmp: Path, copies: int) -> Path:
-    """A project in ``tmp``: ``copies`` copies of params/aurora.yaml pointing at the demo db."""
+    """A project in ``tmp``: ``copies`` copies of params/aurora.yaml pointing at the demo db.
+
+    Each copy reads aurora's rows (the demo has three brands) and is its own report: the
+    reports folder of a params file is named after the file (``brand007/``)."""
     pdir = tmp / "params"
     pdir.mkdir(parents=True)
     text = (ROOT / "params" / "aurora.yaml").read_text()
     text = text.replace("../data/demo.duckdb", str(DEMO_DB))
     for i in range(copies):
         slug = "aurora" if copies == 1 else f"brand{i:03d}"
-        (pdir / f"{slug}.yaml").write_text(text.replace("brand: aurora", f"brand: {slug}", 1))
+        (pdir / f"{slug}.yaml").write_text(text)
     return pdir
 
 
