@@ -672,6 +672,17 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise RunInterrupted(f"interrupted by {signal.Signals(signum).name}")
 
 
+def _died(kw: dict[str, Any], code: int | None) -> dict[str, Any]:
+    """The result of a brand whose worker process died (killed, out of memory)."""
+    why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    return {
+        "params_path": kw["params_path"],
+        "slug": Path(kw["params_path"]).stem,
+        "run_id": kw["run_id"],
+        "error": f"the brand's worker process died ({why})",
+    }
+
+
 def _pool(
     kwargs: list[dict[str, Any]], jobs: int, bar: Any
 ) -> tuple[dict[int, RunResult], str | None]:
@@ -703,14 +714,7 @@ def _pool(
             return False
         proc.join(timeout=30)
         if got is None:
-            code = proc.exitcode
-            why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            got = {
-                "params_path": kwargs[i]["params_path"],
-                "slug": Path(kwargs[i]["params_path"]).stem,
-                "run_id": kwargs[i]["run_id"],
-                "error": f"the brand's worker process died ({why})",
-            }
+            got = _died(kwargs[i], proc.exitcode)
         conn.close()
         results[i] = _result(got)
         del running[i]
@@ -791,14 +795,7 @@ def _warm_pool(
             return
         if got is None:
             proc.join(timeout=30)
-            code = proc.exitcode
-            why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            got = {
-                "params_path": kwargs[i]["params_path"],
-                "slug": Path(kwargs[i]["params_path"]).stem,
-                "run_id": kwargs[i]["run_id"],
-                "error": f"the brand's worker process died ({why})",
-            }
+            got = _died(kwargs[i], proc.exitcode)
         results[i] = _result(got)
         workers[number][2] = None
         bar.set_postfix_str(f"{results[i].slug}: {results[i].status}")
