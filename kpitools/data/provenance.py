@@ -100,18 +100,36 @@ def _iso(value: Any) -> str | None:
 def table_freshness(db: Database) -> dict[str, dict[str, Any]]:
     """Rows and the latest time-column value of each canonical table the source has.
 
-    One aggregate query per table, on the brand's (and product lines') rows.
+    On the brand's (and product lines') rows, in one ``UNION ALL`` query per type of time
+    column (the values come back exactly as one query per table would give them). Computed
+    once per :class:`~kpitools.data.sources.Database`: the campaign analysis key, the
+    provenance and the runner's fingerprint of one notebook read the same data.
     """
-    out: dict[str, dict[str, Any]] = {}
+    cached = db.memo.get("table_freshness")
+    if cached is not None:
+        return {name: dict(d) for name, d in cached.items()}
+    import ibis
+
+    parts: dict[str, list[Any]] = {}
     for name in db.available_tables:
         t = db.table(name)
         col = TABLES[name].time_column
         if col and col in t.columns:
-            row = t.aggregate(rows=t.count(), latest=t[col].max()).execute().iloc[0]
-            out[name] = {"rows": int(row["rows"]), "latest": _iso(row["latest"])}
+            agg = t.aggregate(rows=t.count(), latest=t[col].max())
+            key = str(t[col].type())
         else:
-            out[name] = {"rows": int(t.count().execute()), "latest": None}
-    return out
+            agg = t.aggregate(rows=t.count())
+            key = ""
+        parts.setdefault(key, []).append(agg.mutate(table=ibis.literal(name)))
+    found: dict[str, dict[str, Any]] = {}
+    for key, aggs in parts.items():
+        frame = (aggs[0] if len(aggs) == 1 else ibis.union(*aggs, distinct=False)).execute()
+        for row in frame.to_dict("records"):
+            latest = _iso(row["latest"]) if key else None
+            found[row["table"]] = {"rows": int(row["rows"]), "latest": latest}
+    out = {name: found[name] for name in db.available_tables}
+    db.memo["table_freshness"] = out
+    return {name: dict(d) for name, d in out.items()}
 
 
 def compute_provenance(

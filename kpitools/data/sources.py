@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import ibis
 from ibis.backends import BaseBackend
@@ -65,6 +66,8 @@ class Database:
         self.description = description or source.redacted()
         self._cache: dict[str, ibis.Table] = {}
         self._carries_line: dict[str, bool] = {}
+        #: results computed once per open source (e.g. ``table_freshness``)
+        self.memo: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"Database({self.description!r}, brand={self.brand!r})"

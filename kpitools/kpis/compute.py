@@ -631,12 +631,28 @@ def _complete(df: pd.DataFrame, ctx: QueryContext) -> pd.DataFrame:
     return df.astype("float64")
 
 
+def _execute_once(db: Database, expr: Any) -> pd.DataFrame:
+    """``expr.execute()``, once per open source for the same query.
+
+    The KPI drivers ask for the measure groups of several KPIs that share one (orders, revenue
+    and average order value read the same query): the second asks are read from
+    ``db.memo``, keyed by the query's Ibis operation (structural equality), and get a copy.
+    """
+    memo = getattr(db, "memo", None)
+    if memo is None:
+        return expr.execute()
+    key = ("query", expr.op())
+    if key not in memo:
+        memo[key] = expr.execute()
+    return memo[key].copy()
+
+
 def _fetch_measure(ctx: QueryContext, measure_id: str):
     """Run one measure group's query; a frame per period, or a dict of them per ``dim``."""
     m = MEASURES[measure_id]
     built = m.build(ctx)
     # an Ibis query, or a model-based measure's frame already computed (queries plus a fit)
-    df = built if isinstance(built, pd.DataFrame) else built.execute()
+    df = built if isinstance(built, pd.DataFrame) else _execute_once(ctx.db, built)
     if ctx.by is None:
         return _complete(df, ctx)
     if "dim" not in df.columns:  # a builder that ignores breakdowns
