@@ -445,7 +445,7 @@ def run_brand(
                 continue
             out_nb = staging / f"{stem}.ipynb"
             result.notebooks[stem] = "failed"
-            _execute_notebook(
+            executed = _execute_notebook(
                 nb,
                 out_nb,
                 kernel=kernel,
@@ -460,7 +460,8 @@ def run_brand(
                 },
             )
             title = report_title(params.display_name, stem, p.label, params.locale)
-            html = export_html(out_nb, staging / f"{stem}.html", title=title, lang=params.locale)
+            # the notebook papermill returns is the one it wrote: not read back and validated
+            html = export_html(executed, staging / f"{stem}.html", title=title, lang=params.locale)
             result.outputs.append(html.name)
             if pdf:
                 result.outputs.append(export_pdf(html, staging / f"{stem}.pdf").name)
@@ -597,8 +598,10 @@ def _execute_notebook(
     parameters: dict[str, Any],
     kernel: WarmKernel | None,
     cell_timeout: float | None,
-) -> None:
+) -> Any:
     """Run one notebook with papermill, in ``kernel`` when given (else a fresh kernel).
+
+    Returns the executed notebook (``nbformat.NotebookNode``), as written to ``out_nb``.
 
     A cell over ``cell_timeout`` seconds or a dead kernel is a :class:`KpitoolsError` naming
     the cell (its position in ``nb``, 1-based, the injected parameters not counted); the warm
@@ -631,7 +634,7 @@ def _execute_notebook(
     if kernel is not None:
         extra["km"] = kernel.prepare(nb.parent)
     try:
-        pm.execute_notebook(
+        executed = pm.execute_notebook(
             str(nb),
             str(out_nb),
             parameters=parameters,
@@ -669,6 +672,7 @@ def _execute_notebook(
             signal.signal(signal.SIGTERM, _worker_sigterm)
     if at["terminated"]:
         raise RunInterrupted(f"interrupted by {at['terminated']}")
+    return executed
 
 
 def quiet_third_party_loggers() -> None:

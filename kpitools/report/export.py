@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -61,38 +62,57 @@ def _clean_notebook(nb):
     return nb
 
 
-def notebook_to_html(nb_path: str | os.PathLike, *, title: str, lang: str = "en") -> str:
+@lru_cache(maxsize=1)
+def _html_exporter():
+    """One nbconvert exporter per process: its templates are loaded once, not per notebook."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
+def notebook_to_html(nb_path: str | os.PathLike | Any, *, title: str, lang: str = "en") -> str:
     """Render an executed notebook to a stakeholder page: outputs and narrative, no code.
 
     Parameters
     ----------
-    nb_path : path
-        The executed notebook (``report.ipynb``).
+    nb_path : path or nbformat.NotebookNode
+        The executed notebook (``report.ipynb``), or the notebook itself as papermill returns
+        it (not read back from disk); its hidden cells are dropped in place.
     title : str
         The page title.
     lang : str
         ``lang`` attribute of the page.
     """
-    # Imported here, not at module level: nbformat (through jsonschema) and nbconvert cost
-    # over a second and a report kernel never exports (tests/test_imports.py).
-    import nbformat
-    from nbconvert import HTMLExporter
+    if isinstance(nb_path, (str, os.PathLike)):
+        # Imported here, not at module level: nbformat (through jsonschema) costs over a
+        # second and a report kernel never exports (tests/test_imports.py).
+        import nbformat
 
-    nb = nbformat.read(str(nb_path), as_version=4)
+        nb = nbformat.read(str(nb_path), as_version=4)
+    else:
+        nb = nb_path
     nb = _clean_notebook(nb)
-    exporter = HTMLExporter(template_name="basic")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     # Trusted: nbconvert's export of kpitools' own executed notebook, whose outputs are
     # fragments rendered by kpitools' autoescaped templates (and its figures).
     return page(Markup(body), title=title, lang=lang)
 
 
 def export_html(nb_path, html_path, *, title: str, lang: str = "en") -> Path:
-    """Write the code-free HTML of an executed notebook."""
+    """Write the code-free HTML of an executed notebook (a path, or the notebook itself)."""
     return write_text_atomic(html_path, notebook_to_html(nb_path, title=title, lang=lang))
+
+
+@lru_cache(maxsize=1)
+def shared_font_config() -> Any:
+    """One WeasyPrint font configuration per process (fonts looked up once, every PDF)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 def export_pdf(
@@ -112,7 +132,8 @@ def export_pdf(
         WeasyPrint's image cache (``write_pdf(cache=)``): pass the same dict for every PDF a
         worker renders so images and stylesheets fetched once are reused across brands.
     font_config : weasyprint.text.fonts.FontConfiguration, optional
-        One font configuration reused across the PDFs of a worker (fonts found once).
+        Default: :func:`shared_font_config`, one per process, so a worker's PDFs look fonts
+        up once.
 
     Raises
     ------
@@ -127,8 +148,7 @@ def export_pdf(
     options: dict[str, Any] = {}
     if cache is not None:
         options["cache"] = cache
-    if font_config is not None:
-        options["font_config"] = font_config
+    options["font_config"] = font_config if font_config is not None else shared_font_config()
     HTML(filename=str(html_path), base_url=str(Path(html_path).parent)).write_pdf(
         str(out), **options
     )
