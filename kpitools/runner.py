@@ -38,9 +38,8 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager, papermil
 from tqdm.auto import tqdm
 
 from . import __version__
-from .data.checks import check_params_source, check_period_in_data
+from .data.checks import check_period_in_data, connect_checked
 from .data.provenance import table_freshness
-from .data.sources import connect
 from .errors import KpitoolsError, ReportsFolderError
 from .kernels import DEFAULT_CELL_TIMEOUT, DEFAULT_RESTART_EVERY, WarmKernel
 from .kpis.compute import latest_period, resolve_period
@@ -413,7 +412,7 @@ def run_brand(
         asked_text = None if period == LAST_COMPLETE else period
         # the checks of `kpitools validate` (one function, so they never disagree): a bad
         # source, a brand without rows, no period with data fail here, one line per problem
-        problems = check_params_source(params)
+        checked, problems = connect_checked(params)
         if problems:
             try:  # the period asked for, so that the index marks that report's run as failed
                 asked = params.requested_period(asked_text) if period != LAST_COMPLETE else None
@@ -421,7 +420,8 @@ def run_brand(
             except Exception:  # a bad period is reported by the run itself
                 pass
             raise KpitoolsError("\n".join(str(pr) for pr in problems))
-        with connect(params) as db:
+        assert checked is not None
+        with checked as db:  # the checked source: its table scans are not run again
             if period == LAST_COMPLETE:
                 p = latest_period(db, params.period.grain)
             else:

@@ -483,26 +483,47 @@ def check_params_source(params: BrandParams, *, deep: bool = False) -> list[Prob
     For a database source every line is scrubbed of the URL's credentials
     (:meth:`kpitools.params.SourceParams.scrub`), whatever a driver's message echoes.
     """
-    problems = _check_params_source(params, deep=deep)
-    if params.source.kind != "sql":
-        return problems
-    return [Problem(params.source.scrub(p.where), params.source.scrub(p.what)) for p in problems]
+    db, problems = connect_checked(params, deep=deep)
+    if db is not None:
+        db.close()
+    return problems
 
 
-def _check_params_source(params: BrandParams, *, deep: bool = False) -> list[Problem]:
+def connect_checked(
+    params: BrandParams, *, deep: bool = False
+) -> tuple[Database | None, list[Problem]]:
+    """:func:`check_params_source`, keeping the source open when it passes.
+
+    Returns ``(db, [])`` with the open, checked source (the caller closes it; its table scans
+    are cached on it, so a later :func:`check_period_in_data` or :func:`data_quality_findings`
+    queries nothing again), else ``(None, problems)``.
+    """
+    db, problems = _connect_checked(params, deep=deep)
+    if params.source.kind == "sql":
+        problems = [
+            Problem(params.source.scrub(p.where), params.source.scrub(p.what)) for p in problems
+        ]
+    if problems and db is not None:
+        db.close()
+        db = None
+    return db, problems
+
+
+def _connect_checked(
+    params: BrandParams, *, deep: bool = False
+) -> tuple[Database | None, list[Problem]]:
     try:
         db = connect(params)
     except KpitoolsError as exc:
-        return [Problem("", line) for line in str(exc).splitlines() if line.strip()]
+        return None, [Problem("", line) for line in str(exc).splitlines() if line.strip()]
     except Exception as exc:  # DuckDB could not read a file (sniffing, encoding, ...)
-        return [_unexpected(f"source {params.source.redacted()}", exc)]
-    with db:
-        try:
-            return check_source(db, params, deep=deep)
-        except KpitoolsError as exc:
-            return [Problem("", line) for line in str(exc).splitlines() if line.strip()]
-        except Exception as exc:
-            return [_unexpected(db.description, exc)]
+        return None, [_unexpected(f"source {params.source.redacted()}", exc)]
+    try:
+        return db, check_source(db, params, deep=deep)
+    except KpitoolsError as exc:
+        return db, [Problem("", line) for line in str(exc).splitlines() if line.strip()]
+    except Exception as exc:
+        return db, [_unexpected(db.description, exc)]
 
 
 __all__ = [
@@ -512,6 +533,7 @@ __all__ = [
     "check_params_source",
     "check_period_in_data",
     "check_source",
+    "connect_checked",
     "coverage_text",
     "data_coverage",
     "data_quality_findings",
