@@ -27,6 +27,7 @@ from ..params import BrandParams, SourceParams
 from ..params.brand import ColumnMapping, CsvDialect
 from ..params.expressions import expression_columns, parse_expression
 from ..schema import TABLES
+from .compiled import install_compile_cache
 from .contracts import ContractProblem, check_schema, check_values, conform, exclude_bad_values
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class Database:
         description: str = "",
         files: dict[str, Path] | None = None,
     ) -> None:
-        self.con = con
+        #: queries compiled once per process for every connection of the same schema
+        self.con = install_compile_cache(con)
         #: canonical table → the file it was read from (csv and parquet sources)
         self.files = dict(files or {})
         self.source = source
