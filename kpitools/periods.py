@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from .errors import PeriodError
 
@@ -17,6 +17,14 @@ MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
 #: how many periods back "the same period a year before" lies
 YEAR_LAG = {"month": 12, "quarter": 4, "year": 1}
 TREND_LENGTH = 12
+
+
+def end_of_today() -> datetime:
+    """The last instant of today (local time): rows dated after it are "in the future".
+
+    One value for the whole day, so the queries that compare dates with "today" are the same
+    SQL for every brand a worker runs that day (compiled once: :mod:`kpitools.data.compiled`)."""
+    return datetime.combine(date.today(), time.max)
 
 
 def add_months(d: date, months: int) -> date:

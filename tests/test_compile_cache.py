@@ -81,6 +81,8 @@ def test_cached_sql_is_the_sql_ibis_compiles(tmp_path):
             lambda t: t.aggregate(n=t.count(), revenue=t.revenue.sum()),
             lambda t: t.filter(t.revenue > 2).group_by("customer_id").agg(m=t.revenue.max()),
             lambda t: t.order_by(t.ordered_at.desc()).limit(3),
+            # a self-join: each .view() is numbered afresh process-wide, the SQL is the same
+            lambda t: t.join(t.view(), "customer_id").aggregate(n=ibis._.count()),
         ]
         for make in exprs:
             first = da.con.compile(make(ta))
@@ -135,3 +137,41 @@ def test_the_cache_is_bounded_and_can_be_turned_off(monkeypatch):
     assert compiled.stats["hits"] == 0 and compiled.stats["uncached"] == 1
     # installing twice wraps once
     assert compiled.install_compile_cache(con).compile is con.compile
+
+
+def test_a_self_join_made_twice_is_compiled_once_and_two_self_joins_stay_apart():
+    con = compiled.install_compile_cache(ibis.duckdb.connect())
+    con.raw_sql("CREATE TABLE t AS SELECT * FROM (VALUES (1, 10), (1, 20), (2, 5)) v(k, x)")
+    t = con.table("t")
+
+    def pairs(t):
+        v = t.view()
+        return t.join(v, [t.k == v.k, t.x < v.x]).count()
+
+    assert con.execute(pairs(t)) == 1
+    assert con.execute(pairs(t)) == 1
+    assert compiled.stats["misses"] == 1 and compiled.stats["hits"] == 1
+    # three references of one table: not confused with the two-reference query
+    v1, v2 = t.view(), t.view()
+    three = (
+        t.join(v1, [t.k == v1.k, t.x < v1.x])
+        .join(v2, [v1.k == v2.k, v1.x < v2.x], rname="{name}_third")
+        .count()
+    )
+    assert con.execute(three) == 0
+    assert compiled.stats["misses"] == 2
+
+
+def test_the_data_checks_of_two_brands_on_one_day_are_one_sql(tmp_path):
+    from kpitools.data.checks import scan_source
+
+    a = _brand(tmp_path, "a", _orders(1.0, 12), CUSTOMERS)
+    b = _brand(tmp_path, "b", _orders(10.0, 7), CUSTOMERS)
+    with connect(a) as da:
+        sa = scan_source(da)
+    misses = compiled.stats["misses"]
+    with connect(b) as dbb:
+        sb = scan_source(dbb)
+    # "today" is the end of the day for the future-date rule: the same SQL, no new compile
+    assert compiled.stats["misses"] == misses
+    assert sa["orders"].rows == 12 and sb["orders"].rows == 7

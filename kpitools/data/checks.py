@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import ContractError, KpitoolsError, PeriodError
 from ..params import BrandParams
-from ..periods import Period, period_containing
+from ..periods import Period, end_of_today, period_containing
 from ..schema import TABLES
 from .contracts import EXCLUDED_OUT_OF_RANGE, RULES, out_of_range
 from .sources import Database, connect
@@ -167,12 +167,13 @@ def scan_table(db: Database, name: str, *, now: datetime | None = None) -> Table
     name : str
         A canonical table the source holds.
     now : datetime, optional
-        "Today" for the future-date rule (default: the current local time).
+        "Today" for the future-date rule: rows dated after it are counted (default: the end
+        of the current local day, :func:`~kpitools.periods.end_of_today`).
     """
     cache: dict[str, TableScan] = db.__dict__.setdefault("_scans", {})
     if name in cache and now is None:
         return cache[name]
-    now = now or datetime.now()
+    now = now or end_of_today()
     spec = TABLES[name]
     t = db.brand_rows(name)
     key = tuple(spec.key)

@@ -10,7 +10,8 @@ any connection of the same backend in the same process.
 The key is the expression with each bound table (``DatabaseTable``: name, schema,
 namespace *and* the connection) replaced by the unbound table of the same name, schema and
 namespace (a temporary table of ``Table.cache()``, whose name is random, by its place in the
-query, the name put back in the SQL handed out), so two connections to two files with the same tables share their SQL, and any
+query, the name put back in the SQL handed out; a self-join's reference, whose number counts
+every self-join the process made, by its order in the query), so two connections to two files with the same tables share their SQL, and any
 difference that changes the SQL (a literal, a column, a type, a table's schema) makes a
 different key. Queries over in-memory tables (``ibis.memtable``: a new name each time) and
 queries with scalar parameters are compiled as before, and never kept. The cache holds SQL
@@ -53,10 +54,16 @@ def compile_key(expr: Any) -> tuple[Any, dict[str, str]]:
     Raises ``_Uncacheable`` for an expression over an in-memory table.
     """
     names: dict[str, str] = {}
+    selves: dict[int, int] = {}
 
     def unbind(node: Any, kwargs: dict | None) -> Any:
         if isinstance(node, ops.InMemoryTable):
             raise _Uncacheable
+        if isinstance(node, ops.SelfReference):
+            # a self-join's reference carries a process-wide counter: numbered in order met
+            kwargs = dict(kwargs or {n: getattr(node, n) for n in node.__argnames__})
+            kwargs["identifier"] = selves.setdefault(node.identifier, len(selves))
+            return node.__recreate__(kwargs)
         if isinstance(node, ops.DatabaseTable):
             name = node.name
             if name.startswith(CACHED_PREFIX):

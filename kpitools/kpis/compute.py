@@ -30,6 +30,7 @@ from ..periods import (
     TREND_LENGTH,
     YEAR_LAG,
     Period,
+    end_of_today,
     last_complete_period,
 )
 from ..schema import TABLES
@@ -599,7 +600,7 @@ def latest_period(db: Database, grain: str) -> Period:
         t = db.table(name)
         tc = t[spec.time_column]
         # rows dated after today do not make the default period the future
-        last = tc.max(where=tc <= ibis.literal(datetime.now())).execute()
+        last = tc.max(where=tc <= ibis.literal(end_of_today())).execute()
         if last is not None and not pd.isna(last):
             return last_complete_period(pd.Timestamp(last).to_pydatetime(), grain)
     raise PeriodError(f"no dated rows for brand {db.brand!r} in {db.description}")
