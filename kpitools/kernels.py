@@ -3,8 +3,8 @@
 ``kpitools run`` (without ``--cold``) keeps one long-lived worker process per job slot; each
 worker owns one :class:`WarmKernel`. The kernel imports what every report needs once
 (:data:`START_CODE`), and before each notebook it is made clean (:data:`RESET_CODE`): the
-user namespace is emptied (``%reset -f``), figures are closed, matplotlib's rcParams, the
-warning filters, ``sys.path`` and the working directory are put back, and every kpitools
+user namespace is emptied (``%reset -f``), figures are closed, matplotlib's rcParams (but
+its backend and interactive mode, which make the inline figures show), the warning filters, ``sys.path`` and the working directory are put back, and every kpitools
 module's ``clear_brand_cache()`` is called. It is restarted every ``restart_every`` brands
 (bounding its memory), and at once after a hung cell, a crash or a failed clean-up.
 
@@ -53,7 +53,11 @@ def _kpitools_reset(cwd):
     plt.close("all")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        matplotlib.rcParams.update(state.rc)
+        # the backend and interactive mode are the kernel's (the inline backend turns
+        # interactive on when it starts): restoring them would stop figures showing
+        matplotlib.rcParams.update(
+            {{k: v for k, v in state.rc.items() if k not in ("backend", "interactive")}}
+        )
     warnings.resetwarnings()  # also forgets which warnings were already shown
     warnings.filters[:] = state.filters
     sys.path[:] = state.path

@@ -59,6 +59,13 @@ with open(kpis_path, "w") as fh:
     json.dump(doc, fh)
 """
 
+#: a figure shown the way the report notebooks show theirs (the inline backend, no display())
+PLOT_CELL = """\
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(2, 1))
+ax.plot([1, 2], [3, 4]);
+"""
+
 
 def make_project(root: Path, slugs: list[str]) -> Path:
     """A project with ``params/<slug>.yaml`` (the demo's aurora brand) and ``notebooks/tiny``."""
@@ -71,7 +78,11 @@ def make_project(root: Path, slugs: list[str]) -> Path:
         "params_path = None\nperiod = None\nkpis_path = None\nrun_id = None\nrun_started_at = None"
     )
     params_cell.metadata["tags"] = ["parameters"]
-    nb.cells = [params_cell, nbformat.v4.new_code_cell(REPORT_CELL)]
+    nb.cells = [
+        params_cell,
+        nbformat.v4.new_code_cell(REPORT_CELL),
+        nbformat.v4.new_code_cell(PLOT_CELL),
+    ]
     nb.metadata["kernelspec"] = {
         "display_name": "Python 3",
         "language": "python",
@@ -122,6 +133,10 @@ def test_one_kernel_is_reused_and_a_brand_never_sees_the_previous_brands_state(p
 
     assert [d["rc"] for d in docs] == [matplotlib.rcParamsDefault["lines.linewidth"]] * 3
     assert {d["cwd"] for d in docs} == {str((project / "notebooks").resolve())}
+    # and every brand's figure is in its report: the reset keeps the inline backend working
+    for slug in ("alpha", "beta", "gamma"):
+        page = (project / "reports" / slug / "2025-06" / "report.html").read_text()
+        assert page.count("<img") == 1, slug
     logs = project / "reports" / "_logs"
     assert (logs / "alpha.log").is_file() and (logs / "gamma.log").is_file()
     assert "brand beta" in (logs / "worker-1.log").read_text()
@@ -214,7 +229,8 @@ def test_a_warm_kernel_that_ran_another_brand_publishes_the_same_report_as_a_fre
     tmp_path, monkeypatch
 ):
     """The demo's real notebooks: aurora run second in a kernel that just ran bellevue (a
-    quarterly brand, other locale) gives the kpis.json of aurora in fresh kernels."""
+    quarterly brand, other locale) gives the kpis.json and the figures of aurora in fresh
+    kernels."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.chdir(ROOT)
     first, second = ROOT / "params" / "bellevue.yaml", ROOT / "params" / "aurora.yaml"
@@ -227,6 +243,11 @@ def test_a_warm_kernel_that_ran_another_brand_publishes_the_same_report_as_a_fre
     assert got["kpis"]
     diffs = _differences(got, want)
     assert not diffs, "\n".join(diffs)
+    # every page has the figures a fresh kernel draws (the second brand's too)
+    for name in ("report.html", "campaign-roi.html", "customer-value.html"):
+        figures = (Path(cold[0].report_dir) / name).read_text().count("<img")
+        assert figures > 0, name
+        assert (Path(warm[1].report_dir) / name).read_text().count("<img") == figures, name
 
 
 #: fitted by an optimiser: two runs of the same code differ in the 8th digit
