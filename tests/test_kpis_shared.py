@@ -97,9 +97,9 @@ def test_rollup_readers_list_every_group_that_reads_the_rollup(params, monkeypat
     reads: dict[str, set[tuple[bool, bool]]] = {}
     real_fetch, real_get = compute._fetch_measure, SharedTables.get
 
-    def fetch(mctx, mid):
+    def fetch(mctx, mid, kpis=None):
         current.append(mid)
-        return real_fetch(mctx, mid)
+        return real_fetch(mctx, mid, kpis)
 
     def get(self, key, build):
         reads.setdefault(current[-1], set()).add(tuple(key[1:3]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -632,28 +633,121 @@ def _complete(df: pd.DataFrame, ctx: QueryContext) -> pd.DataFrame:
     return df.astype("float64")
 
 
-def _execute_once(db: Database, expr: Any) -> pd.DataFrame:
+def _execute_once(db: Database, expr: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """``expr.execute()``, once per open source for the same query.
 
     The KPI drivers ask for the measure groups of several KPIs that share one (orders, revenue
     and average order value read the same query): the second asks are read from
     ``db.memo``, keyed by the query's Ibis operation (structural equality), and get a copy.
+
+    With ``columns`` (a subset of ``expr``'s) only those are asked for, so the database skips
+    the aggregates nobody reads, unless this query with every one of them already ran on this
+    source (its frame is then read).
     """
     memo = getattr(db, "memo", None)
     if memo is None:
-        return expr.execute()
-    key = ("query", expr.op())
-    if key not in memo:
+        return (expr if columns is None else expr.select(*columns)).execute()
+    op = expr.op()
+    key: tuple = ("query", op)
+    if key in memo:
+        frame = memo[key]
+        return (frame if columns is None else frame[list(columns)]).copy()
+    if columns is None:
         memo[key] = expr.execute()
-    return memo[key].copy()
+        return memo[key].copy()
+    wanted = set(columns)
+    for other in memo:
+        if len(other) == 3 and other[0] == "query" and other[1] == op and wanted <= other[2]:
+            return memo[other][list(columns)].copy()
+    frame = expr.select(*columns).execute()
+    memo[("query", op, frozenset(columns))] = frame
+    return frame.copy()
 
 
-def _fetch_measure(ctx: QueryContext, measure_id: str):
-    """Run one measure group's query; a frame per period, or a dict of them per ``dim``."""
+#: measure columns a frame keeps whatever its KPIs read: the period, its row count (no rows,
+#: no value), the moment a matured cohort's window closes and a breakdown's group
+_ALWAYS_KEPT = ("period", "n_rows", "window_closes_at", "dim")
+
+
+class _ColumnsRead:
+    """A measure frame stand-in that notes the columns a formula reads (``m["x"]``,
+    ``m[["x", "y"]]``, ``m.x``); anything else goes to the frame."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._frame = frame
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        for k in key if isinstance(key, list) else [key]:
+            if isinstance(k, str):
+                self.read.add(k)
+        return self._frame[key]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._frame.columns:
+            self.read.add(name)
+        return getattr(self._frame, name)
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._frame
+
+
+_FORMULA_COLUMNS: dict[tuple[str, tuple[str, ...]], frozenset[str] | None] = {}
+
+
+def formula_columns(kpi: Kpi, columns: Sequence[str]) -> frozenset[str] | None:
+    """The measure columns ``kpi``'s formula reads, of a group whose frame has ``columns``;
+    None when that cannot be told (the formula failed on a frame of ones: every column is
+    then kept). Found by running the formula once on a 14-period frame of ones."""
+    key = (kpi.id, tuple(columns))
+    if key not in _FORMULA_COLUMNS:
+        index = pd.date_range("2020-01-01", periods=14, freq="MS", name="period")
+        ones = pd.DataFrame(1.0, index=index, columns=[c for c in columns if c != "period"])
+        probe = _ColumnsRead(ones)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                kpi.formula(probe)  # type: ignore[arg-type]
+            found: frozenset[str] | None = frozenset(probe.read)
+        except Exception:
+            found = None
+        _FORMULA_COLUMNS[key] = found
+    return _FORMULA_COLUMNS[key]
+
+
+def _columns_for(built: Any, kpis: Sequence[Kpi] | None) -> list[str] | None:
+    """The columns of the measure query ``built`` that ``kpis`` read (with
+    :data:`_ALWAYS_KEPT`), or None to keep them all (no KPIs named, a formula that cannot be
+    probed, or every column read)."""
+    if not kpis or not isinstance(built, ir.Table):
+        return None
+    columns = list(built.columns)
+    read: set[str] = set(_ALWAYS_KEPT)
+    for k in kpis:
+        cols = formula_columns(k, columns)
+        if cols is None:
+            return None
+        read |= cols
+    keep = [c for c in columns if c in read]
+    return keep if len(keep) < len(columns) else None
+
+
+def _fetch_measure(ctx: QueryContext, measure_id: str, kpis: Sequence[Kpi] | None = None):
+    """Run one measure group's query; a frame per period, or a dict of them per ``dim``.
+
+    With ``kpis``, only the measure columns their formulas read are asked for
+    (:func:`formula_columns`): a scorecard of a few KPIs does not pay for the aggregates of
+    the others that share their query."""
     m = MEASURES[measure_id]
     built = m.build(ctx)
     # an Ibis query, or a model-based measure's frame already computed (queries plus a fit)
-    df = built if isinstance(built, pd.DataFrame) else _execute_once(ctx.db, built)
+    if isinstance(built, pd.DataFrame):
+        df = built
+    else:
+        df = _execute_once(ctx.db, built, _columns_for(built, kpis))
     if ctx.by is None:
         return _complete(df, ctx)
     if "dim" not in df.columns:  # a builder that ignores breakdowns
@@ -946,12 +1040,19 @@ def _rollup_readers(db: Database, selected: list[Kpi]) -> dict[tuple, int]:
     return readers
 
 
-def _fetch_cached(mctx: QueryContext, mid: str, scope: Scope | None, cache: KpiCache | None):
+def _fetch_cached(
+    mctx: QueryContext,
+    mid: str,
+    scope: Scope | None,
+    cache: KpiCache | None,
+    kpis: Sequence[Kpi] | None = None,
+):
     """:func:`_fetch_measure` over ``mctx.periods``, reading the leading closed periods from
     ``cache`` and querying only the rest (from the first period not cached to the report's:
-    the window's end, the "as of" moment of every measure, stays the report period's end)."""
+    the window's end, the "as of" moment of every measure, stays the report period's end).
+    Without a cache only the columns of ``kpis`` are asked for; the cache keeps whole groups."""
     if cache is None:
-        return _fetch_measure(mctx, mid)
+        return _fetch_measure(mctx, mid, kpis)
     tables = MEASURES[mid].tables
     hits = cache.read(mid, tables, scope, mctx.periods, mctx.end)
     rest = mctx.periods[len(hits) :]
@@ -1015,7 +1116,8 @@ def _compute_kpis(
             _measure_context(ctx, scopes[mid]), periods=_measure_periods(period, ks, params)
         )
         try:
-            frames[mid] = _fetch_cached(mctx, mid, scopes[mid], cache)
+            kpis_left = [k for k in ks if k.id not in kpi_empty]
+            frames[mid] = _fetch_cached(mctx, mid, scopes[mid], cache, kpis_left)
         except MissingTableError as exc:  # a table the builder reads optionally
             unavailable[mid] = (exc.table,)
             continue
