@@ -682,6 +682,9 @@ def render(doc: dict) -> str:
             ],
         ),
         "",
+        "Where a brand's time goes and what limits each target that is missed, measured step "
+        "by step: [docs/performance.md](performance.md).",
+        "",
     ]
     head = lines[:8]
     return "\n".join(head + summary + lines[8:]) + "\n"
