@@ -609,6 +609,11 @@ class Database:
         self.close()
 
 
+def _duckdb_config(source: SourceParams) -> dict[str, str]:
+    """DuckDB settings of a duckdb, parquet or csv source (``source.memory_limit``)."""
+    return {"memory_limit": source.memory_limit} if source.memory_limit else {}
+
+
 def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, Path]]:
     if source.kind == "sql":
         try:
@@ -639,12 +644,12 @@ def _open(source: SourceParams, base_dir: Path) -> tuple[BaseBackend, dict[str, 
                 + (" (create the demo with: kpitools demo-data)" if "demo" in path.name else "")
             )
         try:
-            return ibis.duckdb.connect(str(path), read_only=True), {}
+            return ibis.duckdb.connect(str(path), read_only=True, **_duckdb_config(source)), {}
         except Exception as exc:
             raise DataSourceError(f"source.path: cannot open DuckDB file {path}: {exc}") from None
     if not path.is_dir():
         raise DataSourceError(f"source.path: folder {path} does not exist")
-    con = ibis.duckdb.connect()
+    con = ibis.duckdb.connect(**_duckdb_config(source))
     ext = ".parquet" if source.kind == "parquet" else ".csv"
     files: dict[str, Path] = {}
     for name in TABLES:

@@ -282,6 +282,10 @@ class SparkOptions(_Strict):
         return v
 
 
+#: a DuckDB memory size: ``500MB``, ``2GiB``, ``1.5 GB``
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
+
+
 class SourceParams(_Strict):
     """The data source of a brand.
 
@@ -312,9 +316,34 @@ class SourceParams(_Strict):
         None, description="Spark master, catalog database and settings (spark kind)"
     )
     tables: dict[str, TableMapping] = Field(default_factory=dict)
+    memory_limit: str | None = Field(
+        None,
+        description=(
+            "memory DuckDB may use for this brand's queries (duckdb, parquet and csv kinds), "
+            "e.g. 500MB or 2GiB; beyond it DuckDB spills to disk. Default: DuckDB's own, 80 % "
+            "of the machine's RAM per connection"
+        ),
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _a_size(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        text = str(v).strip()
+        if not _MEMORY_SIZE.fullmatch(text):
+            raise ValueError(
+                f"{v!r} is not a memory size: write a number and a unit, e.g. 500MB or 2GiB"
+            )
+        return text
 
     @model_validator(mode="after")
     def _where(self):
+        if self.memory_limit is not None and self.kind in ("sql", "spark"):
+            raise ValueError(
+                f"memory_limit applies to the DuckDB kinds (duckdb, parquet, csv), not {self.kind}: "
+                "set the memory of that engine in the engine itself"
+            )
         if self.kind == "sql":
             if not self.url:
                 raise ValueError("a sql source needs a url, e.g. postgres://${PGUSER}@host/db")
