@@ -183,3 +183,37 @@ def test_render_the_scorecard_section():
     )
     assert "| 1,000,000 | 84 | 28 | 16 | 12 | 1,100 |" in text
     assert "KPI set `departments`: `nps` (perception)." in text
+
+
+def _load(name: str):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pdf_variants_take_out_what_they_say():
+    bench_pdf = _load("bench_pdf")
+    page = (
+        "<html><head></head><body><h1>Acme</h1><svg><path d='M0 0'/></svg>"
+        "<img src='data:image/png;base64,AA'><dl class=\"kpi-glossary\"><dt>Revenue</dt>"
+        "<dd>sum of the orders</dd></dl><p>end</p></body></html>"
+    )
+    v = bench_pdf.variants(page)
+    assert v["whole report"] == page
+    assert "kpi-glossary" not in v["without the glossary"] and "end" in v["without the glossary"]
+    alone = v["the glossary alone"]
+    assert "Revenue" in alone and "Acme" not in alone and "end" not in alone
+    assert "column-count: 1" in v["glossary in one column"]
+    assert (
+        "<svg" not in v["without the sparklines (SVG)"]
+        and "<img" in v["without the sparklines (SVG)"]
+    )
+    assert "<img" not in v["without the figures (PNG)"] and "<svg" in v["without the figures (PNG)"]
+    # a page without a glossary has no glossary variants
+    assert set(bench_pdf.variants("<html><body><p>x</p></body></html>")) == {
+        "whole report",
+        "without the sparklines (SVG)",
+        "without the figures (PNG)",
+    }
