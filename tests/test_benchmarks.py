@@ -185,14 +185,6 @@ def test_render_the_scorecard_section():
     assert "KPI set `departments`: `nps` (perception)." in text
 
 
-def _load(name: str):
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_pdf_variants_take_out_what_they_say():
     bench_pdf = _load("bench_pdf")
     page = (
