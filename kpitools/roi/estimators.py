@@ -484,38 +484,29 @@ def fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str,
     return _fit_ols(y, X, cov_type, covariates)[0]
 
 
-_RESULTS_CLASSES: dict[type, type] = {}
-
-
-def _results_class(base: type) -> type:
+@functools.cache
+def _known_leverage_results() -> type:
     """statsmodels' ``OLSResults`` whose HC2 and HC3 covariances take the leverages the SVD
-    of :func:`_fit_ols` already gave (the row sums of ``U`` squared) instead of forming
-    ``diag(X (X'X)^-1 X')`` again, an ``n x k x k`` product (0.18 s at a million rows, five
-    covariates); the same formulas as statsmodels' ``cov_HC2`` and ``cov_HC3`` otherwise."""
-    if base not in _RESULTS_CLASSES:
+    of :func:`_fit_ols` already gave (the row sums of ``U`` squared, set on the instance
+    before ``__init__`` computes the covariance) instead of forming ``diag(X (X'X)^-1 X')``
+    again, an ``n x k x k`` product (0.18 s at a million rows, five covariates); statsmodels'
+    own ``cov_HC2`` and ``cov_HC3`` formulas otherwise."""
+    from statsmodels.regression.linear_model import OLSResults
 
-        class KnownLeverageResults(base):  # type: ignore[misc, valid-type]
-            _kpitools_leverage: np.ndarray | None = None
+    class KnownLeverageResults(OLSResults):  # type: ignore[misc]
+        _kpitools_leverage: np.ndarray
 
-            @functools.cached_property
-            def cov_HC2(self):
-                h = self._kpitools_leverage
-                if h is None:
-                    return super().cov_HC2
-                self.het_scale = self.wresid**2 / (1 - h)
-                return self._HCCM(self.het_scale)
+        @functools.cached_property
+        def cov_HC2(self):
+            self.het_scale = self.wresid**2 / (1 - self._kpitools_leverage)
+            return self._HCCM(self.het_scale)
 
-            @functools.cached_property
-            def cov_HC3(self):
-                h = self._kpitools_leverage
-                if h is None:
-                    return super().cov_HC3
-                self.het_scale = (self.wresid / (1 - h)) ** 2
-                return self._HCCM(self.het_scale)
+        @functools.cached_property
+        def cov_HC3(self):
+            self.het_scale = (self.wresid / (1 - self._kpitools_leverage)) ** 2
+            return self._HCCM(self.het_scale)
 
-        KnownLeverageResults.__name__ = KnownLeverageResults.__qualname__ = base.__name__
-        _RESULTS_CLASSES[base] = KnownLeverageResults
-    return _RESULTS_CLASSES[base]
+    return KnownLeverageResults
 
 
 def _fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str, ...]):
@@ -568,20 +559,24 @@ def _fit_ols(y: pd.Series, X: pd.DataFrame, cov_type: str, covariates: tuple[str
     robust = cov_type != "nonrobust"
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        cls: Any = _results_class(OLSResults)
-        inner = cls.__new__(cls)
-        inner._kpitools_leverage = leverage  # read by cov_HC2 / cov_HC3 during __init__
-        inner.__init__(
-            model,
-            beta,
+        args = (model, beta)
+        kwargs = dict(
             normalized_cov_params=model.normalized_cov_params,
             cov_type=cov_type,
             cov_kwds=None,
             use_t=True if robust else None,
         )
-        # the covariance is computed: back to statsmodels' own class (pickled by the shared
-        # programme analysis, read by any statsmodels code)
-        inner.__class__ = OLSResults
+        if leverage is None:
+            inner = OLSResults(*args, **kwargs)
+        else:  # HC2/HC3: the covariance from the leverages at hand
+            cls: Any = _known_leverage_results()
+            inner = cls.__new__(cls)
+            inner._kpitools_leverage = leverage  # read by cov_HC2 / cov_HC3 during __init__
+            inner.__init__(*args, **kwargs)
+            # computed: back to statsmodels' own class (pickled by the shared programme
+            # analysis, read by any statsmodels code), without the leverages
+            inner.__class__ = OLSResults
+            del inner._kpitools_leverage
         res = RegressionResultsWrapper(inner)
     # Relative test for an exact fit (e.g. a constant outcome): the SE would be 0 or noise.
     if float(res.ssr) <= 1e-20 * max(1.0, float(np.sum(np.square(y.to_numpy())))):
