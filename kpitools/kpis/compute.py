@@ -664,11 +664,6 @@ def _execute_once(db: Database, expr: Any, columns: Sequence[str] | None = None)
     return frame.copy()
 
 
-#: measure columns a frame keeps whatever its KPIs read: the period, its row count (no rows,
-#: no value), the moment a matured cohort's window closes and a breakdown's group
-_ALWAYS_KEPT = ("period", "n_rows", "window_closes_at", "dim")
-
-
 class _ColumnsRead:
     """A measure frame stand-in that notes the columns a formula reads (``m["x"]``,
     ``m[["x", "y"]]``, ``m.x``); anything else goes to the frame."""
@@ -720,12 +715,14 @@ def formula_columns(kpi: Kpi, columns: Sequence[str]) -> frozenset[str] | None:
 
 def _columns_for(built: Any, kpis: Sequence[Kpi] | None) -> list[str] | None:
     """The columns of the measure query ``built`` that ``kpis`` read (with
-    :data:`_ALWAYS_KEPT`), or None to keep them all (no KPIs named, a formula that cannot be
+    the period, row count, window end and group), or None to keep them all (no KPIs named, a formula that cannot be
     probed, or every column read)."""
     if not kpis or not isinstance(built, ir.Table):
         return None
     columns = list(built.columns)
-    read: set[str] = set(_ALWAYS_KEPT)
+    # kept whatever the KPIs read: the period, its row count (no rows, no value), the moment
+    # a matured cohort's window closes and a breakdown's group
+    read: set[str] = {"period", "n_rows", WINDOW_CLOSES, "dim"}
     for k in kpis:
         cols = formula_columns(k, columns)
         if cols is None:
