@@ -113,3 +113,19 @@ class ReportsFolderError(KpitoolsError):
     def __init__(self, message: str, results: list | None = None) -> None:
         self.results = list(results or [])
         super().__init__(message)
+
+
+def out_of_memory_advice(text: str) -> str:
+    """DuckDB's out-of-memory error in kpitools' words, other errors unchanged.
+
+    DuckDB ends it with SQL to type (``SET memory_limit='...GB'``); a params file sets that
+    limit as ``source.memory_limit``, and parallel brands share the machine's memory.
+    """
+    if "Out of Memory Error" not in text or "source.memory_limit" in text:
+        return text
+    first = next((line.strip() for line in text.splitlines() if line.strip()), text)
+    return (
+        f"{first}: DuckDB ran out of the memory it may use; raise source.memory_limit in the "
+        "params file (or leave it out: DuckDB then takes up to 80 % of the RAM), or run "
+        "fewer brands at once (-j)"
+    )

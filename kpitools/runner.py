@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .data.checks import check_period_in_data, connect_checked
 from .data.provenance import table_freshness
-from .errors import KpitoolsError, ReportsFolderError
+from .errors import KpitoolsError, ReportsFolderError, out_of_memory_advice
 from .kernels import DEFAULT_CELL_TIMEOUT, DEFAULT_RESTART_EVERY, WarmKernel
 from .kpis.compute import latest_period, resolve_period
 from .numbers import write_json
@@ -268,6 +268,7 @@ def _one_line(exc: BaseException) -> str:
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"
+    text = out_of_memory_advice(str(text))
     lines = [" ".join(line.split()) for line in str(text).splitlines()]
     return "\n".join(line for line in lines if line)[:2000]
 

@@ -80,3 +80,20 @@ def test_a_sql_source_is_told_to_set_its_engines_memory(tmp_path):
     )
     with pytest.raises(ParamsError, match="memory_limit applies to the DuckDB kinds"):
         load_params(path)
+
+
+def test_running_out_of_the_limit_says_which_setting_to_raise():
+    import duckdb
+
+    from kpitools.errors import out_of_memory_advice
+    from kpitools.runner import _one_line
+
+    con = duckdb.connect(config={"memory_limit": "1MB"})
+    with pytest.raises(duckdb.OutOfMemoryException) as err:
+        con.execute("SELECT range, repeat('x', 100) AS s FROM range(2000000) ORDER BY s").fetchall()
+    message = _one_line(err.value)
+    assert message.startswith("OutOfMemoryException: Out of Memory Error")
+    assert "raise source.memory_limit in the params file" in message
+    assert "SET memory_limit" not in message and "\n" not in message  # not DuckDB's SQL advice
+    assert out_of_memory_advice(message) == message  # said once, however often it is passed on
+    assert out_of_memory_advice("ValueError: boom") == "ValueError: boom"

@@ -24,7 +24,7 @@ from datetime import datetime
 import ibis
 import pandas as pd
 
-from ..errors import ContractError, KpitoolsError, PeriodError
+from ..errors import ContractError, KpitoolsError, PeriodError, out_of_memory_advice
 from ..params import BrandParams
 from ..periods import Period, end_of_today, period_containing
 from ..schema import TABLES
@@ -62,7 +62,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _unexpected(where: str, exc: BaseException) -> Problem:
-    return Problem(where, f"cannot read the data: {type(exc).__name__}: {_first_line(exc)}")
+    text = out_of_memory_advice(f"{type(exc).__name__}: {_first_line(exc)}")
+    return Problem(where, f"cannot read the data: {text}")
 
 
 @dataclass(frozen=True)
